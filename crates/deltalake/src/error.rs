@@ -1,0 +1,132 @@
+//! The error type of the crate: one enum whose variants a caller can match on.
+
+use std::fmt;
+
+/// The result type used throughout the crate.
+pub type DeltaResult<T, E = DeltaError> = Result<T, E>;
+
+/// Everything that can go wrong while reading or writing a Delta table.
+///
+/// Variants carry the table, version or file they concern so that a message alone
+/// is enough to act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeltaError {
+    /// The location holds no `_delta_log` with at least one commit or checkpoint.
+    #[error("not a Delta table: {uri} (no commits found in _delta_log)")]
+    NotATable {
+        /// The table location.
+        uri: String,
+    },
+
+    /// The requested version is not in the log (too new, or cleaned up).
+    #[error("version {version} of {uri} cannot be loaded: {reason}")]
+    VersionNotFound {
+        /// The table location.
+        uri: String,
+        /// The version asked for.
+        version: i64,
+        /// Why it is not available.
+        reason: String,
+    },
+
+    /// A log file (commit, checkpoint, sidecar, `_last_checkpoint`) is broken or missing.
+    #[error("invalid Delta log at {path}{}: {reason}", fmt_version(*.version))]
+    InvalidLog {
+        /// The log file concerned (or the log directory).
+        path: String,
+        /// The version the file belongs to, when known.
+        version: Option<i64>,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The table needs a reader or writer feature this implementation does not support.
+    #[error("table {uri} requires unsupported {kind} feature(s): {}", .features.join(", "))]
+    UnsupportedFeature {
+        /// The table location.
+        uri: String,
+        /// `reader` or `writer`.
+        kind: &'static str,
+        /// The feature names (or `readerVersion N` for an unknown version).
+        features: Vec<String>,
+    },
+
+    /// The table schema or a type in it is invalid or cannot be converted.
+    #[error("schema error: {0}")]
+    Schema(String),
+
+    /// A data file (Parquet, deletion vector) is missing, truncated or inconsistent with the log.
+    #[error("invalid data file {path}: {reason}")]
+    InvalidDataFile {
+        /// The file concerned.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A filter or predicate could not be parsed or does not fit the schema.
+    #[error("invalid expression: {0}")]
+    InvalidExpression(String),
+
+    /// An argument passed by the caller is invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// An error from the object store.
+    #[error("storage error: {0}")]
+    ObjectStore(#[from] object_store::Error),
+
+    /// An error from Arrow.
+    #[error("arrow error: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    /// An error from the Parquet reader or writer.
+    #[error("parquet error: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+
+    /// A JSON document could not be read or written.
+    #[error("json error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn fmt_version(version: Option<i64>) -> impl fmt::Display {
+    struct V(Option<i64>);
+    impl fmt::Display for V {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                Some(v) => write!(f, " (version {v})"),
+                None => Ok(()),
+            }
+        }
+    }
+    V(version)
+}
+
+impl DeltaError {
+    /// Shorthand for [`DeltaError::InvalidLog`].
+    pub fn invalid_log(
+        path: impl Into<String>,
+        version: Option<i64>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::InvalidLog {
+            path: path.into(),
+            version,
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`DeltaError::InvalidDataFile`].
+    pub fn invalid_data_file(path: impl Into<String>, reason: impl fmt::Display) -> Self {
+        Self::InvalidDataFile {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Shorthand for [`DeltaError::Schema`].
+    pub fn schema(reason: impl Into<String>) -> Self {
+        Self::Schema(reason.into())
+    }
+}

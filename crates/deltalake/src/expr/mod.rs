@@ -1,0 +1,1 @@
+//! Expressions: filters and predicates over table columns.
