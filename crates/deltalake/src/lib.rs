@@ -1,7 +1,21 @@
 //! A native Rust implementation of the [Delta Lake](https://delta.io) table format.
+//!
+//! Open a table with [`DeltaTable::open`] (or [`DeltaTable::builder`] for a version, a timestamp or
+//! storage options), look at its [`Snapshot`], and read it with [`DeltaTable::scan`] as a stream
+//! of Arrow record batches.
 
+mod arrow_utils;
 pub mod error;
 pub mod expr;
+pub mod log;
 pub mod protocol;
+pub mod scan;
+pub mod snapshot;
+pub mod storage;
+pub mod table;
 
 pub use error::{DeltaError, DeltaResult};
+pub use expr::Expr;
+pub use scan::{Scan, ScanBuilder};
+pub use snapshot::Snapshot;
+pub use table::{DeltaTable, DeltaTableBuilder};

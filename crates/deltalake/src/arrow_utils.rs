@@ -1,0 +1,225 @@
+//! Arrow helpers shared by log replay and scans: conforming arrays to a target type.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, ListArray, MapArray, StructArray, make_array, new_null_array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields};
+
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::schema::{COLUMN_MAPPING_ID, COLUMN_MAPPING_PHYSICAL_NAME, PARQUET_FIELD_ID};
+
+/// How a target field is found among the children of a source struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldMatch {
+    /// By name, exactly, then case-insensitively.
+    Name,
+    /// By the column-mapping physical name in the target field's metadata (falls back to the name).
+    PhysicalName,
+    /// By the column-mapping id, compared with the Parquet field id of the source (falls back to the physical name).
+    Id,
+}
+
+impl FieldMatch {
+    fn find<'a>(self, target: &Field, candidates: &'a Fields) -> Option<(usize, &'a FieldRef)> {
+        if self == Self::Id {
+            if let Some(id) = target.metadata().get(COLUMN_MAPPING_ID) {
+                let hit = candidates
+                    .iter()
+                    .enumerate()
+                    .find(|(_, f)| f.metadata().get(PARQUET_FIELD_ID) == Some(id));
+                if hit.is_some() {
+                    return hit;
+                }
+            }
+        }
+        let name = match self {
+            Self::Name => target.name().as_str(),
+            Self::PhysicalName | Self::Id => target
+                .metadata()
+                .get(COLUMN_MAPPING_PHYSICAL_NAME)
+                .map_or(target.name().as_str(), String::as_str),
+        };
+        candidates
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name() == name)
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .enumerate()
+                    .find(|(_, f)| f.name().eq_ignore_ascii_case(name))
+            })
+    }
+
+    /// Index of the child of `candidates` that holds `target`.
+    pub fn position(self, target: &Field, candidates: &Fields) -> Option<usize> {
+        self.find(target, candidates).map(|(i, _)| i)
+    }
+}
+
+/// Reshape `array` into `target`'s type: struct children are matched with `matcher` (and renamed),
+/// children missing from the source become nulls, leaves are cast. `context` names the data in errors.
+pub fn conform_array(
+    array: &ArrayRef,
+    target: &Field,
+    matcher: FieldMatch,
+    context: &str,
+) -> DeltaResult<ArrayRef> {
+    let target_type = target.data_type();
+    if array.data_type() == target_type {
+        return Ok(array.clone());
+    }
+    match (array.data_type(), target_type) {
+        (ArrowType::Struct(_), ArrowType::Struct(target_fields)) => {
+            let source = array
+                .as_any()
+                .downcast_ref::<StructArray>()
+                .expect("struct type");
+            conform_struct(source, target_fields, matcher, context).map(|s| Arc::new(s) as ArrayRef)
+        }
+        (ArrowType::List(_) | ArrowType::LargeList(_), ArrowType::List(target_item)) => {
+            let list = if let ArrowType::LargeList(_) = array.data_type() {
+                cast(
+                    array,
+                    &ArrowType::List(Arc::new(Field::new("item", list_item_type(array), true))),
+                )?
+            } else {
+                array.clone()
+            };
+            let list = list
+                .as_any()
+                .downcast_ref::<ListArray>()
+                .expect("list type");
+            let values = conform_array(list.values(), target_item, matcher, context)?;
+            Ok(Arc::new(ListArray::try_new(
+                target_item.clone(),
+                list.offsets().clone(),
+                values,
+                list.nulls().cloned(),
+            )?))
+        }
+        (ArrowType::Map(_, _), ArrowType::Map(target_entries, ordered)) => {
+            let map = array.as_any().downcast_ref::<MapArray>().expect("map type");
+            let ArrowType::Struct(target_kv) = target_entries.data_type() else {
+                return Err(DeltaError::schema(format!(
+                    "{context}: invalid map type {target_type}"
+                )));
+            };
+            let entries: &StructArray = map.entries();
+            let keys = conform_array(entries.column(0), &target_kv[0], matcher, context)?;
+            let values = conform_array(entries.column(1), &target_kv[1], matcher, context)?;
+            let entries = StructArray::try_new(target_kv.clone(), vec![keys, values], None)?;
+            Ok(Arc::new(MapArray::try_new(
+                target_entries.clone(),
+                map.offsets().clone(),
+                entries,
+                map.nulls().cloned(),
+                *ordered,
+            )?))
+        }
+        (ArrowType::Timestamp(_, source_tz), ArrowType::Timestamp(unit, target_tz))
+            if source_tz != target_tz =>
+        {
+            // Delta timestamps are UTC instants whatever the file's annotation: convert the unit,
+            // then re-label the zone without shifting values.
+            let same_zone = cast(array, &ArrowType::Timestamp(*unit, source_tz.clone()))?;
+            let data = same_zone
+                .to_data()
+                .into_builder()
+                .data_type(target_type.clone())
+                .build()?;
+            Ok(make_array(data))
+        }
+        (source, _) => cast(array, target_type).map_err(|e| {
+            DeltaError::schema(format!(
+                "{context}: cannot read column '{}' of type {source} as {target_type}: {e}",
+                target.name()
+            ))
+        }),
+    }
+}
+
+fn list_item_type(array: &ArrayRef) -> ArrowType {
+    match array.data_type() {
+        ArrowType::List(f) | ArrowType::LargeList(f) => f.data_type().clone(),
+        other => other.clone(),
+    }
+}
+
+/// [`conform_array`] for the children of a struct, producing a struct of exactly `target_fields`.
+pub fn conform_struct(
+    source: &StructArray,
+    target_fields: &Fields,
+    matcher: FieldMatch,
+    context: &str,
+) -> DeltaResult<StructArray> {
+    let source_fields = source.fields();
+    let columns = target_fields
+        .iter()
+        .map(|target| match matcher.position(target, source_fields) {
+            Some(i) => conform_array(source.column(i), target, matcher, context),
+            None => Ok(new_null_array(target.data_type(), source.len())),
+        })
+        .collect::<DeltaResult<Vec<_>>>()?;
+    let fields = relax_nullability(target_fields, &columns);
+    Ok(StructArray::try_new(
+        fields,
+        columns,
+        source.nulls().cloned(),
+    )?)
+}
+
+/// A field declared non-nullable that holds nulls (a missing column, an evolved schema) is relaxed
+/// rather than failing the whole read.
+fn relax_nullability(fields: &Fields, columns: &[ArrayRef]) -> Fields {
+    fields
+        .iter()
+        .zip(columns)
+        .map(|(f, c)| {
+            if !f.is_nullable() && c.null_count() > 0 {
+                Arc::new(f.as_ref().clone().with_nullable(true))
+            } else {
+                f.clone()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int32Array, Int64Array, StringArray};
+    use std::collections::HashMap;
+
+    #[test]
+    fn conforms_structs_by_physical_name_filling_missing_children() {
+        let source = StructArray::from(vec![
+            (
+                Arc::new(Field::new("col-1", ArrowType::Int32, true)),
+                Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef,
+            ),
+            (
+                Arc::new(Field::new("other", ArrowType::Utf8, true)),
+                Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+            ),
+        ]);
+        let mapped = Field::new("a", ArrowType::Int64, true).with_metadata(HashMap::from([(
+            COLUMN_MAPPING_PHYSICAL_NAME.to_string(),
+            "col-1".to_string(),
+        )]));
+        let target = Fields::from(vec![mapped, Field::new("missing", ArrowType::Utf8, false)]);
+        let out = conform_struct(&source, &target, FieldMatch::PhysicalName, "t").unwrap();
+        let a = out.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(a.values().as_ref(), &[1, 2]);
+        assert_eq!(out.column(1).null_count(), 2);
+        assert!(out.fields()[1].is_nullable());
+        assert!(
+            conform_struct(&source, &target, FieldMatch::Name, "t")
+                .unwrap()
+                .column(0)
+                .null_count()
+                == 2
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Reading checkpoints: classic single-file, multi-part and V2 (JSON or Parquet top level with sidecars).
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+use futures::{StreamExt, TryStreamExt, stream};
+use object_store::ObjectMeta;
+use object_store::path::Path;
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::ProjectionMask;
+
+use super::file_list::adds_from_checkpoint;
+use super::listing::LogFile;
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::actions::parse_actions;
+use crate::protocol::{Action, Sidecar};
+use crate::storage::{LogStore, ObjectFileReader, get_bytes};
+
+/// Checkpoint columns other than `add` that replay needs.
+const OTHER_ACTIONS: &[&str] = &[
+    "protocol",
+    "metaData",
+    "txn",
+    "domainMetadata",
+    "sidecar",
+    "checkpointMetadata",
+];
+
+/// The content of a checkpoint: file actions as Arrow, everything else typed.
+#[derive(Debug, Default)]
+pub struct CheckpointData {
+    /// Batches of `add` actions in the file-list schema.
+    pub adds: Vec<RecordBatch>,
+    /// Protocol, metadata, txn and domain metadata actions.
+    pub actions: Vec<Action>,
+}
+
+/// Read every file of a checkpoint of `version`, following V2 sidecars.
+pub async fn read_checkpoint(
+    store: &dyn LogStore,
+    version: i64,
+    files: &[LogFile],
+) -> DeltaResult<CheckpointData> {
+    let mut data = CheckpointData::default();
+    let parts: Vec<CheckpointData> = stream::iter(files)
+        .map(|f| read_checkpoint_file(store, version, &f.meta))
+        .buffered(4)
+        .try_collect()
+        .await?;
+    for part in parts {
+        data.adds.extend(part.adds);
+        data.actions.extend(part.actions);
+    }
+    let sidecars: Vec<Sidecar> = data
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Sidecar(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    if !sidecars.is_empty() {
+        let sidecar_dir = store.log_path().join("_sidecars");
+        let metas = sidecars
+            .iter()
+            .map(|s| {
+                let location = if s.path.contains("://") {
+                    store.resolve_file(&s.path)?
+                } else {
+                    Path::from_iter(
+                        sidecar_dir
+                            .parts()
+                            .chain(Path::from(s.path.as_str()).parts()),
+                    )
+                };
+                Ok(ObjectMeta {
+                    location,
+                    last_modified: chrono::DateTime::from_timestamp_millis(s.modification_time)
+                        .unwrap_or_default(),
+                    size: u64::try_from(s.size_in_bytes).unwrap_or_default(),
+                    e_tag: None,
+                    version: None,
+                })
+            })
+            .collect::<DeltaResult<Vec<_>>>()?;
+        let parts: Vec<CheckpointData> = stream::iter(&metas)
+            .map(|m| read_parquet_actions(store, version, m))
+            .buffered(4)
+            .try_collect()
+            .await?;
+        for part in parts {
+            data.adds.extend(part.adds);
+        }
+    }
+    Ok(data)
+}
+
+async fn read_checkpoint_file(
+    store: &dyn LogStore,
+    version: i64,
+    meta: &ObjectMeta,
+) -> DeltaResult<CheckpointData> {
+    if meta.location.extension() == Some("json") {
+        let bytes = get_bytes(store.object_store().as_ref(), &meta.location).await?;
+        let mut data = CheckpointData::default();
+        let mut builder = super::file_list::AddBatchBuilder::default();
+        for action in parse_actions(&bytes, meta.location.as_ref(), Some(version))? {
+            match action {
+                Action::Add(add) => builder.append(&add)?,
+                Action::Remove(_) | Action::CommitInfo(_) | Action::Cdc(_) => {}
+                other => data.actions.push(other),
+            }
+        }
+        data.adds.push(builder.finish()?);
+        Ok(data)
+    } else {
+        read_parquet_actions(store, version, meta).await
+    }
+}
+
+/// Read the actions of a Parquet checkpoint part or sidecar, skipping tombstones.
+async fn read_parquet_actions(
+    store: &dyn LogStore,
+    version: i64,
+    meta: &ObjectMeta,
+) -> DeltaResult<CheckpointData> {
+    let path = meta.location.to_string();
+    let invalid = |e: &dyn std::fmt::Display| {
+        DeltaError::invalid_log(&path, Some(version), format!("unreadable checkpoint: {e}"))
+    };
+    let reader = ObjectFileReader::new(
+        store.object_store().clone(),
+        meta.location.clone(),
+        Some(meta.size),
+    );
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|e| invalid(&e))?;
+    let wanted: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.name() == "add" || OTHER_ACTIONS.contains(&f.name().as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+    let mut stream = builder
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| invalid(&e))?;
+    let mut data = CheckpointData::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| invalid(&e))?;
+        if let Some(add) = batch.column_by_name("add") {
+            let add = add
+                .as_struct_opt()
+                .ok_or_else(|| invalid(&"column 'add' is not a struct"))?;
+            data.adds.push(adds_from_checkpoint(add, &path)?);
+        }
+        data.actions.extend(other_actions(&batch, &path, version)?);
+    }
+    Ok(data)
+}
+
+/// The non-file actions of a checkpoint batch, typed through their JSON form.
+fn other_actions(batch: &RecordBatch, path: &str, version: i64) -> DeltaResult<Vec<Action>> {
+    let columns: Vec<(&str, &dyn Array)> = OTHER_ACTIONS
+        .iter()
+        .filter_map(|name| batch.column_by_name(name).map(|c| (*name, c.as_ref())))
+        .collect();
+    let mut present = vec![false; batch.num_rows()];
+    for (_, column) in &columns {
+        for (row, p) in present.iter_mut().enumerate() {
+            *p |= column.is_valid(row);
+        }
+    }
+    if !present.contains(&true) {
+        return Ok(Vec::new());
+    }
+    let projected = batch.project(
+        &columns
+            .iter()
+            .map(|(name, _)| batch.schema().index_of(name))
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
+    let rows = filter_record_batch(&projected, &BooleanArray::from(present))?;
+    let mut json = Vec::new();
+    let mut writer = arrow_json::LineDelimitedWriter::new(&mut json);
+    writer.write(&rows)?;
+    writer.finish()?;
+    drop(writer);
+    parse_actions(&json, path, Some(version))
+}

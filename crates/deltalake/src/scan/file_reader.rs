@@ -1,0 +1,362 @@
+//! Reading one data file into batches of the scan's logical schema: column mapping, missing
+//! columns, type conversion, partition values and deletion vectors.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{
+    DataType as ArrowType, Field, FieldRef, Fields, Schema as ArrowSchema, SchemaRef, TimeUnit,
+};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use object_store::path::Path;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use parquet::basic::Type as PhysicalType;
+
+use crate::arrow_utils::{FieldMatch, conform_array};
+use crate::error::{DeltaError, DeltaResult};
+use crate::expr::{Expr, evaluate_predicate};
+use crate::protocol::Scalar;
+use crate::protocol::deletion_vector::{DeletedRows, DeletionVectorDescriptor};
+use crate::storage::{LogStore, ObjectFileReader, get_range};
+
+/// What every file of one scan shares.
+#[derive(Debug)]
+pub(crate) struct ScanContext {
+    /// The log store.
+    pub store: Arc<dyn LogStore>,
+    /// The schema batches are produced in before the final projection: the requested columns
+    /// plus those the filter needs.
+    pub read_schema: SchemaRef,
+    /// Indices into `read_schema` of the columns the caller asked for.
+    pub output_projection: Vec<usize>,
+    /// The final schema.
+    pub output_schema: SchemaRef,
+    /// Whether each field of `read_schema` is a partition column.
+    pub is_partition: Vec<bool>,
+    /// How file columns are matched to table columns.
+    pub matcher: FieldMatch,
+    /// The row filter, applied exactly.
+    pub filter: Option<Expr>,
+    /// Rows per batch.
+    pub batch_size: usize,
+}
+
+/// One file to read.
+#[derive(Debug, Clone)]
+pub struct ScanFile {
+    /// The path in the log.
+    pub path: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Partition values, one per partition column of the read schema (in read-schema order).
+    pub partition_values: Vec<Scalar>,
+    /// The deletion vector, if any.
+    pub deletion_vector: Option<DeletionVectorDescriptor>,
+}
+
+/// Read `file` as a stream of batches of the context's output schema.
+pub(crate) async fn read_file(
+    ctx: Arc<ScanContext>,
+    file: ScanFile,
+) -> DeltaResult<BoxStream<'static, DeltaResult<RecordBatch>>> {
+    let store = ctx.store.clone();
+    let location = store.resolve_file(&file.path)?;
+    let display = location.to_string();
+    let deleted = match &file.deletion_vector {
+        Some(dv) => Some(load_deletion_vector(store.as_ref(), dv, &display).await?),
+        None => None,
+    };
+    let data_fields: Vec<FieldRef> = ctx
+        .read_schema
+        .fields()
+        .iter()
+        .zip(&ctx.is_partition)
+        .filter(|(_, p)| !**p)
+        .map(|(f, _)| f.clone())
+        .collect();
+    let size = u64::try_from(file.size).ok().filter(|s| *s > 0);
+    let invalid = |e: &dyn std::fmt::Display| DeltaError::invalid_data_file(&display, e);
+
+    let (mut stream, file_fields) = if data_fields.is_empty() {
+        (None, Fields::empty())
+    } else {
+        let mut reader =
+            ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
+        let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
+            .await
+            .map_err(|e| map_open_error(e, &display))?;
+        let metadata = with_microsecond_int96(metadata).map_err(|e| invalid(&e))?;
+        let file_schema = metadata.schema().clone();
+        let roots: Vec<usize> = data_fields
+            .iter()
+            .filter_map(|f| ctx.matcher.position(f, file_schema.fields()))
+            .collect();
+        let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.clone());
+        let fields: Fields = roots
+            .iter()
+            .map(|i| file_schema.field(*i).clone())
+            .collect();
+        let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
+            .with_projection(mask)
+            .with_batch_size(ctx.batch_size)
+            .build()
+            .map_err(|e| invalid(&e))?;
+        (Some(stream), fields)
+    };
+
+    // A file whose columns are all partition columns (or absent) still has rows: count them.
+    if stream.is_none() {
+        let rows = count_rows(store.as_ref(), &location, size, &display).await?;
+        let batch = RecordBatch::try_new_with_options(
+            Arc::new(ArrowSchema::empty()),
+            vec![],
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )?;
+        let out = to_logical(
+            &ctx,
+            &file,
+            &file_fields,
+            &batch,
+            0,
+            deleted.as_ref(),
+            &display,
+        );
+        return Ok(futures::stream::iter(std::iter::once(out)).boxed());
+    }
+
+    let mut first_row = 0u64;
+    let ctx2 = ctx.clone();
+    let stream = async_stream(move |tx| async move {
+        let stream = stream.as_mut().expect("checked above");
+        while let Some(batch) = stream.next().await {
+            let out = batch
+                .map_err(|e| DeltaError::invalid_data_file(&display, e))
+                .and_then(|batch| {
+                    let rows = batch.num_rows() as u64;
+                    let out = to_logical(
+                        &ctx2,
+                        &file,
+                        &file_fields,
+                        &batch,
+                        first_row,
+                        deleted.as_ref(),
+                        &display,
+                    );
+                    first_row += rows;
+                    out
+                });
+            let failed = out.is_err();
+            if tx.send(out).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    Ok(stream)
+}
+
+/// Run `producer` as a task feeding a bounded channel, and return the receiving stream.
+fn async_stream<F, Fut>(producer: F) -> BoxStream<'static, DeltaResult<RecordBatch>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<DeltaResult<RecordBatch>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(producer(tx));
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed()
+}
+
+fn map_open_error(e: parquet::errors::ParquetError, display: &str) -> DeltaError {
+    match e {
+        parquet::errors::ParquetError::External(inner) => match inner
+            .downcast::<object_store::Error>()
+        {
+            Ok(os) if matches!(*os, object_store::Error::NotFound { .. }) => {
+                DeltaError::invalid_data_file(display, "the file listed in the log does not exist")
+            }
+            Ok(os) => DeltaError::ObjectStore(*os),
+            Err(other) => DeltaError::invalid_data_file(display, other),
+        },
+        other => DeltaError::invalid_data_file(display, other),
+    }
+}
+
+async fn count_rows(
+    store: &dyn LogStore,
+    location: &Path,
+    size: Option<u64>,
+    display: &str,
+) -> DeltaResult<usize> {
+    let mut reader = ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
+    let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
+        .await
+        .map_err(|e| map_open_error(e, display))?;
+    Ok(usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or_default())
+}
+
+/// Delta timestamps have microsecond precision; INT96 values read as nanoseconds overflow outside
+/// 1677..2262, so ask the reader for microseconds instead.
+fn with_microsecond_int96(
+    metadata: ArrowReaderMetadata,
+) -> parquet::errors::Result<ArrowReaderMetadata> {
+    let has_int96 = metadata
+        .parquet_schema()
+        .columns()
+        .iter()
+        .any(|c| c.physical_type() == PhysicalType::INT96);
+    if !has_int96 {
+        return Ok(metadata);
+    }
+    let schema = metadata.schema();
+    let fields: Fields = schema
+        .fields()
+        .iter()
+        .map(|f| Arc::new(nanos_to_micros(f)))
+        .collect();
+    let hint = Arc::new(ArrowSchema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ));
+    ArrowReaderMetadata::try_new(
+        metadata.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(hint),
+    )
+}
+
+fn nanos_to_micros(field: &Field) -> Field {
+    let t = match field.data_type() {
+        ArrowType::Timestamp(TimeUnit::Nanosecond, tz) => {
+            ArrowType::Timestamp(TimeUnit::Microsecond, tz.clone())
+        }
+        ArrowType::Struct(children) => ArrowType::Struct(
+            children
+                .iter()
+                .map(|c| Arc::new(nanos_to_micros(c)))
+                .collect(),
+        ),
+        ArrowType::List(item) => ArrowType::List(Arc::new(nanos_to_micros(item))),
+        ArrowType::Map(entries, sorted) => {
+            ArrowType::Map(Arc::new(nanos_to_micros(entries)), *sorted)
+        }
+        other => other.clone(),
+    };
+    field.clone().with_data_type(t)
+}
+
+async fn load_deletion_vector(
+    store: &dyn LogStore,
+    dv: &DeletionVectorDescriptor,
+    data_file: &str,
+) -> DeltaResult<DeletedRows> {
+    let Some(url) = dv.absolute_path(store.root_url())? else {
+        return dv.read_inline();
+    };
+    let location = store.resolve_file(url.as_str())?;
+    let display = location.to_string();
+    let start = u64::try_from(dv.offset.unwrap_or(1))
+        .map_err(|e| DeltaError::invalid_data_file(&display, e))?;
+    let len = u64::try_from(dv.size_in_bytes)
+        .map_err(|e| DeltaError::invalid_data_file(&display, e))?
+        + 8;
+    let bytes = get_range(store.object_store().as_ref(), &location, start..start + len)
+        .await
+        .map_err(|e| match e {
+            object_store::Error::NotFound { .. } => DeltaError::invalid_data_file(
+                &display,
+                format!("deletion vector of {data_file} does not exist"),
+            ),
+            other => DeltaError::invalid_data_file(
+                &display,
+                format!("cannot read deletion vector of {data_file}: {other}"),
+            ),
+        })?;
+    DeletedRows::from_file_bytes(&bytes, dv, &display)
+}
+
+/// Turn one batch of file columns into the read schema, drop deleted rows and apply the filter.
+fn to_logical(
+    ctx: &ScanContext,
+    file: &ScanFile,
+    file_fields: &Fields,
+    batch: &RecordBatch,
+    first_row: u64,
+    deleted: Option<&DeletedRows>,
+    display: &str,
+) -> DeltaResult<RecordBatch> {
+    let rows = batch.num_rows();
+    let mut partition_values = file.partition_values.iter();
+    let columns = ctx
+        .read_schema
+        .fields()
+        .iter()
+        .zip(&ctx.is_partition)
+        .map(|(field, is_partition)| -> DeltaResult<ArrayRef> {
+            if *is_partition {
+                let value = partition_values.next().ok_or_else(|| {
+                    DeltaError::invalid_data_file(
+                        display,
+                        format!("no partition value for '{}'", field.name()),
+                    )
+                })?;
+                let array = value.to_array(rows)?;
+                return conform_array(&array, field, FieldMatch::Name, display);
+            }
+            match ctx.matcher.position(field, file_fields) {
+                Some(i) => conform_array(batch.column(i), field, ctx.matcher, display),
+                None => Ok(new_null_array(field.data_type(), rows)),
+            }
+        })
+        .collect::<DeltaResult<Vec<_>>>()?;
+    let schema = relaxed_schema(&ctx.read_schema, &columns);
+    let mut out = RecordBatch::try_new_with_options(
+        schema,
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )?;
+    if let Some(deleted) = deleted {
+        out = filter_record_batch(&out, &deleted.keep_mask(first_row, rows))?;
+    }
+    if let Some(filter) = &ctx.filter {
+        let mask = evaluate_predicate(filter, &out)?;
+        out = filter_record_batch(&out, &mask)?;
+    }
+    let projected = out.project(&ctx.output_projection)?;
+    if projected.schema() == ctx.output_schema {
+        return Ok(projected);
+    }
+    // Prefer the declared schema; keep the relaxed one where nulls made that impossible.
+    Ok(projected
+        .clone()
+        .with_schema(ctx.output_schema.clone())
+        .unwrap_or(projected))
+}
+
+/// Non-nullable fields that hold nulls (a column added after this file was written) are relaxed.
+fn relaxed_schema(schema: &SchemaRef, columns: &[ArrayRef]) -> SchemaRef {
+    if schema
+        .fields()
+        .iter()
+        .zip(columns)
+        .all(|(f, c)| f.is_nullable() || c.null_count() == 0 && f.data_type() == c.data_type())
+    {
+        return schema.clone();
+    }
+    let fields: Fields = schema
+        .fields()
+        .iter()
+        .zip(columns)
+        .map(|(f, c)| {
+            Arc::new(
+                Field::new(f.name(), c.data_type().clone(), true)
+                    .with_metadata(f.metadata().clone()),
+            )
+        })
+        .collect();
+    Arc::new(ArrowSchema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
+}

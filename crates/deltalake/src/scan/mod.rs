@@ -1,0 +1,243 @@
+//! Scans: from a snapshot to a stream of Arrow record batches, with column projection,
+//! file skipping by partition values and statistics, deletion vectors and column mapping.
+
+mod file_reader;
+mod file_stats;
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use tracing::debug;
+
+pub use file_reader::ScanFile;
+use file_reader::{ScanContext, read_file};
+use file_stats::FileStats;
+
+use crate::arrow_utils::FieldMatch;
+use crate::error::{DeltaError, DeltaResult};
+use crate::expr::{Expr, can_skip_file};
+use crate::protocol::{DataType, Scalar};
+use crate::snapshot::{ColumnMappingMode, Snapshot};
+use crate::storage::LogStore;
+
+/// A stream of record batches.
+pub type RecordBatchStream = BoxStream<'static, DeltaResult<RecordBatch>>;
+
+/// Configures a [`Scan`]: columns, filter and batch size.
+#[derive(Debug, Clone)]
+pub struct ScanBuilder {
+    snapshot: Arc<Snapshot>,
+    store: Arc<dyn LogStore>,
+    columns: Option<Vec<String>>,
+    filter: Option<Expr>,
+    batch_size: usize,
+    concurrency: usize,
+}
+
+impl ScanBuilder {
+    /// A scan of every column and row of `snapshot`.
+    pub fn new(snapshot: Arc<Snapshot>, store: Arc<dyn LogStore>) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            snapshot,
+            store,
+            columns: None,
+            filter: None,
+            batch_size: 8192,
+            concurrency: cpus * 2,
+        }
+    }
+
+    /// Read only these columns, in this order.
+    pub fn with_columns<S: AsRef<str>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.columns = Some(
+            columns
+                .into_iter()
+                .map(|c| c.as_ref().to_string())
+                .collect(),
+        );
+        self
+    }
+
+    /// Keep only rows matching `filter`; files that cannot match are not read.
+    pub fn with_filter(mut self, filter: Expr) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Rows per batch (default 8192).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// How many files are read at once (default: twice the number of CPUs).
+    pub fn with_concurrency(mut self, files: usize) -> Self {
+        self.concurrency = files.max(1);
+        self
+    }
+
+    /// Resolve columns, check the filter and choose the files to read.
+    pub fn build(self) -> DeltaResult<Scan> {
+        let snapshot = &self.snapshot;
+        let table_schema = snapshot.arrow_schema();
+        let logical = snapshot.schema();
+        let resolve = |name: &str| {
+            logical.index_of(name).ok_or_else(|| {
+                let available: Vec<&str> = logical.fields.iter().map(|f| f.name.as_str()).collect();
+                DeltaError::InvalidArgument(format!(
+                    "column '{name}' does not exist in the table; columns are: {}",
+                    available.join(", ")
+                ))
+            })
+        };
+        let output_indices: Vec<usize> = match &self.columns {
+            Some(cols) => cols
+                .iter()
+                .map(|c| resolve(c))
+                .collect::<DeltaResult<_>>()?,
+            None => (0..logical.fields.len()).collect(),
+        };
+        if let Some(filter) = &self.filter {
+            filter.validate(logical)?;
+        }
+        let mut read_indices = output_indices.clone();
+        if let Some(filter) = &self.filter {
+            for column in filter.columns() {
+                let root = column.split('.').next().unwrap_or(column);
+                let i = resolve(root)?;
+                if !read_indices.contains(&i) {
+                    read_indices.push(i);
+                }
+            }
+        }
+        let read_schema = Arc::new(table_schema.project(&read_indices)?);
+        let output_projection: Vec<usize> = (0..output_indices.len()).collect();
+        let output_schema = Arc::new(read_schema.project(&output_projection)?);
+        let partition_columns = snapshot.partition_columns();
+        let is_partition: Vec<bool> = read_indices
+            .iter()
+            .map(|i| {
+                partition_columns
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&logical.fields[*i].name))
+            })
+            .collect();
+
+        let stats = self.filter.as_ref().map(|_| FileStats::new(snapshot));
+        let mut files = Vec::new();
+        let mut skipped = 0usize;
+        for file in snapshot.files().iter() {
+            let partition_values = file.partition_values();
+            if let (Some(filter), Some(stats)) = (&self.filter, &stats) {
+                if can_skip_file(filter, &stats.for_file(&file, &partition_values)?) {
+                    skipped += 1;
+                    continue;
+                }
+            }
+            let values = read_indices
+                .iter()
+                .zip(&is_partition)
+                .filter(|(_, p)| **p)
+                .map(|(i, _)| {
+                    let field = &logical.fields[*i];
+                    let DataType::Primitive(ty) = field.data_type else {
+                        return Err(DeltaError::schema(format!(
+                            "partition column '{}' is not primitive",
+                            field.name
+                        )));
+                    };
+                    let raw = partition_values
+                        .get(field.physical_name())
+                        .copied()
+                        .flatten();
+                    Scalar::parse_partition_value(raw, ty).map_err(|e| {
+                        DeltaError::invalid_data_file(
+                            file.path(),
+                            format!("partition column '{}': {e}", field.name),
+                        )
+                    })
+                })
+                .collect::<DeltaResult<Vec<_>>>()?;
+            files.push(ScanFile {
+                path: file.path().to_string(),
+                size: file.size(),
+                partition_values: values,
+                deletion_vector: file.deletion_vector(),
+            });
+        }
+        debug!(
+            version = snapshot.version(),
+            files = files.len(),
+            skipped,
+            "planned scan"
+        );
+
+        let matcher = match snapshot.column_mapping_mode() {
+            ColumnMappingMode::None => FieldMatch::Name,
+            ColumnMappingMode::Name => FieldMatch::PhysicalName,
+            ColumnMappingMode::Id => FieldMatch::Id,
+        };
+        let context = ScanContext {
+            store: self.store.clone(),
+            read_schema,
+            output_projection,
+            output_schema: output_schema.clone(),
+            is_partition,
+            matcher,
+            filter: self.filter,
+            batch_size: self.batch_size,
+        };
+        Ok(Scan {
+            context: Arc::new(context),
+            files,
+            concurrency: self.concurrency,
+            skipped,
+        })
+    }
+}
+
+/// A planned scan: the files to read and how to read them.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    context: Arc<ScanContext>,
+    files: Vec<ScanFile>,
+    concurrency: usize,
+    skipped: usize,
+}
+
+impl Scan {
+    /// The schema of the batches produced.
+    pub fn schema(&self) -> SchemaRef {
+        self.context.output_schema.clone()
+    }
+
+    /// The files that will be read.
+    pub fn files(&self) -> &[ScanFile] {
+        &self.files
+    }
+
+    /// How many files were skipped by partition values or statistics.
+    pub fn skipped_files(&self) -> usize {
+        self.skipped
+    }
+
+    /// Read the files as a stream of batches, several files at once, in file order.
+    /// Must be polled inside a Tokio runtime.
+    pub fn execute(&self) -> RecordBatchStream {
+        let context = self.context.clone();
+        futures::stream::iter(self.files.clone())
+            .map(move |file| read_file(context.clone(), file))
+            .buffered(self.concurrency)
+            .try_flatten()
+            .boxed()
+    }
+
+    /// Read everything into memory.
+    pub async fn collect(&self) -> DeltaResult<Vec<RecordBatch>> {
+        self.execute().try_collect().await
+    }
+}

@@ -1,0 +1,181 @@
+//! A snapshot: the immutable state of a table at one version.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use url::Url;
+
+use crate::error::{DeltaError, DeltaResult};
+use crate::log::{FileList, LogSegment, Replayed, replay};
+use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, Txn};
+use crate::storage::LogStore;
+
+/// How columns are named in data files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnMappingMode {
+    /// Data files use the logical names.
+    None,
+    /// Data files use the physical names in the schema's field metadata.
+    Name,
+    /// Data files are matched by field id.
+    Id,
+}
+
+/// The state of a table at one version: protocol, metadata, schema and active files.
+///
+/// Cheap to share: hold it in an `Arc`; the file list is columnar.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    table_root: Url,
+    state: Replayed,
+    schema: StructType,
+    arrow_schema: SchemaRef,
+    column_mapping: ColumnMappingMode,
+}
+
+impl Snapshot {
+    /// Load the snapshot of `version` (the latest when `None`).
+    pub async fn load(store: &dyn LogStore, version: Option<i64>) -> DeltaResult<Self> {
+        let segment = LogSegment::load(store, version).await?;
+        let state = replay(store, &segment, None).await?;
+        Self::from_state(store, state)
+    }
+
+    /// The snapshot of a newer version built on top of this one by replaying only the commits after
+    /// it (the latest when `version` is `None`). `Ok(None)` when there is nothing newer.
+    pub async fn advance(
+        &self,
+        store: &dyn LogStore,
+        version: Option<i64>,
+    ) -> DeltaResult<Option<Self>> {
+        let listing = crate::log::LogListing::list(store, Some(self.version() + 1)).await?;
+        let Some(latest) = listing.latest_commit() else {
+            return Ok(None);
+        };
+        let target = version.unwrap_or(latest);
+        if target <= self.version() {
+            return Ok(None);
+        }
+        let commits: Vec<_> = listing
+            .commits
+            .range(self.version() + 1..=target)
+            .map(|(v, m)| (*v, m.clone()))
+            .collect();
+        if commits.len() as i64 != target - self.version() {
+            let uri = store.root_url().to_string();
+            return Err(DeltaError::VersionNotFound {
+                uri,
+                version: target,
+                reason: format!("the latest version is {latest}"),
+            });
+        }
+        let segment = LogSegment {
+            version: target,
+            checkpoint: None,
+            commits,
+            latest_version: latest,
+        };
+        let state = replay(store, &segment, Some(&self.state)).await?;
+        Self::from_state(store, state).map(Some)
+    }
+
+    fn from_state(store: &dyn LogStore, state: Replayed) -> DeltaResult<Self> {
+        let schema = state.metadata.schema()?;
+        let arrow_schema = Arc::new(schema.to_arrow()?);
+        let column_mapping = match state
+            .metadata
+            .configuration
+            .get("delta.columnMapping.mode")
+            .map(String::as_str)
+        {
+            None | Some("none") => ColumnMappingMode::None,
+            Some("name") => ColumnMappingMode::Name,
+            Some("id") => ColumnMappingMode::Id,
+            Some(other) => {
+                return Err(DeltaError::UnsupportedFeature {
+                    uri: store.root_url().to_string(),
+                    kind: "reader",
+                    features: vec![format!("columnMapping mode '{other}'")],
+                });
+            }
+        };
+        Ok(Self {
+            table_root: store.root_url().clone(),
+            state,
+            schema,
+            arrow_schema,
+            column_mapping,
+        })
+    }
+
+    /// The table root.
+    pub fn table_root(&self) -> &Url {
+        &self.table_root
+    }
+
+    /// The version.
+    pub fn version(&self) -> i64 {
+        self.state.version
+    }
+
+    /// The commit timestamp of the version in milliseconds (in-commit timestamp or file time).
+    pub fn timestamp(&self) -> i64 {
+        self.state.timestamp
+    }
+
+    /// The protocol.
+    pub fn protocol(&self) -> &Protocol {
+        &self.state.protocol
+    }
+
+    /// The metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.state.metadata
+    }
+
+    /// The logical schema.
+    pub fn schema(&self) -> &StructType {
+        &self.schema
+    }
+
+    /// The logical schema as Arrow.
+    pub fn arrow_schema(&self) -> &SchemaRef {
+        &self.arrow_schema
+    }
+
+    /// The partition columns (logical names).
+    pub fn partition_columns(&self) -> &[String] {
+        &self.state.metadata.partition_columns
+    }
+
+    /// Table properties.
+    pub fn properties(&self) -> &HashMap<String, String> {
+        &self.state.metadata.configuration
+    }
+
+    /// The column mapping mode.
+    pub fn column_mapping_mode(&self) -> ColumnMappingMode {
+        self.column_mapping
+    }
+
+    /// The active files.
+    pub fn files(&self) -> &FileList {
+        &self.state.files
+    }
+
+    /// The latest transaction of an application, for idempotent writes.
+    pub fn txn(&self, app_id: &str) -> Option<&Txn> {
+        self.state.txns.get(app_id)
+    }
+
+    /// All application transactions.
+    pub fn txns(&self) -> &HashMap<String, Txn> {
+        &self.state.txns
+    }
+
+    /// The active metadata domains.
+    pub fn domain_metadata(&self) -> &HashMap<String, DomainMetadata> {
+        &self.state.domains
+    }
+}

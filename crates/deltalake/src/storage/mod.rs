@@ -1,0 +1,236 @@
+//! Storage: table locations, object stores and the [`LogStore`] through which commits are written.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutMode, PutOptions, local::LocalFileSystem};
+use url::Url;
+
+use crate::error::{DeltaError, DeltaResult};
+
+/// Name of the log directory under the table root.
+pub const DELTA_LOG_DIR: &str = "_delta_log";
+
+mod parquet_reader;
+pub use parquet_reader::{ObjectFileReader, get_bytes, get_range};
+
+/// Turn a user-supplied location (URI or local path, relative or absolute) into a directory URL.
+pub fn table_url(location: &str) -> DeltaResult<Url> {
+    let mut url = match Url::parse(location) {
+        Ok(url) if url.scheme().len() > 1 => url,
+        _ => {
+            let path = PathBuf::from(location);
+            let absolute = if path.is_absolute() {
+                path
+            } else {
+                std::env::current_dir()
+                    .map_err(|e| {
+                        DeltaError::InvalidArgument(format!("cannot resolve '{location}': {e}"))
+                    })?
+                    .join(path)
+            };
+            let absolute = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+            Url::from_directory_path(&absolute).map_err(|()| {
+                DeltaError::InvalidArgument(format!("invalid table path '{location}'"))
+            })?
+        }
+    };
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok(url)
+}
+
+/// Writes and reads the log of one table.
+///
+/// Every write into `_delta_log` goes through [`LogStore::write_commit`], which must be atomic and
+/// must fail with [`CommitConflict`] when the version already exists. Backends provide their own
+/// implementation of that primitive (conditional put, a lock table, ...).
+pub trait LogStore: Send + Sync + fmt::Debug {
+    /// The object store holding the table.
+    fn object_store(&self) -> &Arc<dyn ObjectStore>;
+
+    /// The table root as a directory URL (credentials never included).
+    fn root_url(&self) -> &Url;
+
+    /// The table root as a path inside [`LogStore::object_store`].
+    fn root_path(&self) -> &Path;
+
+    /// Atomically create the commit file of `version`; fails with [`DeltaError`] whose
+    /// [`CommitConflict`] check holds if it exists.
+    fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>>;
+
+    /// The `_delta_log` directory.
+    fn log_path(&self) -> Path {
+        self.root_path().clone().join(DELTA_LOG_DIR)
+    }
+
+    /// The location of a file named by a path in the log: relative (URL-encoded) paths are resolved
+    /// under the root, absolute URIs inside this store are accepted.
+    fn resolve_file(&self, path: &str) -> DeltaResult<Path> {
+        resolve_file(self.root_url(), self.root_path(), path)
+    }
+}
+
+/// Marker for a commit that lost the race: the version exists already.
+pub struct CommitConflict;
+
+impl CommitConflict {
+    /// Whether `error` reports that the commit file already existed.
+    pub fn matches(error: &DeltaError) -> bool {
+        matches!(
+            error,
+            DeltaError::ObjectStore(object_store::Error::AlreadyExists { .. })
+        )
+    }
+}
+
+fn resolve_file(root_url: &Url, root_path: &Path, path: &str) -> DeltaResult<Path> {
+    if let Ok(url) = Url::parse(path) {
+        if url.scheme().len() > 1 {
+            if url.scheme() != root_url.scheme() || url.host_str() != root_url.host_str() {
+                return Err(DeltaError::InvalidArgument(format!(
+                    "file {path} is not in the store of table {root_url}"
+                )));
+            }
+            return Path::from_url_path(url.path())
+                .map_err(|e| DeltaError::invalid_data_file(path, e));
+        }
+    }
+    let relative = Path::from_url_path(path).map_err(|e| DeltaError::invalid_data_file(path, e))?;
+    Ok(Path::from_iter(root_path.parts().chain(relative.parts())))
+}
+
+/// The default log store: commits by the object store's create-if-absent put.
+pub struct ObjectLogStore {
+    store: Arc<dyn ObjectStore>,
+    root_url: Url,
+    root_path: Path,
+}
+
+impl fmt::Debug for ObjectLogStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectLogStore")
+            .field("root", &self.root_url.as_str())
+            .finish()
+    }
+}
+
+impl ObjectLogStore {
+    /// A log store over `store`, for the table whose root is `root_path` in it.
+    pub fn new(store: Arc<dyn ObjectStore>, root_url: Url, root_path: Path) -> Self {
+        Self {
+            store,
+            root_url,
+            root_path,
+        }
+    }
+
+    /// Open the store for a table location. `options` are backend settings (credentials, endpoints).
+    pub fn for_url(url: &Url, options: &HashMap<String, String>) -> DeltaResult<Self> {
+        let _ = options;
+        match url.scheme() {
+            "file" => {
+                let root_path = Path::from_url_path(url.path()).map_err(|e| {
+                    DeltaError::InvalidArgument(format!("invalid table path {url}: {e}"))
+                })?;
+                Ok(Self::new(
+                    Arc::new(LocalFileSystem::new()),
+                    url.clone(),
+                    root_path,
+                ))
+            }
+            "memory" => {
+                let root_path = Path::from_url_path(url.path()).map_err(|e| {
+                    DeltaError::InvalidArgument(format!("invalid table path {url}: {e}"))
+                })?;
+                Ok(Self::new(
+                    memory_store(url.host_str().unwrap_or_default()),
+                    url.clone(),
+                    root_path,
+                ))
+            }
+            other => Err(DeltaError::InvalidArgument(format!(
+                "unsupported storage scheme '{other}' in {url} (supported: file, memory)"
+            ))),
+        }
+    }
+}
+
+/// In-memory stores are shared per host name, so `memory://name/` opened twice is one store.
+fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
+    use std::sync::{LazyLock, Mutex};
+    static STORES: LazyLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> =
+        LazyLock::new(Default::default);
+    let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
+    stores
+        .entry(name.to_string())
+        .or_insert_with(|| Arc::new(InMemory::new()))
+        .clone()
+}
+
+impl LogStore for ObjectLogStore {
+    fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    fn root_url(&self) -> &Url {
+        &self.root_url
+    }
+
+    fn root_path(&self) -> &Path {
+        &self.root_path
+    }
+
+    fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>> {
+        Box::pin(async move {
+            let path = self
+                .log_path()
+                .join(crate::log::commit_file_name(version).as_str());
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..Default::default()
+            };
+            self.store.put_opts(&path, body.into(), opts).await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_encoded_and_absolute_paths() {
+        let root = Url::parse("file:///data/t/").unwrap();
+        let root_path = Path::from_url_path(root.path()).unwrap();
+        let p = resolve_file(&root, &root_path, "x=A%2FB/part-1.parquet").unwrap();
+        assert_eq!(
+            p.parts()
+                .map(|p| p.as_ref().to_string())
+                .collect::<Vec<_>>(),
+            ["data", "t", "x=A%2FB", "part-1.parquet"]
+        );
+        let abs = resolve_file(&root, &root_path, "file:///other/f.parquet").unwrap();
+        assert_eq!(abs.as_ref(), "other/f.parquet");
+        assert!(resolve_file(&root, &root_path, "s3://bucket/f.parquet").is_err());
+    }
+
+    #[test]
+    fn table_urls_are_directories() {
+        assert_eq!(table_url("memory://t").unwrap().as_str(), "memory://t/");
+        assert!(
+            table_url("relative/dir")
+                .unwrap()
+                .path()
+                .ends_with("/relative/dir/")
+        );
+    }
+}

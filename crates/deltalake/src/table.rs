@@ -1,0 +1,190 @@
+//! [`DeltaTable`]: a table location with its log store and current snapshot.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{DeltaError, DeltaResult};
+use crate::log::{Commit, history, read_commits, version_at_timestamp};
+use crate::protocol::CommitInfo;
+use crate::scan::ScanBuilder;
+use crate::snapshot::Snapshot;
+use crate::storage::{LogStore, ObjectLogStore, table_url};
+
+/// A Delta table opened at some version.
+///
+/// ```no_run
+/// # async fn example() -> deltalake::DeltaResult<()> {
+/// use futures::TryStreamExt;
+/// let table = deltalake::DeltaTable::open("path/to/table").await?;
+/// println!("version {} with {} files", table.version(), table.snapshot().files().len());
+/// let batches: Vec<_> = table.scan().with_columns(["id"]).build()?.execute().try_collect().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeltaTable {
+    store: Arc<dyn LogStore>,
+    snapshot: Arc<Snapshot>,
+}
+
+/// Where and at which version to open a table.
+#[derive(Debug, Clone, Default)]
+pub struct DeltaTableBuilder {
+    location: String,
+    version: Option<i64>,
+    timestamp: Option<DateTime<Utc>>,
+    storage_options: HashMap<String, String>,
+    log_store: Option<Arc<dyn LogStore>>,
+}
+
+impl DeltaTableBuilder {
+    /// A builder for the table at `location` (a URI or a local path).
+    pub fn new(location: impl Into<String>) -> Self {
+        Self {
+            location: location.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Open this version instead of the latest.
+    pub fn with_version(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Open the latest version committed at or before this time.
+    pub fn with_timestamp(mut self, timestamp: DateTime<Utc>) -> Self {
+        self.timestamp = Some(timestamp);
+        self
+    }
+
+    /// Storage backend options (credentials, endpoints, ...).
+    pub fn with_storage_options(mut self, options: HashMap<String, String>) -> Self {
+        self.storage_options = options;
+        self
+    }
+
+    /// Use this log store instead of one derived from the location.
+    pub fn with_log_store(mut self, store: Arc<dyn LogStore>) -> Self {
+        self.log_store = Some(store);
+        self
+    }
+
+    /// The log store this builder opens.
+    pub fn build_log_store(&self) -> DeltaResult<Arc<dyn LogStore>> {
+        match &self.log_store {
+            Some(store) => Ok(store.clone()),
+            None => {
+                let url = table_url(&self.location)?;
+                Ok(Arc::new(ObjectLogStore::for_url(
+                    &url,
+                    &self.storage_options,
+                )?))
+            }
+        }
+    }
+
+    /// Load the table.
+    pub async fn load(self) -> DeltaResult<DeltaTable> {
+        let store = self.build_log_store()?;
+        let version = match (self.version, self.timestamp) {
+            (Some(_), Some(_)) => {
+                return Err(DeltaError::InvalidArgument(
+                    "give a version or a timestamp, not both".into(),
+                ));
+            }
+            (Some(v), None) => Some(v),
+            (None, Some(ts)) => {
+                Some(version_at_timestamp(store.as_ref(), ts.timestamp_millis()).await?)
+            }
+            (None, None) => None,
+        };
+        let snapshot = Snapshot::load(store.as_ref(), version).await?;
+        Ok(DeltaTable {
+            store,
+            snapshot: Arc::new(snapshot),
+        })
+    }
+}
+
+impl DeltaTable {
+    /// Open the latest version of the table at `location`.
+    pub async fn open(location: impl Into<String>) -> DeltaResult<Self> {
+        DeltaTableBuilder::new(location).load().await
+    }
+
+    /// A builder to open a table at a version or timestamp, or with storage options.
+    pub fn builder(location: impl Into<String>) -> DeltaTableBuilder {
+        DeltaTableBuilder::new(location)
+    }
+
+    /// The loaded version.
+    pub fn version(&self) -> i64 {
+        self.snapshot.version()
+    }
+
+    /// The loaded snapshot.
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.snapshot
+    }
+
+    /// The log store.
+    pub fn log_store(&self) -> &Arc<dyn LogStore> {
+        &self.store
+    }
+
+    /// The table location.
+    pub fn uri(&self) -> &str {
+        self.store.root_url().as_str()
+    }
+
+    /// Move to the latest version, replaying only the new commits. Returns whether it changed.
+    pub async fn update(&mut self) -> DeltaResult<bool> {
+        match self.snapshot.advance(self.store.as_ref(), None).await? {
+            Some(next) => {
+                self.snapshot = Arc::new(next);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Load another version (newer versions are reached incrementally).
+    pub async fn load_version(&mut self, version: i64) -> DeltaResult<()> {
+        if version > self.version() {
+            if let Some(next) = self
+                .snapshot
+                .advance(self.store.as_ref(), Some(version))
+                .await?
+            {
+                self.snapshot = Arc::new(next);
+                return Ok(());
+            }
+        }
+        self.snapshot = Arc::new(Snapshot::load(self.store.as_ref(), Some(version)).await?);
+        Ok(())
+    }
+
+    /// Load the latest version committed at or before `timestamp`.
+    pub async fn load_timestamp(&mut self, timestamp: DateTime<Utc>) -> DeltaResult<()> {
+        let version =
+            version_at_timestamp(self.store.as_ref(), timestamp.timestamp_millis()).await?;
+        self.load_version(version).await
+    }
+
+    /// The commit information of the newest `limit` versions up to the loaded one, newest first.
+    pub async fn history(&self, limit: Option<usize>) -> DeltaResult<Vec<(i64, CommitInfo)>> {
+        history(self.store.as_ref(), self.version(), limit).await
+    }
+
+    /// The commits after `version` up to the latest, for readers that follow a table.
+    pub async fn commits_after(&self, version: i64) -> DeltaResult<Vec<Commit>> {
+        read_commits(self.store.as_ref(), version + 1, None).await
+    }
+
+    /// A scan of the loaded snapshot.
+    pub fn scan(&self) -> ScanBuilder {
+        ScanBuilder::new(self.snapshot.clone(), self.store.clone())
+    }
+}

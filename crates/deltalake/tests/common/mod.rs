@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::SchemaRef;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// `../shared/testdata` seen from the repository root.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
+}
+
+/// The shared Delta tables.
+pub fn tables_dir() -> PathBuf {
+    testdata().join("tables")
+}
+
+/// What the reference reader saw.
+pub fn expected_dir() -> PathBuf {
+    testdata().join("expected")
+}
+
+/// Read a Parquet file of expected rows.
+pub fn read_expected_rows(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Every row as text, columns in `schema` order (each cast to the schema's type first), sorted.
+pub fn render_sorted_rows(
+    batches: &[RecordBatch],
+    schema: &SchemaRef,
+) -> Result<Vec<String>, String> {
+    let options = FormatOptions::default().with_null("∅");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let col = batch
+                    .column_by_name(f.name())
+                    .ok_or_else(|| format!("column {} missing", f.name()))?;
+                cast(col, f.data_type()).map_err(|e| format!("column {}: {e}", f.name()))
+            })
+            .collect::<Result<_, _>>()?;
+        let formatters: Vec<_> = columns
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect();
+            rows.push(cells.join(" | "));
+        }
+    }
+    rows.sort();
+    Ok(rows)
+}
