@@ -11,6 +11,6 @@ pub use actions::{
     Action, Add, AddCdcFile, CheckpointMetadata, CommitInfo, DomainMetadata, Format, Metadata,
     Protocol, Remove, Sidecar, Txn,
 };
-pub use deletion_vector::DeletionVectorDescriptor;
+pub use deletion_vector::{DeletedRows, DeletionVectorDescriptor};
 pub use scalar::Scalar;
 pub use schema::{ArrayType, DataType, MapType, PrimitiveType, Schema, StructField, StructType};
