@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, ListArray, MapArray, StructArray, make_array, new_null_array};
+use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields};
 
@@ -60,22 +61,14 @@ impl FieldMatch {
 
 /// Reshape `array` into `target`'s type: struct children are matched with `matcher` (and renamed),
 /// children missing from the source become nulls, leaves are cast. `context` names the data in errors.
-pub fn conform_array(
-    array: &ArrayRef,
-    target: &Field,
-    matcher: FieldMatch,
-    context: &str,
-) -> DeltaResult<ArrayRef> {
+pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, context: &str) -> DeltaResult<ArrayRef> {
     let target_type = target.data_type();
     if array.data_type() == target_type {
         return Ok(array.clone());
     }
     match (array.data_type(), target_type) {
         (ArrowType::Struct(_), ArrowType::Struct(target_fields)) => {
-            let source = array
-                .as_any()
-                .downcast_ref::<StructArray>()
-                .expect("struct type");
+            let source = array.as_any().downcast_ref::<StructArray>().expect("struct type");
             conform_struct(source, target_fields, matcher, context).map(|s| Arc::new(s) as ArrayRef)
         }
         (ArrowType::List(_) | ArrowType::LargeList(_), ArrowType::List(target_item)) => {
@@ -87,13 +80,16 @@ pub fn conform_array(
             } else {
                 array.clone()
             };
-            let list = list
-                .as_any()
-                .downcast_ref::<ListArray>()
-                .expect("list type");
+            let list = list.as_any().downcast_ref::<ListArray>().expect("list type");
             let values = conform_array(list.values(), target_item, matcher, context)?;
+            let item = Field::new(
+                target_item.name(),
+                values.data_type().clone(),
+                target_item.is_nullable(),
+            )
+            .with_metadata(target_item.metadata().clone());
             Ok(Arc::new(ListArray::try_new(
-                target_item.clone(),
+                Arc::new(item),
                 list.offsets().clone(),
                 values,
                 list.nulls().cloned(),
@@ -102,9 +98,7 @@ pub fn conform_array(
         (ArrowType::Map(_, _), ArrowType::Map(target_entries, ordered)) => {
             let map = array.as_any().downcast_ref::<MapArray>().expect("map type");
             let ArrowType::Struct(target_kv) = target_entries.data_type() else {
-                return Err(DeltaError::schema(format!(
-                    "{context}: invalid map type {target_type}"
-                )));
+                return Err(DeltaError::schema(format!("{context}: invalid map type {target_type}")));
             };
             let entries: &StructArray = map.entries();
             let keys = conform_array(entries.column(0), &target_kv[0], matcher, context)?;
@@ -118,9 +112,7 @@ pub fn conform_array(
                 *ordered,
             )?))
         }
-        (ArrowType::Timestamp(_, source_tz), ArrowType::Timestamp(unit, target_tz))
-            if source_tz != target_tz =>
-        {
+        (ArrowType::Timestamp(_, source_tz), ArrowType::Timestamp(unit, target_tz)) if source_tz != target_tz => {
             // Delta timestamps are UTC instants whatever the file's annotation: convert the unit,
             // then re-label the zone without shifting values.
             let same_zone = cast(array, &ArrowType::Timestamp(*unit, source_tz.clone()))?;
@@ -162,22 +154,23 @@ pub fn conform_struct(
             None => Ok(new_null_array(target.data_type(), source.len())),
         })
         .collect::<DeltaResult<Vec<_>>>()?;
-    let fields = relax_nullability(target_fields, &columns);
-    Ok(StructArray::try_new(
-        fields,
-        columns,
-        source.nulls().cloned(),
-    )?)
+    let fields = relax_nullability(target_fields, &columns, source.nulls());
+    Ok(StructArray::try_new(fields, columns, source.nulls().cloned())?)
 }
 
-/// A field declared non-nullable that holds nulls (a missing column, an evolved schema) is relaxed
-/// rather than failing the whole read.
-fn relax_nullability(fields: &Fields, columns: &[ArrayRef]) -> Fields {
+/// A field declared non-nullable that holds nulls outside the parent's null rows (a missing
+/// column, an evolved schema) is relaxed rather than failing the whole read.
+fn relax_nullability(fields: &Fields, columns: &[ArrayRef], parent_nulls: Option<&NullBuffer>) -> Fields {
+    let covered = |c: &ArrayRef| match (c.logical_nulls(), parent_nulls) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(child), Some(parent)) => parent.iter().zip(child.iter()).all(|(p, c)| c || !p),
+    };
     fields
         .iter()
         .zip(columns)
         .map(|(f, c)| {
-            if !f.is_nullable() && c.null_count() > 0 {
+            if !f.is_nullable() && !covered(c) {
                 Arc::new(f.as_ref().clone().with_nullable(true))
             } else {
                 f.clone()

@@ -105,11 +105,7 @@ fn fmt_version(version: Option<i64>) -> impl fmt::Display {
 
 impl DeltaError {
     /// Shorthand for [`DeltaError::InvalidLog`].
-    pub fn invalid_log(
-        path: impl Into<String>,
-        version: Option<i64>,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub fn invalid_log(path: impl Into<String>, version: Option<i64>, reason: impl Into<String>) -> Self {
         Self::InvalidLog {
             path: path.into(),
             version,

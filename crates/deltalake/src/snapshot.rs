@@ -44,11 +44,7 @@ impl Snapshot {
 
     /// The snapshot of a newer version built on top of this one by replaying only the commits after
     /// it (the latest when `version` is `None`). `Ok(None)` when there is nothing newer.
-    pub async fn advance(
-        &self,
-        store: &dyn LogStore,
-        version: Option<i64>,
-    ) -> DeltaResult<Option<Self>> {
+    pub async fn advance(&self, store: &dyn LogStore, version: Option<i64>) -> DeltaResult<Option<Self>> {
         let listing = crate::log::LogListing::list(store, Some(self.version() + 1)).await?;
         let Some(latest) = listing.latest_commit() else {
             return Ok(None);

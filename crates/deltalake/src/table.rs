@@ -77,10 +77,7 @@ impl DeltaTableBuilder {
             Some(store) => Ok(store.clone()),
             None => {
                 let url = table_url(&self.location)?;
-                Ok(Arc::new(ObjectLogStore::for_url(
-                    &url,
-                    &self.storage_options,
-                )?))
+                Ok(Arc::new(ObjectLogStore::for_url(&url, &self.storage_options)?))
             }
         }
     }
@@ -95,9 +92,7 @@ impl DeltaTableBuilder {
                 ));
             }
             (Some(v), None) => Some(v),
-            (None, Some(ts)) => {
-                Some(version_at_timestamp(store.as_ref(), ts.timestamp_millis()).await?)
-            }
+            (None, Some(ts)) => Some(version_at_timestamp(store.as_ref(), ts.timestamp_millis()).await?),
             (None, None) => None,
         };
         let snapshot = Snapshot::load(store.as_ref(), version).await?;
@@ -153,11 +148,7 @@ impl DeltaTable {
     /// Load another version (newer versions are reached incrementally).
     pub async fn load_version(&mut self, version: i64) -> DeltaResult<()> {
         if version > self.version() {
-            if let Some(next) = self
-                .snapshot
-                .advance(self.store.as_ref(), Some(version))
-                .await?
-            {
+            if let Some(next) = self.snapshot.advance(self.store.as_ref(), Some(version)).await? {
                 self.snapshot = Arc::new(next);
                 return Ok(());
             }
@@ -168,8 +159,7 @@ impl DeltaTable {
 
     /// Load the latest version committed at or before `timestamp`.
     pub async fn load_timestamp(&mut self, timestamp: DateTime<Utc>) -> DeltaResult<()> {
-        let version =
-            version_at_timestamp(self.store.as_ref(), timestamp.timestamp_millis()).await?;
+        let version = version_at_timestamp(self.store.as_ref(), timestamp.timestamp_millis()).await?;
         self.load_version(version).await
     }
 

@@ -15,8 +15,17 @@ fn reference_failure_expectation(table: &str) -> Option<&'static str> {
     match table {
         // Reader feature "blahabl" is unknown: refuse, naming it.
         "simple_table_features" => Some("blahabl"),
+        // Shredded variants are not reassembled yet: refuse rather than return partial values.
+        "spark-shredded-variant-preview-delta" => Some("variantShredding-preview"),
         _ => None,
     }
+}
+
+/// Tables where the reference reader returns wrong rows; `spec_derived.rs` asserts the right ones.
+fn reference_rows_are_wrong(table: &str) -> bool {
+    // Column mapping (name mode): the reference returns nulls for the non-partition column
+    // although its data files hold the values under the physical name.
+    table == "table_with_column_mapping"
 }
 
 /// Tables whose data files were never committed to the test data: checked at the log level.
@@ -31,16 +40,12 @@ fn has_data_files(table: &str, meta: &Value) -> bool {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 async fn check_table(table: &str) -> Result<String, String> {
-    let meta: Value = serde_json::from_slice(
-        &std::fs::read(expected_dir().join(table).join("meta.json")).unwrap(),
-    )
-    .unwrap();
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(expected_dir().join(table).join("meta.json")).unwrap()).unwrap();
     let location = tables_dir().join(table);
     let opened = DeltaTable::open(location.to_str().unwrap()).await;
     if let Some(needle) = reference_failure_expectation(table) {
@@ -58,11 +63,7 @@ async fn check_table(table: &str) -> Result<String, String> {
     if snapshot.version() != want_version {
         return Err(format!("version {} != {want_version}", snapshot.version()));
     }
-    let ours: BTreeSet<String> = snapshot
-        .files()
-        .iter()
-        .map(|f| percent_decode(f.path()))
-        .collect();
+    let ours: BTreeSet<String> = snapshot.files().iter().map(|f| percent_decode(f.path())).collect();
     let theirs: BTreeSet<String> = meta["files"]
         .as_array()
         .unwrap()
@@ -70,9 +71,7 @@ async fn check_table(table: &str) -> Result<String, String> {
         .map(|f| percent_decode(f.as_str().unwrap()))
         .collect();
     if ours != theirs {
-        return Err(format!(
-            "files differ:\n ours   {ours:?}\n theirs {theirs:?}"
-        ));
+        return Err(format!("files differ:\n ours   {ours:?}\n theirs {theirs:?}"));
     }
     let p = snapshot.protocol();
     if i64::from(p.min_reader_version) != meta["min_reader_version"].as_i64().unwrap()
@@ -83,8 +82,7 @@ async fn check_table(table: &str) -> Result<String, String> {
             meta["min_reader_version"], meta["min_writer_version"]
         ));
     }
-    let want_parts: Vec<String> =
-        serde_json::from_value(meta["partition_columns"].clone()).unwrap();
+    let want_parts: Vec<String> = serde_json::from_value(meta["partition_columns"].clone()).unwrap();
     if snapshot.partition_columns() != want_parts.as_slice() {
         return Err(format!(
             "partition columns {:?} != {want_parts:?}",
@@ -92,10 +90,7 @@ async fn check_table(table: &str) -> Result<String, String> {
         ));
     }
     if !has_data_files(table, &meta) {
-        return Ok(format!(
-            "log only: version {want_version}, {} files",
-            ours.len()
-        ));
+        return Ok(format!("log only: version {want_version}, {} files", ours.len()));
     }
 
     let batches: Vec<_> = t
@@ -121,19 +116,13 @@ async fn check_table(table: &str) -> Result<String, String> {
         }
     }
     let rows_file = expected_dir().join(table).join("rows.parquet");
-    if rows_file.exists() {
+    if rows_file.exists() && !reference_rows_are_wrong(table) {
         let expected = read_expected_rows(&rows_file);
         let schema = snapshot.arrow_schema();
         let ours = render_sorted_rows(&batches, schema).map_err(|e| format!("render ours: {e}"))?;
-        let theirs =
-            render_sorted_rows(&expected, schema).map_err(|e| format!("render expected: {e}"))?;
+        let theirs = render_sorted_rows(&expected, schema).map_err(|e| format!("render expected: {e}"))?;
         if ours != theirs {
-            let diff: Vec<_> = ours
-                .iter()
-                .zip(&theirs)
-                .filter(|(a, b)| a != b)
-                .take(3)
-                .collect();
+            let diff: Vec<_> = ours.iter().zip(&theirs).filter(|(a, b)| a != b).take(3).collect();
             return Err(format!(
                 "rows differ ({} vs {}): first differences {diff:?}",
                 ours.len(),
@@ -180,9 +169,5 @@ async fn every_table_matches_the_reference_or_the_spec() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} tables failed: {failures:?}",
-        failures.len()
-    );
+    assert!(failures.is_empty(), "{} tables failed: {failures:?}", failures.len());
 }

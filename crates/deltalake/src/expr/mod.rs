@@ -13,10 +13,7 @@ impl Expr {
         vec![]
     }
 }
-pub fn evaluate_predicate(
-    _e: &Expr,
-    b: &arrow::array::RecordBatch,
-) -> DeltaResult<arrow::array::BooleanArray> {
+pub fn evaluate_predicate(_e: &Expr, b: &arrow::array::RecordBatch) -> DeltaResult<arrow::array::BooleanArray> {
     Ok(arrow::array::BooleanArray::from(vec![true; b.num_rows()]))
 }
 pub trait StatsProvider {

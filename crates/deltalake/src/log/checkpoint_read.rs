@@ -35,14 +35,10 @@ pub struct CheckpointData {
 }
 
 /// Read every file of a checkpoint of `version`, following V2 sidecars.
-pub async fn read_checkpoint(
-    store: &dyn LogStore,
-    version: i64,
-    files: &[LogFile],
-) -> DeltaResult<CheckpointData> {
+pub async fn read_checkpoint(store: &dyn LogStore, version: i64, files: &[LogFile]) -> DeltaResult<CheckpointData> {
     let mut data = CheckpointData::default();
-    let parts: Vec<CheckpointData> = stream::iter(files)
-        .map(|f| read_checkpoint_file(store, version, &f.meta))
+    let parts: Vec<CheckpointData> = stream::iter(files.to_vec())
+        .map(|f| async move { read_checkpoint_file(store, version, &f.meta).await })
         .buffered(4)
         .try_collect()
         .await?;
@@ -66,24 +62,19 @@ pub async fn read_checkpoint(
                 let location = if s.path.contains("://") {
                     store.resolve_file(&s.path)?
                 } else {
-                    Path::from_iter(
-                        sidecar_dir
-                            .parts()
-                            .chain(Path::from(s.path.as_str()).parts()),
-                    )
+                    Path::from_iter(sidecar_dir.parts().chain(Path::from(s.path.as_str()).parts()))
                 };
                 Ok(ObjectMeta {
                     location,
-                    last_modified: chrono::DateTime::from_timestamp_millis(s.modification_time)
-                        .unwrap_or_default(),
+                    last_modified: chrono::DateTime::from_timestamp_millis(s.modification_time).unwrap_or_default(),
                     size: u64::try_from(s.size_in_bytes).unwrap_or_default(),
                     e_tag: None,
                     version: None,
                 })
             })
             .collect::<DeltaResult<Vec<_>>>()?;
-        let parts: Vec<CheckpointData> = stream::iter(&metas)
-            .map(|m| read_parquet_actions(store, version, m))
+        let parts: Vec<CheckpointData> = stream::iter(metas)
+            .map(|m| async move { read_parquet_actions(store, version, &m).await })
             .buffered(4)
             .try_collect()
             .await?;
@@ -94,11 +85,7 @@ pub async fn read_checkpoint(
     Ok(data)
 }
 
-async fn read_checkpoint_file(
-    store: &dyn LogStore,
-    version: i64,
-    meta: &ObjectMeta,
-) -> DeltaResult<CheckpointData> {
+async fn read_checkpoint_file(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<CheckpointData> {
     if meta.location.extension() == Some("json") {
         let bytes = get_bytes(store.object_store().as_ref(), &meta.location).await?;
         let mut data = CheckpointData::default();
@@ -118,20 +105,12 @@ async fn read_checkpoint_file(
 }
 
 /// Read the actions of a Parquet checkpoint part or sidecar, skipping tombstones.
-async fn read_parquet_actions(
-    store: &dyn LogStore,
-    version: i64,
-    meta: &ObjectMeta,
-) -> DeltaResult<CheckpointData> {
+async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<CheckpointData> {
     let path = meta.location.to_string();
     let invalid = |e: &dyn std::fmt::Display| {
         DeltaError::invalid_log(&path, Some(version), format!("unreadable checkpoint: {e}"))
     };
-    let reader = ObjectFileReader::new(
-        store.object_store().clone(),
-        meta.location.clone(),
-        Some(meta.size),
-    );
+    let reader = ObjectFileReader::new(store.object_store().clone(), meta.location.clone(), Some(meta.size));
     let builder = ParquetRecordBatchStreamBuilder::new(reader)
         .await
         .map_err(|e| invalid(&e))?;

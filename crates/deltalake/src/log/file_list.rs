@@ -4,13 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, Int64Builder, MapBuilder,
-    MapFieldNames, RecordBatch, StringBuilder, StructArray,
+    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, Int64Builder, MapBuilder, MapFieldNames, RecordBatch,
+    StringBuilder, StructArray,
 };
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{
-    DataType as ArrowType, Field, Fields, Int32Type, Int64Type, Schema as ArrowSchema, SchemaRef,
-};
+use arrow::datatypes::{DataType as ArrowType, Field, Fields, Int32Type, Int64Type, Schema as ArrowSchema, SchemaRef};
 
 use crate::arrow_utils::{FieldMatch, conform_struct};
 use crate::error::DeltaResult;
@@ -59,11 +57,7 @@ pub static ADD_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("dataChange", ArrowType::Boolean, true),
         Field::new("stats", ArrowType::Utf8, true),
         Field::new("tags", string_map_type(), true),
-        Field::new(
-            "deletionVector",
-            ArrowType::Struct(deletion_vector_fields()),
-            true,
-        ),
+        Field::new("deletionVector", ArrowType::Struct(deletion_vector_fields()), true),
         Field::new("baseRowId", ArrowType::Int64, true),
         Field::new("defaultRowCommitVersion", ArrowType::Int64, true),
         Field::new("clusteringProvider", ArrowType::Utf8, true),
@@ -151,11 +145,7 @@ impl<'a> FileView<'a> {
 
     fn long(&self, col: usize) -> i64 {
         let a = self.batch.column(col).as_primitive::<Int64Type>();
-        if a.is_valid(self.row) {
-            a.value(self.row)
-        } else {
-            0
-        }
+        if a.is_valid(self.row) { a.value(self.row) } else { 0 }
     }
 
     /// The path as written in the log (URL-encoded, relative to the table root unless absolute).
@@ -266,13 +256,7 @@ pub struct AddBatchBuilder {
 
 impl Default for AddBatchBuilder {
     fn default() -> Self {
-        let map = || {
-            MapBuilder::new(
-                Some(map_field_names()),
-                StringBuilder::new(),
-                StringBuilder::new(),
-            )
-        };
+        let map = || MapBuilder::new(Some(map_field_names()), StringBuilder::new(), StringBuilder::new());
         Self {
             path: StringBuilder::new(),
             partition_values: map(),
@@ -294,10 +278,7 @@ impl Default for AddBatchBuilder {
     }
 }
 
-fn append_map(
-    builder: &mut MapBuilder<StringBuilder, StringBuilder>,
-    map: Option<&StringMap>,
-) -> DeltaResult<()> {
+fn append_map(builder: &mut MapBuilder<StringBuilder, StringBuilder>, map: Option<&StringMap>) -> DeltaResult<()> {
     let Some(map) = map else {
         builder.append(false)?;
         return Ok(());
@@ -321,10 +302,8 @@ impl AddBatchBuilder {
         self.stats.append_option(add.stats.as_deref());
         append_map(&mut self.tags, add.tags.as_ref())?;
         let dv = add.deletion_vector.as_ref();
-        self.dv_storage_type
-            .append_option(dv.map(|d| d.storage_type.as_str()));
-        self.dv_path
-            .append_option(dv.map(|d| d.path_or_inline_dv.as_str()));
+        self.dv_storage_type.append_option(dv.map(|d| d.storage_type.as_str()));
+        self.dv_path.append_option(dv.map(|d| d.path_or_inline_dv.as_str()));
         self.dv_offset.append_option(dv.and_then(|d| d.offset));
         self.dv_size.append_option(dv.map(|d| d.size_in_bytes));
         self.dv_cardinality.append_option(dv.map(|d| d.cardinality));

@@ -31,11 +31,7 @@ impl Commit {
 
 /// Read the commits with versions in `from..=to` (to the latest when `None`), in order.
 /// Versions that no longer exist (cleaned up) are an error.
-pub async fn read_commits(
-    store: &dyn LogStore,
-    from: i64,
-    to: Option<i64>,
-) -> DeltaResult<Vec<Commit>> {
+pub async fn read_commits(store: &dyn LogStore, from: i64, to: Option<i64>) -> DeltaResult<Vec<Commit>> {
     let listing = LogListing::list(store, Some(from)).await?;
     let to = match to {
         Some(v) => v,
@@ -47,11 +43,7 @@ pub async fn read_commits(
     if from > to {
         return Ok(Vec::new());
     }
-    let metas: Vec<_> = listing
-        .commits
-        .range(from..=to)
-        .map(|(v, m)| (*v, m.clone()))
-        .collect();
+    let metas: Vec<_> = listing.commits.range(from..=to).map(|(v, m)| (*v, m.clone())).collect();
     if let Some(gap) = (from..=to)
         .zip(metas.iter().map(|(v, _)| *v))
         .find(|(want, have)| want != have)
@@ -88,11 +80,7 @@ pub async fn read_commits(
 }
 
 /// The `commitInfo` of the newest `limit` commits (all when `None`), newest first.
-pub async fn history(
-    store: &dyn LogStore,
-    latest: i64,
-    limit: Option<usize>,
-) -> DeltaResult<Vec<(i64, CommitInfo)>> {
+pub async fn history(store: &dyn LogStore, latest: i64, limit: Option<usize>) -> DeltaResult<Vec<(i64, CommitInfo)>> {
     let listing = LogListing::list(store, None).await?;
     let versions: Vec<_> = listing
         .commits
@@ -129,11 +117,7 @@ pub async fn history(
 pub async fn version_at_timestamp(store: &dyn LogStore, timestamp_ms: i64) -> DeltaResult<i64> {
     let listing = LogListing::list(store, None).await?;
     let uri = store.root_url().to_string();
-    let commits: Vec<_> = listing
-        .commits
-        .iter()
-        .map(|(v, m)| (*v, m.clone()))
-        .collect();
+    let commits: Vec<_> = listing.commits.iter().map(|(v, m)| (*v, m.clone())).collect();
     if commits.is_empty() {
         return Err(DeltaError::NotATable { uri });
     }
@@ -181,10 +165,7 @@ pub async fn version_at_timestamp(store: &dyn LogStore, timestamp_ms: i64) -> De
     let mut previous = i64::MIN;
     let mut found = None;
     for (version, meta) in file_time_commits {
-        let ts = meta
-            .last_modified
-            .timestamp_millis()
-            .max(previous.saturating_add(1));
+        let ts = meta.last_modified.timestamp_millis().max(previous.saturating_add(1));
         previous = ts;
         if ts > timestamp_ms {
             break;
@@ -195,8 +176,8 @@ pub async fn version_at_timestamp(store: &dyn LogStore, timestamp_ms: i64) -> De
 }
 
 fn before_first(uri: &str, timestamp_ms: i64) -> DeltaError {
-    let when = chrono::DateTime::from_timestamp_millis(timestamp_ms)
-        .map_or(timestamp_ms.to_string(), |t| t.to_rfc3339());
+    let when =
+        chrono::DateTime::from_timestamp_millis(timestamp_ms).map_or(timestamp_ms.to_string(), |t| t.to_rfc3339());
     DeltaError::VersionNotFound {
         uri: uri.to_string(),
         version: -1,

@@ -65,11 +65,7 @@ impl LogFile {
                 }
             }
         };
-        Some(Self {
-            version,
-            kind,
-            meta,
-        })
+        Some(Self { version, kind, meta })
     }
 }
 
@@ -112,11 +108,7 @@ impl LogListing {
                 LogFileKind::Commit => {
                     listing.commits.insert(file.version, file.meta);
                 }
-                _ => listing
-                    .checkpoints
-                    .entry(file.version)
-                    .or_default()
-                    .push(file),
+                _ => listing.checkpoints.entry(file.version).or_default().push(file),
             }
         }
         Ok(listing)
@@ -141,10 +133,7 @@ fn complete_checkpoint(files: &[LogFile]) -> Option<Vec<LogFile>> {
     if let Some(f) = files.iter().find(|f| f.kind == LogFileKind::V2Checkpoint) {
         return Some(vec![f.clone()]);
     }
-    if let Some(f) = files
-        .iter()
-        .find(|f| f.kind == LogFileKind::SingleCheckpoint)
-    {
+    if let Some(f) = files.iter().find(|f| f.kind == LogFileKind::SingleCheckpoint) {
         return Some(vec![f.clone()]);
     }
     let mut by_total: BTreeMap<u32, BTreeMap<u32, &LogFile>> = BTreeMap::new();
@@ -177,10 +166,7 @@ mod tests {
     #[test]
     fn classifies_log_file_names() {
         let kind = |n: &str| LogFile::parse(meta(n)).map(|f| (f.version, f.kind));
-        assert_eq!(
-            kind("00000000000000000007.json"),
-            Some((7, LogFileKind::Commit))
-        );
+        assert_eq!(kind("00000000000000000007.json"), Some((7, LogFileKind::Commit)));
         assert_eq!(
             kind("00000000000000000010.checkpoint.parquet"),
             Some((10, LogFileKind::SingleCheckpoint))
@@ -215,10 +201,7 @@ mod tests {
             listing.checkpoints.entry(f.version).or_default().push(f);
         }
         assert_eq!(listing.checkpoint_at_or_before(12).map(|c| c.0), Some(5));
-        let f = LogFile::parse(meta(
-            "00000000000000000010.checkpoint.0000000002.0000000002.parquet",
-        ))
-        .unwrap();
+        let f = LogFile::parse(meta("00000000000000000010.checkpoint.0000000002.0000000002.parquet")).unwrap();
         listing.checkpoints.entry(10).or_default().push(f);
         let (v, files) = listing.checkpoint_at_or_before(12).unwrap();
         assert_eq!((v, files.len()), (10, 2));

@@ -40,14 +40,9 @@ pub struct Replayed {
 }
 
 /// Read one commit file.
-pub async fn read_commit(
-    store: &dyn LogStore,
-    version: i64,
-    meta: &ObjectMeta,
-) -> DeltaResult<Vec<Action>> {
+pub async fn read_commit(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<Vec<Action>> {
     let path = meta.location.to_string();
-    let bytes = match crate::storage::get_bytes(store.object_store().as_ref(), &meta.location).await
-    {
+    let bytes = match crate::storage::get_bytes(store.object_store().as_ref(), &meta.location).await {
         Ok(b) => b,
         Err(object_store::Error::NotFound { .. }) => {
             return Err(DeltaError::invalid_log(
@@ -63,17 +58,9 @@ pub async fn read_commit(
 
 /// Replay `segment`; `base` is an earlier state the segment's commits apply on top of (for incremental
 /// updates), used instead of the segment's checkpoint.
-pub async fn replay(
-    store: &dyn LogStore,
-    segment: &LogSegment,
-    base: Option<&Replayed>,
-) -> DeltaResult<Replayed> {
-    let commits = stream::iter(&segment.commits)
-        .map(|(v, meta)| async move {
-            read_commit(store, *v, meta)
-                .await
-                .map(|a| (*v, meta.last_modified, a))
-        })
+pub async fn replay(store: &dyn LogStore, segment: &LogSegment, base: Option<&Replayed>) -> DeltaResult<Replayed> {
+    let commits = stream::iter(segment.commits.clone())
+        .map(|(v, meta)| async move { read_commit(store, v, &meta).await.map(|a| (v, meta.last_modified, a)) })
         .buffered(CONCURRENT_READS)
         .try_collect::<Vec<_>>();
     let checkpoint = async {
@@ -101,11 +88,7 @@ pub async fn replay(
                     .as_ref()
                     .and_then(|c| c.1.first())
                     .map(|f| f.meta.last_modified);
-                state.note_timestamp(
-                    cp_version,
-                    modified.map_or(0, |m| m.timestamp_millis()),
-                    None,
-                );
+                state.note_timestamp(cp_version, modified.map_or(0, |m| m.timestamp_millis()), None);
             }
         }
         (None, Some(base)) => {
@@ -147,12 +130,7 @@ struct Reconciler {
 
 impl Reconciler {
     /// Apply the actions of one commit; commits arrive newest first.
-    fn apply_commit(
-        &mut self,
-        version: i64,
-        modified_ms: i64,
-        actions: Vec<Action>,
-    ) -> DeltaResult<()> {
+    fn apply_commit(&mut self, version: i64, modified_ms: i64, actions: Vec<Action>) -> DeltaResult<()> {
         let mut ict = None;
         for action in actions {
             match action {
@@ -183,8 +161,7 @@ impl Reconciler {
                     }
                 }
                 Action::CommitInfo(CommitInfo {
-                    in_commit_timestamp,
-                    ..
+                    in_commit_timestamp, ..
                 }) => ict = ict.or(in_commit_timestamp),
                 Action::Cdc(_) | Action::CheckpointMetadata(_) | Action::Sidecar(_) => {}
             }
@@ -238,12 +215,12 @@ impl Reconciler {
     fn finish(self, store: &dyn LogStore, version: i64) -> DeltaResult<Replayed> {
         let uri = store.root_url().to_string();
         let log = store.log_path().to_string();
-        let protocol = self.protocol.ok_or_else(|| {
-            DeltaError::invalid_log(&log, Some(version), "no protocol action found in the log")
-        })?;
-        let metadata = self.metadata.ok_or_else(|| {
-            DeltaError::invalid_log(&log, Some(version), "no metaData action found in the log")
-        })?;
+        let protocol = self
+            .protocol
+            .ok_or_else(|| DeltaError::invalid_log(&log, Some(version), "no protocol action found in the log"))?;
+        let metadata = self
+            .metadata
+            .ok_or_else(|| DeltaError::invalid_log(&log, Some(version), "no metaData action found in the log"))?;
         protocol.ensure_readable(&uri)?;
         let mut batches = self.base_files;
         if !self.adds.is_empty() {

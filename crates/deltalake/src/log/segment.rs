@@ -65,12 +65,7 @@ impl LogSegment {
         let listing = LogListing::list(store, hint).await?;
         match (hint, Self::from_listing(store, &listing, version)) {
             // The hint pointed at a checkpoint that is missing or incomplete: list everything.
-            (Some(h), result)
-                if listing
-                    .checkpoint_at_or_before(h)
-                    .is_none_or(|(v, _)| v != h)
-                    || result.is_err() =>
-            {
+            (Some(h), result) if listing.checkpoint_at_or_before(h).is_none_or(|(v, _)| v != h) || result.is_err() => {
                 debug!(hint = h, "stale _last_checkpoint, listing the whole log");
                 let listing = LogListing::list(store, None).await?;
                 Self::from_listing(store, &listing, version)
@@ -80,11 +75,7 @@ impl LogSegment {
     }
 
     /// Build the segment of `version` from a listing.
-    pub fn from_listing(
-        store: &dyn LogStore,
-        listing: &LogListing,
-        version: Option<i64>,
-    ) -> DeltaResult<Self> {
+    pub fn from_listing(store: &dyn LogStore, listing: &LogListing, version: Option<i64>) -> DeltaResult<Self> {
         let uri = store.root_url().to_string();
         let latest_checkpoint = listing.checkpoints.keys().next_back().copied();
         let latest = match (listing.latest_commit(), latest_checkpoint) {
@@ -115,18 +106,11 @@ impl LogSegment {
             expected += 1;
         }
         if expected != target + 1 {
-            if checkpoint.is_none()
-                && listing
-                    .commits
-                    .keys()
-                    .next()
-                    .is_some_and(|first| *first > target)
-            {
+            if checkpoint.is_none() && listing.commits.keys().next().is_some_and(|first| *first > target) {
                 return Err(DeltaError::VersionNotFound {
                     uri,
                     version: target,
-                    reason: "its commits were removed by log cleanup and no checkpoint covers it"
-                        .into(),
+                    reason: "its commits were removed by log cleanup and no checkpoint covers it".into(),
                 });
             }
             return Err(missing_commit(store, expected, target));
@@ -141,16 +125,12 @@ impl LogSegment {
 }
 
 fn missing_commit(store: &dyn LogStore, missing: i64, target: i64) -> DeltaError {
-    let path = store
-        .log_path()
-        .join(super::commit_file_name(missing).as_str());
+    let path = store.log_path().join(super::commit_file_name(missing).as_str());
     if missing == 0 {
         return DeltaError::invalid_log(
             path.to_string(),
             Some(0),
-            format!(
-                "no checkpoint at or before version {target} and the commit of version 0 is missing"
-            ),
+            format!("no checkpoint at or before version {target} and the commit of version 0 is missing"),
         );
     }
     DeltaError::invalid_log(

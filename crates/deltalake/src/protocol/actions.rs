@@ -29,11 +29,7 @@ pub struct Add {
     /// False when the file only rearranges data (compaction).
     pub data_change: bool,
     /// Column statistics as a JSON string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "stats_string"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stats_string")]
     pub stats: Option<String>,
     /// Free-form tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,11 +69,7 @@ pub struct Remove {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Statistics as in the add.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "stats_string"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stats_string")]
     pub stats: Option<String>,
     /// Tags as in the add.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,7 +138,8 @@ pub struct Metadata {
     /// Data file format.
     #[serde(default)]
     pub format: Format,
-    /// The schema as JSON.
+    /// The schema as JSON (some writers omit it from a first, schema-less metadata).
+    #[serde(default)]
     pub schema_string: String,
     /// Partition column names, in order.
     #[serde(default)]
@@ -352,13 +345,8 @@ pub fn parse_actions(bytes: &[u8], path: &str, version: Option<i64>) -> DeltaRes
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed: ActionLine = serde_json::from_slice(line).map_err(|e| {
-            DeltaError::invalid_log(
-                path,
-                version,
-                format!("line {}: invalid action: {e}", i + 1),
-            )
-        })?;
+        let parsed: ActionLine = serde_json::from_slice(line)
+            .map_err(|e| DeltaError::invalid_log(path, version, format!("line {}: invalid action: {e}", i + 1)))?;
         parsed.into_actions(&mut out);
     }
     Ok(out)
@@ -386,10 +374,7 @@ fn stats_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 /// Configuration maps may hold nulls: drop those entries.
 fn non_null_map<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<String, String>, D::Error> {
     let map = Option::<HashMap<String, Option<String>>>::deserialize(d)?.unwrap_or_default();
-    Ok(map
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect())
+    Ok(map.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
 }
 
 #[cfg(test)]
@@ -417,13 +402,9 @@ mod tests {
             panic!("{actions:?}")
         };
         assert_eq!(ci.other.get("custom"), Some(&Value::from(42)));
-        let Action::Metadata(m) = &actions[2] else {
-            panic!()
-        };
+        let Action::Metadata(m) = &actions[2] else { panic!() };
         assert_eq!(m.configuration.len(), 1);
-        let Action::Add(a) = &actions[3] else {
-            panic!()
-        };
+        let Action::Add(a) = &actions[3] else { panic!() };
         assert_eq!(a.stats.as_deref(), Some(r#"{"numRecords":3}"#));
         assert_eq!(a.partition_values.get("p"), Some(&None));
         let again = parse_actions(&serialize_actions(&actions).unwrap(), "x", None).unwrap();
@@ -432,13 +413,10 @@ mod tests {
 
     #[test]
     fn a_broken_line_names_file_version_and_line() {
-        let err =
-            parse_actions(b"{\"add\":{}}\n{not json", "_delta_log/3.json", Some(3)).unwrap_err();
+        let err = parse_actions(b"{\"add\":{}}\n{not json", "_delta_log/3.json", Some(3)).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("_delta_log/3.json")
-                && msg.contains("version 3")
-                && msg.contains("line 1"),
+            msg.contains("_delta_log/3.json") && msg.contains("version 3") && msg.contains("line 1"),
             "{msg}"
         );
     }

@@ -81,9 +81,7 @@ impl DeletionVectorDescriptor {
                 let mut url = table_root.clone();
                 {
                     let mut segments = url.path_segments_mut().map_err(|()| {
-                        DeltaError::InvalidArgument(format!(
-                            "table root {table_root} cannot hold relative paths"
-                        ))
+                        DeltaError::InvalidArgument(format!("table root {table_root} cannot hold relative paths"))
                     })?;
                     segments.pop_if_empty();
                     if !prefix.is_empty() {
@@ -97,13 +95,10 @@ impl DeletionVectorDescriptor {
                 let path = &self.path_or_inline_dv;
                 let url = match Url::parse(path) {
                     Ok(url) => url,
-                    Err(_) if path.starts_with('/') => Url::from_file_path(path).map_err(|()| {
-                        self.descriptor_error(format!("invalid absolute path {path:?}"))
-                    })?,
+                    Err(_) if path.starts_with('/') => Url::from_file_path(path)
+                        .map_err(|()| self.descriptor_error(format!("invalid absolute path {path:?}")))?,
                     Err(e) => {
-                        return Err(
-                            self.descriptor_error(format!("invalid absolute path {path:?}: {e}"))
-                        );
+                        return Err(self.descriptor_error(format!("invalid absolute path {path:?}: {e}")));
                     }
                 };
                 Ok(Some(url))
@@ -147,9 +142,8 @@ impl DeletionVectorDescriptor {
             )));
         }
         let size = checked_size(self, INLINE_PATH)?;
-        let mut data = z85_decode_raw(&self.path_or_inline_dv).map_err(|e| {
-            DeltaError::invalid_data_file(INLINE_PATH, format!("bad Z85 data: {e}"))
-        })?;
+        let mut data = z85_decode_raw(&self.path_or_inline_dv)
+            .map_err(|e| DeltaError::invalid_data_file(INLINE_PATH, format!("bad Z85 data: {e}")))?;
         if size > data.len() || data.len() - size >= 4 {
             return Err(DeltaError::invalid_data_file(
                 INLINE_PATH,
@@ -178,29 +172,21 @@ impl DeletionVectorDescriptor {
                 ))
             })?;
         let (prefix, encoded) = value.split_at(split);
-        let bytes = z85_decode_raw(encoded)
-            .map_err(|e| self.descriptor_error(format!("bad Z85 UUID {encoded:?}: {e}")))?;
-        let uuid = Uuid::from_slice(&bytes)
-            .map_err(|e| self.descriptor_error(format!("bad UUID {encoded:?}: {e}")))?;
+        let bytes =
+            z85_decode_raw(encoded).map_err(|e| self.descriptor_error(format!("bad Z85 UUID {encoded:?}: {e}")))?;
+        let uuid = Uuid::from_slice(&bytes).map_err(|e| self.descriptor_error(format!("bad UUID {encoded:?}: {e}")))?;
         Ok((prefix, uuid))
     }
 
     fn descriptor_error(&self, reason: String) -> DeltaError {
-        DeltaError::invalid_data_file(
-            format!("deletion vector descriptor {}", self.unique_id()),
-            reason,
-        )
+        DeltaError::invalid_data_file(format!("deletion vector descriptor {}", self.unique_id()), reason)
     }
 }
 
 /// `sizeInBytes` as a `usize`, or an error naming `path` when it is negative.
 fn checked_size(descriptor: &DeletionVectorDescriptor, path: &str) -> DeltaResult<usize> {
-    usize::try_from(descriptor.size_in_bytes).map_err(|_| {
-        DeltaError::invalid_data_file(
-            path,
-            format!("negative sizeInBytes {}", descriptor.size_in_bytes),
-        )
-    })
+    usize::try_from(descriptor.size_in_bytes)
+        .map_err(|_| DeltaError::invalid_data_file(path, format!("negative sizeInBytes {}", descriptor.size_in_bytes)))
 }
 
 /// The set of row indexes (positions in the data file, from 0) a deletion vector deletes.
@@ -215,11 +201,7 @@ impl DeletedRows {
     /// to `sizeInBytes`, the serialized vector, and a 4-byte big-endian CRC-32 of it, which is
     /// verified. Bytes after the checksum are ignored. The decoded cardinality must match the
     /// descriptor's. `path` names the file in errors.
-    pub fn from_file_bytes(
-        bytes: &[u8],
-        descriptor: &DeletionVectorDescriptor,
-        path: &str,
-    ) -> DeltaResult<Self> {
+    pub fn from_file_bytes(bytes: &[u8], descriptor: &DeletionVectorDescriptor, path: &str) -> DeltaResult<Self> {
         let size = checked_size(descriptor, path)?;
         let err = |reason: String| DeltaError::invalid_data_file(path, reason);
         let Some(length) = bytes.first_chunk::<4>() else {
@@ -257,11 +239,7 @@ impl DeletedRows {
 
     /// Decodes one vector from a whole deletion vector file: checks the format version byte,
     /// then reads at the descriptor's offset as [`DeletedRows::from_file_bytes`] does.
-    pub fn from_file(
-        file: &[u8],
-        descriptor: &DeletionVectorDescriptor,
-        path: &str,
-    ) -> DeltaResult<Self> {
+    pub fn from_file(file: &[u8], descriptor: &DeletionVectorDescriptor, path: &str) -> DeltaResult<Self> {
         match file.first() {
             Some(&DV_FILE_FORMAT_VERSION) => {}
             Some(version) => {
@@ -279,11 +257,7 @@ impl DeletedRows {
             .ok_or_else(|| {
                 DeltaError::invalid_data_file(
                     path,
-                    format!(
-                        "offset {} is past the end of the {}-byte file",
-                        range.start,
-                        file.len()
-                    ),
+                    format!("offset {} is past the end of the {}-byte file", range.start, file.len()),
                 )
             })?;
         Self::from_file_bytes(&file[start..], descriptor, path)
@@ -411,11 +385,7 @@ impl DeletedRows {
         out
     }
 
-    fn check_cardinality(
-        &self,
-        descriptor: &DeletionVectorDescriptor,
-        path: &str,
-    ) -> DeltaResult<()> {
+    fn check_cardinality(&self, descriptor: &DeletionVectorDescriptor, path: &str) -> DeltaResult<()> {
         let len = self.len();
         if i64::try_from(len).ok() != Some(descriptor.cardinality) {
             return Err(DeltaError::invalid_data_file(
@@ -455,8 +425,7 @@ fn take_u32(input: &mut &[u8], what: &str, decode: fn([u8; 4]) -> u32) -> Result
 
 /// Reads one 32-bit portable roaring bitmap from the front of `input`.
 fn take_bitmap(input: &mut &[u8], what: &str) -> Result<RoaringBitmap, String> {
-    RoaringBitmap::deserialize_from(&mut *input)
-        .map_err(|e| format!("invalid roaring bitmap in {what}: {e}"))
+    RoaringBitmap::deserialize_from(&mut *input).map_err(|e| format!("invalid roaring bitmap in {what}: {e}"))
 }
 
 /// The portable layout after the magic number: bucket count, then (key, bitmap) pairs with
@@ -479,9 +448,7 @@ fn parse_portable(mut input: &[u8]) -> Result<RoaringTreemap, String> {
         if let Some(last) = last_key.replace(key)
             && key <= last
         {
-            return Err(format!(
-                "bucket keys are not ascending: {key} follows {last}"
-            ));
+            return Err(format!("bucket keys are not ascending: {key} follows {last}"));
         }
         let bitmap = take_bitmap(&mut input, &what)?;
         if !bitmap.is_empty() {
@@ -489,10 +456,7 @@ fn parse_portable(mut input: &[u8]) -> Result<RoaringTreemap, String> {
         }
     }
     if !input.is_empty() {
-        return Err(format!(
-            "{} unexpected bytes after the last bucket",
-            input.len()
-        ));
+        return Err(format!("{} unexpected bytes after the last bucket", input.len()));
     }
     Ok(RoaringTreemap::from_bitmaps(buckets))
 }
@@ -515,20 +479,14 @@ fn parse_native(mut input: &[u8], decode: fn([u8; 4]) -> u32) -> Result<RoaringT
         let mut bytes = take(&mut input, size, &what)?;
         let bitmap = take_bitmap(&mut bytes, &what)?;
         if !bytes.is_empty() {
-            return Err(format!(
-                "{what} declares {size} bytes but uses {}",
-                size - bytes.len()
-            ));
+            return Err(format!("{what} declares {size} bytes but uses {}", size - bytes.len()));
         }
         if !bitmap.is_empty() {
             buckets.push((key, bitmap));
         }
     }
     if !input.is_empty() {
-        return Err(format!(
-            "{} unexpected bytes after the last bitmap",
-            input.len()
-        ));
+        return Err(format!("{} unexpected bytes after the last bitmap", input.len()));
     }
     Ok(RoaringTreemap::from_bitmaps(buckets))
 }
@@ -719,19 +677,11 @@ mod tests {
             "HelloWörld",
         ] {
             let err = z85_decode(bad).unwrap_err();
-            assert!(
-                matches!(err, DeltaError::InvalidArgument(_)),
-                "{bad}: {err}"
-            );
+            assert!(matches!(err, DeltaError::InvalidArgument(_)), "{bad}: {err}");
         }
         let err = z85_decode("HelloWorl~").unwrap_err().to_string();
         assert!(err.contains("'~' at byte 9"), "{err}");
-        assert!(
-            z85_decode("%nSc1")
-                .unwrap_err()
-                .to_string()
-                .contains("exceeds 32 bits")
-        );
+        assert!(z85_decode("%nSc1").unwrap_err().to_string().contains("exceeds 32 bits"));
     }
 
     // ---- paths ----
@@ -741,10 +691,7 @@ mod tests {
         let dv = descriptor("u", "ab^-aqEH.-t@S}K{vb[*k^");
         let expected = format!("s3://mytable/ab/deletion_vector_{SPEC_UUID}.bin");
         for root in ["s3://mytable/", "s3://mytable"] {
-            let url = dv
-                .absolute_path(&Url::parse(root).unwrap())
-                .unwrap()
-                .unwrap();
+            let url = dv.absolute_path(&Url::parse(root).unwrap()).unwrap().unwrap();
             assert_eq!(url.as_str(), expected, "root {root}");
         }
         let root = Url::parse("s3://bucket/path/to/table").unwrap();
@@ -758,10 +705,7 @@ mod tests {
     fn absolute_path_relative_without_prefix() {
         let dv = descriptor("u", "^-aqEH.-t@S}K{vb[*k^");
         for root in ["file:///tmp/table/", "file:///tmp/table"] {
-            let url = dv
-                .absolute_path(&Url::parse(root).unwrap())
-                .unwrap()
-                .unwrap();
+            let url = dv.absolute_path(&Url::parse(root).unwrap()).unwrap().unwrap();
             assert_eq!(
                 url.as_str(),
                 format!("file:///tmp/table/deletion_vector_{SPEC_UUID}.bin")
@@ -801,10 +745,7 @@ mod tests {
         ];
         for dv in bad {
             let err = dv.absolute_path(&root).unwrap_err();
-            assert!(
-                matches!(err, DeltaError::InvalidDataFile { .. }),
-                "{dv:?}: {err}"
-            );
+            assert!(matches!(err, DeltaError::InvalidDataFile { .. }), "{dv:?}: {err}");
         }
         let dv = descriptor("u", "ab^-aqEH.-t@S}K{vb[*k^");
         let cannot_be_base = Url::parse("mailto:someone@example.com").unwrap();
@@ -846,36 +787,28 @@ mod tests {
             size_in_bytes: 36,
             cardinality: 2,
         };
-        let log =
-            std::fs::read_to_string(dir.join("_delta_log/00000000000000000001.json")).unwrap();
+        let log = std::fs::read_to_string(dir.join("_delta_log/00000000000000000001.json")).unwrap();
         let logged = log
             .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
             .find_map(|action| action["add"].get("deletionVector").cloned())
             .unwrap();
-        assert_eq!(
-            serde_json::from_value::<DeletionVectorDescriptor>(logged).unwrap(),
-            dv
-        );
+        assert_eq!(serde_json::from_value::<DeletionVectorDescriptor>(logged).unwrap(), dv);
 
         let url = dv
             .absolute_path(&Url::from_directory_path(dir.canonicalize().unwrap()).unwrap())
             .unwrap()
             .unwrap();
-        assert!(url.path().ends_with(
-            "/table-with-dv-small/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin"
-        ));
+        assert!(
+            url.path()
+                .ends_with("/table-with-dv-small/deletion_vector_61d16c75-6994-46b7-a15b-8b538852e50e.bin")
+        );
         let file = std::fs::read(url.to_file_path().unwrap()).unwrap();
         assert_eq!(file[0], DV_FILE_FORMAT_VERSION);
 
         let path = url.as_str();
         let range = dv.file_byte_range().unwrap();
-        let rows = DeletedRows::from_file_bytes(
-            &file[range.start as usize..range.end as usize],
-            &dv,
-            path,
-        )
-        .unwrap();
+        let rows = DeletedRows::from_file_bytes(&file[range.start as usize..range.end as usize], &dv, path).unwrap();
         assert_eq!(collect(&rows), [0, 9]);
         assert_eq!(rows.len(), 2);
         assert_eq!(DeletedRows::from_file(&file, &dv, path).unwrap(), rows);
@@ -928,8 +861,7 @@ mod tests {
     #[test]
     fn inline_test_data_if_any() {
         // The shared test tables hold no inline vector today; decode any that appear.
-        let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
         let mut stack = vec![root];
         let mut found = 0;
         while let Some(dir) = stack.pop() {
@@ -955,8 +887,7 @@ mod tests {
                             let Some(dv) = action[kind].get("deletionVector") else {
                                 continue;
                             };
-                            let dv: DeletionVectorDescriptor =
-                                serde_json::from_value(dv.clone()).unwrap();
+                            let dv: DeletionVectorDescriptor = serde_json::from_value(dv.clone()).unwrap();
                             if dv.storage_type == "i" {
                                 let rows = dv.read_inline().unwrap();
                                 assert_eq!(rows.len() as i64, dv.cardinality);
@@ -981,14 +912,7 @@ mod tests {
             vec![u64::MAX],
             (0..100_000).collect(),
             (0..5000).map(|i| i * 3).collect(),
-            vec![
-                1,
-                (1 << 32) - 1,
-                1 << 32,
-                (1 << 32) + 1,
-                5 << 32,
-                u64::MAX - 1,
-            ],
+            vec![1, (1 << 32) - 1, 1 << 32, (1 << 32) + 1, 5 << 32, u64::MAX - 1],
             (0..2000).map(|_| rng.below(1 << 34)).collect(),
         ];
         for set in sets {
@@ -1006,17 +930,11 @@ mod tests {
             let dv = file_descriptor(&rows);
             let file_bytes = rows.to_file_bytes();
             assert_eq!(file_bytes.len(), data.len() + 8);
-            assert_eq!(
-                DeletedRows::from_file_bytes(&file_bytes, &dv, "test").unwrap(),
-                rows
-            );
+            assert_eq!(DeletedRows::from_file_bytes(&file_bytes, &dv, "test").unwrap(), rows);
             // Bytes after the checksum (e.g. the next vector in the file) are ignored.
             let mut longer = file_bytes.clone();
             longer.extend_from_slice(&[1, 2, 3]);
-            assert_eq!(
-                DeletedRows::from_file_bytes(&longer, &dv, "test").unwrap(),
-                rows
-            );
+            assert_eq!(DeletedRows::from_file_bytes(&longer, &dv, "test").unwrap(), rows);
             // In a whole file, after the version byte and another vector.
             let other = DeletedRows::from_rows([12]).to_file_bytes();
             let mut file = vec![DV_FILE_FORMAT_VERSION];
@@ -1028,8 +946,7 @@ mod tests {
             file.extend_from_slice(&file_bytes);
             assert_eq!(DeletedRows::from_file(&file, &dv_at, "test").unwrap(), rows);
 
-            let inline =
-                inline_descriptor(&z85_encode(&data), data.len() as i32, rows.len() as i64);
+            let inline = inline_descriptor(&z85_encode(&data), data.len() as i32, rows.len() as i64);
             assert_eq!(inline.read_inline().unwrap(), rows);
         }
     }
@@ -1053,13 +970,7 @@ mod tests {
         assert_eq!(mask, [true, false, true, false, false, true, false, true]);
 
         // A window from the end of bucket 1 into bucket 2, with rows in buckets 0 and 3 outside it.
-        let spread = DeletedRows::from_rows([
-            5,
-            boundary + 9,
-            2 * boundary - 2,
-            2 * boundary + 1,
-            3 * boundary,
-        ]);
+        let spread = DeletedRows::from_rows([5, boundary + 9, 2 * boundary - 2, 2 * boundary + 1, 3 * boundary]);
         assert_eq!(
             mask_values(&spread.keep_mask(2 * boundary - 3, 6)),
             [true, false, true, true, false, true]
@@ -1078,9 +989,7 @@ mod tests {
     fn keep_mask_matches_contains() {
         let mut rng = Rng(3);
         let boundary = 1u64 << 32;
-        let mut set: Vec<u64> = (0..3000)
-            .map(|_| boundary - 2000 + rng.below(4000))
-            .collect();
+        let mut set: Vec<u64> = (0..3000).map(|_| boundary - 2000 + rng.below(4000)).collect();
         set.extend(100..400); // a dense stretch, run-encoded
         set.extend((0..200).map(|_| rng.below(70_000)));
         let rows = DeletedRows::from_rows(set);
@@ -1102,13 +1011,7 @@ mod tests {
                 );
             }
         }
-        assert!(
-            DeletedRows::default()
-                .keep_mask(0, 10)
-                .values()
-                .iter()
-                .all(|v| v)
-        );
+        assert!(DeletedRows::default().keep_mask(0, 10).values().iter().all(|v| v));
     }
 
     // ---- errors, never panics ----
@@ -1124,10 +1027,7 @@ mod tests {
         match result {
             Err(DeltaError::InvalidDataFile { path, reason }) => {
                 assert!(!path.is_empty());
-                assert!(
-                    reason.contains(needle),
-                    "{reason:?} does not mention {needle:?}"
-                );
+                assert!(reason.contains(needle), "{reason:?} does not mention {needle:?}");
             }
             other => panic!("expected InvalidDataFile mentioning {needle:?}, got {other:?}"),
         }
@@ -1137,10 +1037,7 @@ mod tests {
     fn truncated_file_bytes_are_errors() {
         let (_, dv, bytes) = sample();
         for len in 0..bytes.len() {
-            assert_invalid_file(
-                DeletedRows::from_file_bytes(&bytes[..len], &dv, "dv.bin"),
-                "truncated",
-            );
+            assert_invalid_file(DeletedRows::from_file_bytes(&bytes[..len], &dv, "dv.bin"), "truncated");
         }
         let (_, _, whole) = sample();
         let data = &whole[4..whole.len() - 4];
@@ -1159,29 +1056,17 @@ mod tests {
 
         let mut bad_crc = bytes.clone();
         bad_crc[n - 1] ^= 1;
-        assert_invalid_file(
-            DeletedRows::from_file_bytes(&bad_crc, &dv, "dv.bin"),
-            "checksum",
-        );
+        assert_invalid_file(DeletedRows::from_file_bytes(&bad_crc, &dv, "dv.bin"), "checksum");
         let mut bad_data = bytes.clone();
         bad_data[10] ^= 0x40;
-        assert_invalid_file(
-            DeletedRows::from_file_bytes(&bad_data, &dv, "dv.bin"),
-            "checksum",
-        );
+        assert_invalid_file(DeletedRows::from_file_bytes(&bad_data, &dv, "dv.bin"), "checksum");
 
         let mut bad_length = bytes.clone();
         bad_length[3] += 1;
-        assert_invalid_file(
-            DeletedRows::from_file_bytes(&bad_length, &dv, "dv.bin"),
-            "length",
-        );
+        assert_invalid_file(DeletedRows::from_file_bytes(&bad_length, &dv, "dv.bin"), "length");
         let mut huge_length = bytes.clone();
         huge_length[..4].copy_from_slice(&[0xFF; 4]);
-        assert_invalid_file(
-            DeletedRows::from_file_bytes(&huge_length, &dv, "dv.bin"),
-            "length",
-        );
+        assert_invalid_file(DeletedRows::from_file_bytes(&huge_length, &dv, "dv.bin"), "length");
 
         let wrong_cardinality = DeletionVectorDescriptor {
             cardinality: 4,
@@ -1208,10 +1093,7 @@ mod tests {
             size_in_bytes: -5,
             ..dv.clone()
         };
-        assert_invalid_file(
-            DeletedRows::from_file_bytes(&bytes, &negative, "dv.bin"),
-            "negative",
-        );
+        assert_invalid_file(DeletedRows::from_file_bytes(&bytes, &negative, "dv.bin"), "negative");
 
         let err = DeletedRows::from_file_bytes(&bad_crc, &dv, "s3://t/dv.bin").unwrap_err();
         assert!(err.to_string().contains("s3://t/dv.bin"), "{err}");
@@ -1226,26 +1108,17 @@ mod tests {
         assert_invalid_file(DeletedRows::from_file(&[], &dv, "dv.bin"), "empty");
         let mut version_2 = file.clone();
         version_2[0] = 2;
-        assert_invalid_file(
-            DeletedRows::from_file(&version_2, &dv, "dv.bin"),
-            "version 2",
-        );
+        assert_invalid_file(DeletedRows::from_file(&version_2, &dv, "dv.bin"), "version 2");
         let past_end = DeletionVectorDescriptor {
             offset: Some(1000),
             ..dv.clone()
         };
-        assert_invalid_file(
-            DeletedRows::from_file(&file, &past_end, "dv.bin"),
-            "past the end",
-        );
+        assert_invalid_file(DeletedRows::from_file(&file, &past_end, "dv.bin"), "past the end");
         let at_end = DeletionVectorDescriptor {
             offset: Some(file.len() as i32),
             ..dv
         };
-        assert_invalid_file(
-            DeletedRows::from_file(&file, &at_end, "dv.bin"),
-            "truncated",
-        );
+        assert_invalid_file(DeletedRows::from_file(&file, &at_end, "dv.bin"), "truncated");
     }
 
     #[test]
@@ -1259,21 +1132,13 @@ mod tests {
         };
         let one_bitmap = {
             let mut bytes = Vec::new();
-            RoaringBitmap::from_iter([1u32])
-                .serialize_into(&mut bytes)
-                .unwrap();
+            RoaringBitmap::from_iter([1u32]).serialize_into(&mut bytes).unwrap();
             bytes
         };
 
         assert_invalid_file(DeletedRows::deserialize(&[1, 2], "dv.bin"), "magic");
-        assert_invalid_file(
-            DeletedRows::deserialize(&[0, 0, 0, 0, 0, 0, 0, 0], "dv.bin"),
-            "magic",
-        );
-        assert_invalid_file(
-            DeletedRows::deserialize(&with_magic(&[1, 2, 3]), "dv.bin"),
-            "truncated",
-        );
+        assert_invalid_file(DeletedRows::deserialize(&[0, 0, 0, 0, 0, 0, 0, 0], "dv.bin"), "magic");
+        assert_invalid_file(DeletedRows::deserialize(&with_magic(&[1, 2, 3]), "dv.bin"), "truncated");
         // Bucket counts far beyond the data, up to u64::MAX.
         for count in [1u64, 2, 1 << 20, u64::MAX] {
             let data = with_magic(&count.to_le_bytes());
@@ -1290,11 +1155,7 @@ mod tests {
         let mut data = with_magic(&1u64.to_le_bytes());
         data.extend_from_slice(&0u32.to_le_bytes());
         data.extend_from_slice(&empty_bitmap);
-        assert!(
-            DeletedRows::deserialize(&data, "dv.bin")
-                .unwrap()
-                .is_empty()
-        );
+        assert!(DeletedRows::deserialize(&data, "dv.bin").unwrap().is_empty());
         data.push(0);
         assert_invalid_file(DeletedRows::deserialize(&data, "dv.bin"), "unexpected");
         // A bitmap claiming 65 536 containers in a few bytes.
@@ -1310,10 +1171,7 @@ mod tests {
             data.extend_from_slice(&count.to_be_bytes());
             data.extend_from_slice(&size.to_be_bytes());
             data.extend_from_slice(&empty_bitmap);
-            assert!(
-                DeletedRows::deserialize(&data, "dv.bin").is_err(),
-                "{count} {size}"
-            );
+            assert!(DeletedRows::deserialize(&data, "dv.bin").is_err(), "{count} {size}");
         }
     }
 
@@ -1333,19 +1191,13 @@ mod tests {
             match err {
                 Err(DeltaError::InvalidDataFile { path, reason }) => {
                     assert_eq!(path, INLINE_PATH);
-                    assert!(
-                        reason.contains(needle),
-                        "{reason:?} does not mention {needle:?}"
-                    );
+                    assert!(reason.contains(needle), "{reason:?} does not mention {needle:?}");
                 }
                 other => panic!("{text:?} {size}: expected an error, got {other:?}"),
             }
         }
         let not_inline = descriptor("u", "vBn[lx{q8@P<9BNH/isA");
-        assert!(matches!(
-            not_inline.read_inline(),
-            Err(DeltaError::InvalidArgument(_))
-        ));
+        assert!(matches!(not_inline.read_inline(), Err(DeltaError::InvalidArgument(_))));
     }
 
     #[test]
@@ -1379,9 +1231,7 @@ mod tests {
                 bytes.truncate(rng.below(bytes.len() as u64 + 1) as usize);
             }
             // Decode the data both with and without the frame, whatever it holds.
-            let data = bytes
-                .get(4..bytes.len().saturating_sub(4))
-                .unwrap_or_default();
+            let data = bytes.get(4..bytes.len().saturating_sub(4)).unwrap_or_default();
             let _ = DeletedRows::deserialize(data, "dv.bin");
             let _ = DeletedRows::deserialize(&bytes, "dv.bin");
             let dv = DeletionVectorDescriptor {
@@ -1395,27 +1245,5 @@ mod tests {
             let inline = inline_descriptor(&z85_encode(data), data.len() as i32, dv.cardinality);
             let _ = inline.read_inline();
         }
-    }
-}
-use crate::error::DeltaResult;
-pub struct DeletedRows;
-impl DeletedRows {
-    pub fn from_file_bytes(
-        _b: &[u8],
-        _d: &DeletionVectorDescriptor,
-        _p: &str,
-    ) -> DeltaResult<Self> {
-        Ok(Self)
-    }
-    pub fn keep_mask(&self, _f: u64, len: usize) -> arrow::array::BooleanArray {
-        arrow::array::BooleanArray::from(vec![true; len])
-    }
-}
-impl DeletionVectorDescriptor {
-    pub fn absolute_path(&self, _r: &url::Url) -> DeltaResult<Option<url::Url>> {
-        Ok(None)
-    }
-    pub fn read_inline(&self) -> DeltaResult<DeletedRows> {
-        Ok(DeletedRows)
     }
 }

@@ -8,8 +8,8 @@ pub mod scalar;
 pub mod schema;
 
 pub use actions::{
-    Action, Add, AddCdcFile, CheckpointMetadata, CommitInfo, DomainMetadata, Format, Metadata,
-    Protocol, Remove, Sidecar, Txn,
+    Action, Add, AddCdcFile, CheckpointMetadata, CommitInfo, DomainMetadata, Format, Metadata, Protocol, Remove,
+    Sidecar, Txn,
 };
 pub use deletion_vector::{DeletedRows, DeletionVectorDescriptor};
 pub use scalar::Scalar;

@@ -5,9 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
-    Int8Array, Int16Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
-    new_null_array,
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int8Array,
+    Int16Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray, new_null_array,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
@@ -85,9 +84,8 @@ impl Scalar {
         if s.is_empty() && ty != PrimitiveType::String {
             return Ok(Self::Null(ty));
         }
-        Self::parse(s, ty).ok_or_else(|| {
-            DeltaError::InvalidArgument(format!("partition value '{s}' is not a valid {ty}"))
-        })
+        Self::parse(s, ty)
+            .ok_or_else(|| DeltaError::InvalidArgument(format!("partition value '{s}' is not a valid {ty}")))
     }
 
     /// Parse the text form of a value of type `ty` (partition values, statistics, literals).
@@ -123,26 +121,14 @@ impl Scalar {
             (V::Null, _) => None,
             (V::String(s), _) => Self::parse(s, ty),
             (V::Bool(b), P::Boolean) => Some(Self::Boolean(*b)),
-            (V::Number(n), P::Byte) => n
-                .as_i64()
-                .and_then(|v| i8::try_from(v).ok())
-                .map(Self::Byte),
-            (V::Number(n), P::Short) => n
-                .as_i64()
-                .and_then(|v| i16::try_from(v).ok())
-                .map(Self::Short),
-            (V::Number(n), P::Integer) => n
-                .as_i64()
-                .and_then(|v| i32::try_from(v).ok())
-                .map(Self::Integer),
+            (V::Number(n), P::Byte) => n.as_i64().and_then(|v| i8::try_from(v).ok()).map(Self::Byte),
+            (V::Number(n), P::Short) => n.as_i64().and_then(|v| i16::try_from(v).ok()).map(Self::Short),
+            (V::Number(n), P::Integer) => n.as_i64().and_then(|v| i32::try_from(v).ok()).map(Self::Integer),
             (V::Number(n), P::Long) => n.as_i64().map(Self::Long),
             (V::Number(n), P::Float) => n.as_f64().map(|v| Self::Float(v as f32)),
             (V::Number(n), P::Double) => n.as_f64().map(Self::Double),
             (V::Number(n), P::Decimal(..)) => Self::parse(&n.to_string(), ty),
-            (V::Number(n), P::Date) => n
-                .as_i64()
-                .and_then(|v| i32::try_from(v).ok())
-                .map(Self::Date),
+            (V::Number(n), P::Date) => n.as_i64().and_then(|v| i32::try_from(v).ok()).map(Self::Date),
             _ => None,
         }
     }
@@ -161,13 +147,9 @@ impl Scalar {
             Self::String(v) => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(v, len))),
             Self::Binary(v) => Arc::new(BinaryArray::from_iter_values(std::iter::repeat_n(v, len))),
             Self::Date(v) => Arc::new(Date32Array::from_value(*v, len)),
-            Self::Timestamp(v) => {
-                Arc::new(TimestampMicrosecondArray::from_value(*v, len).with_timezone("UTC"))
-            }
+            Self::Timestamp(v) => Arc::new(TimestampMicrosecondArray::from_value(*v, len).with_timezone("UTC")),
             Self::TimestampNtz(v) => Arc::new(TimestampMicrosecondArray::from_value(*v, len)),
-            Self::Decimal(v, p, s) => {
-                Arc::new(Decimal128Array::from_value(*v, len).with_precision_and_scale(*p, *s)?)
-            }
+            Self::Decimal(v, p, s) => Arc::new(Decimal128Array::from_value(*v, len).with_precision_and_scale(*p, *s)?),
         })
     }
 
@@ -179,9 +161,7 @@ impl Scalar {
             (S::String(a), S::String(b)) => a.partial_cmp(b),
             (S::Binary(a), S::Binary(b)) => a.partial_cmp(b),
             (S::Date(a), S::Date(b)) => a.partial_cmp(b),
-            (S::Timestamp(a), S::Timestamp(b)) | (S::TimestampNtz(a), S::TimestampNtz(b)) => {
-                a.partial_cmp(b)
-            }
+            (S::Timestamp(a), S::Timestamp(b)) | (S::TimestampNtz(a), S::TimestampNtz(b)) => a.partial_cmp(b),
             (S::Decimal(a, _, sa), S::Decimal(b, _, sb)) => {
                 let (a, b) = align_decimals(*a, *sa, *b, *sb)?;
                 a.partial_cmp(&b)
@@ -272,9 +252,7 @@ fn parse_decimal(s: &str, scale: i8) -> Option<i128> {
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() && frac.is_empty()
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-    {
+    if int.is_empty() && frac.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
         // Scientific notation (1.5E+2) as some writers emit it.
         let f: f64 = s.parse().ok()?;
         return Some((f * 10f64.powi(i32::from(scale))).round() as i128);
@@ -286,11 +264,7 @@ fn parse_decimal(s: &str, scale: i8) -> Option<i128> {
     let mut text = String::with_capacity(int.len() + scale);
     text.push_str(int);
     text.extend(frac.chars().chain(std::iter::repeat('0')).take(scale));
-    let v: i128 = if text.is_empty() {
-        0
-    } else {
-        text.parse().ok()?
-    };
+    let v: i128 = if text.is_empty() { 0 } else { text.parse().ok()? };
     Some(if neg { -v } else { v })
 }
 
@@ -306,24 +280,13 @@ impl fmt::Display for Scalar {
             Self::Float(v) => write!(f, "{v}"),
             Self::Double(v) => write!(f, "{v}"),
             Self::String(v) => write!(f, "'{}'", v.replace('\'', "''")),
-            Self::Binary(v) => write!(
-                f,
-                "X'{}'",
-                v.iter().map(|b| format!("{b:02X}")).collect::<String>()
-            ),
-            Self::Date(v) => {
-                match UNIX_EPOCH_DAY.checked_add_signed(chrono::Duration::days(i64::from(*v))) {
-                    Some(d) => write!(f, "DATE '{d}'"),
-                    None => write!(f, "DATE {v}"),
-                }
-            }
-            Self::Timestamp(v) | Self::TimestampNtz(v) => match DateTime::from_timestamp_micros(*v)
-            {
-                Some(dt) => write!(
-                    f,
-                    "TIMESTAMP '{}'",
-                    dt.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f")
-                ),
+            Self::Binary(v) => write!(f, "X'{}'", v.iter().map(|b| format!("{b:02X}")).collect::<String>()),
+            Self::Date(v) => match UNIX_EPOCH_DAY.checked_add_signed(chrono::Duration::days(i64::from(*v))) {
+                Some(d) => write!(f, "DATE '{d}'"),
+                None => write!(f, "DATE {v}"),
+            },
+            Self::Timestamp(v) | Self::TimestampNtz(v) => match DateTime::from_timestamp_micros(*v) {
+                Some(dt) => write!(f, "TIMESTAMP '{}'", dt.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f")),
                 None => write!(f, "TIMESTAMP {v}"),
             },
             Self::Decimal(v, _, s) => {
@@ -378,16 +341,8 @@ mod tests {
                 "{text}"
             );
         }
-        assert!(
-            Scalar::parse_partition_value(None, P::Long)
-                .unwrap()
-                .is_null()
-        );
-        assert!(
-            Scalar::parse_partition_value(Some(""), P::Integer)
-                .unwrap()
-                .is_null()
-        );
+        assert!(Scalar::parse_partition_value(None, P::Long).unwrap().is_null());
+        assert!(Scalar::parse_partition_value(Some(""), P::Integer).unwrap().is_null());
         assert!(Scalar::parse_partition_value(Some("x"), P::Integer).is_err());
         assert_eq!(
             Scalar::parse_partition_value(Some("0001-01-01 00:00:00"), P::Timestamp).unwrap(),
@@ -397,14 +352,8 @@ mod tests {
 
     #[test]
     fn compares_across_numeric_types_and_decimal_scales() {
-        assert_eq!(
-            Scalar::Integer(3).compare(&Scalar::Long(4)),
-            Some(Ordering::Less)
-        );
-        assert_eq!(
-            Scalar::Double(2.5).compare(&Scalar::Long(2)),
-            Some(Ordering::Greater)
-        );
+        assert_eq!(Scalar::Integer(3).compare(&Scalar::Long(4)), Some(Ordering::Less));
+        assert_eq!(Scalar::Double(2.5).compare(&Scalar::Long(2)), Some(Ordering::Greater));
         assert_eq!(
             Scalar::Decimal(150, 5, 2).compare(&Scalar::Decimal(15, 5, 1)),
             Some(Ordering::Equal)

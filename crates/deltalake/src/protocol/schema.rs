@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::datatypes::{
-    DataType as ArrowType, Field as ArrowField, Fields, Schema as ArrowSchema, TimeUnit,
-};
+use arrow::datatypes::{DataType as ArrowType, Field as ArrowField, Fields, Schema as ArrowSchema, TimeUnit};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -202,20 +200,18 @@ impl StructType {
 
     /// The field with this name (exact match first, then case-insensitive, as Delta names are).
     pub fn field(&self, name: &str) -> Option<&StructField> {
-        self.fields.iter().find(|f| f.name == name).or_else(|| {
-            self.fields
-                .iter()
-                .find(|f| f.name.eq_ignore_ascii_case(name))
-        })
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .or_else(|| self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
     }
 
     /// Index of the field with this name, matched as in [`StructType::field`].
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.name == name).or_else(|| {
-            self.fields
-                .iter()
-                .position(|f| f.name.eq_ignore_ascii_case(name))
-        })
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .or_else(|| self.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))
     }
 
     /// Parse a `schemaString`.
@@ -231,8 +227,7 @@ impl StructType {
 
     /// Serialise to a `schemaString`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&DataType::Struct(Box::new(self.clone())))
-            .expect("a schema always serialises")
+        serde_json::to_string(&DataType::Struct(Box::new(self.clone()))).expect("a schema always serialises")
     }
 
     /// Convert to an Arrow schema (logical names, Delta field metadata as strings).
@@ -276,10 +271,7 @@ impl StructField {
                 (k.clone(), v)
             })
             .collect();
-        Ok(
-            ArrowField::new(&self.name, self.data_type.to_arrow()?, self.nullable)
-                .with_metadata(metadata),
-        )
+        Ok(ArrowField::new(&self.name, self.data_type.to_arrow()?, self.nullable).with_metadata(metadata))
     }
 
     /// Convert from an Arrow field.
@@ -373,10 +365,9 @@ impl DataType {
             ArrowType::Float32 => P::Float,
             ArrowType::Float64 => P::Double,
             ArrowType::Boolean => P::Boolean,
-            ArrowType::Binary
-            | ArrowType::LargeBinary
-            | ArrowType::BinaryView
-            | ArrowType::FixedSizeBinary(_) => P::Binary,
+            ArrowType::Binary | ArrowType::LargeBinary | ArrowType::BinaryView | ArrowType::FixedSizeBinary(_) => {
+                P::Binary
+            }
             ArrowType::Date32 | ArrowType::Date64 => P::Date,
             ArrowType::Timestamp(_, Some(_)) => P::Timestamp,
             ArrowType::Timestamp(_, None) => P::TimestampNtz,
@@ -385,15 +376,10 @@ impl DataType {
                 if is_variant_struct(fields) {
                     P::Variant
                 } else {
-                    return Ok(Self::Struct(Box::new(StructType::from_arrow_fields(
-                        fields,
-                    )?)));
+                    return Ok(Self::Struct(Box::new(StructType::from_arrow_fields(fields)?)));
                 }
             }
-            ArrowType::List(f)
-            | ArrowType::LargeList(f)
-            | ArrowType::ListView(f)
-            | ArrowType::FixedSizeList(f, _) => {
+            ArrowType::List(f) | ArrowType::LargeList(f) | ArrowType::ListView(f) | ArrowType::FixedSizeList(f, _) => {
                 return Ok(Self::Array(Box::new(ArrayType {
                     element_type: Self::try_from_arrow(f.data_type())?,
                     contains_null: f.is_nullable(),
@@ -408,9 +394,7 @@ impl DataType {
                     })));
                 }
                 other => {
-                    return Err(DeltaError::schema(format!(
-                        "invalid Arrow map entries type {other}"
-                    )));
+                    return Err(DeltaError::schema(format!("invalid Arrow map entries type {other}")));
                 }
             },
             ArrowType::Dictionary(_, value) => return Self::try_from_arrow(value),
@@ -562,15 +546,12 @@ mod tests {
 
     #[test]
     fn rejects_unknown_types() {
-        let err = StructType::from_json(r#"{"type":"struct","fields":[{"name":"a","type":"uint128","nullable":true,"metadata":{}}]}"#)
-            .unwrap_err();
+        let err = StructType::from_json(
+            r#"{"type":"struct","fields":[{"name":"a","type":"uint128","nullable":true,"metadata":{}}]}"#,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("uint128"), "{err}");
-        assert!(
-            StructType::from_json(
-                r#"{"type":"struct","fields":[{"name":"a","type":"decimal(50,2)"}]}"#
-            )
-            .is_err()
-        );
+        assert!(StructType::from_json(r#"{"type":"struct","fields":[{"name":"a","type":"decimal(50,2)"}]}"#).is_err());
     }
 
     impl StructType {

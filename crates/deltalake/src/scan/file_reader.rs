@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 use arrow::compute::filter_record_batch;
-use arrow::datatypes::{
-    DataType as ArrowType, Field, FieldRef, Fields, Schema as ArrowSchema, SchemaRef, TimeUnit,
-};
+use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use object_store::path::Path;
@@ -84,8 +82,7 @@ pub(crate) async fn read_file(
     let (mut stream, file_fields) = if data_fields.is_empty() {
         (None, Fields::empty())
     } else {
-        let mut reader =
-            ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
+        let mut reader = ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
         let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
             .await
             .map_err(|e| map_open_error(e, &display))?;
@@ -96,10 +93,7 @@ pub(crate) async fn read_file(
             .filter_map(|f| ctx.matcher.position(f, file_schema.fields()))
             .collect();
         let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.clone());
-        let fields: Fields = roots
-            .iter()
-            .map(|i| file_schema.field(*i).clone())
-            .collect();
+        let fields: Fields = roots.iter().map(|i| file_schema.field(*i).clone()).collect();
         let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
             .with_projection(mask)
             .with_batch_size(ctx.batch_size)
@@ -116,15 +110,7 @@ pub(crate) async fn read_file(
             vec![],
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )?;
-        let out = to_logical(
-            &ctx,
-            &file,
-            &file_fields,
-            &batch,
-            0,
-            deleted.as_ref(),
-            &display,
-        );
+        let out = to_logical(&ctx, &file, &file_fields, &batch, 0, deleted.as_ref(), &display);
         return Ok(futures::stream::iter(std::iter::once(out)).boxed());
     }
 
@@ -171,9 +157,7 @@ where
 
 fn map_open_error(e: parquet::errors::ParquetError, display: &str) -> DeltaError {
     match e {
-        parquet::errors::ParquetError::External(inner) => match inner
-            .downcast::<object_store::Error>()
-        {
+        parquet::errors::ParquetError::External(inner) => match inner.downcast::<object_store::Error>() {
             Ok(os) if matches!(*os, object_store::Error::NotFound { .. }) => {
                 DeltaError::invalid_data_file(display, "the file listed in the log does not exist")
             }
@@ -184,12 +168,7 @@ fn map_open_error(e: parquet::errors::ParquetError, display: &str) -> DeltaError
     }
 }
 
-async fn count_rows(
-    store: &dyn LogStore,
-    location: &Path,
-    size: Option<u64>,
-    display: &str,
-) -> DeltaResult<usize> {
+async fn count_rows(store: &dyn LogStore, location: &Path, size: Option<u64>, display: &str) -> DeltaResult<usize> {
     let mut reader = ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
     let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
         .await
@@ -199,9 +178,7 @@ async fn count_rows(
 
 /// Delta timestamps have microsecond precision; INT96 values read as nanoseconds overflow outside
 /// 1677..2262, so ask the reader for microseconds instead.
-fn with_microsecond_int96(
-    metadata: ArrowReaderMetadata,
-) -> parquet::errors::Result<ArrowReaderMetadata> {
+fn with_microsecond_int96(metadata: ArrowReaderMetadata) -> parquet::errors::Result<ArrowReaderMetadata> {
     let has_int96 = metadata
         .parquet_schema()
         .columns()
@@ -211,36 +188,19 @@ fn with_microsecond_int96(
         return Ok(metadata);
     }
     let schema = metadata.schema();
-    let fields: Fields = schema
-        .fields()
-        .iter()
-        .map(|f| Arc::new(nanos_to_micros(f)))
-        .collect();
-    let hint = Arc::new(ArrowSchema::new_with_metadata(
-        fields,
-        schema.metadata().clone(),
-    ));
-    ArrowReaderMetadata::try_new(
-        metadata.metadata().clone(),
-        ArrowReaderOptions::new().with_schema(hint),
-    )
+    let fields: Fields = schema.fields().iter().map(|f| Arc::new(nanos_to_micros(f))).collect();
+    let hint = Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(hint))
 }
 
 fn nanos_to_micros(field: &Field) -> Field {
     let t = match field.data_type() {
-        ArrowType::Timestamp(TimeUnit::Nanosecond, tz) => {
-            ArrowType::Timestamp(TimeUnit::Microsecond, tz.clone())
+        ArrowType::Timestamp(TimeUnit::Nanosecond, tz) => ArrowType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+        ArrowType::Struct(children) => {
+            ArrowType::Struct(children.iter().map(|c| Arc::new(nanos_to_micros(c))).collect())
         }
-        ArrowType::Struct(children) => ArrowType::Struct(
-            children
-                .iter()
-                .map(|c| Arc::new(nanos_to_micros(c)))
-                .collect(),
-        ),
         ArrowType::List(item) => ArrowType::List(Arc::new(nanos_to_micros(item))),
-        ArrowType::Map(entries, sorted) => {
-            ArrowType::Map(Arc::new(nanos_to_micros(entries)), *sorted)
-        }
+        ArrowType::Map(entries, sorted) => ArrowType::Map(Arc::new(nanos_to_micros(entries)), *sorted),
         other => other.clone(),
     };
     field.clone().with_data_type(t)
@@ -256,22 +216,16 @@ async fn load_deletion_vector(
     };
     let location = store.resolve_file(url.as_str())?;
     let display = location.to_string();
-    let start = u64::try_from(dv.offset.unwrap_or(1))
-        .map_err(|e| DeltaError::invalid_data_file(&display, e))?;
-    let len = u64::try_from(dv.size_in_bytes)
-        .map_err(|e| DeltaError::invalid_data_file(&display, e))?
-        + 8;
-    let bytes = get_range(store.object_store().as_ref(), &location, start..start + len)
+    let range = dv.file_byte_range()?;
+    let bytes = get_range(store.object_store().as_ref(), &location, range)
         .await
         .map_err(|e| match e {
-            object_store::Error::NotFound { .. } => DeltaError::invalid_data_file(
-                &display,
-                format!("deletion vector of {data_file} does not exist"),
-            ),
-            other => DeltaError::invalid_data_file(
-                &display,
-                format!("cannot read deletion vector of {data_file}: {other}"),
-            ),
+            object_store::Error::NotFound { .. } => {
+                DeltaError::invalid_data_file(&display, format!("deletion vector of {data_file} does not exist"))
+            }
+            other => {
+                DeltaError::invalid_data_file(&display, format!("cannot read deletion vector of {data_file}: {other}"))
+            }
         })?;
     DeletedRows::from_file_bytes(&bytes, dv, &display)
 }
@@ -296,10 +250,7 @@ fn to_logical(
         .map(|(field, is_partition)| -> DeltaResult<ArrayRef> {
             if *is_partition {
                 let value = partition_values.next().ok_or_else(|| {
-                    DeltaError::invalid_data_file(
-                        display,
-                        format!("no partition value for '{}'", field.name()),
-                    )
+                    DeltaError::invalid_data_file(display, format!("no partition value for '{}'", field.name()))
                 })?;
                 let array = value.to_array(rows)?;
                 return conform_array(&array, field, FieldMatch::Name, display);
@@ -311,11 +262,8 @@ fn to_logical(
         })
         .collect::<DeltaResult<Vec<_>>>()?;
     let schema = relaxed_schema(&ctx.read_schema, &columns);
-    let mut out = RecordBatch::try_new_with_options(
-        schema,
-        columns,
-        &RecordBatchOptions::new().with_row_count(Some(rows)),
-    )?;
+    let mut out =
+        RecordBatch::try_new_with_options(schema, columns, &RecordBatchOptions::new().with_row_count(Some(rows)))?;
     if let Some(deleted) = deleted {
         out = filter_record_batch(&out, &deleted.keep_mask(first_row, rows))?;
     }
@@ -348,15 +296,7 @@ fn relaxed_schema(schema: &SchemaRef, columns: &[ArrayRef]) -> SchemaRef {
         .fields()
         .iter()
         .zip(columns)
-        .map(|(f, c)| {
-            Arc::new(
-                Field::new(f.name(), c.data_type().clone(), true)
-                    .with_metadata(f.metadata().clone()),
-            )
-        })
+        .map(|(f, c)| Arc::new(Field::new(f.name(), c.data_type().clone(), true).with_metadata(f.metadata().clone())))
         .collect();
-    Arc::new(ArrowSchema::new_with_metadata(
-        fields,
-        schema.metadata().clone(),
-    ))
+    Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()))
 }

@@ -30,9 +30,7 @@ impl FileStats {
             .filter_map(|name| {
                 let field = schema.field(name)?;
                 match field.data_type {
-                    DataType::Primitive(ty) => {
-                        Some((name.to_lowercase(), (field.physical_name().to_string(), ty)))
-                    }
+                    DataType::Primitive(ty) => Some((name.to_lowercase(), (field.physical_name().to_string(), ty))),
                     _ => None,
                 }
             })
@@ -50,9 +48,7 @@ impl FileStats {
         file: &FileView<'_>,
         partition_values: &HashMap<&str, Option<&str>>,
     ) -> DeltaResult<FileStatsView<'a>> {
-        let json = file
-            .stats()
-            .and_then(|s| JsonStats::parse(s, &self.physical_schema));
+        let json = file.stats().and_then(|s| JsonStats::parse(s, &self.physical_schema));
         let mut partitions = HashMap::with_capacity(self.partitions.len());
         for (logical, (physical, ty)) in &self.partitions {
             let raw = partition_values.get(physical.as_str()).copied().flatten();

@@ -53,12 +53,7 @@ impl ScanBuilder {
 
     /// Read only these columns, in this order.
     pub fn with_columns<S: AsRef<str>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
-        self.columns = Some(
-            columns
-                .into_iter()
-                .map(|c| c.as_ref().to_string())
-                .collect(),
-        );
+        self.columns = Some(columns.into_iter().map(|c| c.as_ref().to_string()).collect());
         self
     }
 
@@ -95,10 +90,7 @@ impl ScanBuilder {
             })
         };
         let output_indices: Vec<usize> = match &self.columns {
-            Some(cols) => cols
-                .iter()
-                .map(|c| resolve(c))
-                .collect::<DeltaResult<_>>()?,
+            Some(cols) => cols.iter().map(|c| resolve(c)).collect::<DeltaResult<_>>()?,
             None => (0..logical.fields.len()).collect(),
         };
         if let Some(filter) = &self.filter {
@@ -150,15 +142,9 @@ impl ScanBuilder {
                             field.name
                         )));
                     };
-                    let raw = partition_values
-                        .get(field.physical_name())
-                        .copied()
-                        .flatten();
+                    let raw = partition_values.get(field.physical_name()).copied().flatten();
                     Scalar::parse_partition_value(raw, ty).map_err(|e| {
-                        DeltaError::invalid_data_file(
-                            file.path(),
-                            format!("partition column '{}': {e}", field.name),
-                        )
+                        DeltaError::invalid_data_file(file.path(), format!("partition column '{}': {e}", field.name))
                     })
                 })
                 .collect::<DeltaResult<Vec<_>>>()?;

@@ -30,15 +30,12 @@ pub fn table_url(location: &str) -> DeltaResult<Url> {
                 path
             } else {
                 std::env::current_dir()
-                    .map_err(|e| {
-                        DeltaError::InvalidArgument(format!("cannot resolve '{location}': {e}"))
-                    })?
+                    .map_err(|e| DeltaError::InvalidArgument(format!("cannot resolve '{location}': {e}")))?
                     .join(path)
             };
             let absolute = std::fs::canonicalize(&absolute).unwrap_or(absolute);
-            Url::from_directory_path(&absolute).map_err(|()| {
-                DeltaError::InvalidArgument(format!("invalid table path '{location}'"))
-            })?
+            Url::from_directory_path(&absolute)
+                .map_err(|()| DeltaError::InvalidArgument(format!("invalid table path '{location}'")))?
         }
     };
     if !url.path().ends_with('/') {
@@ -99,8 +96,7 @@ fn resolve_file(root_url: &Url, root_path: &Path, path: &str) -> DeltaResult<Pat
                     "file {path} is not in the store of table {root_url}"
                 )));
             }
-            return Path::from_url_path(url.path())
-                .map_err(|e| DeltaError::invalid_data_file(path, e));
+            return Path::from_url_path(url.path()).map_err(|e| DeltaError::invalid_data_file(path, e));
         }
     }
     let relative = Path::from_url_path(path).map_err(|e| DeltaError::invalid_data_file(path, e))?;
@@ -137,19 +133,13 @@ impl ObjectLogStore {
         let _ = options;
         match url.scheme() {
             "file" => {
-                let root_path = Path::from_url_path(url.path()).map_err(|e| {
-                    DeltaError::InvalidArgument(format!("invalid table path {url}: {e}"))
-                })?;
-                Ok(Self::new(
-                    Arc::new(LocalFileSystem::new()),
-                    url.clone(),
-                    root_path,
-                ))
+                let root_path = Path::from_url_path(url.path())
+                    .map_err(|e| DeltaError::InvalidArgument(format!("invalid table path {url}: {e}")))?;
+                Ok(Self::new(Arc::new(LocalFileSystem::new()), url.clone(), root_path))
             }
             "memory" => {
-                let root_path = Path::from_url_path(url.path()).map_err(|e| {
-                    DeltaError::InvalidArgument(format!("invalid table path {url}: {e}"))
-                })?;
+                let root_path = Path::from_url_path(url.path())
+                    .map_err(|e| DeltaError::InvalidArgument(format!("invalid table path {url}: {e}")))?;
                 Ok(Self::new(
                     memory_store(url.host_str().unwrap_or_default()),
                     url.clone(),
@@ -166,8 +156,7 @@ impl ObjectLogStore {
 /// In-memory stores are shared per host name, so `memory://name/` opened twice is one store.
 fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
     use std::sync::{LazyLock, Mutex};
-    static STORES: LazyLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> =
-        LazyLock::new(Default::default);
+    static STORES: LazyLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = LazyLock::new(Default::default);
     let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
     stores
         .entry(name.to_string())
@@ -190,9 +179,7 @@ impl LogStore for ObjectLogStore {
 
     fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>> {
         Box::pin(async move {
-            let path = self
-                .log_path()
-                .join(crate::log::commit_file_name(version).as_str());
+            let path = self.log_path().join(crate::log::commit_file_name(version).as_str());
             let opts = PutOptions {
                 mode: PutMode::Create,
                 ..Default::default()
@@ -213,9 +200,7 @@ mod tests {
         let root_path = Path::from_url_path(root.path()).unwrap();
         let p = resolve_file(&root, &root_path, "x=A%2FB/part-1.parquet").unwrap();
         assert_eq!(
-            p.parts()
-                .map(|p| p.as_ref().to_string())
-                .collect::<Vec<_>>(),
+            p.parts().map(|p| p.as_ref().to_string()).collect::<Vec<_>>(),
             ["data", "t", "x=A%2FB", "part-1.parquet"]
         );
         let abs = resolve_file(&root, &root_path, "file:///other/f.parquet").unwrap();
@@ -226,11 +211,6 @@ mod tests {
     #[test]
     fn table_urls_are_directories() {
         assert_eq!(table_url("memory://t").unwrap().as_str(), "memory://t/");
-        assert!(
-            table_url("relative/dir")
-                .unwrap()
-                .path()
-                .ends_with("/relative/dir/")
-        );
+        assert!(table_url("relative/dir").unwrap().path().ends_with("/relative/dir/"));
     }
 }

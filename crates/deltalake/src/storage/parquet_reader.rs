@@ -36,11 +36,7 @@ fn to_parquet(e: object_store::Error) -> ParquetError {
 }
 
 /// Fetch the bytes of `range` of `path`.
-pub async fn get_range(
-    store: &dyn ObjectStore,
-    path: &Path,
-    range: Range<u64>,
-) -> object_store::Result<Bytes> {
+pub async fn get_range(store: &dyn ObjectStore, path: &Path, range: Range<u64>) -> object_store::Result<Bytes> {
     let options = GetOptions {
         range: Some(GetRange::Bounded(range)),
         ..Default::default()
@@ -50,11 +46,7 @@ pub async fn get_range(
 
 /// Fetch a whole object.
 pub async fn get_bytes(store: &dyn ObjectStore, path: &Path) -> object_store::Result<Bytes> {
-    store
-        .get_opts(path, GetOptions::default())
-        .await?
-        .bytes()
-        .await
+    store.get_opts(path, GetOptions::default()).await?.bytes().await
 }
 
 impl AsyncFileReader for ObjectFileReader {
@@ -68,13 +60,7 @@ impl AsyncFileReader for ObjectFileReader {
     }
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, Result<Vec<Bytes>>> {
-        async move {
-            self.store
-                .get_ranges(&self.path, &ranges)
-                .await
-                .map_err(to_parquet)
-        }
-        .boxed()
+        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(to_parquet) }.boxed()
     }
 
     fn get_metadata<'a>(
@@ -102,11 +88,7 @@ impl MetadataSuffixFetch for &mut ObjectFileReader {
                 range: Some(GetRange::Suffix(suffix as u64)),
                 ..Default::default()
             };
-            let result = self
-                .store
-                .get_opts(&self.path, options)
-                .await
-                .map_err(to_parquet)?;
+            let result = self.store.get_opts(&self.path, options).await.map_err(to_parquet)?;
             result.bytes().await.map_err(to_parquet)
         }
         .boxed()

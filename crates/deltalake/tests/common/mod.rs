@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{ArrayRef, RecordBatch, make_array};
 use arrow::compute::cast;
 use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, TimeUnit};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -35,11 +36,25 @@ pub fn read_expected_rows(path: &Path) -> Vec<RecordBatch> {
         .collect()
 }
 
+/// `col` cast to `target`; timestamps are compared as UTC instants in microseconds without
+/// their zone label (which differs between writers: "UTC", "+00:00", none).
+fn comparable(col: &ArrayRef, target: &DataType) -> Result<ArrayRef, arrow::error::ArrowError> {
+    match (col.data_type(), target) {
+        (DataType::Timestamp(unit, Some(_)), DataType::Timestamp(..)) => {
+            let data = col
+                .to_data()
+                .into_builder()
+                .data_type(DataType::Timestamp(*unit, None))
+                .build()?;
+            cast(&make_array(data), &DataType::Timestamp(TimeUnit::Microsecond, None))
+        }
+        (_, DataType::Timestamp(_, Some(_))) => cast(col, &DataType::Timestamp(TimeUnit::Microsecond, None)),
+        _ => cast(col, target),
+    }
+}
+
 /// Every row as text, columns in `schema` order (each cast to the schema's type first), sorted.
-pub fn render_sorted_rows(
-    batches: &[RecordBatch],
-    schema: &SchemaRef,
-) -> Result<Vec<String>, String> {
+pub fn render_sorted_rows(batches: &[RecordBatch], schema: &SchemaRef) -> Result<Vec<String>, String> {
     let options = FormatOptions::default().with_null("∅");
     let mut rows = Vec::new();
     for batch in batches {
@@ -50,7 +65,7 @@ pub fn render_sorted_rows(
                 let col = batch
                     .column_by_name(f.name())
                     .ok_or_else(|| format!("column {} missing", f.name()))?;
-                cast(col, f.data_type()).map_err(|e| format!("column {}: {e}", f.name()))
+                comparable(col, f.data_type()).map_err(|e| format!("column {}: {e}", f.name()))
             })
             .collect::<Result<_, _>>()?;
         let formatters: Vec<_> = columns
@@ -59,10 +74,7 @@ pub fn render_sorted_rows(
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters
-                .iter()
-                .map(|f| f.value(row).to_string())
-                .collect();
+            let cells: Vec<String> = formatters.iter().map(|f| f.value(row).to_string()).collect();
             rows.push(cells.join(" | "));
         }
     }
