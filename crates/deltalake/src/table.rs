@@ -9,6 +9,7 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, history, read_commits, version_at_timestamp};
 use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
+use crate::scan::cdf::ChangeDataFeed;
 use crate::snapshot::Snapshot;
 use crate::storage::{LogStore, ObjectLogStore, table_url};
 
@@ -171,6 +172,11 @@ impl DeltaTable {
     /// The commits after `version` up to the latest, for readers that follow a table.
     pub async fn commits_after(&self, version: i64) -> DeltaResult<Vec<Commit>> {
         read_commits(self.store.as_ref(), version + 1, None).await
+    }
+
+    /// The change data feed from version `start` to the loaded version.
+    pub fn changes(&self, start: i64) -> DeltaResult<ChangeDataFeed> {
+        ChangeDataFeed::new(self.snapshot.clone(), self.store.clone(), start)
     }
 
     /// A scan of the loaded snapshot.

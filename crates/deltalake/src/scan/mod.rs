@@ -1,6 +1,7 @@
 //! Scans: from a snapshot to a stream of Arrow record batches, with column projection,
 //! file skipping by partition values and statistics, deletion vectors and column mapping.
 
+pub mod cdf;
 mod file_reader;
 mod file_stats;
 
@@ -19,7 +20,7 @@ use file_stats::FileStats;
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{Expr, can_skip_file};
-use crate::protocol::{DataType, Scalar};
+use crate::protocol::{DataType, Scalar, StructField};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::LogStore;
 
@@ -119,6 +120,12 @@ impl ScanBuilder {
             })
             .collect();
 
+        let partition_fields: Vec<StructField> = read_indices
+            .iter()
+            .zip(&is_partition)
+            .filter(|(_, p)| **p)
+            .map(|(i, _)| logical.fields[*i].clone())
+            .collect();
         let stats = self.filter.as_ref().map(|_| FileStats::new(snapshot));
         let mut files = Vec::new();
         let mut skipped = 0usize;
@@ -130,24 +137,7 @@ impl ScanBuilder {
                     continue;
                 }
             }
-            let values = read_indices
-                .iter()
-                .zip(&is_partition)
-                .filter(|(_, p)| **p)
-                .map(|(i, _)| {
-                    let field = &logical.fields[*i];
-                    let DataType::Primitive(ty) = field.data_type else {
-                        return Err(DeltaError::schema(format!(
-                            "partition column '{}' is not primitive",
-                            field.name
-                        )));
-                    };
-                    let raw = partition_values.get(field.physical_name()).copied().flatten();
-                    Scalar::parse_partition_value(raw, ty).map_err(|e| {
-                        DeltaError::invalid_data_file(file.path(), format!("partition column '{}': {e}", field.name))
-                    })
-                })
-                .collect::<DeltaResult<Vec<_>>>()?;
+            let values = partition_scalars(&partition_fields, &partition_values, file.path())?;
             files.push(ScanFile {
                 path: file.path().to_string(),
                 size: file.size(),
@@ -226,4 +216,34 @@ impl Scan {
     pub async fn collect(&self) -> DeltaResult<Vec<RecordBatch>> {
         self.execute().try_collect().await
     }
+}
+
+/// The typed values of `fields` (partition columns) for a file with these serialised partition
+/// values, keyed by physical name.
+pub(crate) fn partition_scalars<K, V>(
+    fields: &[StructField],
+    values: &std::collections::HashMap<K, Option<V>>,
+    path: &str,
+) -> DeltaResult<Vec<Scalar>>
+where
+    K: std::borrow::Borrow<str> + std::hash::Hash + Eq,
+    V: AsRef<str>,
+{
+    fields
+        .iter()
+        .map(|field| {
+            let DataType::Primitive(ty) = field.data_type else {
+                return Err(DeltaError::schema(format!(
+                    "partition column '{}' is not primitive",
+                    field.name
+                )));
+            };
+            let raw = values
+                .get(field.physical_name())
+                .and_then(|v| v.as_ref())
+                .map(AsRef::as_ref);
+            Scalar::parse_partition_value(raw, ty)
+                .map_err(|e| DeltaError::invalid_data_file(path, format!("partition column '{}': {e}", field.name)))
+        })
+        .collect()
 }

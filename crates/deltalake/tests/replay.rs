@@ -1,0 +1,229 @@
+//! Log replay edge cases on small hand-written logs, plus incremental updates and tailing.
+
+mod common;
+
+use std::path::Path;
+
+use common::tables_dir;
+use deltalake::{DeltaError, DeltaTable};
+use serde_json::json;
+
+const SCHEMA: &str = r#"{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}"#;
+
+fn protocol(reader: i32, writer: i32) -> serde_json::Value {
+    json!({"protocol": {"minReaderVersion": reader, "minWriterVersion": writer}})
+}
+
+fn metadata() -> serde_json::Value {
+    json!({"metaData": {"id": "t", "format": {"provider": "parquet", "options": {}}, "schemaString": SCHEMA,
+        "partitionColumns": [], "configuration": {}, "createdTime": 0}})
+}
+
+fn add(path: &str) -> serde_json::Value {
+    json!({"add": {"path": path, "partitionValues": {}, "size": 1, "modificationTime": 0, "dataChange": true}})
+}
+
+fn remove(path: &str) -> serde_json::Value {
+    json!({"remove": {"path": path, "deletionTimestamp": 0, "dataChange": true}})
+}
+
+fn write_log(dir: &Path, commits: &[Vec<serde_json::Value>]) {
+    let log = dir.join("_delta_log");
+    std::fs::create_dir_all(&log).unwrap();
+    for (version, actions) in commits.iter().enumerate() {
+        let body: String = actions.iter().map(|a| format!("{a}\n")).collect();
+        std::fs::write(log.join(format!("{version:020}.json")), body).unwrap();
+    }
+}
+
+fn paths(t: &DeltaTable) -> Vec<String> {
+    let mut p: Vec<String> = t.snapshot().files().iter().map(|f| f.path().to_string()).collect();
+    p.sort();
+    p
+}
+
+async fn open(dir: &Path) -> Result<DeltaTable, DeltaError> {
+    DeltaTable::open(dir.to_str().unwrap()).await
+}
+
+#[tokio::test]
+async fn remove_then_re_add_keeps_the_file_and_duplicates_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(
+        dir.path(),
+        &[
+            vec![protocol(1, 2), metadata(), add("a"), add("b")],
+            vec![remove("a")],
+            vec![add("a"), add("b")],
+            vec![remove("b")],
+        ],
+    );
+    let t = open(dir.path()).await.unwrap();
+    assert_eq!(paths(&t), ["a"]);
+    let v1 = DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_version(1)
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(paths(&v1), ["b"]);
+}
+
+#[tokio::test]
+async fn latest_txn_protocol_and_metadata_win() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(
+        dir.path(),
+        &[
+            vec![
+                protocol(1, 2),
+                metadata(),
+                json!({"txn": {"appId": "app", "version": 1}}),
+            ],
+            vec![
+                json!({"txn": {"appId": "app", "version": 2}}),
+                json!({"txn": {"appId": "other", "version": 7}}),
+            ],
+            vec![protocol(2, 5)],
+        ],
+    );
+    let t = open(dir.path()).await.unwrap();
+    assert_eq!(t.snapshot().txn("app").unwrap().version, 2);
+    assert_eq!(t.snapshot().txn("other").unwrap().version, 7);
+    assert_eq!(t.snapshot().protocol().min_writer_version, 5);
+    let v0 = DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_version(0)
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(v0.snapshot().protocol().min_writer_version, 2);
+    assert_eq!(v0.snapshot().txn("app").unwrap().version, 1);
+}
+
+#[tokio::test]
+async fn a_protocol_upgrade_to_an_unknown_feature_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(
+        dir.path(),
+        &[
+            vec![protocol(1, 2), metadata()],
+            vec![
+                json!({"protocol": {"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": ["futureThing"], "writerFeatures": ["futureThing"]}}),
+            ],
+        ],
+    );
+    let err = open(dir.path()).await.unwrap_err();
+    assert!(
+        matches!(err, DeltaError::UnsupportedFeature { .. }) && err.to_string().contains("futureThing"),
+        "{err}"
+    );
+    DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_version(0)
+        .load()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn stale_or_broken_last_checkpoint_is_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(
+        dir.path(),
+        &[vec![protocol(1, 2), metadata(), add("a")], vec![add("b")]],
+    );
+    let hint = dir.path().join("_delta_log/_last_checkpoint");
+    std::fs::write(&hint, r#"{"version":1,"size":3}"#).unwrap();
+    assert_eq!(paths(&open(dir.path()).await.unwrap()), ["a", "b"]);
+    std::fs::write(&hint, "garbage").unwrap();
+    assert_eq!(paths(&open(dir.path()).await.unwrap()), ["a", "b"]);
+}
+
+#[tokio::test]
+async fn gaps_missing_versions_and_garbage_commits_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(
+        dir.path(),
+        &[vec![protocol(1, 2), metadata()], vec![add("a")], vec![add("b")]],
+    );
+    std::fs::remove_file(dir.path().join("_delta_log/00000000000000000001.json")).unwrap();
+    let err = open(dir.path()).await.unwrap_err();
+    assert!(err.to_string().contains("00000000000000000001.json"), "{err}");
+
+    let err = DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_version(9)
+        .load()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeltaError::VersionNotFound { version: 9, .. }), "{err}");
+
+    std::fs::write(
+        dir.path().join("_delta_log/00000000000000000001.json"),
+        "{\"add\": {\"path\": ",
+    )
+    .unwrap();
+    let err = open(dir.path()).await.unwrap_err();
+    assert!(matches!(err, DeltaError::InvalidLog { version: Some(1), .. }), "{err}");
+
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        open(empty.path()).await.unwrap_err(),
+        DeltaError::NotATable { .. }
+    ));
+}
+
+#[tokio::test]
+async fn update_and_tailing_follow_new_commits() {
+    let location = tables_dir().join("simple_table");
+    let location = location.to_str().unwrap();
+    let mut t = DeltaTable::builder(location).with_version(0).load().await.unwrap();
+    let fresh = DeltaTable::open(location).await.unwrap();
+    assert!(t.update().await.unwrap());
+    assert_eq!(t.version(), fresh.version());
+    assert_eq!(paths(&t), paths(&fresh));
+    assert!(!t.update().await.unwrap());
+
+    let commits = t.commits_after(1).await.unwrap();
+    assert_eq!(
+        commits.iter().map(|c| c.version).collect::<Vec<_>>(),
+        (2..=fresh.version()).collect::<Vec<_>>()
+    );
+    assert!(commits.iter().all(|c| c.commit_info().is_some()));
+    let history = t.history(Some(2)).await.unwrap();
+    assert_eq!(history.iter().map(|h| h.0).collect::<Vec<_>>(), [4, 3]);
+}
+
+#[tokio::test]
+async fn time_travel_by_timestamp_uses_commit_times() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(
+        dir.path(),
+        &[vec![protocol(1, 2), metadata()], vec![add("a")], vec![add("b")]],
+    );
+    let log = dir.path().join("_delta_log");
+    for (v, secs) in [(0, 1_000), (1, 2_000), (2, 3_000)] {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(log.join(format!("{v:020}.json")))
+            .unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+            .unwrap();
+    }
+    let at = |secs| chrono::DateTime::from_timestamp(secs, 0).unwrap();
+    let t = DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_timestamp(at(2_500))
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(t.version(), 1);
+    let t = DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_timestamp(at(9_999))
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(t.version(), 2);
+    let err = DeltaTable::builder(dir.path().to_str().unwrap())
+        .with_timestamp(at(10))
+        .load()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeltaError::VersionNotFound { .. }), "{err}");
+}
