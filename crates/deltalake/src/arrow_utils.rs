@@ -23,15 +23,15 @@ pub enum FieldMatch {
 
 impl FieldMatch {
     fn find<'a>(self, target: &Field, candidates: &'a Fields) -> Option<(usize, &'a FieldRef)> {
-        if self == Self::Id {
-            if let Some(id) = target.metadata().get(COLUMN_MAPPING_ID) {
-                let hit = candidates
-                    .iter()
-                    .enumerate()
-                    .find(|(_, f)| f.metadata().get(PARQUET_FIELD_ID) == Some(id));
-                if hit.is_some() {
-                    return hit;
-                }
+        if self == Self::Id
+            && let Some(id) = target.metadata().get(COLUMN_MAPPING_ID)
+        {
+            let hit = candidates
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.metadata().get(PARQUET_FIELD_ID) == Some(id));
+            if hit.is_some() {
+                return hit;
             }
         }
         let name = match self {

@@ -6,7 +6,6 @@
 
 mod arrow_utils;
 pub mod error;
-pub mod expr;
 pub mod log;
 pub mod protocol;
 pub mod scan;
@@ -15,7 +14,6 @@ pub mod storage;
 pub mod table;
 
 pub use error::{DeltaError, DeltaResult};
-pub use expr::Expr;
 pub use scan::{Scan, ScanBuilder};
 pub use snapshot::Snapshot;
 pub use table::{DeltaTable, DeltaTableBuilder};

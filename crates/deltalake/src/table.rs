@@ -148,11 +148,11 @@ impl DeltaTable {
 
     /// Load another version (newer versions are reached incrementally).
     pub async fn load_version(&mut self, version: i64) -> DeltaResult<()> {
-        if version > self.version() {
-            if let Some(next) = self.snapshot.advance(self.store.as_ref(), Some(version)).await? {
-                self.snapshot = Arc::new(next);
-                return Ok(());
-            }
+        if version > self.version()
+            && let Some(next) = self.snapshot.advance(self.store.as_ref(), Some(version)).await?
+        {
+            self.snapshot = Arc::new(next);
+            return Ok(());
         }
         self.snapshot = Arc::new(Snapshot::load(self.store.as_ref(), Some(version)).await?);
         Ok(())

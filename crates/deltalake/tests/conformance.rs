@@ -103,17 +103,17 @@ async fn check_table(table: &str) -> Result<String, String> {
         .map_err(|e| format!("scan failed: {e}"))?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let expected_rows = expected_row_count(snapshot);
-    if let Some(n) = expected_rows {
-        if n != rows as i64 {
-            return Err(format!(
-                "scanned {rows} rows, statistics minus deletion vectors say {n}"
-            ));
-        }
+    if let Some(n) = expected_rows
+        && n != rows as i64
+    {
+        return Err(format!(
+            "scanned {rows} rows, statistics minus deletion vectors say {n}"
+        ));
     }
-    if let Some(want) = meta["num_rows"].as_i64() {
-        if want != rows as i64 {
-            return Err(format!("scanned {rows} rows, reference read {want}"));
-        }
+    if let Some(want) = meta["num_rows"].as_i64()
+        && want != rows as i64
+    {
+        return Err(format!("scanned {rows} rows, reference read {want}"));
     }
     let rows_file = expected_dir().join(table).join("rows.parquet");
     if rows_file.exists() && !reference_rows_are_wrong(table) {

@@ -146,24 +146,10 @@ impl Reconciler {
                     self.seen_files
                         .insert(FileKey::new(&remove.path, remove.deletion_vector.as_ref()));
                 }
-                Action::Protocol(p) => {
-                    self.protocol.get_or_insert(p);
-                }
-                Action::Metadata(m) => {
-                    self.metadata.get_or_insert(m);
-                }
-                Action::Txn(t) => {
-                    self.txns.entry(t.app_id.clone()).or_insert(t);
-                }
-                Action::DomainMetadata(d) => {
-                    if self.seen_domains.insert(d.domain.clone()) && !d.removed {
-                        self.domains.insert(d.domain.clone(), d);
-                    }
-                }
                 Action::CommitInfo(CommitInfo {
                     in_commit_timestamp, ..
                 }) => ict = ict.or(in_commit_timestamp),
-                Action::Cdc(_) | Action::CheckpointMetadata(_) | Action::Sidecar(_) => {}
+                other => self.apply_state_action(other),
             }
         }
         self.note_timestamp(version, modified_ms, ict);
@@ -179,23 +165,27 @@ impl Reconciler {
     /// Non-file actions of a checkpoint: they count only where no newer commit set them.
     fn apply_base_actions(&mut self, actions: Vec<Action>) {
         for action in actions {
-            match action {
-                Action::Protocol(p) => {
-                    self.protocol.get_or_insert(p);
-                }
-                Action::Metadata(m) => {
-                    self.metadata.get_or_insert(m);
-                }
-                Action::Txn(t) => {
-                    self.txns.entry(t.app_id.clone()).or_insert(t);
-                }
-                Action::DomainMetadata(d) => {
-                    if self.seen_domains.insert(d.domain.clone()) && !d.removed {
-                        self.domains.insert(d.domain.clone(), d);
-                    }
-                }
-                _ => {}
+            self.apply_state_action(action);
+        }
+    }
+
+    /// Protocol, metadata, txn and domain actions: the newest one seen wins.
+    fn apply_state_action(&mut self, action: Action) {
+        match action {
+            Action::Protocol(p) => {
+                self.protocol.get_or_insert(p);
             }
+            Action::Metadata(m) => {
+                self.metadata.get_or_insert(m);
+            }
+            Action::Txn(t) => {
+                self.txns.entry(t.app_id.clone()).or_insert(t);
+            }
+            // A domain is settled by its newest action, which may be a removal.
+            Action::DomainMetadata(d) if self.seen_domains.insert(d.domain.clone()) && !d.removed => {
+                self.domains.insert(d.domain.clone(), d);
+            }
+            _ => {}
         }
     }
 

@@ -16,7 +16,6 @@ use parquet::basic::Type as PhysicalType;
 
 use crate::arrow_utils::{FieldMatch, conform_array};
 use crate::error::{DeltaError, DeltaResult};
-use crate::expr::{Expr, evaluate_predicate};
 use crate::protocol::Scalar;
 use crate::protocol::deletion_vector::{DeletedRows, DeletionVectorDescriptor};
 use crate::storage::{LogStore, ObjectFileReader, get_range};
@@ -26,8 +25,7 @@ use crate::storage::{LogStore, ObjectFileReader, get_range};
 pub(crate) struct ScanContext {
     /// The log store.
     pub store: Arc<dyn LogStore>,
-    /// The schema batches are produced in before the final projection: the requested columns
-    /// plus those the filter needs.
+    /// The schema batches are produced in before the final projection.
     pub read_schema: SchemaRef,
     /// Indices into `read_schema` of the columns the caller asked for.
     pub output_projection: Vec<usize>,
@@ -37,8 +35,6 @@ pub(crate) struct ScanContext {
     pub is_partition: Vec<bool>,
     /// How file columns are matched to table columns.
     pub matcher: FieldMatch,
-    /// The row filter, applied exactly.
-    pub filter: Option<Expr>,
     /// Rows per batch.
     pub batch_size: usize,
 }
@@ -230,7 +226,7 @@ async fn load_deletion_vector(
     DeletedRows::from_file_bytes(&bytes, dv, &display)
 }
 
-/// Turn one batch of file columns into the read schema, drop deleted rows and apply the filter.
+/// Turn one batch of file columns into the read schema and drop deleted rows.
 fn to_logical(
     ctx: &ScanContext,
     file: &ScanFile,
@@ -266,10 +262,6 @@ fn to_logical(
         RecordBatch::try_new_with_options(schema, columns, &RecordBatchOptions::new().with_row_count(Some(rows)))?;
     if let Some(deleted) = deleted {
         out = filter_record_batch(&out, &deleted.keep_mask(first_row, rows))?;
-    }
-    if let Some(filter) = &ctx.filter {
-        let mask = evaluate_predicate(filter, &out)?;
-        out = filter_record_batch(&out, &mask)?;
     }
     let projected = out.project(&ctx.output_projection)?;
     if projected.schema() == ctx.output_schema {

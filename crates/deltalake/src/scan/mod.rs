@@ -1,9 +1,8 @@
 //! Scans: from a snapshot to a stream of Arrow record batches, with column projection,
-//! file skipping by partition values and statistics, deletion vectors and column mapping.
+//! partition values, deletion vectors and column mapping.
 
 pub mod cdf;
 mod file_reader;
-mod file_stats;
 
 use std::sync::Arc;
 
@@ -15,11 +14,9 @@ use tracing::debug;
 
 pub use file_reader::ScanFile;
 use file_reader::{ScanContext, read_file};
-use file_stats::FileStats;
 
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
-use crate::expr::{Expr, can_skip_file};
 use crate::protocol::{DataType, Scalar, StructField};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::LogStore;
@@ -27,13 +24,12 @@ use crate::storage::LogStore;
 /// A stream of record batches.
 pub type RecordBatchStream = BoxStream<'static, DeltaResult<RecordBatch>>;
 
-/// Configures a [`Scan`]: columns, filter and batch size.
+/// Configures a [`Scan`]: columns, batch size and concurrency.
 #[derive(Debug, Clone)]
 pub struct ScanBuilder {
     snapshot: Arc<Snapshot>,
     store: Arc<dyn LogStore>,
     columns: Option<Vec<String>>,
-    filter: Option<Expr>,
     batch_size: usize,
     concurrency: usize,
 }
@@ -46,7 +42,6 @@ impl ScanBuilder {
             snapshot,
             store,
             columns: None,
-            filter: None,
             batch_size: 8192,
             concurrency: cpus * 2,
         }
@@ -55,12 +50,6 @@ impl ScanBuilder {
     /// Read only these columns, in this order.
     pub fn with_columns<S: AsRef<str>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
         self.columns = Some(columns.into_iter().map(|c| c.as_ref().to_string()).collect());
-        self
-    }
-
-    /// Keep only rows matching `filter`; files that cannot match are not read.
-    pub fn with_filter(mut self, filter: Expr) -> Self {
-        self.filter = Some(filter);
         self
     }
 
@@ -76,7 +65,7 @@ impl ScanBuilder {
         self
     }
 
-    /// Resolve columns, check the filter and choose the files to read.
+    /// Resolve the columns and list the files to read.
     pub fn build(self) -> DeltaResult<Scan> {
         let snapshot = &self.snapshot;
         let table_schema = snapshot.arrow_schema();
@@ -94,19 +83,7 @@ impl ScanBuilder {
             Some(cols) => cols.iter().map(|c| resolve(c)).collect::<DeltaResult<_>>()?,
             None => (0..logical.fields.len()).collect(),
         };
-        if let Some(filter) = &self.filter {
-            filter.validate(logical)?;
-        }
-        let mut read_indices = output_indices.clone();
-        if let Some(filter) = &self.filter {
-            for column in filter.columns() {
-                let root = column.split('.').next().unwrap_or(column);
-                let i = resolve(root)?;
-                if !read_indices.contains(&i) {
-                    read_indices.push(i);
-                }
-            }
-        }
+        let read_indices = output_indices.clone();
         let read_schema = Arc::new(table_schema.project(&read_indices)?);
         let output_projection: Vec<usize> = (0..output_indices.len()).collect();
         let output_schema = Arc::new(read_schema.project(&output_projection)?);
@@ -126,17 +103,9 @@ impl ScanBuilder {
             .filter(|(_, p)| **p)
             .map(|(i, _)| logical.fields[*i].clone())
             .collect();
-        let stats = self.filter.as_ref().map(|_| FileStats::new(snapshot));
         let mut files = Vec::new();
-        let mut skipped = 0usize;
         for file in snapshot.files().iter() {
             let partition_values = file.partition_values();
-            if let (Some(filter), Some(stats)) = (&self.filter, &stats) {
-                if can_skip_file(filter, &stats.for_file(&file, &partition_values)?) {
-                    skipped += 1;
-                    continue;
-                }
-            }
             let values = partition_scalars(&partition_fields, &partition_values, file.path())?;
             files.push(ScanFile {
                 path: file.path().to_string(),
@@ -145,12 +114,7 @@ impl ScanBuilder {
                 deletion_vector: file.deletion_vector(),
             });
         }
-        debug!(
-            version = snapshot.version(),
-            files = files.len(),
-            skipped,
-            "planned scan"
-        );
+        debug!(version = snapshot.version(), files = files.len(), "planned scan");
 
         let matcher = match snapshot.column_mapping_mode() {
             ColumnMappingMode::None => FieldMatch::Name,
@@ -164,14 +128,12 @@ impl ScanBuilder {
             output_schema: output_schema.clone(),
             is_partition,
             matcher,
-            filter: self.filter,
             batch_size: self.batch_size,
         };
         Ok(Scan {
             context: Arc::new(context),
             files,
             concurrency: self.concurrency,
-            skipped,
         })
     }
 }
@@ -182,7 +144,6 @@ pub struct Scan {
     context: Arc<ScanContext>,
     files: Vec<ScanFile>,
     concurrency: usize,
-    skipped: usize,
 }
 
 impl Scan {
@@ -194,11 +155,6 @@ impl Scan {
     /// The files that will be read.
     pub fn files(&self) -> &[ScanFile] {
         &self.files
-    }
-
-    /// How many files were skipped by partition values or statistics.
-    pub fn skipped_files(&self) -> usize {
-        self.skipped
     }
 
     /// Read the files as a stream of batches, several files at once, in file order.

@@ -1,0 +1,98 @@
+//! The `delta-inspect` binary against the shared test tables.
+
+use std::process::{Command, Output};
+
+fn table(name: &str) -> String {
+    format!("{}/../../../shared/testdata/tables/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_delta-inspect"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn info_reports_version_and_files() {
+    let out = run(&["info", &table("simple_table")]);
+    assert!(out.status.success());
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["version"], 4);
+    assert_eq!(info["num_files"], 5);
+    let out = run(&["info", "--version", "0", &table("simple_table")]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["version"], 0);
+}
+
+#[test]
+fn files_history_and_schema() {
+    let out = run(&["files", &table("simple_table")]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 5);
+    let out = run(&["history", "--limit", "2", &table("simple_table")]);
+    let versions: Vec<i64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["version"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(versions, [4, 3]);
+    let out = run(&["schema", &table("simple_table")]);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["fields"][0]["name"], "id");
+}
+
+#[test]
+fn scan_writes_json_csv_and_parquet() {
+    let out = run(&["scan", &table("simple_table"), "--format", "json"]);
+    let mut ids: Vec<i64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [5, 7, 9]);
+
+    let out = run(&[
+        "scan",
+        &table("delta-0.8.0-partitioned"),
+        "--format",
+        "csv",
+        "--columns",
+        "year",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().next(), Some("year"));
+    assert_eq!(text.lines().count(), 8);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.parquet");
+    let out = run(&[
+        "scan",
+        &table("simple_table"),
+        "--format",
+        "parquet",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
+    use parquet::file::reader::FileReader;
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 3);
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_failing_exit_code() {
+    let out = run(&["info", "/no/such/table"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("/no/such/table"));
+    let out = run(&["scan", &table("simple_table"), "--format", "parquet"]);
+    assert_eq!(out.status.code(), Some(1));
+}
