@@ -1,20 +1,21 @@
 //! Reading the change data feed between two versions: `_change_data` files where a commit wrote
-//! them, else its added and removed files, with `_change_type`, `_commit_version` and
+//! them, else its added and removed files (and the rows a new deletion vector deletes), with `_change_type`, `_commit_version` and
 //! `_commit_timestamp` columns.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType as ArrowType, Field, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use futures::{StreamExt, TryStreamExt};
 
-use super::file_reader::{ScanContext, ScanFile, read_file};
+use super::file_reader::{RowSelection, ScanContext, ScanFile, read_file};
 use super::{RecordBatchStream, partition_scalars};
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::read_commits;
-use crate::protocol::Action;
+use crate::protocol::actions::StringMap;
+use crate::protocol::{Action, Remove};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::LogStore;
 
@@ -118,52 +119,72 @@ impl ChangeDataFeed {
 
         let mut files = Vec::new();
         for commit in read_commits(self.store.as_ref(), self.start, Some(self.end)).await? {
-            let has_cdc = commit.actions.iter().any(|a| matches!(a, Action::Cdc(_)));
-            if !has_cdc {
-                check_no_deletion_vector_rewrites(&commit.actions, commit.version)?;
-            }
-            for action in &commit.actions {
-                let (path, size, pv, dv, change_type) = match action {
-                    Action::Cdc(c) => (&c.path, c.size, &c.partition_values, None, None),
-                    Action::Add(a) if !has_cdc && a.data_change => (
-                        &a.path,
-                        a.size,
-                        &a.partition_values,
-                        a.deletion_vector.clone(),
-                        Some("insert"),
-                    ),
-                    Action::Remove(r) if !has_cdc && r.data_change => {
-                        let pv = r.partition_values.as_ref();
-                        let empty = Default::default();
-                        let pv = pv.unwrap_or(&empty).clone();
-                        let values = partition_scalars(&partition_fields, &pv, &r.path)?;
-                        files.push(ChangeFile {
-                            file: ScanFile {
-                                path: r.path.clone(),
-                                size: r.size.unwrap_or(0),
-                                partition_values: values,
-                                deletion_vector: r.deletion_vector.clone(),
-                            },
-                            change_type: Some("delete"),
-                            version: commit.version,
-                            timestamp_ms: commit.timestamp,
-                        });
-                        continue;
-                    }
-                    _ => continue,
-                };
-                let values = partition_scalars(&partition_fields, pv, path)?;
+            let mut change = |path: &str, size, pv: &StringMap, rows, change_type| -> DeltaResult<()> {
+                let partition_values = partition_scalars(&partition_fields, pv, path)?;
                 files.push(ChangeFile {
                     file: ScanFile {
-                        path: path.clone(),
+                        path: path.to_string(),
                         size,
-                        partition_values: values,
-                        deletion_vector: dv,
+                        partition_values,
+                        rows,
                     },
                     change_type,
                     version: commit.version,
                     timestamp_ms: commit.timestamp,
                 });
+                Ok(())
+            };
+            let cdc: Vec<_> = commit
+                .actions
+                .iter()
+                .filter_map(|a| if let Action::Cdc(c) = a { Some(c) } else { None })
+                .collect();
+            if !cdc.is_empty() {
+                // The writer recorded the changes itself.
+                for c in cdc {
+                    change(&c.path, c.size, &c.partition_values, RowSelection::All, None)?;
+                }
+                continue;
+            }
+            let removed: HashMap<&str, &Remove> = commit
+                .actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Remove(r) if r.data_change => Some((r.path.as_str(), r)),
+                    _ => None,
+                })
+                .collect();
+            let mut rewritten = HashSet::new();
+            for action in &commit.actions {
+                let Action::Add(add) = action else { continue };
+                if !add.data_change {
+                    continue;
+                }
+                match (&add.deletion_vector, removed.get(add.path.as_str())) {
+                    // The same file with a new deletion vector: the rows it newly deletes were deleted.
+                    (Some(after), Some(remove)) => {
+                        rewritten.insert(add.path.as_str());
+                        let rows = RowSelection::NewlyDeleted {
+                            before: remove.deletion_vector.clone(),
+                            after: after.clone(),
+                        };
+                        change(&add.path, add.size, &add.partition_values, rows, Some("delete"))?;
+                    }
+                    (dv, _) => {
+                        let rows = RowSelection::live(dv.clone());
+                        change(&add.path, add.size, &add.partition_values, rows, Some("insert"))?;
+                    }
+                }
+            }
+            for action in &commit.actions {
+                let Action::Remove(remove) = action else { continue };
+                let path = remove.path.as_str();
+                if !remove.data_change || rewritten.contains(path) {
+                    continue;
+                }
+                let pv = remove.partition_values.clone().unwrap_or_default();
+                let rows = RowSelection::live(remove.deletion_vector.clone());
+                change(path, remove.size.unwrap_or(0), &pv, rows, Some("delete"))?;
             }
         }
 
@@ -196,26 +217,6 @@ impl ChangeDataFeed {
             .boxed();
         Ok(stream)
     }
-}
-
-/// Deletes by deletion vector without `cdc` files would need the difference of two vectors; refuse
-/// rather than report whole files as changed.
-fn check_no_deletion_vector_rewrites(actions: &[Action], version: i64) -> DeltaResult<()> {
-    let removed: HashSet<&str> = actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Remove(r) if r.data_change => Some(r.path.as_str()),
-            _ => None,
-        })
-        .collect();
-    let rewritten = actions.iter().any(|a| matches!(a, Action::Add(add) if add.data_change && add.deletion_vector.is_some() && removed.contains(add.path.as_str())));
-    if rewritten {
-        return Err(DeltaError::InvalidArgument(format!(
-            "version {version} deleted rows with a deletion vector and wrote no change data files; \
-             reading such changes is not supported yet"
-        )));
-    }
-    Ok(())
 }
 
 fn with_change_columns(schema: &SchemaRef, change: &ChangeFile, batch: RecordBatch) -> DeltaResult<RecordBatch> {

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use arrow::array::BooleanArray;
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
-use arrow::compute::filter_record_batch;
+use arrow::compute::{and, filter_record_batch, not};
 use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -48,8 +49,73 @@ pub struct ScanFile {
     pub size: i64,
     /// Partition values, one per partition column of the read schema (in read-schema order).
     pub partition_values: Vec<Scalar>,
-    /// The deletion vector, if any.
-    pub deletion_vector: Option<DeletionVectorDescriptor>,
+    /// Which of the file's rows to return.
+    pub rows: RowSelection,
+}
+
+/// Which rows of a data file a read returns.
+#[derive(Debug, Clone, Default)]
+pub enum RowSelection {
+    /// Every row.
+    #[default]
+    All,
+    /// The rows this deletion vector does not delete (the live rows of a file).
+    Live(DeletionVectorDescriptor),
+    /// The rows `after` deletes that `before` did not: what a commit deleted by deletion vector.
+    NewlyDeleted {
+        /// The vector the file had before the commit, if any.
+        before: Option<DeletionVectorDescriptor>,
+        /// The vector the commit gave the file.
+        after: DeletionVectorDescriptor,
+    },
+}
+
+impl RowSelection {
+    /// The live rows of a file with an optional deletion vector.
+    pub fn live(dv: Option<DeletionVectorDescriptor>) -> Self {
+        dv.map_or(Self::All, Self::Live)
+    }
+}
+
+/// A [`RowSelection`] with its vectors loaded.
+enum LoadedSelection {
+    All,
+    Live(DeletedRows),
+    NewlyDeleted {
+        before: Option<DeletedRows>,
+        after: DeletedRows,
+    },
+}
+
+impl LoadedSelection {
+    async fn load(selection: &RowSelection, store: &dyn LogStore, display: &str) -> DeltaResult<Self> {
+        Ok(match selection {
+            RowSelection::All => Self::All,
+            RowSelection::Live(dv) => Self::Live(load_deletion_vector(store, dv, display).await?),
+            RowSelection::NewlyDeleted { before, after } => Self::NewlyDeleted {
+                before: match before {
+                    Some(dv) => Some(load_deletion_vector(store, dv, display).await?),
+                    None => None,
+                },
+                after: load_deletion_vector(store, after, display).await?,
+            },
+        })
+    }
+
+    /// The rows to keep among `first_row..first_row + len`, or `None` for all of them.
+    fn mask(&self, first_row: u64, len: usize) -> DeltaResult<Option<BooleanArray>> {
+        Ok(match self {
+            Self::All => None,
+            Self::Live(deleted) => Some(deleted.keep_mask(first_row, len)),
+            Self::NewlyDeleted { before, after } => {
+                let deleted_now = not(&after.keep_mask(first_row, len))?;
+                Some(match before {
+                    Some(before) => and(&deleted_now, &before.keep_mask(first_row, len))?,
+                    None => deleted_now,
+                })
+            }
+        })
+    }
 }
 
 /// Read `file` as a stream of batches of the context's output schema.
@@ -60,10 +126,7 @@ pub(crate) async fn read_file(
     let store = ctx.store.clone();
     let location = store.resolve_file(&file.path)?;
     let display = location.to_string();
-    let deleted = match &file.deletion_vector {
-        Some(dv) => Some(load_deletion_vector(store.as_ref(), dv, &display).await?),
-        None => None,
-    };
+    let selection = LoadedSelection::load(&file.rows, store.as_ref(), &display).await?;
     let data_fields: Vec<FieldRef> = ctx
         .read_schema
         .fields()
@@ -106,7 +169,7 @@ pub(crate) async fn read_file(
             vec![],
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )?;
-        let out = to_logical(&ctx, &file, &file_fields, &batch, 0, deleted.as_ref(), &display);
+        let out = to_logical(&ctx, &file, &file_fields, &batch, 0, &selection, &display);
         return Ok(futures::stream::iter(std::iter::once(out)).boxed());
     }
 
@@ -119,15 +182,7 @@ pub(crate) async fn read_file(
                 .map_err(|e| DeltaError::invalid_data_file(&display, e))
                 .and_then(|batch| {
                     let rows = batch.num_rows() as u64;
-                    let out = to_logical(
-                        &ctx2,
-                        &file,
-                        &file_fields,
-                        &batch,
-                        first_row,
-                        deleted.as_ref(),
-                        &display,
-                    );
+                    let out = to_logical(&ctx2, &file, &file_fields, &batch, first_row, &selection, &display);
                     first_row += rows;
                     out
                 });
@@ -226,14 +281,14 @@ async fn load_deletion_vector(
     DeletedRows::from_file_bytes(&bytes, dv, &display)
 }
 
-/// Turn one batch of file columns into the read schema and drop deleted rows.
+/// Turn one batch of file columns into the read schema and keep the selected rows.
 fn to_logical(
     ctx: &ScanContext,
     file: &ScanFile,
     file_fields: &Fields,
     batch: &RecordBatch,
     first_row: u64,
-    deleted: Option<&DeletedRows>,
+    selection: &LoadedSelection,
     display: &str,
 ) -> DeltaResult<RecordBatch> {
     let rows = batch.num_rows();
@@ -260,8 +315,8 @@ fn to_logical(
     let schema = relaxed_schema(&ctx.read_schema, &columns);
     let mut out =
         RecordBatch::try_new_with_options(schema, columns, &RecordBatchOptions::new().with_row_count(Some(rows)))?;
-    if let Some(deleted) = deleted {
-        out = filter_record_batch(&out, &deleted.keep_mask(first_row, rows))?;
+    if let Some(mask) = selection.mask(first_row, rows)? {
+        out = filter_record_batch(&out, &mask)?;
     }
     let projected = out.project(&ctx.output_projection)?;
     if projected.schema() == ctx.output_schema {

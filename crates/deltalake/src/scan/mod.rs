@@ -12,7 +12,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use tracing::debug;
 
-pub use file_reader::ScanFile;
+pub use file_reader::{RowSelection, ScanFile};
 use file_reader::{ScanContext, read_file};
 
 use crate::arrow_utils::FieldMatch;
@@ -111,7 +111,7 @@ impl ScanBuilder {
                 path: file.path().to_string(),
                 size: file.size(),
                 partition_values: values,
-                deletion_vector: file.deletion_vector(),
+                rows: RowSelection::live(file.deletion_vector()),
             });
         }
         debug!(version = snapshot.version(), files = files.len(), "planned scan");
