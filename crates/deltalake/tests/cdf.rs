@@ -54,6 +54,7 @@ async fn change_feed_replays_to_each_table_state() {
         "cdf-table-non-partitioned",
         "cdc_ict_table",
         "simple_table_with_cdc",
+        "cdf-table-with-cdc-and-dvs",
     ] {
         let (location, counts, latest) = change_counts(table).await;
         assert!(!counts.is_empty(), "{table}");
