@@ -8,7 +8,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::schema::{COLUMN_MAPPING_ID, COLUMN_MAPPING_PHYSICAL_NAME, PARQUET_FIELD_ID};
+use crate::protocol::schema::{COLUMN_MAPPING_ID, COLUMN_MAPPING_PHYSICAL_NAME, PARQUET_FIELD_ID, variant_arrow_type};
 
 /// How a target field is found among the children of a source struct.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,18 @@ pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, cont
     match (array.data_type(), target_type) {
         (ArrowType::Struct(_), ArrowType::Struct(target_fields)) => {
             let source = array.as_any().downcast_ref::<StructArray>().expect("struct type");
+            if *target_type == variant_arrow_type()
+                && let Some(typed) = source.column_by_name("typed_value")
+                && typed.null_count() < typed.len()
+            {
+                return Err(DeltaError::InvalidDataFile {
+                    path: context.to_string(),
+                    reason: format!(
+                        "variant column '{}' holds shredded values (typed_value), which cannot be reassembled yet",
+                        target.name()
+                    ),
+                });
+            }
             conform_struct(source, target_fields, matcher, context).map(|s| Arc::new(s) as ArrayRef)
         }
         (ArrowType::List(_) | ArrowType::LargeList(_), ArrowType::List(target_item)) => {
@@ -214,5 +226,34 @@ mod tests {
                 .null_count()
                 == 2
         );
+    }
+
+    #[test]
+    fn shredded_variant_values_are_refused_but_empty_shredding_is_read() {
+        use arrow::array::BinaryArray;
+        let shredded = |typed: Vec<Option<i64>>| -> ArrayRef {
+            Arc::new(StructArray::from(vec![
+                (
+                    Arc::new(Field::new("metadata", ArrowType::Binary, false)),
+                    Arc::new(BinaryArray::from(vec![b"\x01\x00\x00".as_ref(); 2])) as ArrayRef,
+                ),
+                (
+                    Arc::new(Field::new("value", ArrowType::Binary, true)),
+                    Arc::new(BinaryArray::from(vec![Some(b"\x00".as_ref()); 2])) as ArrayRef,
+                ),
+                (
+                    Arc::new(Field::new("typed_value", ArrowType::Int64, true)),
+                    Arc::new(Int64Array::from(typed)) as ArrayRef,
+                ),
+            ]))
+        };
+        let target = Field::new("v", variant_arrow_type(), true);
+        let err = conform_array(&shredded(vec![None, Some(7)]), &target, FieldMatch::Name, "f.parquet").unwrap_err();
+        assert!(
+            err.to_string().contains("shredded") && err.to_string().contains("f.parquet"),
+            "{err}"
+        );
+        let read = conform_array(&shredded(vec![None, None]), &target, FieldMatch::Name, "f.parquet").unwrap();
+        assert_eq!(read.data_type(), &variant_arrow_type());
     }
 }

@@ -15,8 +15,6 @@ fn reference_failure_expectation(table: &str) -> Option<&'static str> {
     match table {
         // Reader feature "blahabl" is unknown: refuse, naming it.
         "simple_table_features" => Some("blahabl"),
-        // Shredded variants are not reassembled yet: refuse rather than return partial values.
-        "spark-shredded-variant-preview-delta" => Some("variantShredding-preview"),
         _ => None,
     }
 }

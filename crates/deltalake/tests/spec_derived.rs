@@ -135,3 +135,28 @@ async fn v2_checkpoint_with_sidecars_reads_every_file() {
         .count() as i64;
     assert_eq!(ids, 44);
 }
+
+#[tokio::test]
+async fn variant_tables_with_the_shredding_feature_read_their_unshredded_files() {
+    let batches = scan("spark-shredded-variant-preview-delta").await;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, 102, "50 + 50 + 1 + 1 rows in the four files");
+    // Row 0 holds the variant object {"key": 0}: metadata dictionary ["key"], value an object
+    // of one field (id 0, offset 0) whose value is the int8 0.
+    for b in &batches {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let v = b.column_by_name("v").unwrap().as_struct();
+        for i in 0..b.num_rows() {
+            if ids.value(i) == 0 {
+                assert_eq!(
+                    v.column_by_name("metadata").unwrap().as_binary::<i32>().value(i),
+                    b"\x01\x01\x00\x03key"
+                );
+                assert_eq!(
+                    v.column_by_name("value").unwrap().as_binary::<i32>().value(i),
+                    b"\x02\x01\x00\x00\x02\x0c\x00"
+                );
+            }
+        }
+    }
+}

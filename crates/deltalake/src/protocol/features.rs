@@ -12,6 +12,9 @@ pub const SUPPORTED_READER_FEATURES: &[&str] = &[
     "vacuumProtocolCheck",
     "variantType",
     "variantType-preview",
+    // Shredded files are read where their values are unshredded; shredded values are refused per file.
+    "variantShredding",
+    "variantShredding-preview",
     "typeWidening",
     "typeWidening-preview",
 ];
