@@ -81,3 +81,20 @@ pub fn render_sorted_rows(batches: &[RecordBatch], schema: &SchemaRef) -> Result
     rows.sort();
     Ok(rows)
 }
+
+/// Copy a shared test table into `dest` (so a test can damage it).
+pub fn copy_table(name: &str, dest: &Path) {
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    copy_dir(&tables_dir().join(name), dest);
+}
