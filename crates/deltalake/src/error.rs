@@ -65,6 +65,51 @@ pub enum DeltaError {
         reason: String,
     },
 
+    /// The commit file of a version was created by another writer first.
+    #[error("version {version} of {uri} was committed by another writer")]
+    VersionExists {
+        /// The table location.
+        uri: String,
+        /// The version both tried to create.
+        version: i64,
+    },
+
+    /// A concurrent commit changed what this transaction depends on; retrying cannot help.
+    #[error("commit conflict with version {version}: {reason}")]
+    CommitConflict {
+        /// The concurrent version that conflicts.
+        version: i64,
+        /// What it changed.
+        reason: String,
+    },
+
+    /// The commit did not succeed within the allowed attempts.
+    #[error("commit failed after {attempts} attempts: {reason}")]
+    CommitFailed {
+        /// How many times the commit was tried.
+        attempts: u32,
+        /// The last reason.
+        reason: String,
+    },
+
+    /// A table exists where a new one was to be created.
+    #[error("a Delta table already exists at {uri}")]
+    TableExists {
+        /// The table location.
+        uri: String,
+    },
+
+    /// The application transaction was already committed (idempotent writes).
+    #[error("application '{app_id}' already committed transaction version {committed} (asked for {version})")]
+    TransactionAlreadyCommitted {
+        /// The application id.
+        app_id: String,
+        /// The version asked for.
+        version: i64,
+        /// The version recorded in the table.
+        committed: i64,
+    },
+
     /// A filter or predicate could not be parsed or does not fit the schema.
     #[error("invalid expression: {0}")]
     InvalidExpression(String),

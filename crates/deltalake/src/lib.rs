@@ -7,11 +7,13 @@
 mod arrow_utils;
 pub mod error;
 pub mod log;
+pub mod operations;
 pub mod protocol;
 pub mod scan;
 pub mod snapshot;
 pub mod storage;
 pub mod table;
+pub mod transaction;
 
 pub use error::{DeltaError, DeltaResult};
 pub use scan::{Scan, ScanBuilder};

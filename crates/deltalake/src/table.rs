@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, history, read_commits, version_at_timestamp};
+use crate::operations::create::CreateBuilder;
 use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
 use crate::scan::cdf::ChangeDataFeed;
@@ -96,11 +97,7 @@ impl DeltaTableBuilder {
             (None, Some(ts)) => Some(version_at_timestamp(store.as_ref(), ts.timestamp_millis()).await?),
             (None, None) => None,
         };
-        let snapshot = Snapshot::load(store.as_ref(), version).await?;
-        Ok(DeltaTable {
-            store,
-            snapshot: Arc::new(snapshot),
-        })
+        DeltaTable::open_with(store, version).await
     }
 }
 
@@ -108,6 +105,20 @@ impl DeltaTable {
     /// Open the latest version of the table at `location`.
     pub async fn open(location: impl Into<String>) -> DeltaResult<Self> {
         DeltaTableBuilder::new(location).load().await
+    }
+
+    /// Open the table of `store` at `version` (the latest when `None`).
+    pub async fn open_with(store: Arc<dyn LogStore>, version: Option<i64>) -> DeltaResult<Self> {
+        let snapshot = Snapshot::load(store.as_ref(), version).await?;
+        Ok(Self {
+            store,
+            snapshot: Arc::new(snapshot),
+        })
+    }
+
+    /// A builder for a new table at `location`; `.await` it to create the table.
+    pub fn create(location: impl Into<String>) -> CreateBuilder {
+        CreateBuilder::new(DeltaTableBuilder::new(location))
     }
 
     /// A builder to open a table at a version or timestamp, or with storage options.

@@ -1,6 +1,9 @@
 //! Table features and the reader versions this implementation supports.
 
+use std::collections::HashMap;
+
 use super::actions::Protocol;
+use super::schema::{DataType, PrimitiveType, StructField, StructType};
 use crate::error::{DeltaError, DeltaResult};
 
 /// Reader features this implementation can read.
@@ -63,6 +66,129 @@ impl Protocol {
     }
 }
 
+/// A feature a table needs, and the protocol versions that carry it.
+struct Needed {
+    name: &'static str,
+    /// Legacy reader version implying it, or `None` when only reader version 3 can name it
+    /// (`Some(1)` for writer-only features).
+    reader: Option<i32>,
+    /// Legacy writer version implying it, or `None` when only writer version 7 can name it.
+    writer: Option<i32>,
+}
+
+impl Protocol {
+    /// The smallest protocol that covers what a table with this schema and these properties uses.
+    pub fn required_for(schema: &StructType, configuration: &HashMap<String, String>) -> DeltaResult<Self> {
+        let enabled = |key: &str| configuration.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let mut needed = Vec::new();
+        let mut need = |name, reader, writer| needed.push(Needed { name, reader, writer });
+        if enabled("delta.appendOnly") {
+            need("appendOnly", Some(1), Some(2));
+        }
+        if schema_has(schema, &|f| f.metadata.contains_key("delta.invariants")) {
+            need("invariants", Some(1), Some(2));
+        }
+        if configuration.keys().any(|k| k.starts_with("delta.constraints.")) {
+            need("checkConstraints", Some(1), Some(3));
+        }
+        if enabled("delta.enableChangeDataFeed") {
+            need("changeDataFeed", Some(1), Some(4));
+        }
+        if schema_has(schema, &|f| f.metadata.contains_key("delta.generationExpression")) {
+            need("generatedColumns", Some(1), Some(4));
+        }
+        match configuration.get("delta.columnMapping.mode").map(String::as_str) {
+            None | Some("none") => {}
+            Some("name" | "id") => need("columnMapping", Some(2), Some(5)),
+            Some(other) => {
+                return Err(DeltaError::InvalidArgument(format!(
+                    "delta.columnMapping.mode must be none, name or id, not '{other}'"
+                )));
+            }
+        }
+        if schema_has(schema, &|f| f.metadata.keys().any(|k| k.starts_with("delta.identity."))) {
+            need("identityColumns", Some(1), Some(6));
+        }
+        if enabled("delta.enableDeletionVectors") {
+            need("deletionVectors", None, None);
+        }
+        if schema_has(schema, &|f| type_has(&f.data_type, PrimitiveType::TimestampNtz)) {
+            need("timestampNtz", None, None);
+        }
+        if schema_has(schema, &|f| type_has(&f.data_type, PrimitiveType::Variant)) {
+            need("variantType", None, None);
+        }
+        if configuration.get("delta.checkpointPolicy").is_some_and(|v| v == "v2") {
+            need("v2Checkpoint", None, None);
+        }
+        if enabled("delta.enableInCommitTimestamps") {
+            need("inCommitTimestamp", Some(1), None);
+        }
+        if enabled("delta.enableRowTracking") {
+            need("domainMetadata", Some(1), None);
+            need("rowTracking", Some(1), None);
+        }
+        let table_features = needed.iter().any(|n| n.reader.is_none() || n.writer.is_none());
+        let reader_table_features = needed.iter().any(|n| n.reader.is_none());
+        let legacy_reader = needed.iter().filter_map(|n| n.reader).max().unwrap_or(1);
+        let legacy_writer = needed.iter().filter_map(|n| n.writer).max().unwrap_or(2);
+        Ok(if !table_features {
+            Self {
+                min_reader_version: legacy_reader,
+                min_writer_version: legacy_writer,
+                reader_features: None,
+                writer_features: None,
+            }
+        } else {
+            let reader_features = reader_table_features.then(|| {
+                needed
+                    .iter()
+                    .filter(|n| n.reader != Some(1))
+                    .map(|n| n.name.to_string())
+                    .collect()
+            });
+            Self {
+                min_reader_version: if reader_table_features { 3 } else { legacy_reader },
+                min_writer_version: 7,
+                reader_features,
+                writer_features: Some(needed.iter().map(|n| n.name.to_string()).collect()),
+            }
+        })
+    }
+}
+
+fn schema_has(schema: &StructType, test: &dyn Fn(&StructField) -> bool) -> bool {
+    schema.fields.iter().any(|f| {
+        test(f)
+            || match &f.data_type {
+                DataType::Struct(inner) => schema_has(inner, test),
+                DataType::Array(a) => nested_struct(&a.element_type).is_some_and(|s| schema_has(s, test)),
+                DataType::Map(m) => [&m.key_type, &m.value_type]
+                    .into_iter()
+                    .filter_map(nested_struct)
+                    .any(|s| schema_has(s, test)),
+                DataType::Primitive(_) => false,
+            }
+    })
+}
+
+fn nested_struct(t: &DataType) -> Option<&StructType> {
+    match t {
+        DataType::Struct(s) => Some(s),
+        DataType::Array(a) => nested_struct(&a.element_type),
+        _ => None,
+    }
+}
+
+fn type_has(t: &DataType, p: PrimitiveType) -> bool {
+    match t {
+        DataType::Primitive(x) => *x == p,
+        DataType::Struct(s) => s.fields.iter().any(|f| type_has(&f.data_type, p)),
+        DataType::Array(a) => type_has(&a.element_type, p),
+        DataType::Map(m) => type_has(&m.key_type, p) || type_has(&m.value_type, p),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +217,51 @@ mod tests {
             .unwrap();
         protocol(1, None).ensure_readable("t").unwrap();
         assert!(protocol(2, None).has_reader_feature("columnMapping"));
+    }
+
+    #[test]
+    fn required_protocol_is_the_smallest_that_covers_the_features() {
+        let schema = |t: &str| {
+            StructType::from_json(&format!(
+                r#"{{"type":"struct","fields":[{{"name":"a","type":"{t}","nullable":true,"metadata":{{}}}}]}}"#
+            ))
+            .unwrap()
+        };
+        let props = |kv: &[(&str, &str)]| kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let p = Protocol::required_for(&schema("long"), &props(&[])).unwrap();
+        assert_eq!(
+            (p.min_reader_version, p.min_writer_version, p.writer_features),
+            (1, 2, None)
+        );
+        let p = Protocol::required_for(&schema("long"), &props(&[("delta.enableChangeDataFeed", "true")])).unwrap();
+        assert_eq!((p.min_reader_version, p.min_writer_version), (1, 4));
+        let p = Protocol::required_for(&schema("long"), &props(&[("delta.columnMapping.mode", "name")])).unwrap();
+        assert_eq!((p.min_reader_version, p.min_writer_version), (2, 5));
+        let p = Protocol::required_for(&schema("timestamp_ntz"), &props(&[("delta.appendOnly", "true")])).unwrap();
+        assert_eq!((p.min_reader_version, p.min_writer_version), (3, 7));
+        assert_eq!(p.reader_features, Some(vec!["timestampNtz".to_string()]));
+        assert_eq!(
+            p.writer_features,
+            Some(vec!["appendOnly".to_string(), "timestampNtz".to_string()])
+        );
+        let p = Protocol::required_for(&schema("long"), &props(&[("delta.enableInCommitTimestamps", "true")])).unwrap();
+        assert_eq!(
+            (p.min_reader_version, p.min_writer_version, p.reader_features),
+            (1, 7, None)
+        );
+        let p = Protocol::required_for(
+            &schema("long"),
+            &props(&[
+                ("delta.enableDeletionVectors", "true"),
+                ("delta.columnMapping.mode", "id"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            p.reader_features,
+            Some(vec!["columnMapping".to_string(), "deletionVectors".to_string()])
+        );
+        assert!(Protocol::required_for(&schema("long"), &props(&[("delta.columnMapping.mode", "x")])).is_err());
+        p.ensure_readable("t").unwrap();
     }
 }

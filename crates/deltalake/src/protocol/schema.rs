@@ -257,6 +257,58 @@ impl StructType {
     }
 }
 
+impl StructType {
+    /// A copy where every field, at every depth, has a column-mapping id and physical name;
+    /// new ids continue after `max_id`. Returns the schema and the new highest id.
+    pub fn with_column_mapping(&self, max_id: i64) -> (Self, i64) {
+        let mut next = max_id;
+        let schema = self.map_fields(&mut |field| {
+            if field.column_mapping_id().is_none() {
+                next += 1;
+                field.metadata.insert(COLUMN_MAPPING_ID.into(), Value::from(next));
+            }
+            if !field.metadata.contains_key(COLUMN_MAPPING_PHYSICAL_NAME) {
+                let physical = format!("col-{}", uuid::Uuid::new_v4());
+                field
+                    .metadata
+                    .insert(COLUMN_MAPPING_PHYSICAL_NAME.into(), Value::from(physical));
+            }
+        });
+        (schema, next)
+    }
+
+    fn map_fields(&self, f: &mut dyn FnMut(&mut StructField)) -> Self {
+        fn map_type(t: &DataType, f: &mut dyn FnMut(&mut StructField)) -> DataType {
+            match t {
+                DataType::Struct(s) => DataType::Struct(Box::new(s.map_fields(f))),
+                DataType::Array(a) => DataType::Array(Box::new(ArrayType {
+                    element_type: map_type(&a.element_type, f),
+                    contains_null: a.contains_null,
+                })),
+                DataType::Map(m) => DataType::Map(Box::new(MapType {
+                    key_type: map_type(&m.key_type, f),
+                    value_type: map_type(&m.value_type, f),
+                    value_contains_null: m.value_contains_null,
+                })),
+                DataType::Primitive(_) => t.clone(),
+            }
+        }
+        let fields = self
+            .fields
+            .iter()
+            .map(|field| {
+                let mut field = StructField {
+                    data_type: map_type(&field.data_type, f),
+                    ..field.clone()
+                };
+                f(&mut field);
+                field
+            })
+            .collect();
+        Self { fields }
+    }
+}
+
 impl StructField {
     /// Convert to an Arrow field.
     pub fn to_arrow(&self) -> DeltaResult<ArrowField> {

@@ -46,8 +46,8 @@ pub fn table_url(location: &str) -> DeltaResult<Url> {
 
 /// Writes and reads the log of one table.
 ///
-/// Every write into `_delta_log` goes through [`LogStore::write_commit`], which must be atomic and
-/// must fail with [`CommitConflict`] when the version already exists. Backends provide their own
+/// Every commit goes through [`LogStore::write_commit`], which must be atomic and must fail with
+/// [`DeltaError::VersionExists`] when the version already exists. Backends provide their own
 /// implementation of that primitive (conditional put, a lock table, ...).
 pub trait LogStore: Send + Sync + fmt::Debug {
     /// The object store holding the table.
@@ -59,8 +59,8 @@ pub trait LogStore: Send + Sync + fmt::Debug {
     /// The table root as a path inside [`LogStore::object_store`].
     fn root_path(&self) -> &Path;
 
-    /// Atomically create the commit file of `version`; fails with [`DeltaError`] whose
-    /// [`CommitConflict`] check holds if it exists.
+    /// Atomically create the commit file of `version`; fails with [`DeltaError::VersionExists`]
+    /// if another writer created it first.
     fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>>;
 
     /// The `_delta_log` directory.
@@ -72,19 +72,6 @@ pub trait LogStore: Send + Sync + fmt::Debug {
     /// under the root, absolute URIs inside this store are accepted.
     fn resolve_file(&self, path: &str) -> DeltaResult<Path> {
         resolve_file(self.root_url(), self.root_path(), path)
-    }
-}
-
-/// Marker for a commit that lost the race: the version exists already.
-pub struct CommitConflict;
-
-impl CommitConflict {
-    /// Whether `error` reports that the commit file already existed.
-    pub fn matches(error: &DeltaError) -> bool {
-        matches!(
-            error,
-            DeltaError::ObjectStore(object_store::Error::AlreadyExists { .. })
-        )
     }
 }
 
@@ -184,8 +171,14 @@ impl LogStore for ObjectLogStore {
                 mode: PutMode::Create,
                 ..Default::default()
             };
-            self.store.put_opts(&path, body.into(), opts).await?;
-            Ok(())
+            match self.store.put_opts(&path, body.into(), opts).await {
+                Ok(_) => Ok(()),
+                Err(object_store::Error::AlreadyExists { .. }) => Err(DeltaError::VersionExists {
+                    uri: self.root_url.to_string(),
+                    version,
+                }),
+                Err(e) => Err(e.into()),
+            }
         })
     }
 }

@@ -1,0 +1,230 @@
+//! Creating a table: schema, partition columns, properties and the smallest protocol that covers them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::{Action, DataType, Format, Metadata, Protocol, StructType};
+use crate::snapshot::Snapshot;
+use crate::storage::LogStore;
+use crate::table::{DeltaTable, DeltaTableBuilder};
+use crate::transaction::{CommitBuilder, CommitProperties, Operation};
+
+/// What to do when a table already exists at the location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Fail with [`DeltaError::TableExists`].
+    #[default]
+    Error,
+    /// Leave the existing table alone and return it.
+    Ignore,
+}
+
+/// Creates a new table.
+///
+/// ```no_run
+/// # async fn example() -> deltalake::DeltaResult<()> {
+/// use deltalake::protocol::{DataType, PrimitiveType, StructField, StructType};
+/// let schema = StructType::new(vec![
+///     StructField::new("id", DataType::Primitive(PrimitiveType::Long), false),
+///     StructField::new("day", DataType::Primitive(PrimitiveType::Date), true),
+/// ]);
+/// let table = deltalake::DeltaTable::create("/tmp/events")
+///     .with_schema(schema)
+///     .with_partition_columns(["day"])
+///     .with_property("delta.enableChangeDataFeed", "true")
+///     .await?;
+/// assert_eq!(table.version(), 0);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CreateBuilder {
+    table: DeltaTableBuilder,
+    schema: Option<StructType>,
+    partition_columns: Vec<String>,
+    properties: HashMap<String, String>,
+    name: Option<String>,
+    description: Option<String>,
+    if_exists: IfExists,
+    commit_properties: CommitProperties,
+}
+
+impl CreateBuilder {
+    /// A table at the location `table` opens.
+    pub fn new(table: DeltaTableBuilder) -> Self {
+        Self {
+            table,
+            schema: None,
+            partition_columns: Vec::new(),
+            properties: HashMap::new(),
+            name: None,
+            description: None,
+            if_exists: IfExists::Error,
+            commit_properties: CommitProperties::default(),
+        }
+    }
+
+    /// The table schema (required).
+    pub fn with_schema(mut self, schema: StructType) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// Partition columns, in order.
+    pub fn with_partition_columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.partition_columns = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A table property (`delta.*` or user-defined).
+    pub fn with_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Several table properties.
+    pub fn with_properties(mut self, properties: HashMap<String, String>) -> Self {
+        self.properties.extend(properties);
+        self
+    }
+
+    /// The table name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The table description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// What to do if a table exists already.
+    pub fn if_exists(mut self, if_exists: IfExists) -> Self {
+        self.if_exists = if_exists;
+        self
+    }
+
+    /// Commit settings.
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// The protocol and metadata actions of the new table.
+    pub fn actions(&self) -> DeltaResult<(Protocol, Metadata)> {
+        let schema = self
+            .schema
+            .as_ref()
+            .ok_or_else(|| DeltaError::InvalidArgument("a table needs a schema".into()))?;
+        validate_schema(schema, &self.partition_columns)?;
+        let mut properties = self.properties.clone();
+        let mapped = matches!(
+            properties.get("delta.columnMapping.mode").map(String::as_str),
+            Some("name" | "id")
+        );
+        let schema = if mapped {
+            let (schema, max_id) = schema.with_column_mapping(0);
+            properties.insert("delta.columnMapping.maxColumnId".into(), max_id.to_string());
+            schema
+        } else {
+            schema.clone()
+        };
+        let protocol = Protocol::required_for(&schema, &properties)?;
+        let metadata = Metadata {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            format: Format::default(),
+            schema_string: schema.to_json(),
+            partition_columns: self.partition_columns.clone(),
+            configuration: properties,
+            created_time: Some(chrono::Utc::now().timestamp_millis()),
+        };
+        Ok((protocol, metadata))
+    }
+
+    /// Create the table.
+    pub async fn execute(self) -> DeltaResult<DeltaTable> {
+        let store: Arc<dyn LogStore> = self.table.build_log_store()?;
+        match Snapshot::load(store.as_ref(), None).await {
+            Ok(_) if self.if_exists == IfExists::Ignore => return DeltaTable::open_with(store, None).await,
+            Ok(_) => {
+                return Err(DeltaError::TableExists {
+                    uri: store.root_url().to_string(),
+                });
+            }
+            Err(DeltaError::NotATable { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let (protocol, metadata) = self.actions()?;
+        let mut parameters = Map::new();
+        parameters.insert(
+            "partitionBy".into(),
+            Value::from(serde_json::to_string(&self.partition_columns)?),
+        );
+        parameters.insert(
+            "properties".into(),
+            Value::from(serde_json::to_string(&metadata.configuration)?),
+        );
+        if let Some(d) = &metadata.description {
+            parameters.insert("description".into(), Value::from(d.clone()));
+        }
+        let result = CommitBuilder::new(Operation::new("CREATE TABLE", parameters))
+            .with_actions([Action::Protocol(protocol), Action::Metadata(metadata)])
+            .with_properties(self.commit_properties)
+            .commit(store.as_ref(), None)
+            .await;
+        match result {
+            Ok(_) => DeltaTable::open_with(store, Some(0)).await,
+            Err(DeltaError::TableExists { .. }) if self.if_exists == IfExists::Ignore => {
+                DeltaTable::open_with(store, None).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl std::future::IntoFuture for CreateBuilder {
+    type Output = DeltaResult<DeltaTable>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+fn validate_schema(schema: &StructType, partition_columns: &[String]) -> DeltaResult<()> {
+    if schema.fields.is_empty() {
+        return Err(DeltaError::InvalidArgument("a table needs at least one column".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for field in &schema.fields {
+        if !seen.insert(field.name.to_lowercase()) {
+            return Err(DeltaError::InvalidArgument(format!(
+                "column '{}' appears twice (names are case-insensitive)",
+                field.name
+            )));
+        }
+    }
+    for column in partition_columns {
+        let field = schema
+            .field(column)
+            .ok_or_else(|| DeltaError::InvalidArgument(format!("partition column '{column}' is not in the schema")))?;
+        if !matches!(field.data_type, DataType::Primitive(p) if p != crate::protocol::PrimitiveType::Variant) {
+            return Err(DeltaError::InvalidArgument(format!(
+                "partition column '{column}' must have a primitive type, not {}",
+                field.data_type
+            )));
+        }
+    }
+    if partition_columns.len() >= schema.fields.len() {
+        return Err(DeltaError::InvalidArgument(
+            "at least one column must not be a partition column".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Table operations, each a builder that ends in one transaction.
+
+pub mod create;
