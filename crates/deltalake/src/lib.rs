@@ -14,6 +14,7 @@ pub mod snapshot;
 pub mod storage;
 pub mod table;
 pub mod transaction;
+pub mod write;
 
 pub use error::{DeltaError, DeltaResult};
 pub use scan::{Scan, ScanBuilder};

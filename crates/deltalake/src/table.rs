@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, history, read_commits, version_at_timestamp};
 use crate::operations::create::CreateBuilder;
+use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
 use crate::scan::cdf::ChangeDataFeed;
@@ -114,6 +115,16 @@ impl DeltaTable {
             store,
             snapshot: Arc::new(snapshot),
         })
+    }
+
+    /// A table from its store and snapshot.
+    pub fn from_parts(store: Arc<dyn LogStore>, snapshot: Arc<Snapshot>) -> Self {
+        Self { store, snapshot }
+    }
+
+    /// A builder writing data into the table at `location` (created when absent); `.await` it.
+    pub fn write(location: impl Into<String>) -> WriteBuilder {
+        WriteBuilder::new(DeltaTableBuilder::new(location))
     }
 
     /// A builder for a new table at `location`; `.await` it to create the table.

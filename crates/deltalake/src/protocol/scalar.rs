@@ -5,8 +5,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int8Array,
-    Int16Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray, new_null_array,
+    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
+    Int8Array, Int16Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray, new_null_array,
+};
+use arrow::datatypes::{
+    Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMicrosecondType,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
@@ -188,6 +192,71 @@ impl Scalar {
     }
 }
 
+impl Scalar {
+    /// The value at `row` of an array of a Delta primitive's Arrow type.
+    pub fn from_array(array: &dyn Array, row: usize) -> DeltaResult<Self> {
+        use arrow::datatypes::{DataType as A, TimeUnit};
+        let ty = DataType::try_from_arrow(array.data_type())?;
+        let DataType::Primitive(ty) = ty else {
+            return Err(DeltaError::schema(format!(
+                "{} is not a primitive type",
+                array.data_type()
+            )));
+        };
+        if array.is_null(row) {
+            return Ok(Self::Null(ty));
+        }
+        Ok(match array.data_type() {
+            A::Boolean => Self::Boolean(array.as_boolean().value(row)),
+            A::Int8 => Self::Byte(array.as_primitive::<Int8Type>().value(row)),
+            A::Int16 => Self::Short(array.as_primitive::<Int16Type>().value(row)),
+            A::Int32 => Self::Integer(array.as_primitive::<Int32Type>().value(row)),
+            A::Int64 => Self::Long(array.as_primitive::<Int64Type>().value(row)),
+            A::Float32 => Self::Float(array.as_primitive::<Float32Type>().value(row)),
+            A::Float64 => Self::Double(array.as_primitive::<Float64Type>().value(row)),
+            A::Utf8 => Self::String(array.as_string::<i32>().value(row).to_string()),
+            A::LargeUtf8 => Self::String(array.as_string::<i64>().value(row).to_string()),
+            A::Utf8View => Self::String(array.as_string_view().value(row).to_string()),
+            A::Binary => Self::Binary(array.as_binary::<i32>().value(row).to_vec()),
+            A::LargeBinary => Self::Binary(array.as_binary::<i64>().value(row).to_vec()),
+            A::Date32 => Self::Date(array.as_primitive::<Date32Type>().value(row)),
+            A::Timestamp(TimeUnit::Microsecond, tz) => {
+                let v = array.as_primitive::<TimestampMicrosecondType>().value(row);
+                if tz.is_some() {
+                    Self::Timestamp(v)
+                } else {
+                    Self::TimestampNtz(v)
+                }
+            }
+            A::Decimal128(p, s) => Self::Decimal(array.as_primitive::<Decimal128Type>().value(row), *p, *s),
+            other => {
+                return Err(DeltaError::schema(format!(
+                    "cannot take a single value of type {other}"
+                )));
+            }
+        })
+    }
+
+    /// The value as the specification serialises partition values; `None` for null.
+    pub fn to_partition_string(&self) -> Option<String> {
+        Some(match self {
+            Self::Null(_) => return None,
+            Self::String(s) => s.clone(),
+            Self::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            Self::Date(_) => self
+                .to_string()
+                .trim_start_matches("DATE '")
+                .trim_end_matches('\'')
+                .to_string(),
+            Self::Timestamp(v) | Self::TimestampNtz(v) => DateTime::from_timestamp_micros(*v)?
+                .naive_utc()
+                .format("%Y-%m-%d %H:%M:%S%.6f")
+                .to_string(),
+            other => other.to_string(),
+        })
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Num {
     Int(i128),
@@ -360,5 +429,30 @@ mod tests {
         );
         assert_eq!(Scalar::Null(P::Long).compare(&Scalar::Long(1)), None);
         assert_eq!(Scalar::Decimal(-1205, 6, 2).to_string(), "-12.05");
+    }
+
+    #[test]
+    fn partition_strings_round_trip_through_the_parser() {
+        let values = [
+            Scalar::Timestamp(1_609_497_000_000_001),
+            Scalar::TimestampNtz(-62_135_596_800_000_000),
+            Scalar::Date(-1),
+            Scalar::Decimal(-1205, 6, 2),
+            Scalar::Boolean(false),
+            Scalar::Long(i64::MIN),
+            Scalar::Double(1.5),
+            Scalar::String("a b=/%".into()),
+        ];
+        for v in values {
+            let text = v.to_partition_string().unwrap();
+            assert_eq!(
+                Scalar::parse_partition_value(Some(&text), v.primitive_type()).unwrap(),
+                v,
+                "{text}"
+            );
+            let array = v.to_array(2).unwrap();
+            assert_eq!(Scalar::from_array(array.as_ref(), 1).unwrap(), v);
+        }
+        assert_eq!(Scalar::Null(P::Long).to_partition_string(), None);
     }
 }

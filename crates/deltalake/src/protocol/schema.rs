@@ -309,6 +309,55 @@ impl StructType {
     }
 }
 
+impl StructType {
+    /// The Arrow schema of data files: physical names and, under column mapping, Parquet field ids.
+    pub fn to_physical_arrow(&self, column_mapping: bool) -> DeltaResult<ArrowSchema> {
+        fn physical_type(t: &DataType, mapping: bool) -> DeltaResult<ArrowType> {
+            Ok(match t {
+                DataType::Struct(s) => ArrowType::Struct(
+                    s.fields
+                        .iter()
+                        .map(|f| physical_field(f, mapping))
+                        .collect::<DeltaResult<Vec<_>>>()?
+                        .into(),
+                ),
+                DataType::Array(a) => ArrowType::List(Arc::new(ArrowField::new(
+                    "element",
+                    physical_type(&a.element_type, mapping)?,
+                    a.contains_null,
+                ))),
+                DataType::Map(m) => ArrowType::Map(
+                    Arc::new(ArrowField::new(
+                        "key_value",
+                        ArrowType::Struct(Fields::from(vec![
+                            ArrowField::new("key", physical_type(&m.key_type, mapping)?, false),
+                            ArrowField::new("value", physical_type(&m.value_type, mapping)?, m.value_contains_null),
+                        ])),
+                        false,
+                    )),
+                    false,
+                ),
+                DataType::Primitive(_) => t.to_arrow()?,
+            })
+        }
+        fn physical_field(f: &StructField, mapping: bool) -> DeltaResult<ArrowField> {
+            let field = ArrowField::new(f.physical_name(), physical_type(&f.data_type, mapping)?, f.nullable);
+            Ok(match (mapping, f.column_mapping_id()) {
+                (true, Some(id)) => {
+                    field.with_metadata(HashMap::from([(PARQUET_FIELD_ID.to_string(), id.to_string())]))
+                }
+                _ => field,
+            })
+        }
+        let fields = self
+            .fields
+            .iter()
+            .map(|f| physical_field(f, column_mapping))
+            .collect::<DeltaResult<Vec<_>>>()?;
+        Ok(ArrowSchema::new(fields))
+    }
+}
+
 impl StructField {
     /// Convert to an Arrow field.
     pub fn to_arrow(&self) -> DeltaResult<ArrowField> {

@@ -18,7 +18,7 @@ use crate::error::{DeltaError, DeltaResult};
 pub const DELTA_LOG_DIR: &str = "_delta_log";
 
 mod parquet_reader;
-pub use parquet_reader::{ObjectFileReader, get_bytes, get_range};
+pub use parquet_reader::{ObjectFileReader, get_bytes, get_range, head};
 
 /// Turn a user-supplied location (URI or local path, relative or absolute) into a directory URL.
 pub fn table_url(location: &str) -> DeltaResult<Url> {

@@ -49,6 +49,20 @@ pub async fn get_bytes(store: &dyn ObjectStore, path: &Path) -> object_store::Re
     store.get_opts(path, GetOptions::default()).await?.bytes().await
 }
 
+/// Size and modification time of an object.
+pub async fn head(store: &dyn ObjectStore, path: &Path) -> object_store::Result<object_store::ObjectMeta> {
+    Ok(store
+        .get_opts(
+            path,
+            GetOptions {
+                head: true,
+                ..Default::default()
+            },
+        )
+        .await?
+        .meta)
+}
+
 impl AsyncFileReader for ObjectFileReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, Result<Bytes>> {
         async move {

@@ -1,0 +1,527 @@
+//! Writing Arrow data into a table: append, overwrite, error / ignore if it exists, with
+//! partitioning, schema evolution and the checks of the table's rules.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, new_null_array};
+use arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, SchemaRef, TimeUnit};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Map, Value};
+
+use super::create::CreateBuilder;
+use crate::arrow_utils::{FieldMatch, conform_array};
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::{Action, Metadata, Remove, StructField, StructType};
+use crate::snapshot::{ColumnMappingMode, Snapshot};
+use crate::table::{DeltaTable, DeltaTableBuilder};
+use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
+use crate::write::{DataWriter, TableLayout, WriterConfig};
+
+/// What to do with existing data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SaveMode {
+    /// Add the new rows.
+    #[default]
+    Append,
+    /// Replace all rows.
+    Overwrite,
+    /// Fail if the table exists.
+    ErrorIfExists,
+    /// Do nothing if the table exists.
+    Ignore,
+}
+
+/// How the schema of the data may change the table's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaMode {
+    /// The data must fit the table schema (missing nullable columns are filled with nulls).
+    #[default]
+    Strict,
+    /// New columns in the data are added to the table schema.
+    Merge,
+    /// The data's schema replaces the table's (with [`SaveMode::Overwrite`] only).
+    Overwrite,
+}
+
+/// A stream of input batches.
+pub type InputStream = BoxStream<'static, DeltaResult<RecordBatch>>;
+
+/// Writes Arrow data into a table, creating it if needed.
+///
+/// ```no_run
+/// # async fn example(batch: arrow::array::RecordBatch) -> deltalake::DeltaResult<()> {
+/// use deltalake::operations::write::SaveMode;
+/// let table = deltalake::DeltaTable::write("/tmp/events")
+///     .with_batches(vec![batch])
+///     .with_mode(SaveMode::Append)
+///     .with_partition_columns(["day"])
+///     .await?;
+/// println!("now at version {}", table.version());
+/// # Ok(()) }
+/// ```
+pub struct WriteBuilder {
+    table: DeltaTableBuilder,
+    input: Option<(SchemaRef, InputStream)>,
+    mode: SaveMode,
+    schema_mode: SchemaMode,
+    partition_columns: Option<Vec<String>>,
+    config: WriterConfig,
+    configuration: HashMap<String, String>,
+    name: Option<String>,
+    description: Option<String>,
+    commit_properties: CommitProperties,
+    app_transaction: Option<(String, i64)>,
+}
+
+impl WriteBuilder {
+    /// A write into the table `table` opens (created when absent).
+    pub fn new(table: DeltaTableBuilder) -> Self {
+        Self {
+            table,
+            input: None,
+            mode: SaveMode::Append,
+            schema_mode: SchemaMode::Strict,
+            partition_columns: None,
+            config: WriterConfig::default(),
+            configuration: HashMap::new(),
+            name: None,
+            description: None,
+            commit_properties: CommitProperties::default(),
+            app_transaction: None,
+        }
+    }
+
+    /// Write these batches (all of one schema).
+    pub fn with_batches(self, batches: Vec<RecordBatch>) -> Self {
+        let schema = batches
+            .first()
+            .map_or_else(|| Arc::new(ArrowSchema::empty()), RecordBatch::schema);
+        self.with_stream(schema, futures::stream::iter(batches.into_iter().map(Ok)).boxed())
+    }
+
+    /// Write a stream of batches of `schema`; it is consumed as files fill, so memory stays bounded.
+    pub fn with_stream(mut self, schema: SchemaRef, stream: InputStream) -> Self {
+        self.input = Some((schema, stream));
+        self
+    }
+
+    /// Append (default), overwrite, error or ignore when the table exists.
+    pub fn with_mode(mut self, mode: SaveMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether the data may change the schema.
+    pub fn with_schema_mode(mut self, mode: SchemaMode) -> Self {
+        self.schema_mode = mode;
+        self
+    }
+
+    /// Partition columns (for a new table, or to check against an existing one).
+    pub fn with_partition_columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.partition_columns = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Target file size, Parquet properties and statistics columns.
+    pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Table properties for a new table.
+    pub fn with_configuration(mut self, configuration: HashMap<String, String>) -> Self {
+        self.configuration = configuration;
+        self
+    }
+
+    /// Name of a new table.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Description of a new table.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Commit settings (retries, user metadata).
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// Make the write idempotent: it fails with [`DeltaError::TransactionAlreadyCommitted`] if the
+    /// table already recorded `version` (or a newer one) for `app_id`.
+    pub fn with_app_transaction(mut self, app_id: impl Into<String>, version: i64) -> Self {
+        self.app_transaction = Some((app_id.into(), version));
+        self
+    }
+
+    /// Write and commit; returns the table at the new version.
+    pub async fn execute(mut self) -> DeltaResult<DeltaTable> {
+        let store = self.table.build_log_store()?;
+        let (input_schema, input) = self
+            .input
+            .take()
+            .ok_or_else(|| DeltaError::InvalidArgument("nothing to write: no input data".into()))?;
+        let existing = match Snapshot::load(store.as_ref(), None).await {
+            Ok(s) => Some(Arc::new(s)),
+            Err(DeltaError::NotATable { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(snapshot) = &existing {
+            match self.mode {
+                SaveMode::ErrorIfExists => {
+                    return Err(DeltaError::TableExists {
+                        uri: store.root_url().to_string(),
+                    });
+                }
+                SaveMode::Ignore => return DeltaTable::open_with(store, Some(snapshot.version())).await,
+                _ => {}
+            }
+        }
+
+        // The schema and layout the data is written with, and the metadata actions that set them.
+        let mut actions = Vec::new();
+        let (schema, partition_columns, column_mapping) = match &existing {
+            None => {
+                let schema = StructType::try_from_arrow(&input_schema)?;
+                let mut create = CreateBuilder::new(self.table.clone())
+                    .with_schema(schema)
+                    .with_partition_columns(self.partition_columns.clone().unwrap_or_default())
+                    .with_properties(self.configuration.clone());
+                if let Some(name) = &self.name {
+                    create = create.with_name(name.clone());
+                }
+                if let Some(description) = &self.description {
+                    create = create.with_description(description.clone());
+                }
+                let (protocol, metadata) = create.actions()?;
+                let schema = metadata.schema()?;
+                let mapping = matches!(
+                    metadata
+                        .configuration
+                        .get("delta.columnMapping.mode")
+                        .map(String::as_str),
+                    Some("name" | "id")
+                );
+                let partitions = metadata.partition_columns.clone();
+                actions.push(Action::Protocol(protocol));
+                actions.push(Action::Metadata(metadata));
+                (schema, partitions, mapping)
+            }
+            Some(snapshot) => {
+                if snapshot
+                    .properties()
+                    .get("delta.appendOnly")
+                    .is_some_and(|v| v == "true")
+                    && self.mode == SaveMode::Overwrite
+                {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "table {} is append-only (delta.appendOnly): it cannot be overwritten",
+                        store.root_url()
+                    )));
+                }
+                let (schema, metadata) = self.evolve_schema(snapshot, &input_schema)?;
+                let partitions = match (&self.partition_columns, metadata.is_some()) {
+                    (Some(p), _)
+                        if p.as_slice() != snapshot.partition_columns()
+                            && self.schema_mode != SchemaMode::Overwrite =>
+                    {
+                        return Err(DeltaError::InvalidArgument(format!(
+                            "the table is partitioned by {:?}, not {:?}",
+                            snapshot.partition_columns(),
+                            p
+                        )));
+                    }
+                    (Some(p), true) => p.clone(),
+                    _ => snapshot.partition_columns().to_vec(),
+                };
+                if let Some(mut metadata) = metadata {
+                    metadata.partition_columns = partitions.clone();
+                    actions.push(Action::Metadata(metadata));
+                }
+                (
+                    schema,
+                    partitions,
+                    snapshot.column_mapping_mode() != ColumnMappingMode::None,
+                )
+            }
+        };
+
+        let table_arrow = Arc::new(schema.to_arrow()?);
+        let layout = TableLayout {
+            schema: schema.clone(),
+            partition_columns: partition_columns.clone(),
+            column_mapping,
+        };
+        let mut writer = DataWriter::new(store.clone(), layout, self.config.clone())?;
+        let mut input = input;
+        let mut rows = 0usize;
+        while let Some(batch) = input.try_next().await? {
+            let batch = conform_input(&batch, &table_arrow, &schema)?;
+            rows += batch.num_rows();
+            writer.write(&batch).await?;
+        }
+        let adds = writer.finish().await?;
+
+        let mut metrics = Map::new();
+        metrics.insert("numFiles".into(), Value::from(adds.len()));
+        metrics.insert("numOutputRows".into(), Value::from(rows));
+        metrics.insert(
+            "numOutputBytes".into(),
+            Value::from(adds.iter().map(|a| a.size).sum::<i64>()),
+        );
+        let mut scope = ReadScope::Nothing;
+        if let (SaveMode::Overwrite, Some(snapshot)) = (self.mode, &existing) {
+            let now = chrono::Utc::now().timestamp_millis();
+            let removes: Vec<Action> = snapshot
+                .files()
+                .iter()
+                .map(|f| Action::Remove(remove_of(&f, now)))
+                .collect();
+            metrics.insert("numRemovedFiles".into(), Value::from(removes.len()));
+            actions.extend(removes);
+            scope = ReadScope::Table;
+        }
+        actions.extend(adds.into_iter().map(Action::Add));
+
+        let mut parameters = Map::new();
+        let mode = match self.mode {
+            SaveMode::Append => "Append",
+            SaveMode::Overwrite => "Overwrite",
+            SaveMode::ErrorIfExists => "ErrorIfExists",
+            SaveMode::Ignore => "Ignore",
+        };
+        parameters.insert("mode".into(), Value::from(mode));
+        parameters.insert(
+            "partitionBy".into(),
+            Value::from(serde_json::to_string(&partition_columns)?),
+        );
+        let mut commit = CommitBuilder::new(Operation::new("WRITE", parameters))
+            .with_actions(actions)
+            .with_read_scope(scope)
+            .with_metrics(metrics)
+            .with_properties(self.commit_properties.clone());
+        if let Some((app_id, version)) = &self.app_transaction {
+            commit = commit.with_app_transaction(app_id.clone(), *version);
+        }
+        let result = commit.commit(store.as_ref(), existing.as_deref()).await?;
+        match existing {
+            Some(snapshot) => match snapshot.advance(store.as_ref(), Some(result.version)).await? {
+                Some(next) => Ok(DeltaTable::from_parts(store, Arc::new(next))),
+                None => DeltaTable::open_with(store, Some(result.version)).await,
+            },
+            None => DeltaTable::open_with(store, Some(result.version)).await,
+        }
+    }
+
+    /// The schema the data is written with, and the metadata action if the table's changes.
+    fn evolve_schema(&self, snapshot: &Snapshot, input: &ArrowSchema) -> DeltaResult<(StructType, Option<Metadata>)> {
+        let table = snapshot.schema();
+        let incoming = StructType::try_from_arrow(input)?;
+        match self.schema_mode {
+            SchemaMode::Overwrite => {
+                if self.mode != SaveMode::Overwrite {
+                    return Err(DeltaError::InvalidArgument(
+                        "schema mode 'overwrite' needs save mode 'overwrite'".into(),
+                    ));
+                }
+                let schema = if snapshot.column_mapping_mode() == ColumnMappingMode::None {
+                    incoming
+                } else {
+                    let max_id = snapshot
+                        .properties()
+                        .get("delta.columnMapping.maxColumnId")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    incoming.with_column_mapping(max_id).0
+                };
+                let metadata = Metadata {
+                    schema_string: schema.to_json(),
+                    ..snapshot.metadata().clone()
+                };
+                Ok((schema, Some(metadata)))
+            }
+            SchemaMode::Strict | SchemaMode::Merge => {
+                let extra: Vec<&StructField> = incoming
+                    .fields
+                    .iter()
+                    .filter(|f| table.field(&f.name).is_none())
+                    .collect();
+                if extra.is_empty() {
+                    return Ok((table.clone(), None));
+                }
+                if self.schema_mode == SchemaMode::Strict {
+                    let names: Vec<&str> = extra.iter().map(|f| f.name.as_str()).collect();
+                    return Err(DeltaError::Schema(format!(
+                        "column(s) {} are not in the table schema; write with schema mode 'merge' to add them",
+                        names.join(", ")
+                    )));
+                }
+                let mut fields = table.fields.clone();
+                fields.extend(extra.into_iter().map(|f| StructField {
+                    nullable: true,
+                    ..f.clone()
+                }));
+                let mut schema = StructType::new(fields);
+                let mut metadata = snapshot.metadata().clone();
+                if snapshot.column_mapping_mode() != ColumnMappingMode::None {
+                    let max_id = metadata
+                        .configuration
+                        .get("delta.columnMapping.maxColumnId")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    let (mapped, new_max) = schema.with_column_mapping(max_id);
+                    schema = mapped;
+                    metadata
+                        .configuration
+                        .insert("delta.columnMapping.maxColumnId".into(), new_max.to_string());
+                }
+                metadata.schema_string = schema.to_json();
+                Ok((schema, Some(metadata)))
+            }
+        }
+    }
+}
+
+impl std::future::IntoFuture for WriteBuilder {
+    type Output = DeltaResult<DeltaTable>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+fn remove_of(file: &crate::log::FileView<'_>, now: i64) -> Remove {
+    Remove {
+        path: file.path().to_string(),
+        deletion_timestamp: Some(now),
+        data_change: true,
+        extended_file_metadata: Some(true),
+        partition_values: Some(
+            file.partition_values()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                .collect(),
+        ),
+        size: Some(file.size()),
+        stats: None,
+        tags: None,
+        deletion_vector: file.deletion_vector(),
+        base_row_id: None,
+        default_row_commit_version: None,
+    }
+}
+
+/// Reshape an input batch into the table's Arrow schema: columns matched by name, missing nullable
+/// columns filled with nulls, types converted where no value can be lost, NOT NULL checked.
+fn conform_input(batch: &RecordBatch, table: &SchemaRef, schema: &StructType) -> DeltaResult<RecordBatch> {
+    let input = batch.schema();
+    let columns = table
+        .fields()
+        .iter()
+        .zip(&schema.fields)
+        .map(|(target, field)| -> DeltaResult<ArrayRef> {
+            let Some(i) = FieldMatch::Name.position(target, input.fields()) else {
+                if !field.nullable {
+                    return Err(DeltaError::Schema(format!(
+                        "column '{}' is NOT NULL but missing from the data",
+                        field.name
+                    )));
+                }
+                return Ok(new_null_array(target.data_type(), batch.num_rows()));
+            };
+            let source = input.field(i);
+            if !safe_cast(source.data_type(), target.data_type()) {
+                return Err(DeltaError::Schema(format!(
+                    "column '{}' has type {} in the data but {} in the table, and converting could lose values",
+                    field.name,
+                    source.data_type(),
+                    target.data_type()
+                )));
+            }
+            let array = conform_array(batch.column(i), target, FieldMatch::Name, "input data")?;
+            if !field.nullable && array.null_count() > 0 {
+                return Err(DeltaError::Schema(format!(
+                    "column '{}' is NOT NULL but {} row(s) of the data are null",
+                    field.name,
+                    array.null_count()
+                )));
+            }
+            Ok(array)
+        })
+        .collect::<DeltaResult<Vec<_>>>()?;
+    RecordBatch::try_new(table.clone(), columns)
+        .map_err(|e| DeltaError::Schema(format!("data does not fit the table: {e}")))
+}
+
+/// Whether values of `from` convert to `to` without loss (nanosecond timestamps are truncated to
+/// microseconds, the precision of Delta timestamps).
+fn safe_cast(from: &ArrowType, to: &ArrowType) -> bool {
+    use ArrowType as A;
+    if from == to {
+        return true;
+    }
+    match (from, to) {
+        (A::Dictionary(_, value), _) => safe_cast(value, to),
+        (A::Int8, A::Int16 | A::Int32 | A::Int64 | A::Float32 | A::Float64)
+        | (A::Int16, A::Int32 | A::Int64 | A::Float32 | A::Float64)
+        | (A::Int32, A::Int64 | A::Float64)
+        | (A::UInt8, A::Int16 | A::Int32 | A::Int64)
+        | (A::UInt16, A::Int32 | A::Int64)
+        | (A::UInt32, A::Int64)
+        | (A::Float16 | A::Float32, A::Float64)
+        | (A::LargeUtf8 | A::Utf8View, A::Utf8)
+        | (A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_), A::Binary)
+        | (A::Date64, A::Date32)
+        | (A::Null, _) => true,
+        (A::Timestamp(_, _), A::Timestamp(TimeUnit::Microsecond, _)) => true,
+        (A::Decimal128(p1, s1), A::Decimal128(p2, s2)) => {
+            s2 >= s1 && (*p2 as i16 - *s2 as i16) >= (*p1 as i16 - *s1 as i16)
+        }
+        (A::Struct(a), A::Struct(b)) => {
+            b.iter()
+                .all(|t| match a.iter().find(|f| f.name().eq_ignore_ascii_case(t.name())) {
+                    Some(f) => safe_cast(f.data_type(), t.data_type()),
+                    None => t.is_nullable(),
+                })
+        }
+        (A::List(a) | A::LargeList(a), A::List(b)) => safe_cast(a.data_type(), b.data_type()),
+        (A::Map(a, _), A::Map(b, _)) => safe_cast(a.data_type(), b.data_type()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, t: ArrowType) -> arrow::datatypes::Field {
+        arrow::datatypes::Field::new(name, t, true)
+    }
+
+    #[test]
+    fn safe_casts_widen_and_never_narrow() {
+        assert!(safe_cast(&ArrowType::Int32, &ArrowType::Int64));
+        assert!(!safe_cast(&ArrowType::Int64, &ArrowType::Int32));
+        assert!(!safe_cast(&ArrowType::Float64, &ArrowType::Float32));
+        assert!(safe_cast(
+            &ArrowType::Timestamp(TimeUnit::Nanosecond, None),
+            &ArrowType::Timestamp(TimeUnit::Microsecond, None)
+        ));
+        assert!(safe_cast(&ArrowType::Decimal128(5, 2), &ArrowType::Decimal128(10, 3)));
+        assert!(!safe_cast(&ArrowType::Decimal128(10, 2), &ArrowType::Decimal128(10, 3)));
+        assert!(!safe_cast(&ArrowType::Utf8, &ArrowType::Int64));
+        let a = ArrowType::Struct(vec![field("x", ArrowType::Int32)].into());
+        let b = ArrowType::Struct(vec![field("x", ArrowType::Int64), field("y", ArrowType::Utf8)].into());
+        assert!(safe_cast(&a, &b));
+        assert!(!safe_cast(&b, &a));
+    }
+}

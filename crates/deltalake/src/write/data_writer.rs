@@ -1,0 +1,242 @@
+//! Writing record batches into Parquet data files of a table: one open file per partition,
+//! rolled at the target size, streamed to the object store, each described by an `add` action.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{RecordBatch, make_array};
+use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
+use object_store::buffered::BufWriter;
+use parquet::arrow::AsyncArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use tracing::debug;
+
+use super::partition::{log_path, split_by_partition};
+use super::stats::{StatsCollector, StatsConfig};
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::actions::StringMap;
+use crate::protocol::{Add, StructType};
+use crate::storage::LogStore;
+
+/// Default target size of data files: 100 MiB.
+pub const DEFAULT_TARGET_FILE_SIZE: usize = 100 * 1024 * 1024;
+
+/// How data files are written.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Roll to a new file once a file reaches about this many bytes.
+    pub target_file_size: usize,
+    /// Parquet writer properties (compression, row group size, dictionary, bloom filters...).
+    pub properties: WriterProperties,
+    /// Which columns get statistics.
+    pub stats: StatsConfig,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            target_file_size: DEFAULT_TARGET_FILE_SIZE,
+            properties: WriterProperties::builder().set_compression(Compression::SNAPPY).build(),
+            stats: StatsConfig::default(),
+        }
+    }
+}
+
+/// The table layout a writer writes into.
+#[derive(Debug, Clone)]
+pub struct TableLayout {
+    /// The logical schema (every column, partition columns included).
+    pub schema: StructType,
+    /// Partition columns (logical names).
+    pub partition_columns: Vec<String>,
+    /// Whether column mapping is on (physical names and field ids in files).
+    pub column_mapping: bool,
+}
+
+struct OpenFile {
+    writer: AsyncArrowWriter<BufWriter>,
+    relative_path: String,
+    stats: StatsCollector,
+    partition_values: StringMap,
+}
+
+/// Writes batches of a table's logical schema into data files and returns their `add` actions.
+pub struct DataWriter {
+    store: Arc<dyn LogStore>,
+    layout: TableLayout,
+    config: WriterConfig,
+    /// The logical schema of file columns (partition columns removed).
+    data_schema: StructType,
+    /// The Arrow schema of files (physical names).
+    file_schema: SchemaRef,
+    partition_indices: Vec<usize>,
+    partition_physical: Vec<String>,
+    open: HashMap<String, OpenFile>,
+    done: Vec<Add>,
+    files_started: usize,
+}
+
+impl DataWriter {
+    /// A writer for a table with this layout.
+    pub fn new(store: Arc<dyn LogStore>, layout: TableLayout, config: WriterConfig) -> DeltaResult<Self> {
+        let mut partition_indices = Vec::new();
+        let mut partition_physical = Vec::new();
+        for name in &layout.partition_columns {
+            let i = layout.schema.index_of(name).ok_or_else(|| {
+                DeltaError::InvalidArgument(format!("partition column '{name}' is not in the schema"))
+            })?;
+            partition_indices.push(i);
+            partition_physical.push(layout.schema.fields[i].physical_name().to_string());
+        }
+        let data_schema = StructType::new(
+            layout
+                .schema
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !partition_indices.contains(i))
+                .map(|(_, f)| f.clone())
+                .collect(),
+        );
+        let file_schema = Arc::new(data_schema.to_physical_arrow(layout.column_mapping)?);
+        Ok(Self {
+            store,
+            layout,
+            config,
+            data_schema,
+            file_schema,
+            partition_indices,
+            partition_physical,
+            open: HashMap::new(),
+            done: Vec::new(),
+            files_started: 0,
+        })
+    }
+
+    /// Write a batch whose columns are the table's, in schema order, with the table's Arrow types.
+    pub async fn write(&mut self, batch: &RecordBatch) -> DeltaResult<()> {
+        for slice in split_by_partition(batch, &self.partition_indices, &self.partition_physical)? {
+            if slice.batch.num_rows() == 0 {
+                continue;
+            }
+            let physical = self.to_physical(&slice.batch)?;
+            if !self.open.contains_key(&slice.directory) {
+                let file = self.start_file(&slice.directory, slice.values)?;
+                self.open.insert(slice.directory.clone(), file);
+            }
+            let file = self.open.get_mut(&slice.directory).expect("inserted above");
+            file.stats.update(&slice.batch)?;
+            file.writer
+                .write(&physical)
+                .await
+                .map_err(|e| write_error(&file.relative_path, e))?;
+            if file.writer.bytes_written() + file.writer.in_progress_size() >= self.config.target_file_size {
+                let file = self.open.remove(&slice.directory).expect("present");
+                let add = close(&self.store, file).await?;
+                self.done.push(add);
+            }
+        }
+        Ok(())
+    }
+
+    /// Close every open file and return the `add` actions of all files written.
+    pub async fn finish(mut self) -> DeltaResult<Vec<Add>> {
+        let mut open: Vec<_> = self.open.drain().collect();
+        open.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, file) in open {
+            let add = close(&self.store, file).await?;
+            self.done.push(add);
+        }
+        debug!(files = self.done.len(), "finished writing data files");
+        Ok(self.done)
+    }
+
+    fn start_file(&mut self, directory: &str, partition_values: StringMap) -> DeltaResult<OpenFile> {
+        let codec = match self
+            .config
+            .properties
+            .compression(&parquet::schema::types::ColumnPath::new(Vec::new()))
+        {
+            Compression::UNCOMPRESSED => String::new(),
+            other => format!(
+                ".{}",
+                format!("{other:?}")
+                    .split('(')
+                    .next()
+                    .unwrap_or_default()
+                    .to_lowercase()
+            ),
+        };
+        let relative_path = format!(
+            "{directory}part-{:05}-{}-c000{codec}.parquet",
+            self.files_started,
+            uuid::Uuid::new_v4()
+        );
+        self.files_started += 1;
+        let location = self.store.resolve_file(&log_path(&relative_path))?;
+        let sink = BufWriter::new(self.store.object_store().clone(), location);
+        let writer = AsyncArrowWriter::try_new(sink, self.file_schema.clone(), Some(self.config.properties.clone()))
+            .map_err(|e| write_error(&relative_path, e))?;
+        let stats = StatsCollector::new(&self.data_schema, &[], &self.config.stats)?;
+        Ok(OpenFile {
+            writer,
+            relative_path,
+            stats,
+            partition_values,
+        })
+    }
+
+    /// Rename columns to physical names (same data, other field names and ids).
+    fn to_physical(&self, batch: &RecordBatch) -> DeltaResult<RecordBatch> {
+        if !self.layout.column_mapping && batch.schema().fields() == self.file_schema.fields() {
+            return Ok(batch.clone());
+        }
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(self.file_schema.fields())
+            .map(|(c, f)| {
+                Ok(make_array(
+                    c.to_data().into_builder().data_type(f.data_type().clone()).build()?,
+                ))
+            })
+            .collect::<DeltaResult<Vec<_>>>()?;
+        Ok(RecordBatch::try_new(self.file_schema.clone(), columns)?)
+    }
+
+    /// The Arrow schema of data files.
+    pub fn file_schema(&self) -> &ArrowSchema {
+        &self.file_schema
+    }
+}
+
+fn write_error(path: &str, e: parquet::errors::ParquetError) -> DeltaError {
+    DeltaError::invalid_data_file(path, format!("cannot write: {e}"))
+}
+
+async fn close(store: &Arc<dyn LogStore>, file: OpenFile) -> DeltaResult<Add> {
+    let OpenFile {
+        writer,
+        relative_path,
+        stats,
+        partition_values,
+    } = file;
+    writer.close().await.map_err(|e| write_error(&relative_path, e))?;
+    let path = log_path(&relative_path);
+    let location = store.resolve_file(&path)?;
+    let meta = crate::storage::head(store.object_store().as_ref(), &location).await?;
+    Ok(Add {
+        path,
+        partition_values,
+        size: i64::try_from(meta.size).unwrap_or(i64::MAX),
+        modification_time: meta.last_modified.timestamp_millis(),
+        data_change: true,
+        stats: Some(stats.to_json()),
+        tags: None,
+        deletion_vector: None,
+        base_row_id: None,
+        default_row_commit_version: None,
+        clustering_provider: None,
+    })
+}

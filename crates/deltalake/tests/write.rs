@@ -1,0 +1,324 @@
+//! Writing tables and reading them back.
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int8Array,
+    Int16Array, Int32Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
+    TimestampNanosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use common::render_sorted_rows;
+use deltalake::operations::write::{SaveMode, SchemaMode};
+use deltalake::write::WriterConfig;
+use deltalake::{DeltaError, DeltaTable};
+
+fn every_type_batch() -> RecordBatch {
+    let n = 4;
+    let tags = Arc::new(StructArray::from(vec![
+        (
+            Arc::new(Field::new("a", DataType::Int32, true)),
+            Arc::new(Int32Array::from(vec![Some(1), None, Some(3), Some(4)])) as ArrayRef,
+        ),
+        (
+            Arc::new(Field::new("b", DataType::Utf8, true)),
+            Arc::new(StringArray::from(vec!["x", "y", "z", "w"])) as ArrayRef,
+        ),
+    ]));
+    let list = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        None,
+        Some(vec![]),
+        Some(vec![None, Some(5)]),
+    ]));
+    RecordBatch::try_from_iter(vec![
+        (
+            "long",
+            Arc::new(Int64Array::from(vec![1, -2, i64::MAX, i64::MIN])) as ArrayRef,
+        ),
+        (
+            "int",
+            Arc::new(Int32Array::from(vec![Some(1), None, Some(i32::MAX), Some(-7)])) as _,
+        ),
+        ("short", Arc::new(Int16Array::from(vec![1, 2, 3, 4])) as _),
+        ("byte", Arc::new(Int8Array::from(vec![1, -2, 3, -4])) as _),
+        (
+            "float",
+            Arc::new(Float32Array::from(vec![1.5, f32::NAN, -0.0, 3.25])) as _,
+        ),
+        (
+            "double",
+            Arc::new(Float64Array::from(vec![
+                Some(1.5),
+                None,
+                Some(f64::INFINITY),
+                Some(-1e300),
+            ])) as _,
+        ),
+        (
+            "string",
+            Arc::new(StringArray::from(vec![Some("a"), Some("ünïcødé"), None, Some("")])) as _,
+        ),
+        (
+            "binary",
+            Arc::new(BinaryArray::from(vec![b"\x00\x01".as_ref(), b"", b"zz", b"\xff"])) as _,
+        ),
+        (
+            "bool",
+            Arc::new(BooleanArray::from(vec![Some(true), Some(false), None, Some(true)])) as _,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![0, -719_162, 2_932_896, 19_000])) as _,
+        ),
+        (
+            "ts",
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![0, -62_135_596_800_000_000, 253_402_214_400_000_000 - 1, 1])
+                    .with_timezone("UTC"),
+            ) as _,
+        ),
+        (
+            "ts_ntz",
+            Arc::new(TimestampMicrosecondArray::from(vec![Some(5), None, Some(-5), Some(0)])) as _,
+        ),
+        (
+            "dec",
+            Arc::new(
+                Decimal128Array::from(vec![Some(12345), None, Some(-1), Some(10i128.pow(37))])
+                    .with_precision_and_scale(38, 10)
+                    .unwrap(),
+            ) as _,
+        ),
+        ("tags", tags as _),
+        ("list", list as _),
+    ])
+    .inspect(|b| assert_eq!(b.num_rows(), n))
+    .unwrap()
+}
+
+async fn read_all(location: &str) -> Vec<RecordBatch> {
+    let t = DeltaTable::open(location).await.unwrap();
+    t.scan().build().unwrap().collect().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_type_round_trips_partitioned_and_not() {
+    let batch = every_type_batch();
+    for partitions in [
+        vec![],
+        vec!["bool".to_string(), "date".to_string()],
+        vec!["ts".to_string(), "dec".to_string(), "string".to_string()],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().to_str().unwrap();
+        let table = DeltaTable::write(location)
+            .with_batches(vec![batch.clone()])
+            .with_partition_columns(partitions.clone())
+            .await
+            .unwrap();
+        assert_eq!(table.version(), 0);
+        assert_eq!(table.snapshot().partition_columns(), partitions.as_slice());
+        let schema = table.snapshot().arrow_schema().clone();
+        let ours = render_sorted_rows(&read_all(location).await, &schema).unwrap();
+        // Spark semantics: an empty string partition value reads back as null.
+        let expected = if partitions.contains(&"string".to_string()) {
+            let i = batch.schema().index_of("string").unwrap();
+            let mut columns = batch.columns().to_vec();
+            columns[i] = Arc::new(StringArray::from(vec![Some("a"), Some("ünïcødé"), None, None]));
+            RecordBatch::try_new(batch.schema(), columns).unwrap()
+        } else {
+            batch.clone()
+        };
+        let theirs = render_sorted_rows(&[expected], &schema).unwrap();
+        assert_eq!(ours, theirs, "partitioned by {partitions:?}");
+        for f in table.snapshot().files().iter() {
+            let stats: serde_json::Value = serde_json::from_str(f.stats().unwrap()).unwrap();
+            assert!(stats["numRecords"].as_i64().unwrap() > 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn append_overwrite_error_and_ignore_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch =
+        |ids: Vec<i64>| RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(ids)) as ArrayRef)]).unwrap();
+    DeltaTable::write(location)
+        .with_batches(vec![batch(vec![1, 2])])
+        .await
+        .unwrap();
+    let t = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![3])])
+        .await
+        .unwrap();
+    assert_eq!(t.version(), 1);
+    assert_eq!(
+        read_all(location)
+            .await
+            .iter()
+            .map(RecordBatch::num_rows)
+            .sum::<usize>(),
+        3
+    );
+    let t = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![9])])
+        .with_mode(SaveMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(t.version(), 2);
+    assert_eq!(t.snapshot().files().len(), 1);
+    let rows = read_all(location).await;
+    assert_eq!(rows.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+    let err = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![1])])
+        .with_mode(SaveMode::ErrorIfExists)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeltaError::TableExists { .. }));
+    let t = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![1])])
+        .with_mode(SaveMode::Ignore)
+        .await
+        .unwrap();
+    assert_eq!(t.version(), 2);
+    // Time travel still sees the overwritten data.
+    let v1 = DeltaTable::builder(location).with_version(1).load().await.unwrap();
+    assert_eq!(
+        v1.scan()
+            .build()
+            .unwrap()
+            .collect()
+            .await
+            .unwrap()
+            .iter()
+            .map(RecordBatch::num_rows)
+            .sum::<usize>(),
+        3
+    );
+    let history = t.history(None).await.unwrap();
+    assert_eq!(history[0].1.operation_parameters.as_ref().unwrap()["mode"], "Overwrite");
+}
+
+#[tokio::test]
+async fn bad_input_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("v", DataType::Int32, true),
+    ]));
+    let good = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![1])), Arc::new(Int32Array::from(vec![1]))],
+    )
+    .unwrap();
+    DeltaTable::write(location).with_batches(vec![good]).await.unwrap();
+
+    let cases: Vec<(RecordBatch, &str)> = vec![
+        (
+            RecordBatch::try_from_iter(vec![("id", Arc::new(StringArray::from(vec!["x"])) as ArrayRef)]).unwrap(),
+            "type",
+        ),
+        (
+            RecordBatch::try_from_iter(vec![(
+                "id",
+                Arc::new(Int64Array::from(vec![Some(1), None])) as ArrayRef,
+            )])
+            .unwrap(),
+            "NOT NULL",
+        ),
+        (
+            RecordBatch::try_from_iter(vec![("v", Arc::new(Int32Array::from(vec![1])) as ArrayRef)]).unwrap(),
+            "missing",
+        ),
+        (
+            RecordBatch::try_from_iter(vec![
+                ("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+                ("extra", Arc::new(Int32Array::from(vec![1])) as ArrayRef),
+            ])
+            .unwrap(),
+            "merge",
+        ),
+        (
+            RecordBatch::try_from_iter(vec![
+                ("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+                ("v", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+            ])
+            .unwrap(),
+            "lose",
+        ),
+    ];
+    for (batch, needle) in cases {
+        let err = DeltaTable::write(location).with_batches(vec![batch]).await.unwrap_err();
+        assert!(err.to_string().contains(needle), "{needle}: {err}");
+    }
+    let err = DeltaTable::write(location)
+        .with_batches(vec![
+            RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).unwrap(),
+        ])
+        .with_partition_columns(["id"])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("partitioned"), "{err}");
+    assert_eq!(DeltaTable::open(location).await.unwrap().version(), 0);
+}
+
+#[tokio::test]
+async fn schema_merge_adds_columns_and_widening_casts_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let first = RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).unwrap();
+    DeltaTable::write(location).with_batches(vec![first]).await.unwrap();
+    let second = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int32Array::from(vec![2])) as ArrayRef),
+        ("note", Arc::new(StringArray::from(vec!["hi"])) as ArrayRef),
+        (
+            "ts",
+            Arc::new(TimestampNanosecondArray::from(vec![1_500]).with_timezone("UTC")) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let t = DeltaTable::write(location)
+        .with_batches(vec![second])
+        .with_schema_mode(SchemaMode::Merge)
+        .await
+        .unwrap();
+    let names: Vec<_> = t.snapshot().schema().fields.iter().map(|f| f.name.clone()).collect();
+    assert_eq!(names, ["id", "note", "ts"]);
+    let rows = render_sorted_rows(&read_all(location).await, t.snapshot().arrow_schema()).unwrap();
+    assert_eq!(rows, ["1 | ∅ | ∅", "2 | hi | 1970-01-01T00:00:00.000001"]);
+}
+
+#[tokio::test]
+async fn files_roll_at_the_target_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batches: Vec<RecordBatch> = (0..20)
+        .map(|i| {
+            RecordBatch::try_from_iter(vec![(
+                "id",
+                Arc::new(Int64Array::from_iter_values(i * 10_000..(i + 1) * 10_000)) as ArrayRef,
+            )])
+            .unwrap()
+        })
+        .collect();
+    let config = WriterConfig {
+        target_file_size: 200_000,
+        properties: parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(10_000))
+            .build(),
+        ..Default::default()
+    };
+    let t = DeltaTable::write(location)
+        .with_batches(batches)
+        .with_writer_config(config)
+        .await
+        .unwrap();
+    assert!(t.snapshot().files().len() > 3, "{} files", t.snapshot().files().len());
+    let rows: usize = read_all(location).await.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, 200_000);
+}
