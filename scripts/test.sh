@@ -7,6 +7,9 @@ if [ ! -d ../shared/testdata/tables ]; then
   echo "error: ../shared/testdata not found beside the repository" >&2
   exit 1
 fi
+# The reference readers (the `deltalake` PyPI package, pyarrow) for the interoperability tests.
+DELTA_REFERENCE_PYTHON="$(./scripts/setup-python.sh)"
+export DELTA_REFERENCE_PYTHON
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace

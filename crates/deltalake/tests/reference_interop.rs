@@ -1,0 +1,154 @@
+//! Interoperability with the reference reader and writer: the `deltalake` package from PyPI.
+//!
+//! `scripts/test.sh` sets `DELTA_REFERENCE_PYTHON` to an interpreter that has it (made by
+//! `scripts/setup-python.sh`). Without one the tests say so and pass vacuously only outside CI.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use common::{read_expected_rows, render_sorted_rows};
+use deltalake::DeltaTable;
+use deltalake::operations::write::SaveMode;
+
+fn reference_python() -> Option<String> {
+    match std::env::var("DELTA_REFERENCE_PYTHON") {
+        Ok(p) => Some(p),
+        Err(_) if std::env::var("CI").is_ok() => panic!("CI must set DELTA_REFERENCE_PYTHON (scripts/test.sh does)"),
+        Err(_) => {
+            eprintln!("DELTA_REFERENCE_PYTHON not set: run scripts/setup-python.sh; skipping reference checks");
+            None
+        }
+    }
+}
+
+fn run_python(python: &str, script: &str, args: &[&str]) {
+    let out = Command::new(python).arg("-c").arg(script).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Read `table` with the reference reader into `out` (Parquet): version and rows.
+const READ_WITH_REFERENCE: &str = r#"
+import sys, json, deltalake, pyarrow.parquet as pq
+t = deltalake.DeltaTable(sys.argv[1])
+pq.write_table(t.to_pyarrow_table(), sys.argv[2])
+open(sys.argv[2] + ".json", "w").write(json.dumps({"version": t.version(), "files": len(t.file_uris())}))
+"#;
+
+fn sample(day: i32, ids: std::ops::Range<i64>) -> RecordBatch {
+    let n = (ids.end - ids.start) as usize;
+    RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from_iter_values(ids.clone())) as ArrayRef),
+        (
+            "name",
+            Arc::new(StringArray::from_iter_values(ids.clone().map(|i| format!("name-{i}")))) as _,
+        ),
+        (
+            "score",
+            Arc::new(Int32Array::from_iter(
+                ids.clone().map(|i| (i % 3 != 0).then_some(i as i32)),
+            )) as _,
+        ),
+        ("day", Arc::new(Date32Array::from(vec![day; n])) as _),
+        (
+            "ts",
+            Arc::new(TimestampMicrosecondArray::from_iter_values(ids.map(|i| i * 1_000_123)).with_timezone("UTC")) as _,
+        ),
+    ])
+    .unwrap()
+}
+
+async fn compare_with_reference(python: &str, location: &Path) {
+    let out = location.with_extension("reference.parquet");
+    run_python(
+        python,
+        READ_WITH_REFERENCE,
+        &[location.to_str().unwrap(), out.to_str().unwrap()],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.with_extension("parquet.json")).unwrap()).unwrap();
+    let table = DeltaTable::open(location.to_str().unwrap()).await.unwrap();
+    assert_eq!(summary["version"], table.version());
+    assert_eq!(summary["files"], table.snapshot().files().len());
+    let ours = table.scan().build().unwrap().collect().await.unwrap();
+    let schema = table.snapshot().arrow_schema();
+    assert_eq!(
+        render_sorted_rows(&ours, schema).unwrap(),
+        render_sorted_rows(&read_expected_rows(&out), schema).unwrap(),
+        "rows of {}",
+        location.display()
+    );
+}
+
+#[tokio::test]
+async fn the_reference_reads_what_we_write() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for partitions in [vec![], vec!["day"], vec!["day", "score"]] {
+        let location = dir.path().join(format!("t{}", partitions.len()));
+        let loc = location.to_str().unwrap();
+        DeltaTable::write(loc)
+            .with_batches(vec![sample(19_000, 0..50)])
+            .with_partition_columns(partitions.clone())
+            .await
+            .unwrap();
+        DeltaTable::write(loc)
+            .with_batches(vec![sample(19_001, 50..80), sample(19_002, 80..90)])
+            .await
+            .unwrap();
+        compare_with_reference(&python, &location).await;
+        DeltaTable::write(loc)
+            .with_batches(vec![sample(19_003, 100..120)])
+            .with_mode(SaveMode::Overwrite)
+            .await
+            .unwrap();
+        compare_with_reference(&python, &location).await;
+    }
+}
+
+/// Write with the reference writer: appends, an overwrite, a partitioned table and a checkpoint.
+const WRITE_WITH_REFERENCE: &str = r#"
+import sys, datetime, decimal, pyarrow as pa, deltalake
+base = sys.argv[1]
+def batch(start, n):
+    return pa.table({
+        "id": pa.array(range(start, start + n), pa.int64()),
+        "text": pa.array([None if i % 7 == 0 else f"t{i}" for i in range(start, start + n)]),
+        "amount": pa.array([decimal.Decimal(i) / 100 for i in range(start, start + n)], pa.decimal128(10, 2)),
+        "day": pa.array([datetime.date(2024, 1, 1 + i % 3) for i in range(start, start + n)]),
+        "ts": pa.array([datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=i) for i in range(start, start + n)], pa.timestamp("us", "UTC")),
+        "flag": pa.array([i % 2 == 0 for i in range(start, start + n)]),
+    })
+deltalake.write_deltalake(base + "/plain", batch(0, 30))
+for k in range(1, 12):
+    deltalake.write_deltalake(base + "/plain", batch(k * 30, 30), mode="append")
+deltalake.DeltaTable(base + "/plain").create_checkpoint()
+deltalake.write_deltalake(base + "/plain", batch(1000, 5), mode="append")
+deltalake.write_deltalake(base + "/parts", batch(0, 40), partition_by=["day", "flag"])
+deltalake.write_deltalake(base + "/parts", batch(40, 40), mode="overwrite", partition_by=["day", "flag"])
+"#;
+
+#[tokio::test]
+async fn we_read_what_the_reference_writes() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    run_python(&python, WRITE_WITH_REFERENCE, &[dir.path().to_str().unwrap()]);
+    assert!(
+        dir.path()
+            .join("plain/_delta_log/00000000000000000011.checkpoint.parquet")
+            .exists()
+    );
+    for name in ["plain", "parts"] {
+        compare_with_reference(&python, &dir.path().join(name)).await;
+    }
+}
