@@ -150,6 +150,11 @@ impl Snapshot {
         &self.state.metadata.configuration
     }
 
+    /// Typed access to the `delta.*` properties.
+    pub fn table_properties(&self) -> crate::table_properties::TableProperties<'_> {
+        crate::table_properties::TableProperties::new(&self.state.metadata.configuration)
+    }
+
     /// The column mapping mode.
     pub fn column_mapping_mode(&self) -> ColumnMappingMode {
         self.column_mapping

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::{Commit, history, read_commits, version_at_timestamp};
+use crate::log::{Commit, cleanup_log, history, read_commits, version_at_timestamp};
 use crate::operations::create::CreateBuilder;
 use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
@@ -199,6 +199,15 @@ impl DeltaTable {
     /// The change data feed from version `start` to the loaded version.
     pub fn changes(&self, start: i64) -> DeltaResult<ChangeDataFeed> {
         ChangeDataFeed::new(self.snapshot.clone(), self.store.clone(), start)
+    }
+
+    /// Delete log files older than `delta.logRetentionDuration` that no retained version needs.
+    /// Returns how many files were deleted.
+    pub async fn cleanup_metadata(&self) -> DeltaResult<usize> {
+        let retention = self.snapshot.table_properties().log_retention()?;
+        let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = chrono::Utc::now().timestamp_millis().saturating_sub(retention_ms);
+        cleanup_log(self.store.as_ref(), &self.snapshot, cutoff).await
     }
 
     /// A scan of the loaded snapshot.

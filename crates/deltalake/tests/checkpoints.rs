@@ -114,3 +114,39 @@ async fn commits_after_a_checkpoint_remove_and_add_its_files() {
             .is_err()
     );
 }
+
+fn age(path: &Path, seconds_ago: u64) {
+    let f = File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(seconds_ago))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn log_cleanup_keeps_what_retained_versions_need() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_table("simple_table_with_checkpoint", dir.path());
+    let log = dir.path().join("_delta_log");
+    // Fresh files: nothing expired.
+    let t = open(dir.path()).await;
+    assert_eq!(t.cleanup_metadata().await.unwrap(), 0);
+    // Everything 40 days old: the checkpoint at 10 is the newest expired one; older commits go.
+    for entry in std::fs::read_dir(&log).unwrap() {
+        age(&entry.unwrap().path(), 40 * 86_400);
+    }
+    let t = open(dir.path()).await;
+    let expected = sorted_paths(&t);
+    assert_eq!(t.cleanup_metadata().await.unwrap(), 10);
+    for v in 0..10 {
+        assert!(!log.join(format!("{v:020}.json")).exists(), "commit {v} should be gone");
+    }
+    assert!(log.join("00000000000000000010.json").exists());
+    let reopened = open(dir.path()).await;
+    assert_eq!((reopened.version(), sorted_paths(&reopened)), (10, expected));
+    assert!(
+        DeltaTable::builder(dir.path().to_str().unwrap())
+            .with_version(4)
+            .load()
+            .await
+            .is_err()
+    );
+}

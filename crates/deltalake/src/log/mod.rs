@@ -2,12 +2,14 @@
 //! reading checkpoints and replaying actions into a snapshot.
 
 mod checkpoint_read;
+mod cleanup;
 pub mod file_list;
 mod history;
 mod listing;
 mod replay;
 mod segment;
 
+pub use cleanup::cleanup_log;
 pub use file_list::{FileKey, FileList, FileView};
 pub use history::{Commit, history, read_commits, version_at_timestamp};
 pub use listing::{LogFile, LogFileKind, LogListing};
