@@ -322,3 +322,45 @@ async fn files_roll_at_the_target_size() {
     let rows: usize = read_all(location).await.iter().map(RecordBatch::num_rows).sum();
     assert_eq!(rows, 200_000);
 }
+
+#[tokio::test]
+async fn identity_columns_continue_from_the_high_water_mark() {
+    use deltalake::protocol::{DataType as D, PrimitiveType, StructField, StructType};
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let mut id = StructField::new("id", D::Primitive(PrimitiveType::Long), false);
+    id.metadata.insert("delta.identity.start".into(), 10.into());
+    id.metadata.insert("delta.identity.step".into(), 5.into());
+    id.metadata
+        .insert("delta.identity.allowExplicitInsert".into(), false.into());
+    let schema = StructType::new(vec![
+        id,
+        StructField::new("v", D::Primitive(PrimitiveType::String), true),
+    ]);
+    let t = DeltaTable::create(location).with_schema(schema).await.unwrap();
+    assert_eq!(t.snapshot().protocol().min_writer_version, 6);
+    let values =
+        |v: Vec<&str>| RecordBatch::try_from_iter(vec![("v", Arc::new(StringArray::from(v)) as ArrayRef)]).unwrap();
+    DeltaTable::write(location)
+        .with_batches(vec![values(vec!["a", "b"]), values(vec!["c"])])
+        .await
+        .unwrap();
+    let t = DeltaTable::write(location)
+        .with_batches(vec![values(vec!["d"])])
+        .await
+        .unwrap();
+    let hwm = &t.snapshot().schema().fields[0].metadata["delta.identity.highWaterMark"];
+    assert_eq!(hwm, &serde_json::Value::from(25));
+    let rows = render_sorted_rows(&read_all(location).await, t.snapshot().arrow_schema()).unwrap();
+    assert_eq!(rows, ["10 | a", "15 | b", "20 | c", "25 | d"]);
+    let explicit = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+        ("v", Arc::new(StringArray::from(vec!["x"])) as ArrayRef),
+    ])
+    .unwrap();
+    let err = DeltaTable::write(location)
+        .with_batches(vec![explicit])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("identity column 'id'"), "{err}");
+}

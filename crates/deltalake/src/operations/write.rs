@@ -17,7 +17,7 @@ use crate::protocol::{Action, Metadata, Remove, StructField, StructType};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
-use crate::write::{DataWriter, TableLayout, WriterConfig};
+use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriterConfig};
 
 /// What to do with existing data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -261,14 +261,30 @@ impl WriteBuilder {
             column_mapping,
         };
         let mut writer = DataWriter::new(store.clone(), layout, self.config.clone())?;
+        let mut identity = IdentityGenerator::new(&schema)?;
         let mut input = input;
         let mut rows = 0usize;
         while let Some(batch) = input.try_next().await? {
-            let batch = conform_input(&batch, &table_arrow, &schema)?;
+            let batch = conform_input(&identity.fill(&batch)?, &table_arrow, &schema)?;
             rows += batch.num_rows();
             writer.write(&batch).await?;
         }
         let adds = writer.finish().await?;
+        if let Some(schema) = identity.updated_schema(&schema) {
+            // The new high-water marks: a metadata change, so concurrent identity writers conflict.
+            let current = actions.iter().rev().find_map(|a| match a {
+                Action::Metadata(m) => Some(m.clone()),
+                _ => None,
+            });
+            let base = current.or_else(|| existing.as_ref().map(|s| s.metadata().clone()));
+            if let Some(base) = base {
+                actions.retain(|a| !matches!(a, Action::Metadata(_)));
+                actions.push(Action::Metadata(Metadata {
+                    schema_string: schema.to_json(),
+                    ..base
+                }));
+            }
+        }
 
         let mut metrics = Map::new();
         metrics.insert("numFiles".into(), Value::from(adds.len()));

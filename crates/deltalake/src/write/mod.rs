@@ -1,8 +1,10 @@
 //! Writing data files: partitioning, Parquet encoding, statistics and file rolling.
 
 mod data_writer;
+mod identity;
 mod partition;
 pub mod stats;
 
 pub use data_writer::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterConfig};
+pub use identity::IdentityGenerator;
 pub use partition::{NULL_PARTITION, log_path};
