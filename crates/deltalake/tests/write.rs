@@ -311,7 +311,6 @@ async fn files_roll_at_the_target_size() {
         properties: parquet::file::properties::WriterProperties::builder()
             .set_max_row_group_row_count(Some(10_000))
             .build(),
-        ..Default::default()
     };
     let t = DeltaTable::write(location)
         .with_batches(batches)

@@ -17,6 +17,7 @@ use crate::protocol::{Action, Metadata, Remove, StructField, StructType};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
+use crate::write::stats::StatsConfig;
 use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriterConfig};
 
 /// What to do with existing data.
@@ -255,10 +256,17 @@ impl WriteBuilder {
         };
 
         let table_arrow = Arc::new(schema.to_arrow()?);
+        let new_metadata = actions.iter().find_map(|a| match a {
+            Action::Metadata(m) => Some(&m.configuration),
+            _ => None,
+        });
+        let properties = new_metadata.or(existing.as_ref().map(|s| s.properties()));
+        let stats = properties.map_or_else(|| Ok(StatsConfig::default()), StatsConfig::from_table_properties)?;
         let layout = TableLayout {
             schema: schema.clone(),
             partition_columns: partition_columns.clone(),
             column_mapping,
+            stats,
         };
         let mut writer = DataWriter::new(store.clone(), layout, self.config.clone())?;
         let mut identity = IdentityGenerator::new(&schema)?;

@@ -29,8 +29,6 @@ pub struct WriterConfig {
     pub target_file_size: usize,
     /// Parquet writer properties (compression, row group size, dictionary, bloom filters...).
     pub properties: WriterProperties,
-    /// Which columns get statistics.
-    pub stats: StatsConfig,
 }
 
 impl Default for WriterConfig {
@@ -38,7 +36,6 @@ impl Default for WriterConfig {
         Self {
             target_file_size: DEFAULT_TARGET_FILE_SIZE,
             properties: WriterProperties::builder().set_compression(Compression::SNAPPY).build(),
-            stats: StatsConfig::default(),
         }
     }
 }
@@ -52,6 +49,8 @@ pub struct TableLayout {
     pub partition_columns: Vec<String>,
     /// Whether column mapping is on (physical names and field ids in files).
     pub column_mapping: bool,
+    /// Which columns get statistics.
+    pub stats: StatsConfig,
 }
 
 struct OpenFile {
@@ -178,7 +177,7 @@ impl DataWriter {
         let sink = BufWriter::new(self.store.object_store().clone(), location);
         let writer = AsyncArrowWriter::try_new(sink, self.file_schema.clone(), Some(self.config.properties.clone()))
             .map_err(|e| write_error(&relative_path, e))?;
-        let stats = StatsCollector::new(&self.data_schema, &[], &self.config.stats)?;
+        let stats = StatsCollector::new(&self.data_schema, &[], &self.layout.stats)?;
         Ok(OpenFile {
             writer,
             relative_path,

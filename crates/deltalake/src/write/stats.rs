@@ -1,33 +1,135 @@
-//! Statistics of written data files. This first version records the row count only; column
-//! bounds and null counts follow.
+//! Statistics of written data files (`add.stats`): row count, per-column minimum, maximum and
+//! null count, for the columns `delta.dataSkippingNumIndexedCols` / `delta.dataSkippingStatsColumns` select.
 
-use arrow::array::RecordBatch;
+use std::cmp::Ordering;
+use std::collections::HashMap;
 
-use crate::error::DeltaResult;
-use crate::protocol::StructType;
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType as ArrowType, Float32Type, Float64Type};
 
-/// Which columns get statistics.
-#[derive(Debug, Clone, Default)]
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::{DataType, PrimitiveType, Scalar, StructType};
+
+/// Which columns get statistics, from the table properties.
+#[derive(Debug, Clone)]
 pub struct StatsConfig {
-    /// How many leaf columns get statistics (`delta.dataSkippingNumIndexedCols`, default 32).
+    /// How many leaf columns, in schema order, get statistics (`delta.dataSkippingNumIndexedCols`,
+    /// default 32, -1 for all).
     pub num_indexed_cols: i32,
+    /// Exactly these columns (dotted paths) get statistics (`delta.dataSkippingStatsColumns`);
+    /// overrides `num_indexed_cols`.
+    pub stats_columns: Option<Vec<String>>,
+    /// Strings are truncated to this many characters in min / max.
+    pub string_prefix_len: usize,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        Self {
+            num_indexed_cols: 32,
+            stats_columns: None,
+            string_prefix_len: 32,
+        }
+    }
+}
+
+impl StatsConfig {
+    /// The configuration a table's properties ask for.
+    pub fn from_table_properties(properties: &HashMap<String, String>) -> DeltaResult<Self> {
+        let mut config = Self::default();
+        if let Some(v) = properties.get("delta.dataSkippingNumIndexedCols") {
+            config.num_indexed_cols = v.trim().parse().ok().filter(|n| *n >= -1).ok_or_else(|| {
+                DeltaError::InvalidArgument(format!(
+                    "table property delta.dataSkippingNumIndexedCols: '{v}' is not a number >= -1"
+                ))
+            })?;
+        }
+        if let Some(v) = properties.get("delta.dataSkippingStatsColumns") {
+            config.stats_columns = Some(
+                v.split(',')
+                    .map(|c| c.trim().trim_matches('`').to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+            );
+        }
+        Ok(config)
+    }
+}
+
+/// One leaf column that gets statistics.
+#[derive(Debug)]
+struct Leaf {
+    /// Logical names from the top-level column down.
+    logical: Vec<String>,
+    /// Physical names (the keys of the stats JSON).
+    physical: Vec<String>,
+    /// Whether min / max are recorded (not for booleans, binaries and nested types).
+    bounded: bool,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+    null_count: i64,
 }
 
 /// Accumulates statistics over the batches written to one file.
 #[derive(Debug)]
 pub struct StatsCollector {
+    leaves: Vec<Leaf>,
     num_records: i64,
+    string_prefix_len: usize,
 }
 
 impl StatsCollector {
-    /// A collector for files of `schema` (partition columns excluded).
-    pub fn new(_schema: &StructType, _partition_columns: &[String], _config: &StatsConfig) -> DeltaResult<Self> {
-        Ok(Self { num_records: 0 })
+    /// A collector for files of `schema`; `partition_columns` never get statistics.
+    pub fn new(schema: &StructType, partition_columns: &[String], config: &StatsConfig) -> DeltaResult<Self> {
+        let mut leaves = Vec::new();
+        collect_leaves(schema, &mut Vec::new(), &mut Vec::new(), partition_columns, &mut leaves);
+        let leaves = match &config.stats_columns {
+            Some(columns) => {
+                let wanted: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
+                leaves
+                    .into_iter()
+                    .filter(|l| {
+                        let path = l.logical.join(".").to_lowercase();
+                        wanted.iter().any(|w| path == *w || path.starts_with(&format!("{w}.")))
+                    })
+                    .collect()
+            }
+            None if config.num_indexed_cols < 0 => leaves,
+            None => leaves.into_iter().take(config.num_indexed_cols as usize).collect(),
+        };
+        Ok(Self {
+            leaves,
+            num_records: 0,
+            string_prefix_len: config.string_prefix_len,
+        })
     }
 
-    /// Account for a written batch.
+    /// Account for a batch of the schema's columns (by logical name).
     pub fn update(&mut self, batch: &RecordBatch) -> DeltaResult<()> {
         self.num_records += batch.num_rows() as i64;
+        let root = StructArray::from(batch.clone());
+        for leaf in &mut self.leaves {
+            let Some(array) = leaf_array(&root, &leaf.logical) else {
+                continue;
+            };
+            leaf.null_count += array.null_count() as i64;
+            if !leaf.bounded {
+                continue;
+            }
+            if let Some((lo, hi)) = bounds(&array)? {
+                if leaf.min.as_ref().is_none_or(|m| lo.compare(m) == Some(Ordering::Less)) {
+                    leaf.min = Some(lo);
+                }
+                if leaf
+                    .max
+                    .as_ref()
+                    .is_none_or(|m| hi.compare(m) == Some(Ordering::Greater))
+                {
+                    leaf.max = Some(hi);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -36,8 +138,450 @@ impl StatsCollector {
         self.num_records
     }
 
-    /// The `stats` JSON of an add action.
+    /// The `stats` JSON of an add action, keyed by physical column names.
     pub fn to_json(&self) -> String {
-        format!("{{\"numRecords\":{}}}", self.num_records)
+        let mut min = JsonObject::default();
+        let mut max = JsonObject::default();
+        let mut nulls = JsonObject::default();
+        for leaf in &self.leaves {
+            nulls.insert(&leaf.physical, leaf.null_count.to_string());
+            if let Some(v) = leaf
+                .min
+                .as_ref()
+                .and_then(|v| json_value(v, self.string_prefix_len, Bound::Lower))
+            {
+                min.insert(&leaf.physical, v);
+            }
+            if let Some(v) = leaf
+                .max
+                .as_ref()
+                .and_then(|v| json_value(v, self.string_prefix_len, Bound::Upper))
+            {
+                max.insert(&leaf.physical, v);
+            }
+        }
+        format!(
+            "{{\"numRecords\":{},\"minValues\":{},\"maxValues\":{},\"nullCount\":{},\"tightBounds\":true}}",
+            self.num_records,
+            min.render(),
+            max.render(),
+            nulls.render()
+        )
+    }
+}
+
+fn collect_leaves(
+    schema: &StructType,
+    logical: &mut Vec<String>,
+    physical: &mut Vec<String>,
+    partition_columns: &[String],
+    out: &mut Vec<Leaf>,
+) {
+    for field in &schema.fields {
+        if logical.is_empty() && partition_columns.iter().any(|p| p.eq_ignore_ascii_case(&field.name)) {
+            continue;
+        }
+        logical.push(field.name.clone());
+        physical.push(field.physical_name().to_string());
+        match &field.data_type {
+            DataType::Struct(inner) => collect_leaves(inner, logical, physical, partition_columns, out),
+            other => {
+                let bounded = matches!(other, DataType::Primitive(p)
+                    if !matches!(p, PrimitiveType::Boolean | PrimitiveType::Binary | PrimitiveType::Variant));
+                out.push(Leaf {
+                    logical: logical.clone(),
+                    physical: physical.clone(),
+                    bounded,
+                    min: None,
+                    max: None,
+                    null_count: 0,
+                });
+            }
+        }
+        logical.pop();
+        physical.pop();
+    }
+}
+
+/// The array of a leaf, with the nulls of its parent structs applied.
+fn leaf_array(root: &StructArray, path: &[String]) -> Option<ArrayRef> {
+    let mut current: ArrayRef = root.column_by_name(&path[0])?.clone();
+    for name in &path[1..] {
+        let parent = current.as_struct_opt()?;
+        let child = parent.column_by_name(name)?.clone();
+        current = match NullBuffer::union(parent.nulls(), child.nulls()) {
+            Some(nulls) if Some(&nulls) != child.nulls() => {
+                arrow::array::make_array(child.to_data().into_builder().nulls(Some(nulls)).build().ok()?)
+            }
+            _ => child,
+        };
+    }
+    Some(current)
+}
+
+/// The minimum and maximum non-null, non-NaN values of `array`.
+fn bounds(array: &ArrayRef) -> DeltaResult<Option<(Scalar, Scalar)>> {
+    let (lo, hi) = match array.data_type() {
+        ArrowType::Float32 => {
+            let values = array
+                .as_primitive::<Float32Type>()
+                .iter()
+                .flatten()
+                .filter(|v| !v.is_nan());
+            match values.fold(None, |acc: Option<(f32, f32)>, v| {
+                Some(acc.map_or((v, v), |(a, b)| (a.min(v), b.max(v))))
+            }) {
+                Some((a, b)) => (Scalar::Float(a), Scalar::Float(b)),
+                None => return Ok(None),
+            }
+        }
+        ArrowType::Float64 => {
+            let values = array
+                .as_primitive::<Float64Type>()
+                .iter()
+                .flatten()
+                .filter(|v| !v.is_nan());
+            match values.fold(None, |acc: Option<(f64, f64)>, v| {
+                Some(acc.map_or((v, v), |(a, b)| (a.min(v), b.max(v))))
+            }) {
+                Some((a, b)) => (Scalar::Double(a), Scalar::Double(b)),
+                None => return Ok(None),
+            }
+        }
+        _ => return scan_bounds(array),
+    };
+    Ok(Some((lo, hi)))
+}
+
+/// Bounds of an array of the other primitive Delta types, with Arrow's aggregate kernels.
+fn scan_bounds(array: &ArrayRef) -> DeltaResult<Option<(Scalar, Scalar)>> {
+    use arrow::compute::{max, max_string, min, min_string};
+    use arrow::datatypes::*;
+    macro_rules! prim {
+        ($t:ty, $make:expr) => {{
+            let a = array.as_primitive::<$t>();
+            match (min(a), max(a)) {
+                (Some(lo), Some(hi)) => Some(($make(lo), $make(hi))),
+                _ => None,
+            }
+        }};
+    }
+    Ok(match array.data_type() {
+        ArrowType::Int8 => prim!(Int8Type, Scalar::Byte),
+        ArrowType::Int16 => prim!(Int16Type, Scalar::Short),
+        ArrowType::Int32 => prim!(Int32Type, Scalar::Integer),
+        ArrowType::Int64 => prim!(Int64Type, Scalar::Long),
+        ArrowType::Date32 => prim!(Date32Type, Scalar::Date),
+        ArrowType::Timestamp(TimeUnit::Microsecond, Some(_)) => prim!(TimestampMicrosecondType, Scalar::Timestamp),
+        ArrowType::Timestamp(TimeUnit::Microsecond, None) => prim!(TimestampMicrosecondType, Scalar::TimestampNtz),
+        ArrowType::Decimal128(p, s) => {
+            let (p, s) = (*p, *s);
+            prim!(Decimal128Type, |v| Scalar::Decimal(v, p, s))
+        }
+        ArrowType::Utf8 => {
+            let a = array.as_string::<i32>();
+            match (min_string(a), max_string(a)) {
+                (Some(lo), Some(hi)) => Some((Scalar::String(lo.to_string()), Scalar::String(hi.to_string()))),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Bound {
+    Lower,
+    Upper,
+}
+
+/// The JSON text of a bound; strings are truncated so that a lower bound stays below and an upper
+/// bound above every value (`None` when no such upper bound exists).
+fn json_value(value: &Scalar, prefix_len: usize, bound: Bound) -> Option<String> {
+    let text = match value {
+        Scalar::String(s) => {
+            if s.chars().count() <= prefix_len {
+                s.clone()
+            } else {
+                let prefix: String = s.chars().take(prefix_len).collect();
+                match bound {
+                    Bound::Lower => prefix,
+                    Bound::Upper => increment(&prefix)?,
+                }
+            }
+        }
+        Scalar::Float(v) if v.is_finite() => return Some(format!("{v:?}")),
+        Scalar::Double(v) if v.is_finite() => return Some(format!("{v:?}")),
+        Scalar::Float(_) | Scalar::Double(_) => return None,
+        Scalar::Date(_) => value.to_partition_string()?,
+        Scalar::Timestamp(v) => chrono::DateTime::from_timestamp_micros(*v)?
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string(),
+        Scalar::TimestampNtz(v) => chrono::DateTime::from_timestamp_micros(*v)?
+            .naive_utc()
+            .format("%Y-%m-%dT%H:%M:%S%.6f")
+            .to_string(),
+        // Numbers and decimals are written as JSON numbers, exactly.
+        other => return Some(other.to_string()),
+    };
+    Some(serde_json::to_string(&text).expect("strings serialise"))
+}
+
+/// The smallest string greater than every string starting with `prefix`: its last incrementable
+/// character raised by one, the rest dropped.
+fn increment(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 {
+            0xD7FF => Some('\u{E000}'),
+            c => char::from_u32(c + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// A JSON object built from paths to raw JSON values.
+#[derive(Default)]
+struct JsonObject {
+    entries: Vec<(String, JsonNode)>,
+}
+
+enum JsonNode {
+    Value(String),
+    Object(JsonObject),
+}
+
+impl JsonObject {
+    fn insert(&mut self, path: &[String], value: String) {
+        let (first, rest) = path.split_first().expect("paths are not empty");
+        if rest.is_empty() {
+            self.entries.push((first.clone(), JsonNode::Value(value)));
+            return;
+        }
+        let index = match self
+            .entries
+            .iter()
+            .position(|(k, n)| k == first && matches!(n, JsonNode::Object(_)))
+        {
+            Some(i) => i,
+            None => {
+                self.entries
+                    .push((first.clone(), JsonNode::Object(JsonObject::default())));
+                self.entries.len() - 1
+            }
+        };
+        if let JsonNode::Object(inner) = &mut self.entries[index].1 {
+            inner.insert(rest, value);
+        }
+    }
+
+    fn render(&self) -> String {
+        let body: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(k, n)| {
+                let key = serde_json::to_string(k).expect("strings serialise");
+                match n {
+                    JsonNode::Value(v) => format!("{key}:{v}"),
+                    JsonNode::Object(o) => format!("{key}:{}", o.render()),
+                }
+            })
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{
+        Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    };
+    use arrow::datatypes::{Field, Fields};
+    use serde_json::Value;
+
+    use super::*;
+
+    fn schema(json: &str) -> StructType {
+        StructType::from_json(json).unwrap()
+    }
+
+    const SCHEMA: &str = r#"{"type":"struct","fields":[
+        {"name":"id","type":"long","nullable":true,"metadata":{}},
+        {"name":"x","type":"double","nullable":true,"metadata":{}},
+        {"name":"s","type":"string","nullable":true,"metadata":{"delta.columnMapping.physicalName":"col-s"}},
+        {"name":"n","type":{"type":"struct","fields":[{"name":"a","type":"integer","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}},
+        {"name":"d","type":"decimal(38,10)","nullable":true,"metadata":{}},
+        {"name":"t","type":"timestamp","nullable":true,"metadata":{}},
+        {"name":"day","type":"date","nullable":true,"metadata":{}}]}"#;
+
+    fn batch(ids: Vec<Option<i64>>, xs: Vec<Option<f64>>, strings: Vec<Option<&str>>) -> RecordBatch {
+        let n = ids.len();
+        let nested = StructArray::try_new(
+            Fields::from(vec![Field::new("a", ArrowType::Int32, true)]),
+            vec![Arc::new(Int32Array::from_iter_values((0..n as i32).map(|i| i * 10)))],
+            Some(NullBuffer::from((0..n).map(|i| i != 0).collect::<Vec<_>>())),
+        )
+        .unwrap();
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+            ("x", Arc::new(Float64Array::from(xs)) as _),
+            ("s", Arc::new(StringArray::from(strings)) as _),
+            ("n", Arc::new(nested) as _),
+            (
+                "d",
+                Arc::new(
+                    Decimal128Array::from_iter_values((0..n as i128).map(|i| i * 10i128.pow(27) - 1))
+                        .with_precision_and_scale(38, 10)
+                        .unwrap(),
+                ) as _,
+            ),
+            (
+                "t",
+                Arc::new(
+                    TimestampMicrosecondArray::from_iter_values((0..n as i64).map(|i| -62_135_596_800_000_000 + i))
+                        .with_timezone("UTC"),
+                ) as _,
+            ),
+            (
+                "day",
+                Arc::new(Date32Array::from_iter_values((0..n as i32).map(|i| 2_932_896 - i))) as _,
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn stats_of(schema: &StructType, config: &StatsConfig, batches: &[RecordBatch]) -> Value {
+        let mut c = StatsCollector::new(schema, &[], config).unwrap();
+        for b in batches {
+            c.update(b).unwrap();
+        }
+        serde_json::from_str(&c.to_json()).unwrap()
+    }
+
+    #[test]
+    fn bounds_nulls_and_nan_over_several_batches() {
+        let schema = schema(SCHEMA);
+        let batches = [
+            batch(
+                vec![Some(5), None, Some(-3)],
+                vec![Some(f64::NAN), Some(2.5), None],
+                vec![Some("m"), Some("b"), None],
+            ),
+            batch(
+                vec![Some(9), Some(0)],
+                vec![Some(-1.0), Some(f64::NAN)],
+                vec![Some("z"), None],
+            ),
+        ];
+        let stats = stats_of(&schema, &StatsConfig::default(), &batches);
+        // Decimals are exact JSON numbers (38 digits do not survive an f64).
+        let mut c = StatsCollector::new(&schema, &[], &StatsConfig::default()).unwrap();
+        c.update(&batches[0]).unwrap();
+        assert!(
+            c.to_json().contains(r#""d":199999999999999999.9999999999"#),
+            "{}",
+            c.to_json()
+        );
+        assert_eq!(stats["numRecords"], 5);
+        assert_eq!(
+            (&stats["minValues"]["id"], &stats["maxValues"]["id"]),
+            (&Value::from(-3), &Value::from(9))
+        );
+        assert_eq!(
+            (&stats["minValues"]["x"], &stats["maxValues"]["x"]),
+            (&Value::from(-1.0), &Value::from(2.5))
+        );
+        assert_eq!(
+            (&stats["minValues"]["col-s"], &stats["maxValues"]["col-s"]),
+            (&Value::from("b"), &Value::from("z"))
+        );
+        assert_eq!(stats["nullCount"]["id"], 1);
+        assert_eq!(stats["nullCount"]["x"], 1);
+        assert_eq!(stats["nullCount"]["col-s"], 2);
+        // The struct is null in the first row of each batch: its leaf counts those rows as null.
+        assert_eq!(stats["nullCount"]["n"]["a"], 2);
+        assert_eq!(stats["minValues"]["n"]["a"], 10);
+        assert_eq!(stats["tightBounds"], true);
+        // Every bound reads back, exactly, as the reader parses statistics.
+        let read = |v: &Value, t| Scalar::from_stats_json(v, t).unwrap();
+        assert_eq!(
+            read(&stats["minValues"]["d"], PrimitiveType::Decimal(38, 10)),
+            Scalar::Decimal(-1, 38, 10)
+        );
+        assert_eq!(
+            read(&stats["minValues"]["t"], PrimitiveType::Timestamp),
+            Scalar::Timestamp(-62_135_596_800_000_000)
+        );
+        assert_eq!(
+            read(&stats["maxValues"]["t"], PrimitiveType::Timestamp),
+            Scalar::Timestamp(-62_135_596_800_000_000 + 2)
+        );
+        assert_eq!(
+            read(&stats["maxValues"]["day"], PrimitiveType::Date),
+            Scalar::Date(2_932_896)
+        );
+    }
+
+    #[test]
+    fn column_selection_by_count_and_by_name() {
+        let schema = schema(SCHEMA);
+        let b = batch(vec![Some(1)], vec![Some(1.0)], vec![Some("a")]);
+        let two = stats_of(
+            &schema,
+            &StatsConfig {
+                num_indexed_cols: 2,
+                ..Default::default()
+            },
+            std::slice::from_ref(&b),
+        );
+        let keys: Vec<_> = two["nullCount"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["id", "x"]);
+        let named = StatsConfig {
+            stats_columns: Some(vec!["n.a".into(), "day".into()]),
+            ..Default::default()
+        };
+        let picked = stats_of(&schema, &named, std::slice::from_ref(&b));
+        let keys: Vec<_> = picked["nullCount"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["day", "n"]);
+        let props = HashMap::from([("delta.dataSkippingNumIndexedCols".to_string(), "x".to_string())]);
+        assert!(StatsConfig::from_table_properties(&props).is_err());
+        let mut c = StatsCollector::new(&schema, &["id".to_string()], &StatsConfig::default()).unwrap();
+        c.update(&b).unwrap();
+        assert!(!c.to_json().contains("\"id\""));
+    }
+
+    #[test]
+    fn truncated_strings_stay_bounds() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        };
+        let alphabet = ['a', 'z', 'é', '\u{D7FF}', '\u{10FFFF}', '日', '0'];
+        for _ in 0..300 {
+            let len = 30 + (next() % 10) as usize;
+            let s: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let lo: String =
+                serde_json::from_str(&json_value(&Scalar::String(s.clone()), 32, Bound::Lower).unwrap()).unwrap();
+            assert!(lo.as_str() <= s.as_str());
+            if let Some(hi) = json_value(&Scalar::String(s.clone()), 32, Bound::Upper) {
+                let hi: String = serde_json::from_str(&hi).unwrap();
+                assert!(hi.as_str() >= s.as_str(), "{hi:?} < {s:?}");
+                assert!(hi.chars().count() <= 32);
+            }
+        }
+        assert_eq!(increment("ab"), Some("ac".into()));
+        assert_eq!(increment("a\u{10FFFF}"), Some("b".into()));
+        assert_eq!(increment("\u{10FFFF}"), None);
     }
 }
