@@ -27,7 +27,10 @@ fn reference_python() -> Option<String> {
     }
 }
 
+/// Run `script`; it ends with `os._exit(0)` because `deltalake` 1.6.6 sometimes aborts at
+/// interpreter exit ("terminate called without an active exception") after a successful read.
 fn run_python(python: &str, script: &str, args: &[&str]) {
+    let script = format!("{script}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n");
     let out = Command::new(python).arg("-c").arg(script).args(args).output().unwrap();
     assert!(
         out.status.success(),
