@@ -363,3 +363,63 @@ async fn identity_columns_continue_from_the_high_water_mark() {
         .unwrap_err();
     assert!(err.to_string().contains("identity column 'id'"), "{err}");
 }
+
+#[tokio::test]
+async fn tables_with_writer_features_we_do_not_honour_are_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().join("t");
+    common::copy_table("table_with_liquid_clustering", &location);
+    let location = location.to_str().unwrap();
+    let before = DeltaTable::open(location).await.unwrap().version();
+    let batch = RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).unwrap();
+    let err = DeltaTable::write(location)
+        .with_batches(vec![batch])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, DeltaError::UnsupportedFeature { kind: "writer", features, .. }
+            if features.contains(&"rowTracking".to_string()) && features.contains(&"liquid".to_string())),
+        "{err}"
+    );
+    assert_eq!(DeltaTable::open(location).await.unwrap().version(), before);
+    let data_files = walk_files(dir.path())
+        .into_iter()
+        .filter(|p| p.ends_with(".parquet"))
+        .count();
+    let original = walk_files(&common::tables_dir().join("table_with_liquid_clustering"))
+        .into_iter()
+        .filter(|p| p.ends_with(".parquet"))
+        .count();
+    assert_eq!(data_files, original, "no data file may be written");
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_table_path_that_is_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"hello").unwrap();
+    let batch = RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).unwrap();
+    let err = DeltaTable::write(file.to_str().unwrap())
+        .with_batches(vec![batch])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not-a-dir' is a file"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"hello");
+    let uri = format!("file://{}", file.display());
+    let err = DeltaTable::open(uri).await.unwrap_err();
+    assert!(err.to_string().contains("not-a-dir' is a file"), "{err}");
+}

@@ -176,6 +176,9 @@ impl WriteBuilder {
             Err(e) => return Err(e),
         };
         if let Some(snapshot) = &existing {
+            snapshot
+                .protocol()
+                .ensure_writable(store.root_url().as_str(), snapshot.schema(), snapshot.properties())?;
             match self.mode {
                 SaveMode::ErrorIfExists => {
                     return Err(DeltaError::TableExists {

@@ -38,6 +38,17 @@ pub fn table_url(location: &str) -> DeltaResult<Url> {
                 .map_err(|()| DeltaError::InvalidArgument(format!("invalid table path '{location}'")))?
         }
     };
+    if url.scheme() == "file"
+        && let Ok(path) = url.to_file_path()
+        // Without its trailing slash, or a file would not be seen as one.
+        && let path = path.components().collect::<PathBuf>()
+        && path.is_file()
+    {
+        return Err(DeltaError::InvalidArgument(format!(
+            "table location '{}' is a file, not a directory",
+            path.display()
+        )));
+    }
     if !url.path().ends_with('/') {
         url.set_path(&format!("{}/", url.path()));
     }
