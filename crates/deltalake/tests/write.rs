@@ -311,6 +311,7 @@ async fn files_roll_at_the_target_size() {
         properties: parquet::file::properties::WriterProperties::builder()
             .set_max_row_group_row_count(Some(10_000))
             .build(),
+        ..WriterConfig::default()
     };
     let t = DeltaTable::write(location)
         .with_batches(batches)
@@ -422,4 +423,52 @@ async fn a_table_path_that_is_a_file_is_refused() {
     let uri = format!("file://{}", file.display());
     let err = DeltaTable::open(uri).await.unwrap_err();
     assert!(err.to_string().contains("not-a-dir' is a file"), "{err}");
+}
+
+#[tokio::test]
+async fn open_partition_files_are_flushed_to_stay_within_the_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batches: Vec<RecordBatch> = (0..20)
+        .map(|b| {
+            let ids: Vec<i64> = (b * 100..(b + 1) * 100).collect();
+            RecordBatch::try_from_iter(vec![
+                (
+                    "part",
+                    Arc::new(Int64Array::from_iter_values(ids.iter().map(|i| i % 10))) as ArrayRef,
+                ),
+                ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let config = WriterConfig {
+        max_buffered_bytes: 1,
+        ..WriterConfig::default()
+    };
+    let table = DeltaTable::write(location)
+        .with_batches(batches.clone())
+        .with_partition_columns(["part"])
+        .with_writer_config(config)
+        .await
+        .unwrap();
+    // One file per partition, each made of many small row groups flushed early.
+    assert_eq!(table.snapshot().files().len(), 10);
+    for file in table.snapshot().files().iter() {
+        let path = dir.path().join(percent_decode(file.path()));
+        let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        use parquet::file::reader::FileReader;
+        assert!(reader.metadata().num_row_groups() >= 10, "{path:?}");
+    }
+    let schema = batches[0].schema();
+    let expected = render_sorted_rows(&batches, &schema).unwrap();
+    let actual = render_sorted_rows(&read_all(location).await, &schema).unwrap();
+    assert_eq!(actual, expected);
+}
+
+fn percent_decode(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
 }

@@ -22,6 +22,9 @@ use crate::storage::LogStore;
 /// Default target size of data files: 100 MiB.
 pub const DEFAULT_TARGET_FILE_SIZE: usize = 100 * 1024 * 1024;
 
+/// Default bound on the encoded data held in memory across all open files: 256 MiB.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+
 /// How data files are written.
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
@@ -29,6 +32,10 @@ pub struct WriterConfig {
     pub target_file_size: usize,
     /// Parquet writer properties (compression, row group size, dictionary, bloom filters...).
     pub properties: WriterProperties,
+    /// When the row groups being built in all open files (one per partition) hold more than this
+    /// many bytes, the largest is flushed early, so memory stays bounded however many partitions
+    /// the data has.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for WriterConfig {
@@ -36,6 +43,7 @@ impl Default for WriterConfig {
         Self {
             target_file_size: DEFAULT_TARGET_FILE_SIZE,
             properties: WriterProperties::builder().set_compression(Compression::SNAPPY).build(),
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
         }
     }
 }
@@ -135,6 +143,27 @@ impl DataWriter {
                 let add = close(&self.store, file).await?;
                 self.done.push(add);
             }
+        }
+        self.bound_memory().await
+    }
+
+    /// Flush the largest row groups in progress until they fit in the memory budget.
+    async fn bound_memory(&mut self) -> DeltaResult<()> {
+        let mut buffered: usize = self.open.values().map(|f| f.writer.in_progress_size()).sum();
+        while buffered > self.config.max_buffered_bytes {
+            let Some(file) = self
+                .open
+                .values_mut()
+                .max_by_key(|f| f.writer.in_progress_size())
+                .filter(|f| f.writer.in_progress_size() > 0)
+            else {
+                break;
+            };
+            buffered -= file.writer.in_progress_size();
+            file.writer
+                .flush()
+                .await
+                .map_err(|e| write_error(&file.relative_path, e))?;
         }
         Ok(())
     }
