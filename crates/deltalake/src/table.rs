@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, cleanup_log, history, read_commits, version_at_timestamp};
 use crate::operations::create::CreateBuilder;
+use crate::operations::restore::RestoreBuilder;
 use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
@@ -208,6 +209,12 @@ impl DeltaTable {
         let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         let cutoff = chrono::Utc::now().timestamp_millis().saturating_sub(retention_ms);
         cleanup_log(self.store.as_ref(), &self.snapshot, cutoff).await
+    }
+
+    /// Restore this table to an earlier version or timestamp, as a new commit on top of the loaded
+    /// version.
+    pub fn restore(&self) -> RestoreBuilder {
+        RestoreBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

@@ -13,7 +13,7 @@ use arrow::datatypes::{DataType as ArrowType, Field, Fields, Int32Type, Int64Typ
 use crate::arrow_utils::{FieldMatch, conform_struct};
 use crate::error::DeltaResult;
 use crate::protocol::actions::StringMap;
-use crate::protocol::{Add, DeletionVectorDescriptor};
+use crate::protocol::{Add, DeletionVectorDescriptor, Remove};
 
 fn string_map_type() -> ArrowType {
     ArrowType::Map(
@@ -69,8 +69,13 @@ mod col {
     pub const PARTITION_VALUES: usize = 1;
     pub const SIZE: usize = 2;
     pub const MODIFICATION_TIME: usize = 3;
+    pub const DATA_CHANGE: usize = 4;
     pub const STATS: usize = 5;
+    pub const TAGS: usize = 6;
     pub const DELETION_VECTOR: usize = 7;
+    pub const BASE_ROW_ID: usize = 8;
+    pub const DEFAULT_ROW_COMMIT_VERSION: usize = 9;
+    pub const CLUSTERING_PROVIDER: usize = 10;
 }
 
 /// The active files of a snapshot, held as Arrow batches of [`ADD_SCHEMA`].
@@ -143,9 +148,29 @@ impl<'a> FileView<'a> {
         a.is_valid(self.row).then(|| a.value(self.row))
     }
 
-    fn long(&self, col: usize) -> i64 {
+    fn optional_long(&self, col: usize) -> Option<i64> {
         let a = self.batch.column(col).as_primitive::<Int64Type>();
-        if a.is_valid(self.row) { a.value(self.row) } else { 0 }
+        a.is_valid(self.row).then(|| a.value(self.row))
+    }
+
+    fn long(&self, col: usize) -> i64 {
+        self.optional_long(col).unwrap_or_default()
+    }
+
+    fn string_map(&self, col: usize) -> Option<HashMap<&'a str, Option<&'a str>>> {
+        let map = self.batch.column(col).as_map();
+        if map.is_null(self.row) {
+            return None;
+        }
+        let offsets = map.value_offsets();
+        let (start, end) = (offsets[self.row] as usize, offsets[self.row + 1] as usize);
+        let keys = map.keys().as_string::<i32>();
+        let values = map.values().as_string::<i32>();
+        Some(
+            (start..end)
+                .map(|i| (keys.value(i), values.is_valid(i).then(|| values.value(i))))
+                .collect(),
+        )
     }
 
     /// The path as written in the log (URL-encoded, relative to the table root unless absolute).
@@ -170,17 +195,7 @@ impl<'a> FileView<'a> {
 
     /// Partition values keyed by physical column name (`None` for a null partition).
     pub fn partition_values(&self) -> HashMap<&'a str, Option<&'a str>> {
-        let map = self.batch.column(col::PARTITION_VALUES).as_map();
-        if map.is_null(self.row) {
-            return HashMap::new();
-        }
-        let offsets = map.value_offsets();
-        let (start, end) = (offsets[self.row] as usize, offsets[self.row + 1] as usize);
-        let keys = map.keys().as_string::<i32>();
-        let values = map.values().as_string::<i32>();
-        (start..end)
-            .map(|i| (keys.value(i), values.is_valid(i).then(|| values.value(i))))
-            .collect()
+        self.string_map(col::PARTITION_VALUES).unwrap_or_default()
     }
 
     /// The deletion vector of the file, if any.
@@ -215,6 +230,51 @@ impl<'a> FileView<'a> {
     pub fn key(&self) -> FileKey {
         FileKey::new(self.path(), self.deletion_vector().as_ref())
     }
+
+    /// The file as an `add` action, every field kept.
+    pub fn to_add(&self) -> Add {
+        Add {
+            path: self.path().to_string(),
+            partition_values: owned_map(self.string_map(col::PARTITION_VALUES).unwrap_or_default()),
+            size: self.size(),
+            modification_time: self.modification_time(),
+            data_change: {
+                let a = self.batch.column(col::DATA_CHANGE).as_boolean();
+                a.is_valid(self.row) && a.value(self.row)
+            },
+            stats: self.stats().map(str::to_string),
+            tags: self.string_map(col::TAGS).map(owned_map),
+            deletion_vector: self.deletion_vector(),
+            base_row_id: self.optional_long(col::BASE_ROW_ID),
+            default_row_commit_version: self.optional_long(col::DEFAULT_ROW_COMMIT_VERSION),
+            clustering_provider: self.string(col::CLUSTERING_PROVIDER).map(str::to_string),
+        }
+    }
+
+    /// A `remove` action for the file (with its extended metadata), stamped `deletion_timestamp`;
+    /// `data_change` is false when the rows live on in other files (compaction).
+    pub fn to_remove(&self, deletion_timestamp: i64, data_change: bool) -> Remove {
+        let add = self.to_add();
+        Remove {
+            path: add.path,
+            deletion_timestamp: Some(deletion_timestamp),
+            data_change,
+            extended_file_metadata: Some(true),
+            partition_values: Some(add.partition_values),
+            size: Some(add.size),
+            stats: add.stats,
+            tags: add.tags,
+            deletion_vector: add.deletion_vector,
+            base_row_id: add.base_row_id,
+            default_row_commit_version: add.default_row_commit_version,
+        }
+    }
+}
+
+fn owned_map(map: HashMap<&str, Option<&str>>) -> StringMap {
+    map.into_iter()
+        .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+        .collect()
 }
 
 /// Identity of a logical file in reconciliation: its path plus the unique id of its deletion vector.

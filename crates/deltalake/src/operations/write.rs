@@ -11,9 +11,10 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use super::create::CreateBuilder;
+use super::table_after_commit;
 use crate::arrow_utils::{FieldMatch, conform_array};
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{Action, Metadata, Remove, StructField, StructType};
+use crate::protocol::{Action, Metadata, StructField, StructType};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
@@ -310,7 +311,7 @@ impl WriteBuilder {
             let removes: Vec<Action> = snapshot
                 .files()
                 .iter()
-                .map(|f| Action::Remove(remove_of(&f, now)))
+                .map(|f| Action::Remove(f.to_remove(now, true)))
                 .collect();
             metrics.insert("numRemovedFiles".into(), Value::from(removes.len()));
             actions.extend(removes);
@@ -339,13 +340,7 @@ impl WriteBuilder {
             commit = commit.with_app_transaction(app_id.clone(), *version);
         }
         let result = commit.commit(store.as_ref(), existing.as_deref()).await?;
-        match existing {
-            Some(snapshot) => match snapshot.advance(store.as_ref(), Some(result.version)).await? {
-                Some(next) => Ok(DeltaTable::from_parts(store, Arc::new(next))),
-                None => DeltaTable::open_with(store, Some(result.version)).await,
-            },
-            None => DeltaTable::open_with(store, Some(result.version)).await,
-        }
+        table_after_commit(store, existing, result.version).await
     }
 
     /// The schema the data is written with, and the metadata action if the table's changes.
@@ -423,27 +418,6 @@ impl std::future::IntoFuture for WriteBuilder {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
-    }
-}
-
-fn remove_of(file: &crate::log::FileView<'_>, now: i64) -> Remove {
-    Remove {
-        path: file.path().to_string(),
-        deletion_timestamp: Some(now),
-        data_change: true,
-        extended_file_metadata: Some(true),
-        partition_values: Some(
-            file.partition_values()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
-                .collect(),
-        ),
-        size: Some(file.size()),
-        stats: None,
-        tags: None,
-        deletion_vector: file.deletion_vector(),
-        base_row_id: None,
-        default_row_commit_version: None,
     }
 }
 
