@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, cleanup_log, history, read_commits, version_at_timestamp};
 use crate::operations::create::CreateBuilder;
+use crate::operations::filesystem_check::FileSystemCheckBuilder;
 use crate::operations::restore::RestoreBuilder;
 use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
@@ -215,6 +216,12 @@ impl DeltaTable {
     /// version.
     pub fn restore(&self) -> RestoreBuilder {
         RestoreBuilder::new(self.clone())
+    }
+
+    /// Find the data files of the loaded version that are missing from storage and remove them from
+    /// the table (see [`FileSystemCheckBuilder`]).
+    pub fn filesystem_check(&self) -> FileSystemCheckBuilder {
+        FileSystemCheckBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

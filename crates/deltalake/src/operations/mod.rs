@@ -1,12 +1,15 @@
 //! Table operations, each a builder that ends in one transaction.
 
 pub mod create;
+pub mod filesystem_check;
 pub mod restore;
 pub mod write;
 
 use std::sync::Arc;
 
-use crate::error::DeltaResult;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::{DeltaError, DeltaResult};
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::DeltaTable;
@@ -24,4 +27,27 @@ pub(crate) async fn table_after_commit(
         return Ok(DeltaTable::from_parts(store, Arc::new(next)));
     }
     DeltaTable::open_with(store, Some(version)).await
+}
+
+/// The paths (as in the log) among `paths` whose data files do not exist, in no particular order.
+pub(crate) async fn missing_files<'a>(
+    store: &dyn LogStore,
+    paths: impl Iterator<Item = &'a str>,
+) -> DeltaResult<Vec<String>> {
+    let locations = paths
+        .map(|p| store.resolve_file(p).map(|l| (p.to_string(), l)))
+        .collect::<DeltaResult<Vec<_>>>()?;
+    let objects = store.object_store();
+    futures::stream::iter(locations)
+        .map(|(path, location)| async move {
+            match crate::storage::head(objects.as_ref(), &location).await {
+                Ok(_) => Ok(None),
+                Err(object_store::Error::NotFound { .. }) => Ok(Some(path)),
+                Err(e) => Err(DeltaError::from(e)),
+            }
+        })
+        .buffer_unordered(32)
+        .try_filter_map(|missing| async move { Ok(missing) })
+        .try_collect()
+        .await
 }

@@ -4,11 +4,10 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 use tracing::info;
 
-use super::table_after_commit;
+use super::{missing_files, table_after_commit};
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{FileKey, version_at_timestamp};
 use crate::protocol::{Action, Protocol};
@@ -161,7 +160,17 @@ impl RestoreBuilder {
             adds.push(add);
         }
         if !self.ignore_missing_files {
-            ensure_files_exist(&self.table, adds.iter().map(|a| a.path.as_str()), version).await?;
+            let missing = missing_files(store.as_ref(), adds.iter().map(|a| a.path.as_str())).await?;
+            if !missing.is_empty() {
+                let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+                return Err(DeltaError::InvalidArgument(format!(
+                    "cannot restore {} to version {version}: {} of its data files are gone (vacuumed?), \
+                     e.g. {}; restore with ignore_missing_files to restore anyway",
+                    store.root_url(),
+                    missing.len(),
+                    shown.join(", ")
+                )));
+            }
         }
 
         let mut actions = Vec::new();
@@ -240,42 +249,4 @@ fn restored_protocol(current: &Protocol, target: &Protocol, allow_downgrade: boo
         reader_features: union(&current.reader_features, &target.reader_features),
         writer_features: union(&current.writer_features, &target.writer_features),
     }
-}
-
-/// Check that every data file exists; the error names the first missing ones.
-async fn ensure_files_exist<'a>(
-    table: &DeltaTable,
-    paths: impl Iterator<Item = &'a str>,
-    version: i64,
-) -> DeltaResult<()> {
-    let store = table.log_store().clone();
-    let locations = paths
-        .map(|p| store.resolve_file(p).map(|l| (p.to_string(), l)))
-        .collect::<DeltaResult<Vec<_>>>()?;
-    let missing: Vec<String> = futures::stream::iter(locations)
-        .map(|(path, location)| {
-            let store = store.clone();
-            async move {
-                match crate::storage::head(store.object_store().as_ref(), &location).await {
-                    Ok(_) => Ok(None),
-                    Err(object_store::Error::NotFound { .. }) => Ok(Some(path)),
-                    Err(e) => Err(DeltaError::from(e)),
-                }
-            }
-        })
-        .buffer_unordered(32)
-        .try_filter_map(|m| async move { Ok(m) })
-        .try_collect()
-        .await?;
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
-    Err(DeltaError::InvalidArgument(format!(
-        "cannot restore {} to version {version}: {} of its data files are gone (vacuumed?), e.g. {}; \
-         restore with ignore_missing_files to restore anyway",
-        store.root_url(),
-        missing.len(),
-        shown.join(", ")
-    )))
 }

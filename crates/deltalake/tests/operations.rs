@@ -1,4 +1,4 @@
-//! Restoring tables to earlier versions.
+//! Table maintenance operations: restore and file-system check.
 
 mod common;
 
@@ -176,4 +176,51 @@ async fn restore_of_a_deletion_vector_table_keeps_rows_and_protocol() {
         .sum();
     assert_eq!(rows, 10);
     assert_eq!(restored.snapshot().protocol(), &protocol);
+}
+
+#[tokio::test]
+async fn filesystem_check_removes_files_that_are_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    DeltaTable::write(location).with_batches(vec![ids(0..3)]).await.unwrap();
+    for range in [3..6, 6..9] {
+        DeltaTable::write(location)
+            .with_batches(vec![ids(range)])
+            .with_mode(SaveMode::Append)
+            .await
+            .unwrap();
+    }
+    let table = DeltaTable::open(location).await.unwrap();
+    let (table, metrics) = table.filesystem_check().await.unwrap();
+    assert!(metrics.files_removed.is_empty());
+    assert_eq!(table.version(), 2);
+
+    let v1 = DeltaTable::builder(location).with_version(1).load().await.unwrap();
+    let v0 = DeltaTable::builder(location).with_version(0).load().await.unwrap();
+    let lost: Vec<String> = v1
+        .snapshot()
+        .files()
+        .iter()
+        .map(|f| f.path().to_string())
+        .filter(|p| v0.snapshot().files().iter().all(|f| f.path() != p))
+        .collect();
+    std::fs::remove_file(dir.path().join(&lost[0])).unwrap();
+    assert!(
+        table.scan().build().unwrap().collect().await.is_err(),
+        "the scan fails on the lost file"
+    );
+
+    let (same, metrics) = table.filesystem_check().with_dry_run(true).await.unwrap();
+    assert_eq!(metrics.files_removed, lost);
+    assert_eq!(
+        (same.version(), DeltaTable::open(location).await.unwrap().version()),
+        (2, 2)
+    );
+
+    let (repaired, metrics) = table.filesystem_check().await.unwrap();
+    assert_eq!(metrics.files_removed, lost);
+    assert_eq!(repaired.version(), 3);
+    assert_eq!(sorted_ids(&repaired).await, vec![0, 1, 2, 6, 7, 8]);
+    let history = repaired.history(Some(1)).await.unwrap();
+    assert_eq!(history[0].1.operation.as_deref(), Some("FSCK"));
 }
