@@ -6,7 +6,11 @@ use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{DataType as ArrowType, Float32Type, Float64Type};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType as ArrowType, Field, Float32Type, Float64Type, Schema as ArrowSchema};
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::parquet_to_arrow_schema;
+use parquet::file::metadata::ParquetMetaData;
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::{DataType, PrimitiveType, Scalar, StructType};
@@ -64,11 +68,29 @@ struct Leaf {
     logical: Vec<String>,
     /// Physical names (the keys of the stats JSON).
     physical: Vec<String>,
-    /// Whether min / max are recorded (not for booleans, binaries and nested types).
-    bounded: bool,
+    /// The Arrow type of the column when min / max are recorded (not for booleans, binaries and
+    /// nested types).
+    bounded: Option<ArrowType>,
     min: Option<Scalar>,
     max: Option<Scalar>,
-    null_count: i64,
+    /// `None` when unknown (a Parquet footer without it).
+    null_count: Option<i64>,
+}
+
+impl Leaf {
+    /// Widen the bounds to cover `lo..=hi`.
+    fn widen(&mut self, lo: Scalar, hi: Scalar) {
+        if self.min.as_ref().is_none_or(|m| lo.compare(m) == Some(Ordering::Less)) {
+            self.min = Some(lo);
+        }
+        if self
+            .max
+            .as_ref()
+            .is_none_or(|m| hi.compare(m) == Some(Ordering::Greater))
+        {
+            self.max = Some(hi);
+        }
+    }
 }
 
 /// Accumulates statistics over the batches written to one file.
@@ -113,21 +135,55 @@ impl StatsCollector {
             let Some(array) = leaf_array(&root, &leaf.logical) else {
                 continue;
             };
-            leaf.null_count += array.null_count() as i64;
-            if !leaf.bounded {
+            leaf.null_count = leaf.null_count.map(|n| n + array.null_count() as i64);
+            if leaf.bounded.is_none() {
                 continue;
             }
             if let Some((lo, hi)) = bounds(&array)? {
-                if leaf.min.as_ref().is_none_or(|m| lo.compare(m) == Some(Ordering::Less)) {
-                    leaf.min = Some(lo);
-                }
-                if leaf
-                    .max
-                    .as_ref()
-                    .is_none_or(|m| hi.compare(m) == Some(Ordering::Greater))
-                {
-                    leaf.max = Some(hi);
-                }
+                leaf.widen(lo, hi);
+            }
+        }
+        Ok(())
+    }
+
+    /// Account for a whole Parquet file from the statistics in its footer, without reading its
+    /// data (files written by someone else). Columns are matched by physical name; bounds and null
+    /// counts the footer lacks are left out of the statistics rather than guessed.
+    pub fn update_from_footer(&mut self, metadata: &ParquetMetaData) -> DeltaResult<()> {
+        let file = metadata.file_metadata();
+        let descr = file.schema_descr();
+        let arrow = parquet_to_arrow_schema(descr, file.key_value_metadata())?;
+        let row_groups = metadata.row_groups();
+        let rows: Vec<i64> = row_groups.iter().map(|rg| rg.num_rows()).collect();
+        self.num_records += rows.iter().sum::<i64>();
+        for leaf in &mut self.leaves {
+            let column = (0..descr.num_columns()).find(|i| descr.column(*i).path().parts() == leaf.physical.as_slice());
+            let (Some(column), Some(field)) = (column, nested_field(&arrow, &leaf.physical)) else {
+                // Absent from the file: every value is null.
+                leaf.null_count = leaf.null_count.map(|n| n + rows.iter().sum::<i64>());
+                continue;
+            };
+            let converter = StatisticsConverter::from_column_index(column, field, descr)?;
+            let nulls = converter.row_group_null_counts(row_groups)?;
+            leaf.null_count = match (leaf.null_count, nulls.null_count()) {
+                (Some(n), 0) => Some(n + nulls.values().iter().map(|v| *v as i64).sum::<i64>()),
+                _ => None,
+            };
+            let Some(target) = &leaf.bounded else { continue };
+            let mins = cast(&converter.row_group_mins(row_groups)?, target)?;
+            let maxes = cast(&converter.row_group_maxes(row_groups)?, target)?;
+            // A row group without bounds hides values unless all its values are null.
+            let complete = (0..row_groups.len()).all(|i| {
+                (mins.is_valid(i) && maxes.is_valid(i)) || (nulls.is_valid(i) && nulls.value(i) as i64 == rows[i])
+            });
+            if !complete {
+                leaf.bounded = None;
+                leaf.min = None;
+                leaf.max = None;
+                continue;
+            }
+            if let (Some((lo, _)), Some((_, hi))) = (bounds(&mins)?, bounds(&maxes)?) {
+                leaf.widen(lo, hi);
             }
         }
         Ok(())
@@ -144,7 +200,9 @@ impl StatsCollector {
         let mut max = JsonObject::default();
         let mut nulls = JsonObject::default();
         for leaf in &self.leaves {
-            nulls.insert(&leaf.physical, leaf.null_count.to_string());
+            if let Some(n) = leaf.null_count {
+                nulls.insert(&leaf.physical, n.to_string());
+            }
             if let Some(v) = leaf
                 .min
                 .as_ref()
@@ -186,21 +244,43 @@ fn collect_leaves(
         match &field.data_type {
             DataType::Struct(inner) => collect_leaves(inner, logical, physical, partition_columns, out),
             other => {
-                let bounded = matches!(other, DataType::Primitive(p)
-                    if !matches!(p, PrimitiveType::Boolean | PrimitiveType::Binary | PrimitiveType::Variant));
+                let bounded = match other {
+                    DataType::Primitive(p)
+                        if !matches!(
+                            p,
+                            PrimitiveType::Boolean | PrimitiveType::Binary | PrimitiveType::Variant
+                        ) =>
+                    {
+                        other.to_arrow().ok()
+                    }
+                    _ => None,
+                };
                 out.push(Leaf {
                     logical: logical.clone(),
                     physical: physical.clone(),
                     bounded,
                     min: None,
                     max: None,
-                    null_count: 0,
+                    null_count: Some(0),
                 });
             }
         }
         logical.pop();
         physical.pop();
     }
+}
+
+/// The field at a path of nested struct fields.
+fn nested_field<'a>(schema: &'a ArrowSchema, path: &[String]) -> Option<&'a Field> {
+    let (first, rest) = path.split_first()?;
+    let mut field = schema.field_with_name(first).ok()?;
+    for name in rest {
+        let ArrowType::Struct(children) = field.data_type() else {
+            return None;
+        };
+        field = children.iter().find(|f| f.name() == name)?;
+    }
+    Some(field)
 }
 
 /// The array of a leaf, with the nulls of its parent structs applied.
@@ -462,6 +542,40 @@ mod tests {
             c.update(b).unwrap();
         }
         serde_json::from_str(&c.to_json()).unwrap()
+    }
+
+    #[test]
+    fn footer_statistics_match_the_data() {
+        let schema = schema(SCHEMA);
+        let batches = [
+            batch(
+                vec![Some(5), None, Some(-3)],
+                vec![Some(0.5), Some(2.5), None],
+                vec![Some("m"), Some("b"), None],
+            ),
+            batch(vec![Some(9), Some(0)], vec![Some(-1.0), None], vec![Some("z"), None]),
+            batch(vec![None, None], vec![None, None], vec![None, None]),
+        ];
+        // The file uses physical names, as our writer does.
+        let physical = Arc::new(schema.to_physical_arrow(true).unwrap());
+        let mut bytes = Vec::new();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, physical.clone(), None).unwrap();
+        for b in &batches {
+            let renamed = RecordBatch::try_new(physical.clone(), b.columns().to_vec()).unwrap();
+            writer.write(&renamed).unwrap();
+            writer.flush().unwrap();
+        }
+        writer.close().unwrap();
+        let metadata = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes::Bytes::from(bytes))
+            .unwrap();
+        assert_eq!(metadata.num_row_groups(), 3);
+        let mut from_footer = StatsCollector::new(&schema, &[], &StatsConfig::default()).unwrap();
+        from_footer.update_from_footer(&metadata).unwrap();
+        let from_footer: Value = serde_json::from_str(&from_footer.to_json()).unwrap();
+        assert_eq!(from_footer, stats_of(&schema, &StatsConfig::default(), &batches));
+        assert_eq!(from_footer["minValues"]["id"], -3);
+        assert_eq!(from_footer["nullCount"]["col-s"], 4);
     }
 
     #[test]
