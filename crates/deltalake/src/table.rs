@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, cleanup_log, history, read_commits, version_at_timestamp};
+use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
 use crate::operations::restore::RestoreBuilder;
@@ -132,6 +133,11 @@ impl DeltaTable {
     /// A builder for a new table at `location`; `.await` it to create the table.
     pub fn create(location: impl Into<String>) -> CreateBuilder {
         CreateBuilder::new(DeltaTableBuilder::new(location))
+    }
+
+    /// Make a Delta table of the Parquet files under `location`, in place.
+    pub fn convert_to_delta(location: impl Into<String>) -> ConvertToDeltaBuilder {
+        ConvertToDeltaBuilder::new(DeltaTableBuilder::new(location))
     }
 
     /// A builder to open a table at a version or timestamp, or with storage options.

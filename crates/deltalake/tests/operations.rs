@@ -224,3 +224,145 @@ async fn filesystem_check_removes_files_that_are_gone() {
     let history = repaired.history(Some(1)).await.unwrap();
     assert_eq!(history[0].1.operation.as_deref(), Some("FSCK"));
 }
+
+fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+fn id_value(ids: std::ops::Range<i64>) -> RecordBatch {
+    RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from_iter_values(ids.clone())) as ArrayRef),
+        (
+            "value",
+            Arc::new(Int32Array::from_iter_values(ids.map(|i| i as i32 * 10))) as ArrayRef,
+        ),
+    ])
+    .unwrap()
+}
+
+#[tokio::test]
+async fn convert_a_parquet_directory_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("part-0.parquet"), &id_value(0..5));
+    write_parquet(&dir.path().join("sub/part-1.parquet"), &id_value(5..8));
+    std::fs::write(dir.path().join("_SUCCESS"), b"").unwrap();
+    std::fs::write(dir.path().join(".part-0.parquet.crc"), b"crc").unwrap();
+    let location = dir.path().to_str().unwrap();
+
+    let table = DeltaTable::convert_to_delta(location).await.unwrap();
+    assert_eq!(table.version(), 0);
+    assert_eq!(table.snapshot().files().len(), 2);
+    assert_eq!(sorted_ids(&table).await, (0..8).collect::<Vec<_>>());
+    let stats: Vec<serde_json::Value> = table
+        .snapshot()
+        .files()
+        .iter()
+        .map(|f| serde_json::from_str(f.stats().unwrap()).unwrap())
+        .collect();
+    assert_eq!(stats[0]["numRecords"], 5);
+    assert_eq!(
+        (
+            stats[0]["minValues"]["id"].clone(),
+            stats[0]["maxValues"]["value"].clone()
+        ),
+        (0.into(), 40.into())
+    );
+    assert_eq!(stats[1]["nullCount"]["value"], 0);
+    let history = table.history(None).await.unwrap();
+    assert_eq!(history[0].1.operation.as_deref(), Some("CONVERT"));
+
+    // Converting twice is refused.
+    let err = DeltaTable::convert_to_delta(location).await.unwrap_err();
+    assert!(matches!(err, deltalake::DeltaError::TableExists { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn convert_hive_partitions_with_typed_values() {
+    use deltalake::protocol::{DataType as DeltaType, PrimitiveType, StructField};
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("day=2021-01-01/kind=a%3Ab/p.parquet"), &id_value(0..2));
+    write_parquet(&dir.path().join("day=2021-01-02/kind=c/p.parquet"), &id_value(2..3));
+    write_parquet(
+        &dir.path().join("day=__HIVE_DEFAULT_PARTITION__/kind=c/p.parquet"),
+        &id_value(3..4),
+    );
+    let location = dir.path().to_str().unwrap();
+    let partitions = vec![
+        StructField::new("day", DeltaType::Primitive(PrimitiveType::Date), true),
+        StructField::new("kind", DeltaType::Primitive(PrimitiveType::String), true),
+    ];
+    let table = DeltaTable::convert_to_delta(location)
+        .with_partition_columns(partitions.clone())
+        .await
+        .unwrap();
+    assert_eq!(table.snapshot().partition_columns(), ["day", "kind"]);
+    let batches = table
+        .scan()
+        .with_columns(["id", "day", "kind"])
+        .build()
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut rows: Vec<String> = Vec::new();
+    for b in &batches {
+        for r in 0..b.num_rows() {
+            let cell = |c: usize| arrow::util::display::array_value_to_string(b.column(c), r).unwrap();
+            rows.push(format!("{} {} {}", cell(0), cell(1), cell(2)));
+        }
+    }
+    rows.sort();
+    assert_eq!(rows, ["0 2021-01-01 a:b", "1 2021-01-01 a:b", "2 2021-01-02 c", "3  c"]);
+
+    // Layouts that do not match the partition columns are refused, and nothing is committed.
+    let bad = tempfile::tempdir().unwrap();
+    write_parquet(&bad.path().join("day=yesterday/kind=c/p.parquet"), &id_value(0..1));
+    let err = DeltaTable::convert_to_delta(bad.path().to_str().unwrap())
+        .with_partition_columns(partitions.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("day=yesterday/kind=c/p.parquet"), "{err}");
+    let err = DeltaTable::convert_to_delta(bad.path().to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("partition directories"), "{err}");
+    assert!(!bad.path().join("_delta_log").exists());
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = DeltaTable::convert_to_delta(empty.path().to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no Parquet files"), "{err}");
+
+    let mixed = tempfile::tempdir().unwrap();
+    write_parquet(&mixed.path().join("a.parquet"), &id_value(0..1));
+    write_parquet(
+        &mixed.path().join("b.parquet"),
+        &ids(0..1)
+            .project(&[])
+            .map(|_| {
+                RecordBatch::try_from_iter(vec![(
+                    "id",
+                    Arc::new(arrow::array::StringArray::from(vec!["x"])) as ArrayRef,
+                )])
+                .unwrap()
+            })
+            .unwrap(),
+    );
+    let err = DeltaTable::convert_to_delta(mixed.path().to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("column 'id' is string here but long"), "{err}");
+    std::fs::write(mixed.path().join("b.parquet"), b"not parquet at all").unwrap();
+    let err = DeltaTable::convert_to_delta(mixed.path().to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("b.parquet") && err.to_string().contains("not a readable Parquet file"),
+        "{err}"
+    );
+}

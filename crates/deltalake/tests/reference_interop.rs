@@ -155,3 +155,63 @@ async fn we_read_what_the_reference_writes() {
         compare_with_reference(&python, &dir.path().join(name)).await;
     }
 }
+
+#[tokio::test]
+async fn the_reference_reads_what_our_operations_commit() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+
+    // Convert: Hive directories with an escaped value and a null partition.
+    let converted = dir.path().join("converted");
+    for (directory, days) in [("kind=a%3Ab", 0..10), ("kind=__HIVE_DEFAULT_PARTITION__", 10..20)] {
+        let path = converted.join(directory).join("part-0.parquet");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let batch = sample(19_000, days).project(&[0, 1, 2, 4]).unwrap();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+    use deltalake::protocol::{DataType, PrimitiveType, StructField};
+    DeltaTable::convert_to_delta(converted.to_str().unwrap())
+        .with_partition_columns(vec![StructField::new(
+            "kind",
+            DataType::Primitive(PrimitiveType::String),
+            true,
+        )])
+        .await
+        .unwrap();
+    compare_with_reference(&python, &converted).await;
+
+    // Restore across an overwrite, then a file-system check after a file is lost.
+    let restored = dir.path().join("restored");
+    let loc = restored.to_str().unwrap();
+    DeltaTable::write(loc)
+        .with_batches(vec![sample(19_000, 0..10)])
+        .with_partition_columns(["day"])
+        .await
+        .unwrap();
+    DeltaTable::write(loc)
+        .with_batches(vec![sample(19_001, 10..20)])
+        .await
+        .unwrap();
+    let table = DeltaTable::write(loc)
+        .with_batches(vec![sample(19_002, 20..30)])
+        .with_mode(SaveMode::Overwrite)
+        .await
+        .unwrap();
+    let (table, _) = table.restore().to_version(1).await.unwrap();
+    compare_with_reference(&python, &restored).await;
+    let lost = table.snapshot().files().iter().next().unwrap().path().to_string();
+    std::fs::remove_file(
+        restored.join(
+            percent_encoding::percent_decode_str(&lost)
+                .decode_utf8()
+                .unwrap()
+                .as_ref(),
+        ),
+    )
+    .unwrap();
+    table.filesystem_check().await.unwrap();
+    compare_with_reference(&python, &restored).await;
+}
