@@ -17,7 +17,10 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn get(&self, name: &str) -> Scalar {
-        let column = self.batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+        let column = self
+            .batch
+            .column_by_name(name)
+            .unwrap_or_else(|| panic!("no column {name}"));
         Scalar::from_array(column.as_ref(), self.row).unwrap()
     }
 
@@ -40,7 +43,9 @@ impl Row<'_> {
 }
 
 async fn open(table: &str) -> DeltaTable {
-    DeltaTable::open(tables_dir().join(table).to_str().unwrap()).await.unwrap()
+    DeltaTable::open(tables_dir().join(table).to_str().unwrap())
+        .await
+        .unwrap()
 }
 
 /// Scan `table` with `predicate` and check the rows against the full scan filtered by `oracle`.
@@ -118,19 +123,28 @@ async fn statistics_skip_files_whose_range_cannot_match() {
     let table = "delta-2.2.0-partitioned-types";
     let (kept, _) = check(table, "c3 > 5", |r| r.long("c3").is_some_and(|v| v > 5)).await;
     assert_eq!(kept, 1, "c3 ranges are [4,4], [5,5], [6,6]");
-    let (kept, _) = check(table, "c3 = 5 OR c1 = 6", |r| r.long("c3") == Some(5) || r.long("c1") == Some(6)).await;
+    let (kept, _) = check(table, "c3 = 5 OR c1 = 6", |r| {
+        r.long("c3") == Some(5) || r.long("c1") == Some(6)
+    })
+    .await;
     assert_eq!(kept, 2);
 
     let table = "COVID-19_NYT";
     let (kept, total) = check(table, "date < '2020-02-01' AND state = 'Washington'", |r| {
-        r.string("date").is_some_and(|d| d.as_str() < "2020-02-01") && r.string("state").as_deref() == Some("Washington")
+        r.string("date").is_some_and(|d| d.as_str() < "2020-02-01")
+            && r.string("state").as_deref() == Some("Washington")
     })
     .await;
     assert_eq!((kept, total), (1, 8));
-    let (kept, _) = check(table, "date BETWEEN '2020-06-01' AND '2020-06-02' AND cases > 100000", |r| {
-        r.string("date").is_some_and(|d| ("2020-06-01"..="2020-06-02").contains(&d.as_str()))
-            && r.long("cases").is_some_and(|c| c > 100_000)
-    })
+    let (kept, _) = check(
+        table,
+        "date BETWEEN '2020-06-01' AND '2020-06-02' AND cases > 100000",
+        |r| {
+            r.string("date")
+                .is_some_and(|d| ("2020-06-01"..="2020-06-02").contains(&d.as_str()))
+                && r.long("cases").is_some_and(|c| c > 100_000)
+        },
+    )
     .await;
     assert_eq!(kept, 1);
     let (kept, _) = check(table, "cases < 0", |r| r.long("cases").is_some_and(|c| c < 0)).await;

@@ -179,7 +179,7 @@ fn quoted(sql: &str, start: usize, quote: char) -> DeltaResult<(String, usize)> 
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
