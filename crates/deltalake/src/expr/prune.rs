@@ -26,7 +26,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{Field, Schema as ArrowSchema, SchemaRef};
 
-use super::stats::{RawStats, bound, count};
+use super::stats::{FileStats, StatsPaths, bound, count};
 use super::{BinaryOp, BoundExpr, Expr, Function, lit};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::{DataType, PrimitiveType, Scalar, StructType};
@@ -86,6 +86,7 @@ pub struct FileSkipping {
     predicate: BoundExpr,
     partitions: Vec<PartitionColumn>,
     stats: Vec<StatsColumn>,
+    stats_paths: StatsPaths,
     schema: SchemaRef,
 }
 
@@ -134,9 +135,11 @@ impl FileSkipping {
             expr: skipping,
             data_type: DataType::Primitive(PrimitiveType::Boolean),
         };
+        let stats_paths = StatsPaths::new(stats.iter().map(|c| c.physical.as_slice()));
         Ok(Self {
             predicate,
             partitions,
+            stats_paths,
             stats,
             schema: Arc::new(ArrowSchema::new(fields)),
         })
@@ -190,19 +193,24 @@ impl FileSkipping {
         if !self.stats.is_empty() {
             let stats = string_column(files, "stats")?;
             let has_dv = files.column_by_name("deletionVector").map(|dv| dv.logical_nulls());
-            let parsed: Vec<Option<RawStats<'_>>> = (0..rows)
-                .map(|row| stats.is_valid(row).then(|| RawStats::parse(stats.value(row))).flatten())
+            let parsed: Vec<Option<FileStats<'_>>> = (0..rows)
+                .map(|row| {
+                    stats
+                        .is_valid(row)
+                        .then(|| FileStats::parse(stats.value(row), &self.stats_paths))
+                        .flatten()
+                })
                 .collect();
-            for column in &self.stats {
+            for (i, column) in self.stats.iter().enumerate() {
                 let mut mins = Vec::with_capacity(rows);
                 let mut maxs = Vec::with_capacity(rows);
                 let mut nulls = Int64Builder::with_capacity(rows);
                 for s in &parsed {
                     let (min, max, n) = match s {
                         Some(s) => (
-                            bound(s.min_values, &column.physical, column.ty),
-                            bound(s.max_values, &column.physical, column.ty),
-                            count(s.null_count, &column.physical),
+                            bound(s.min[i], column.ty),
+                            bound(s.max[i], column.ty),
+                            count(s.null_count[i]),
                         ),
                         None => (None, None, None),
                     };
