@@ -51,6 +51,10 @@ enum Command {
         /// Columns to read, comma separated.
         #[arg(long, value_delimiter = ',')]
         columns: Option<Vec<String>>,
+        /// Only rows matching this SQL predicate, e.g. "year = 2021 AND name LIKE 'a%'"; files
+        /// that cannot match (by partition values and statistics) are not read.
+        #[arg(long)]
+        filter: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
@@ -140,6 +144,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Scan {
             at,
             columns,
+            filter,
             format,
             out,
         } => {
@@ -147,6 +152,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let mut scan = table.scan();
             if let Some(columns) = columns {
                 scan = scan.with_columns(columns);
+            }
+            if let Some(filter) = filter {
+                scan = scan.with_predicate(&filter);
             }
             let scan = scan.build()?;
             let sink: Box<dyn Write + Send> = match (&out, format) {

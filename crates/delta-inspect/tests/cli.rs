@@ -96,3 +96,43 @@ fn errors_go_to_stderr_with_a_failing_exit_code() {
     let out = run(&["scan", &table("simple_table"), "--format", "parquet"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn scan_filters_rows_and_reports_bad_predicates() {
+    let values = |args: &[&str]| -> Vec<String> {
+        let out = run(args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut values: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["value"].to_string())
+            .collect();
+        values.sort();
+        values
+    };
+    let partitioned = table("delta-0.8.0-partitioned");
+    let all = values(&["scan", &partitioned, "--columns", "value"]);
+    let filtered = values(&[
+        "scan",
+        &partitioned,
+        "--columns",
+        "value",
+        "--filter",
+        "year = '2021' AND month = '12'",
+    ]);
+    assert!(
+        !filtered.is_empty() && filtered.len() < all.len(),
+        "{filtered:?} of {all:?}"
+    );
+    assert!(filtered.iter().all(|v| all.contains(v)));
+    let none = values(&["scan", &partitioned, "--filter", "year = '1999'"]);
+    assert!(none.is_empty());
+
+    let out = run(&["scan", &partitioned, "--filter", "missing > 1"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'missing'") && stderr.contains("value, year, month, day"),
+        "{stderr}"
+    );
+}

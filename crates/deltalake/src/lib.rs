@@ -6,6 +6,7 @@
 
 mod arrow_utils;
 pub mod error;
+pub mod expr;
 pub mod log;
 pub mod operations;
 pub mod protocol;
@@ -18,6 +19,7 @@ pub mod transaction;
 pub mod write;
 
 pub use error::{DeltaError, DeltaResult};
+pub use expr::{Expr, col, lit};
 pub use scan::{Scan, ScanBuilder};
 pub use snapshot::Snapshot;
 pub use table::{DeltaTable, DeltaTableBuilder};

@@ -157,6 +157,54 @@ impl Scalar {
         })
     }
 
+    /// An Arrow array of type `ty` holding `values` (nulls for nulls); a value of another type
+    /// is an error.
+    pub fn to_array_of(values: &[Scalar], ty: PrimitiveType) -> DeltaResult<ArrayRef> {
+        macro_rules! collect {
+            ($array:ty, $variant:ident) => {
+                collect!($array, $variant, |x: &_| *x)
+            };
+            ($array:ty, $variant:ident, $get:expr) => {{
+                let out: $array = values
+                    .iter()
+                    .map(|v| match v {
+                        Self::$variant(x) => Ok(Some($get(x))),
+                        Self::Null(_) => Ok(None),
+                        other => Err(DeltaError::schema(format!("{other} is not a {ty}"))),
+                    })
+                    .collect::<DeltaResult<_>>()?;
+                out
+            }};
+        }
+        use PrimitiveType as P;
+        Ok(match ty {
+            P::Boolean => Arc::new(collect!(BooleanArray, Boolean)),
+            P::Byte => Arc::new(collect!(Int8Array, Byte)),
+            P::Short => Arc::new(collect!(Int16Array, Short)),
+            P::Integer => Arc::new(collect!(Int32Array, Integer)),
+            P::Long => Arc::new(collect!(Int64Array, Long)),
+            P::Float => Arc::new(collect!(Float32Array, Float)),
+            P::Double => Arc::new(collect!(Float64Array, Double)),
+            P::String => Arc::new(collect!(StringArray, String, |x: &String| x.clone())),
+            P::Binary => Arc::new(collect!(BinaryArray, Binary, |x: &Vec<u8>| x.clone())),
+            P::Date => Arc::new(collect!(Date32Array, Date)),
+            P::Timestamp => Arc::new(collect!(TimestampMicrosecondArray, Timestamp).with_timezone("UTC")),
+            P::TimestampNtz => Arc::new(collect!(TimestampMicrosecondArray, TimestampNtz)),
+            P::Decimal(p, s) => {
+                let out: Decimal128Array = values
+                    .iter()
+                    .map(|v| match v {
+                        Self::Decimal(x, _, vs) if *vs == s => Ok(Some(*x)),
+                        Self::Null(_) => Ok(None),
+                        other => Err(DeltaError::schema(format!("{other} is not a {ty}"))),
+                    })
+                    .collect::<DeltaResult<_>>()?;
+                Arc::new(out.with_precision_and_scale(p, s)?)
+            }
+            P::Variant => return Err(DeltaError::schema("variant values have no scalar array form")),
+        })
+    }
+
     /// Compare two values of comparable types; `None` for nulls or incomparable types.
     pub fn compare(&self, other: &Self) -> Option<Ordering> {
         use Scalar as S;
@@ -256,6 +304,18 @@ impl Scalar {
         })
     }
 }
+
+macro_rules! scalar_from {
+    ($($t:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$t> for Scalar {
+            fn from(v: $t) -> Self {
+                Self::$variant(v.into())
+            }
+        })*
+    };
+}
+
+scalar_from!(bool => Boolean, i8 => Byte, i16 => Short, i32 => Integer, i64 => Long, f32 => Float, f64 => Double, String => String, &str => String);
 
 #[derive(Clone, Copy)]
 enum Num {

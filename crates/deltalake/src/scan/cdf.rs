@@ -200,6 +200,7 @@ impl ChangeDataFeed {
             output_schema: read_schema,
             is_partition,
             matcher,
+            filter: None,
             batch_size: 8192,
         });
         let schema = self.schema();

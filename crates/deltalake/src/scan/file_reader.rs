@@ -17,6 +17,7 @@ use parquet::basic::Type as PhysicalType;
 
 use crate::arrow_utils::{FieldMatch, conform_array};
 use crate::error::{DeltaError, DeltaResult};
+use crate::expr::BoundExpr;
 use crate::protocol::Scalar;
 use crate::protocol::deletion_vector::{DeletedRows, DeletionVectorDescriptor};
 use crate::storage::{LogStore, ObjectFileReader, get_range};
@@ -36,6 +37,8 @@ pub(crate) struct ScanContext {
     pub is_partition: Vec<bool>,
     /// How file columns are matched to table columns.
     pub matcher: FieldMatch,
+    /// Rows are kept only where this predicate (over `read_schema`) is TRUE.
+    pub filter: Option<BoundExpr>,
     /// Rows per batch.
     pub batch_size: usize,
 }
@@ -186,6 +189,10 @@ pub(crate) async fn read_file(
                     first_row += rows;
                     out
                 });
+            // Batches the filter emptied are not worth sending.
+            if ctx2.filter.is_some() && out.as_ref().is_ok_and(|b| b.num_rows() == 0) {
+                continue;
+            }
             let failed = out.is_err();
             if tx.send(out).await.is_err() || failed {
                 break;
@@ -317,6 +324,9 @@ fn to_logical(
         RecordBatch::try_new_with_options(schema, columns, &RecordBatchOptions::new().with_row_count(Some(rows)))?;
     if let Some(mask) = selection.mask(first_row, rows)? {
         out = filter_record_batch(&out, &mask)?;
+    }
+    if let Some(filter) = &ctx.filter {
+        out = filter.filter(&out)?;
     }
     let projected = out.project(&ctx.output_projection)?;
     if projected.schema() == ctx.output_schema {

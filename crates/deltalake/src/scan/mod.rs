@@ -17,6 +17,8 @@ use file_reader::{ScanContext, read_file};
 
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
+use crate::expr::{BoundExpr, Expr, FileSkipping};
+use crate::log::FileView;
 use crate::protocol::{DataType, Scalar, StructField};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::LogStore;
@@ -24,14 +26,22 @@ use crate::storage::LogStore;
 /// A stream of record batches.
 pub type RecordBatchStream = BoxStream<'static, DeltaResult<RecordBatch>>;
 
-/// Configures a [`Scan`]: columns, batch size and concurrency.
+/// Configures a [`Scan`]: columns, filters, batch size and concurrency.
 #[derive(Debug, Clone)]
 pub struct ScanBuilder {
     snapshot: Arc<Snapshot>,
     store: Arc<dyn LogStore>,
     columns: Option<Vec<String>>,
+    filters: Vec<Filter>,
     batch_size: usize,
     concurrency: usize,
+}
+
+/// A filter as given to the builder; SQL is parsed at [`ScanBuilder::build`].
+#[derive(Debug, Clone)]
+enum Filter {
+    Expr(Expr),
+    Sql(String),
 }
 
 impl ScanBuilder {
@@ -42,6 +52,7 @@ impl ScanBuilder {
             snapshot,
             store,
             columns: None,
+            filters: Vec::new(),
             batch_size: 8192,
             concurrency: cpus * 2,
         }
@@ -50,6 +61,20 @@ impl ScanBuilder {
     /// Read only these columns, in this order.
     pub fn with_columns<S: AsRef<str>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
         self.columns = Some(columns.into_iter().map(|c| c.as_ref().to_string()).collect());
+        self
+    }
+
+    /// Return only the rows for which `filter` is TRUE. Files that cannot hold such rows (by
+    /// partition values and statistics) are not read. Several filters must all hold.
+    pub fn with_filter(mut self, filter: Expr) -> Self {
+        self.filters.push(Filter::Expr(filter));
+        self
+    }
+
+    /// [`ScanBuilder::with_filter`] with a SQL predicate such as `year = 2021 AND value > 10`
+    /// (see [`crate::expr::parse_predicate`]); a syntax error is reported by `build`.
+    pub fn with_predicate(mut self, sql: &str) -> Self {
+        self.filters.push(Filter::Sql(sql.to_string()));
         self
     }
 
@@ -65,8 +90,26 @@ impl ScanBuilder {
         self
     }
 
-    /// Resolve the columns and list the files to read.
+    /// The conjunction of the filters, bound to the table schema.
+    fn bound_filter(&self) -> DeltaResult<Option<BoundExpr>> {
+        if self.filters.is_empty() {
+            return Ok(None);
+        }
+        let exprs = self
+            .filters
+            .iter()
+            .map(|f| match f {
+                Filter::Expr(e) => Ok(e.clone()),
+                Filter::Sql(sql) => Expr::parse(sql),
+            })
+            .collect::<DeltaResult<Vec<_>>>()?;
+        Expr::and_all(exprs).bind_predicate(self.snapshot.schema()).map(Some)
+    }
+
+    /// Resolve the columns and filters, and list the files to read: those that may hold
+    /// matching rows.
     pub fn build(self) -> DeltaResult<Scan> {
+        let filter = self.bound_filter()?;
         let snapshot = &self.snapshot;
         let table_schema = snapshot.arrow_schema();
         let logical = snapshot.schema();
@@ -83,7 +126,14 @@ impl ScanBuilder {
             Some(cols) => cols.iter().map(|c| resolve(c)).collect::<DeltaResult<_>>()?,
             None => (0..logical.fields.len()).collect(),
         };
-        let read_indices = output_indices.clone();
+        // Columns the filter needs beyond the output are read, then dropped.
+        let mut read_indices = output_indices.clone();
+        for name in filter.iter().flat_map(BoundExpr::top_level_columns) {
+            let i = resolve(name)?;
+            if !read_indices.contains(&i) {
+                read_indices.push(i);
+            }
+        }
         let read_schema = Arc::new(table_schema.project(&read_indices)?);
         let output_projection: Vec<usize> = (0..output_indices.len()).collect();
         let output_schema = Arc::new(read_schema.project(&output_projection)?);
@@ -103,16 +153,31 @@ impl ScanBuilder {
             .filter(|(_, p)| **p)
             .map(|(i, _)| logical.fields[*i].clone())
             .collect();
+        let skipping = match &filter {
+            Some(f) => Some(FileSkipping::new(f, logical, partition_columns)?).filter(FileSkipping::can_skip),
+            None => None,
+        };
         let mut files = Vec::new();
-        for file in snapshot.files().iter() {
-            let partition_values = file.partition_values();
-            let values = partition_scalars(&partition_fields, &partition_values, file.path())?;
-            files.push(ScanFile {
-                path: file.path().to_string(),
-                size: file.size(),
-                partition_values: values,
-                rows: RowSelection::live(file.deletion_vector()),
-            });
+        for batch in snapshot.files().batches() {
+            let keep = skipping.as_ref().map(|s| s.keep_mask(batch)).transpose()?;
+            for row in 0..batch.num_rows() {
+                if keep.as_ref().is_some_and(|k| !k.value(row)) {
+                    continue;
+                }
+                let file = FileView::new(batch, row);
+                let partition_values = file.partition_values();
+                let values = partition_scalars(&partition_fields, &partition_values, file.path())?;
+                files.push(ScanFile {
+                    path: file.path().to_string(),
+                    size: file.size(),
+                    partition_values: values,
+                    rows: RowSelection::live(file.deletion_vector()),
+                });
+            }
+        }
+        let skipped = snapshot.files().len() - files.len();
+        if let Some(f) = &filter {
+            debug!(filter = %f.expr(), skipped, kept = files.len(), "skipped files by partition values and statistics");
         }
         debug!(version = snapshot.version(), files = files.len(), "planned scan");
 
@@ -128,6 +193,7 @@ impl ScanBuilder {
             output_schema: output_schema.clone(),
             is_partition,
             matcher,
+            filter,
             batch_size: self.batch_size,
         };
         Ok(Scan {
