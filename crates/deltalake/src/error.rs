@@ -110,6 +110,18 @@ pub enum DeltaError {
         committed: i64,
     },
 
+    /// Rows being written break a rule of the table (invariant, CHECK constraint, generated
+    /// column); nothing was committed.
+    #[error("{rows} row(s) violate {rule}, e.g. {}", .examples.join(", "))]
+    ConstraintViolation {
+        /// The rule, with its expression.
+        rule: String,
+        /// How many rows of the batch break it.
+        rows: usize,
+        /// A few of those rows, rendered.
+        examples: Vec<String>,
+    },
+
     /// A filter or predicate could not be parsed or does not fit the schema.
     #[error("invalid expression: {0}")]
     InvalidExpression(String),

@@ -472,3 +472,130 @@ fn percent_decode(path: &str) -> String {
         .unwrap()
         .into_owned()
 }
+
+#[tokio::test]
+async fn check_constraints_invariants_and_generated_columns_are_enforced() {
+    use deltalake::protocol::{DataType as D, PrimitiveType as P, StructField, StructType};
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let mut score = StructField::new("score", D::Primitive(P::Integer), true);
+    score.metadata.insert(
+        "delta.invariants".into(),
+        serde_json::Value::String(r#"{"expression":{"expression":"score < 100"}}"#.into()),
+    );
+    let mut doubled = StructField::new("doubled", D::Primitive(P::Long), false);
+    doubled
+        .metadata
+        .insert("delta.generationExpression".into(), "id * 2".into());
+    let schema = StructType::new(vec![
+        StructField::new("id", D::Primitive(P::Long), false),
+        score,
+        doubled,
+    ]);
+    let table = DeltaTable::create(location)
+        .with_schema(schema)
+        .with_property("delta.constraints.id_positive", "id > 0")
+        .await
+        .unwrap();
+    let protocol = table.snapshot().protocol();
+    assert_eq!((protocol.min_reader_version, protocol.min_writer_version), (1, 4));
+
+    let rows = |ids: Vec<i64>, scores: Vec<Option<i32>>| {
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+            ("score", Arc::new(Int32Array::from(scores)) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    // Generated values are computed when the data leaves them out.
+    let t = DeltaTable::write(location)
+        .with_batches(vec![rows(vec![1, 2], vec![Some(5), Some(6)])])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap();
+    let batches = t
+        .scan()
+        .with_columns(["id", "doubled"])
+        .build()
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let doubled: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(doubled, [2, 4]);
+
+    let failures = [
+        (
+            rows(vec![3, -4, -5], vec![Some(1), Some(1), Some(1)]),
+            "2 row(s) violate CHECK constraint id_positive (id > 0), e.g. {id: -4",
+        ),
+        (
+            rows(vec![3, 4], vec![Some(1), Some(100)]),
+            "1 row(s) violate the invariant (score < 100) of column score, e.g. {id: 4, score: 100",
+        ),
+        // Per the protocol, NULL (unknown) breaks an invariant too.
+        (
+            rows(vec![3], vec![None]),
+            "1 row(s) violate the invariant (score < 100) of column score, e.g. {id: 3, score: NULL",
+        ),
+    ];
+    for (batch, message) in failures {
+        let err = DeltaTable::write(location)
+            .with_batches(vec![batch])
+            .with_mode(SaveMode::Append)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DeltaError::ConstraintViolation { .. }), "{err}");
+        assert!(err.to_string().starts_with(message), "{err}");
+    }
+    // Supplied generated values must agree with the expression.
+    let with_generated = |doubled: Vec<i64>| {
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(Int64Array::from(vec![7, 8])) as ArrayRef),
+            ("score", Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef),
+            ("doubled", Arc::new(Int64Array::from(doubled)) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    let err = DeltaTable::write(location)
+        .with_batches(vec![with_generated(vec![14, 15])])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("generated column doubled = id * 2"), "{err}");
+    assert_eq!(DeltaTable::open(location).await.unwrap().version(), 1);
+
+    // Files finished before a later batch breaks a rule are deleted again.
+    let files_before = walk_files(dir.path()).len();
+    let err = DeltaTable::write(location)
+        .with_batches(vec![
+            rows(vec![10, 11], vec![Some(1), Some(2)]),
+            rows(vec![12, 13], vec![Some(1), Some(2)]),
+            rows(vec![-1], vec![Some(1)]),
+        ])
+        .with_writer_config(WriterConfig {
+            target_file_size: 1,
+            ..WriterConfig::default()
+        })
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("id_positive"), "{err}");
+    assert_eq!(walk_files(dir.path()).len(), files_before);
+    let t = DeltaTable::write(location)
+        .with_batches(vec![with_generated(vec![14, 16])])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap();
+    assert_eq!(t.version(), 2);
+}

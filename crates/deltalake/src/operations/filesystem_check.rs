@@ -73,9 +73,7 @@ impl FileSystemCheckBuilder {
             }
             return Ok((self.table, metrics));
         }
-        snapshot
-            .protocol()
-            .ensure_writable(store.root_url().as_str(), snapshot.schema(), snapshot.properties())?;
+        snapshot.protocol().ensure_writable(store.root_url().as_str())?;
         let now = Utc::now().timestamp_millis();
         let removes: Vec<Action> = snapshot
             .files()

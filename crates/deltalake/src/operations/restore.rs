@@ -133,9 +133,7 @@ impl RestoreBuilder {
             )));
         }
         let target = Snapshot::load(store.as_ref(), Some(version)).await?;
-        current
-            .protocol()
-            .ensure_writable(store.root_url().as_str(), current.schema(), current.properties())?;
+        current.protocol().ensure_writable(store.root_url().as_str())?;
 
         let target_keys: HashSet<FileKey> = target.files().iter().map(|f| f.key()).collect();
         let current_keys: HashSet<FileKey> = current.files().iter().map(|f| f.key()).collect();

@@ -19,7 +19,7 @@ use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::stats::StatsConfig;
-use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriterConfig};
+use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriteRules, WriterConfig};
 
 /// What to do with existing data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -177,9 +177,7 @@ impl WriteBuilder {
             Err(e) => return Err(e),
         };
         if let Some(snapshot) = &existing {
-            snapshot
-                .protocol()
-                .ensure_writable(store.root_url().as_str(), snapshot.schema(), snapshot.properties())?;
+            snapshot.protocol().ensure_writable(store.root_url().as_str())?;
             match self.mode {
                 SaveMode::ErrorIfExists => {
                     return Err(DeltaError::TableExists {
@@ -274,12 +272,21 @@ impl WriteBuilder {
         };
         let mut writer = DataWriter::new(store.clone(), layout, self.config.clone())?;
         let mut identity = IdentityGenerator::new(&schema)?;
+        let rules = WriteRules::new(&schema, properties.unwrap_or(&HashMap::new()))?;
         let mut input = input;
         let mut rows = 0usize;
-        while let Some(batch) = input.try_next().await? {
-            let batch = conform_input(&identity.fill(&batch)?, &table_arrow, &schema)?;
-            rows += batch.num_rows();
-            writer.write(&batch).await?;
+        let written: DeltaResult<()> = async {
+            while let Some(batch) = input.try_next().await? {
+                let batch = conform_input(&identity.fill(&batch)?, &table_arrow, &schema, &rules)?;
+                rows += batch.num_rows();
+                writer.write(&batch).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = written {
+            writer.abort().await;
+            return Err(e);
         }
         let adds = writer.finish().await?;
         if let Some(schema) = identity.updated_schema(&schema) {
@@ -423,7 +430,14 @@ impl std::future::IntoFuture for WriteBuilder {
 
 /// Reshape an input batch into the table's Arrow schema: columns matched by name, missing nullable
 /// columns filled with nulls, types converted where no value can be lost, NOT NULL checked.
-fn conform_input(batch: &RecordBatch, table: &SchemaRef, schema: &StructType) -> DeltaResult<RecordBatch> {
+/// Generated columns the data lacks are computed, and those it has checked, by `rules`, as are
+/// invariants and CHECK constraints.
+fn conform_input(
+    batch: &RecordBatch,
+    table: &SchemaRef,
+    schema: &StructType,
+    rules: &WriteRules,
+) -> DeltaResult<RecordBatch> {
     let input = batch.schema();
     let columns = table
         .fields()
@@ -431,7 +445,7 @@ fn conform_input(batch: &RecordBatch, table: &SchemaRef, schema: &StructType) ->
         .zip(&schema.fields)
         .map(|(target, field)| -> DeltaResult<ArrayRef> {
             let Some(i) = FieldMatch::Name.position(target, input.fields()) else {
-                if !field.nullable {
+                if !field.nullable && !rules.is_generated(&field.name) {
                     return Err(DeltaError::Schema(format!(
                         "column '{}' is NOT NULL but missing from the data",
                         field.name
@@ -459,8 +473,25 @@ fn conform_input(batch: &RecordBatch, table: &SchemaRef, schema: &StructType) ->
             Ok(array)
         })
         .collect::<DeltaResult<Vec<_>>>()?;
-    RecordBatch::try_new(table.clone(), columns)
-        .map_err(|e| DeltaError::Schema(format!("data does not fit the table: {e}")))
+    let supplied = |column: &str| input.fields().iter().any(|f| f.name().eq_ignore_ascii_case(column));
+    let fits = |e| DeltaError::Schema(format!("data does not fit the table: {e}"));
+    if rules.is_empty() {
+        return RecordBatch::try_new(table.clone(), columns).map_err(fits);
+    }
+    // Generated columns are still null here: hold them as nullable until computed.
+    let pending = ArrowSchema::new(
+        table
+            .fields()
+            .iter()
+            .map(|f| match rules.is_generated(f.name()) && !supplied(f.name()) {
+                true => Arc::new(f.as_ref().clone().with_nullable(true)),
+                false => f.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let batch = RecordBatch::try_new(Arc::new(pending), columns).map_err(fits)?;
+    let batch = rules.apply(batch, &supplied)?;
+    RecordBatch::try_new(table.clone(), batch.columns().to_vec()).map_err(fits)
 }
 
 /// Whether values of `from` convert to `to` without loss (nanosecond timestamps are truncated to

@@ -28,6 +28,9 @@ pub const MAX_READER_VERSION: i32 = 3;
 /// Writer features this implementation honours when it writes.
 pub const SUPPORTED_WRITER_FEATURES: &[&str] = &[
     "appendOnly",
+    "invariants",
+    "checkConstraints",
+    "generatedColumns",
     "changeDataFeed",
     "columnMapping",
     "identityColumns",
@@ -43,11 +46,6 @@ pub const SUPPORTED_WRITER_FEATURES: &[&str] = &[
     "typeWidening-preview",
     "clustering",
 ];
-
-/// Writer features whose rules apply only when the table uses them (an invariant, a CHECK
-/// constraint, a generation expression), and that are not enforced yet: writes to tables that
-/// use them are refused.
-const UNENFORCED_RULE_FEATURES: &[&str] = &["invariants", "checkConstraints", "generatedColumns"];
 
 /// The highest writer version understood.
 pub const MAX_WRITER_VERSION: i32 = 7;
@@ -115,15 +113,9 @@ impl Protocol {
 }
 
 impl Protocol {
-    /// Check that a table with this protocol and these schema and properties can be written: it
-    /// must be readable, and every writer feature it has must be honoured (rule features only
-    /// when the table uses them). The error names every missing feature.
-    pub fn ensure_writable(
-        &self,
-        uri: &str,
-        schema: &StructType,
-        configuration: &HashMap<String, String>,
-    ) -> DeltaResult<()> {
+    /// Check that a table with this protocol can be written: it must be readable, and every writer
+    /// feature it has must be honoured. The error names every missing feature.
+    pub fn ensure_writable(&self, uri: &str) -> DeltaResult<()> {
         self.ensure_readable(uri)?;
         if self.min_writer_version > MAX_WRITER_VERSION {
             return Err(DeltaError::UnsupportedFeature {
@@ -136,16 +128,9 @@ impl Protocol {
             Some(features) if self.min_writer_version >= 7 => features.iter().map(String::as_str).collect(),
             _ => legacy_writer_features(self.min_writer_version).to_vec(),
         };
-        let in_use = |feature: &str| match feature {
-            "invariants" => schema_has(schema, &|f| f.metadata.contains_key("delta.invariants")),
-            "checkConstraints" => configuration.keys().any(|k| k.starts_with("delta.constraints.")),
-            "generatedColumns" => schema_has(schema, &|f| f.metadata.contains_key("delta.generationExpression")),
-            _ => true,
-        };
         let unsupported: Vec<String> = listed
             .into_iter()
             .filter(|f| !SUPPORTED_WRITER_FEATURES.contains(f))
-            .filter(|f| !UNENFORCED_RULE_FEATURES.contains(f) || in_use(f))
             .map(str::to_string)
             .collect();
         if unsupported.is_empty() {
@@ -315,32 +300,17 @@ mod tests {
 
     #[test]
     fn refuses_writes_that_would_break_unhonoured_writer_features() {
-        let plain = StructType::from_json(
-            r#"{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,"metadata":{}}]}"#,
-        )
-        .unwrap();
-        let with_invariant = StructType::from_json(
-            r#"{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,
-                "metadata":{"delta.invariants":"{\"expression\":{\"expression\":\"a > 0\"}}"}}]}"#,
-        )
-        .unwrap();
-        let none = HashMap::new();
         let legacy = |writer| Protocol {
             min_reader_version: 1,
             min_writer_version: writer,
             reader_features: None,
             writer_features: None,
         };
-        // Legacy versions imply rule features, which matter only when used.
-        for version in 1..=6 {
-            legacy(version).ensure_writable("t", &plain, &none).unwrap();
+        for version in 1..=7 {
+            legacy(version).ensure_writable("t").unwrap();
         }
-        let err = legacy(2).ensure_writable("t", &with_invariant, &none).unwrap_err();
-        assert!(err.to_string().contains("invariants"), "{err}");
-        let constraints = HashMap::from([("delta.constraints.positive".to_string(), "a > 0".to_string())]);
-        assert!(legacy(2).ensure_writable("t", &plain, &constraints).is_ok());
-        assert!(legacy(3).ensure_writable("t", &plain, &constraints).is_err());
-        assert!(legacy(8).ensure_writable("t", &plain, &none).is_err());
+        let err = legacy(8).ensure_writable("t").unwrap_err();
+        assert!(err.to_string().contains("writerVersion 8"), "{err}");
 
         let features = |names: &[&str]| Protocol {
             min_reader_version: 3,
@@ -348,11 +318,11 @@ mod tests {
             reader_features: Some(vec![]),
             writer_features: Some(names.iter().map(|s| s.to_string()).collect()),
         };
-        features(&["appendOnly", "deletionVectors", "checkConstraints"])
-            .ensure_writable("t", &plain, &none)
+        features(&["appendOnly", "deletionVectors", "checkConstraints", "generatedColumns"])
+            .ensure_writable("t")
             .unwrap();
         let err = features(&["rowTracking", "domainMetadata", "icebergCompatV2"])
-            .ensure_writable("t", &plain, &none)
+            .ensure_writable("t")
             .unwrap_err();
         let message = err.to_string();
         assert!(
@@ -361,6 +331,10 @@ mod tests {
                 && !message.contains("domainMetadata"),
             "{message}"
         );
+        // A writer must be able to read the table too.
+        let mut unreadable = features(&["appendOnly"]);
+        unreadable.reader_features = Some(vec!["somethingNew".into()]);
+        assert!(unreadable.ensure_writable("t").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, make_array};
 use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
+use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
@@ -178,6 +179,19 @@ impl DataWriter {
         }
         debug!(files = self.done.len(), "finished writing data files");
         Ok(self.done)
+    }
+
+    /// Give up: delete the files finished so far (best effort; they were never committed, so no
+    /// reader can see them either way) and drop the open ones.
+    pub async fn abort(mut self) {
+        self.open.clear();
+        for add in std::mem::take(&mut self.done) {
+            if let Ok(location) = self.store.resolve_file(&add.path)
+                && let Err(e) = self.store.object_store().delete(&location).await
+            {
+                debug!(path = %add.path, error = %e, "could not delete an uncommitted data file");
+            }
+        }
     }
 
     fn start_file(&mut self, directory: &str, partition_values: StringMap) -> DeltaResult<OpenFile> {

@@ -3,8 +3,10 @@
 mod data_writer;
 mod identity;
 mod partition;
+mod rules;
 pub mod stats;
 
 pub use data_writer::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterConfig};
 pub use identity::IdentityGenerator;
 pub use partition::{NULL_PARTITION, log_path};
+pub use rules::WriteRules;
