@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{DataType as ArrowType, Float32Type, Float64Type};
+use arrow::datatypes::{DataType as ArrowType, Field, Fields, Float32Type, Float64Type};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::{DataType, PrimitiveType, Scalar, StructType};
@@ -66,6 +66,8 @@ struct Leaf {
     physical: Vec<String>,
     /// Whether min / max are recorded (not for booleans, binaries and nested types).
     bounded: bool,
+    /// The column's type.
+    data_type: DataType,
     min: Option<Scalar>,
     max: Option<Scalar>,
     null_count: i64,
@@ -170,6 +172,56 @@ impl StatsCollector {
     }
 }
 
+impl StatsCollector {
+    /// The fields of statistics stored as a struct (`add.stats_parsed` in checkpoints) for these
+    /// columns: `numRecords`, `minValues` and `maxValues` typed as the columns, `nullCount` as
+    /// longs, `tightBounds`. Empty groups are left out (Parquet cannot store empty structs).
+    pub fn parsed_fields(&self) -> DeltaResult<Fields> {
+        let bounded = self
+            .leaves
+            .iter()
+            .filter(|l| l.bounded)
+            .map(|l| Ok((l.physical.as_slice(), l.data_type.to_arrow()?)))
+            .collect::<DeltaResult<Vec<_>>>()?;
+        let counts: Vec<_> = self
+            .leaves
+            .iter()
+            .map(|l| (l.physical.as_slice(), ArrowType::Int64))
+            .collect();
+        let mut fields = vec![Field::new("numRecords", ArrowType::Int64, true)];
+        for (name, leaves) in [("minValues", &bounded), ("maxValues", &bounded), ("nullCount", &counts)] {
+            if !leaves.is_empty() {
+                fields.push(Field::new(name, ArrowType::Struct(nest(leaves)), true));
+            }
+        }
+        fields.push(Field::new("tightBounds", ArrowType::Boolean, true));
+        Ok(fields.into())
+    }
+}
+
+/// Nested struct fields for leaves given by their path, in order (leaves sharing a parent are adjacent).
+fn nest(leaves: &[(&[String], ArrowType)]) -> Fields {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < leaves.len() {
+        let (path, leaf_type) = &leaves[i];
+        let name = &path[0];
+        if path.len() == 1 {
+            fields.push(Field::new(name, leaf_type.clone(), true));
+            i += 1;
+            continue;
+        }
+        let end = i + leaves[i..]
+            .iter()
+            .take_while(|(p, _)| p.len() > 1 && p[0] == *name)
+            .count();
+        let children: Vec<_> = leaves[i..end].iter().map(|(p, t)| (&p[1..], t.clone())).collect();
+        fields.push(Field::new(name, ArrowType::Struct(nest(&children)), true));
+        i = end;
+    }
+    fields.into()
+}
+
 fn collect_leaves(
     schema: &StructType,
     logical: &mut Vec<String>,
@@ -192,6 +244,7 @@ fn collect_leaves(
                     logical: logical.clone(),
                     physical: physical.clone(),
                     bounded,
+                    data_type: other.clone(),
                     min: None,
                     max: None,
                     null_count: 0,
