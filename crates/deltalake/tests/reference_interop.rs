@@ -210,7 +210,11 @@ async fn the_reference_reads_tables_from_our_checkpoints() {
     }
     // Shared tables from our checkpoint alone. (The reference refuses to scan tables with deletion
     // vectors or V2 checkpoints, and reads column-mapped data columns as nulls even from its own log.)
-    for name in ["delta-0.8.0-partitioned", "delta-2.2.0-partitioned-types", "simple_table_with_checkpoint"] {
+    for name in [
+        "delta-0.8.0-partitioned",
+        "delta-2.2.0-partitioned-types",
+        "simple_table_with_checkpoint",
+    ] {
         let location = dir.path().join(name);
         common::copy_table(name, &location);
         let table = DeltaTable::open(location.to_str().unwrap()).await.unwrap();
