@@ -44,6 +44,11 @@ enum Command {
     },
     /// The schema as JSON.
     Schema(At),
+    /// Write a checkpoint of the latest version and print what `_last_checkpoint` records.
+    Checkpoint {
+        /// The table location.
+        table: String,
+    },
     /// Read the rows.
     Scan {
         #[command(flatten)]
@@ -136,6 +141,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 line["version"] = version.into();
                 println!("{line}");
             }
+        }
+        Command::Checkpoint { table } => {
+            let table = DeltaTable::open(table).await?;
+            print_json(&serde_json::to_value(table.create_checkpoint().await?)?);
         }
         Command::Schema(at) => {
             let table = open(&at).await?;

@@ -136,3 +136,38 @@ fn scan_filters_rows_and_reports_bad_predicates() {
         "{stderr}"
     );
 }
+
+#[test]
+fn checkpoint_writes_a_checkpoint_the_table_opens_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("t");
+    let source = std::path::PathBuf::from(table("simple_table"));
+    std::fs::create_dir_all(copy.join("_delta_log")).unwrap();
+    for entry in std::fs::read_dir(&source)
+        .unwrap()
+        .chain(std::fs::read_dir(source.join("_delta_log")).unwrap())
+    {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            let relative = entry.path().strip_prefix(&source).unwrap().to_path_buf();
+            std::fs::copy(entry.path(), copy.join(relative)).unwrap();
+        }
+    }
+    let out = run(&["checkpoint", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hint: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hint["version"], 4);
+    assert_eq!(hint["numOfAddFiles"], 5);
+    assert!(copy.join("_delta_log/00000000000000000004.checkpoint.parquet").exists());
+    // The commits the checkpoint covers are no longer needed.
+    for v in 0..=4 {
+        std::fs::remove_file(copy.join(format!("_delta_log/{v:020}.json"))).unwrap();
+    }
+    let out = run(&["info", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (info["version"].as_i64(), info["num_files"].as_i64()),
+        (Some(4), Some(5))
+    );
+}

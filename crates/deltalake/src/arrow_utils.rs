@@ -191,6 +191,22 @@ fn relax_nullability(fields: &Fields, columns: &[ArrayRef], parent_nulls: Option
         .collect()
 }
 
+/// `data_type` with every zoned timestamp (at any depth of structs) labelled `+00:00`: Arrow parses
+/// and prints offset zones without a time-zone database, and Delta timestamps are UTC instants.
+/// [`conform_array`] turns such arrays back into the original labels without shifting values.
+pub fn with_offset_time_zones(data_type: &ArrowType) -> ArrowType {
+    match data_type {
+        ArrowType::Timestamp(unit, Some(_)) => ArrowType::Timestamp(*unit, Some("+00:00".into())),
+        ArrowType::Struct(fields) => ArrowType::Struct(
+            fields
+                .iter()
+                .map(|f| f.as_ref().clone().with_data_type(with_offset_time_zones(f.data_type())))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

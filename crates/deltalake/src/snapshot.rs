@@ -7,7 +7,7 @@ use arrow::datatypes::SchemaRef;
 use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::{FileList, LogSegment, Replayed, replay};
+use crate::log::{FileList, LogSegment, Replayed, TombstoneList, replay};
 use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, Txn};
 use crate::storage::LogStore;
 
@@ -163,6 +163,12 @@ impl Snapshot {
     /// The active files.
     pub fn files(&self) -> &FileList {
         &self.state.files
+    }
+
+    /// Files removed from the table and not re-added: the tombstones a checkpoint keeps until
+    /// they expire (`delta.deletedFileRetentionDuration`).
+    pub fn tombstones(&self) -> &TombstoneList {
+        &self.state.tombstones
     }
 
     /// The latest transaction of an application, for idempotent writes.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::{Commit, cleanup_log, history, read_commits, version_at_timestamp};
+use crate::log::{Commit, LastCheckpoint, cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint};
 use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
@@ -207,6 +207,12 @@ impl DeltaTable {
     /// The change data feed from version `start` to the loaded version.
     pub fn changes(&self, start: i64) -> DeltaResult<ChangeDataFeed> {
         ChangeDataFeed::new(self.snapshot.clone(), self.store.clone(), start)
+    }
+
+    /// Write a checkpoint of the loaded version (a V2 checkpoint with sidecars when the table has
+    /// the `v2Checkpoint` feature) and point `_last_checkpoint` at it.
+    pub async fn create_checkpoint(&self) -> DeltaResult<LastCheckpoint> {
+        write_checkpoint(self.store.as_ref(), &self.snapshot).await
     }
 
     /// Delete log files older than `delta.logRetentionDuration` that no retained version needs.

@@ -8,14 +8,15 @@ use object_store::path::Path;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
 
-use super::file_list::adds_from_checkpoint;
+use super::file_list::{AddBatchBuilder, adds_from_checkpoint};
 use super::listing::LogFile;
+use super::tombstones::{TOMBSTONE_SCHEMA, TombstoneBatchBuilder, tombstones_from_checkpoint};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::parse_actions;
 use crate::protocol::{Action, Sidecar};
 use crate::storage::{LogStore, ObjectFileReader, get_bytes};
 
-/// Checkpoint columns other than `add` that replay needs.
+/// Checkpoint columns other than `add` and `remove` that replay needs.
 const OTHER_ACTIONS: &[&str] = &[
     "protocol",
     "metaData",
@@ -30,6 +31,8 @@ const OTHER_ACTIONS: &[&str] = &[
 pub struct CheckpointData {
     /// Batches of `add` actions in the file-list schema.
     pub adds: Vec<RecordBatch>,
+    /// Batches of `remove` actions (tombstones) in the tombstone schema.
+    pub tombstones: Vec<RecordBatch>,
     /// Protocol, metadata, txn and domain metadata actions.
     pub actions: Vec<Action>,
 }
@@ -44,6 +47,7 @@ pub async fn read_checkpoint(store: &dyn LogStore, version: i64, files: &[LogFil
         .await?;
     for part in parts {
         data.adds.extend(part.adds);
+        data.tombstones.extend(part.tombstones);
         data.actions.extend(part.actions);
     }
     let sidecars: Vec<Sidecar> = data
@@ -80,6 +84,7 @@ pub async fn read_checkpoint(store: &dyn LogStore, version: i64, files: &[LogFil
             .await?;
         for part in parts {
             data.adds.extend(part.adds);
+            data.tombstones.extend(part.tombstones);
         }
     }
     Ok(data)
@@ -89,22 +94,25 @@ async fn read_checkpoint_file(store: &dyn LogStore, version: i64, meta: &ObjectM
     if meta.location.extension() == Some("json") {
         let bytes = get_bytes(store.object_store().as_ref(), &meta.location).await?;
         let mut data = CheckpointData::default();
-        let mut builder = super::file_list::AddBatchBuilder::default();
+        let mut adds = AddBatchBuilder::default();
+        let mut removes = TombstoneBatchBuilder::default();
         for action in parse_actions(&bytes, meta.location.as_ref(), Some(version))? {
             match action {
-                Action::Add(add) => builder.append(&add)?,
-                Action::Remove(_) | Action::CommitInfo(_) | Action::Cdc(_) => {}
+                Action::Add(add) => adds.append(&add)?,
+                Action::Remove(remove) => removes.append(&remove)?,
+                Action::CommitInfo(_) | Action::Cdc(_) => {}
                 other => data.actions.push(other),
             }
         }
-        data.adds.push(builder.finish()?);
+        data.adds.push(adds.finish()?);
+        data.tombstones.push(removes.finish()?);
         Ok(data)
     } else {
         read_parquet_actions(store, version, meta).await
     }
 }
 
-/// Read the actions of a Parquet checkpoint part or sidecar, skipping tombstones.
+/// Read the actions of a Parquet checkpoint part or sidecar.
 async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<CheckpointData> {
     let path = meta.location.to_string();
     let invalid = |e: &dyn std::fmt::Display| {
@@ -114,15 +122,20 @@ async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectM
     let builder = ParquetRecordBatchStreamBuilder::new(reader)
         .await
         .map_err(|e| invalid(&e))?;
+    // Whole `add` and non-file columns; of `remove`, only what tombstones keep (not stats or tags).
     let wanted: Vec<usize> = builder
-        .schema()
-        .fields()
+        .parquet_schema()
+        .columns()
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.name() == "add" || OTHER_ACTIONS.contains(&f.name().as_str()))
+        .filter(|(_, c)| match c.path().parts() {
+            [root, ..] if root == "add" || OTHER_ACTIONS.contains(&root.as_str()) => true,
+            [root, field, ..] if root == "remove" => TOMBSTONE_SCHEMA.field_with_name(field).is_ok(),
+            _ => false,
+        })
         .map(|(i, _)| i)
         .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+    let mask = ProjectionMask::leaves(builder.parquet_schema(), wanted);
     let mut stream = builder
         .with_projection(mask)
         .with_batch_size(65_536)
@@ -136,6 +149,12 @@ async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectM
                 .as_struct_opt()
                 .ok_or_else(|| invalid(&"column 'add' is not a struct"))?;
             data.adds.push(adds_from_checkpoint(add, &path)?);
+        }
+        if let Some(remove) = batch.column_by_name("remove") {
+            let remove = remove
+                .as_struct_opt()
+                .ok_or_else(|| invalid(&"column 'remove' is not a struct"))?;
+            data.tombstones.push(tombstones_from_checkpoint(remove, &path)?);
         }
         data.actions.extend(other_actions(&batch, &path, version)?);
     }

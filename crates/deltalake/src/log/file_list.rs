@@ -4,18 +4,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, Int64Builder, MapBuilder, MapFieldNames, RecordBatch,
-    StringBuilder, StructArray,
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Int32Builder, Int64Builder, MapBuilder, MapFieldNames,
+    RecordBatch, StringArray, StringBuilder, StructArray,
 };
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType as ArrowType, Field, Fields, Int32Type, Int64Type, Schema as ArrowSchema, SchemaRef};
 
-use crate::arrow_utils::{FieldMatch, conform_struct};
-use crate::error::DeltaResult;
+use crate::arrow_utils::{FieldMatch, conform_array, conform_struct, with_offset_time_zones};
+use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::StringMap;
 use crate::protocol::{Add, DeletionVectorDescriptor, Remove};
 
-fn string_map_type() -> ArrowType {
+/// The Arrow type of `partitionValues` and `tags`: a map of strings to nullable strings.
+pub(super) fn string_map_type() -> ArrowType {
     ArrowType::Map(
         Arc::new(Field::new(
             "key_value",
@@ -37,7 +38,8 @@ fn map_field_names() -> MapFieldNames {
     }
 }
 
-fn deletion_vector_fields() -> Fields {
+/// The fields of the `deletionVector` struct.
+pub(super) fn deletion_vector_fields() -> Fields {
     Fields::from(vec![
         Field::new("storageType", ArrowType::Utf8, true),
         Field::new("pathOrInlineDv", ArrowType::Utf8, true),
@@ -200,30 +202,7 @@ impl<'a> FileView<'a> {
 
     /// The deletion vector of the file, if any.
     pub fn deletion_vector(&self) -> Option<DeletionVectorDescriptor> {
-        let dv = self.batch.column(col::DELETION_VECTOR).as_struct();
-        if dv.is_null(self.row) {
-            return None;
-        }
-        let s = |i: usize| {
-            let a = dv.column(i).as_string::<i32>();
-            a.is_valid(self.row).then(|| a.value(self.row).to_string())
-        };
-        let int = |i: usize| {
-            let a = dv.column(i).as_primitive::<Int32Type>();
-            a.is_valid(self.row).then(|| a.value(self.row))
-        };
-        let card = dv.column(4).as_primitive::<Int64Type>();
-        Some(DeletionVectorDescriptor {
-            storage_type: s(0)?,
-            path_or_inline_dv: s(1)?,
-            offset: int(2),
-            size_in_bytes: int(3).unwrap_or_default(),
-            cardinality: if card.is_valid(self.row) {
-                card.value(self.row)
-            } else {
-                0
-            },
-        })
+        deletion_vector_at(self.batch.column(col::DELETION_VECTOR).as_struct(), self.row)
     }
 
     /// The key that identifies the logical file: path and deletion vector id.
@@ -277,6 +256,29 @@ fn owned_map(map: HashMap<&str, Option<&str>>) -> StringMap {
         .collect()
 }
 
+/// The deletion vector at `row` of a `deletionVector` struct column.
+pub(super) fn deletion_vector_at(dv: &StructArray, row: usize) -> Option<DeletionVectorDescriptor> {
+    if dv.is_null(row) {
+        return None;
+    }
+    let s = |i: usize| {
+        let a = dv.column(i).as_string::<i32>();
+        a.is_valid(row).then(|| a.value(row).to_string())
+    };
+    let int = |i: usize| {
+        let a = dv.column(i).as_primitive::<Int32Type>();
+        a.is_valid(row).then(|| a.value(row))
+    };
+    let card = dv.column(4).as_primitive::<Int64Type>();
+    Some(DeletionVectorDescriptor {
+        storage_type: s(0)?,
+        path_or_inline_dv: s(1)?,
+        offset: int(2),
+        size_in_bytes: int(3).unwrap_or_default(),
+        cardinality: if card.is_valid(row) { card.value(row) } else { 0 },
+    })
+}
+
 /// Identity of a logical file in reconciliation: its path plus the unique id of its deletion vector.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FileKey {
@@ -294,51 +296,16 @@ impl FileKey {
     }
 }
 
-/// Appends typed [`Add`] actions into a batch of [`ADD_SCHEMA`].
-pub struct AddBatchBuilder {
-    path: StringBuilder,
-    partition_values: MapBuilder<StringBuilder, StringBuilder>,
-    size: Int64Builder,
-    modification_time: Int64Builder,
-    data_change: BooleanBuilder,
-    stats: StringBuilder,
-    tags: MapBuilder<StringBuilder, StringBuilder>,
-    dv_storage_type: StringBuilder,
-    dv_path: StringBuilder,
-    dv_offset: Int32Builder,
-    dv_size: Int32Builder,
-    dv_cardinality: Int64Builder,
-    dv_valid: Vec<bool>,
-    base_row_id: Int64Builder,
-    default_row_commit_version: Int64Builder,
-    clustering_provider: StringBuilder,
+/// A builder of `partitionValues` / `tags` map columns.
+pub(super) type StringMapBuilder = MapBuilder<StringBuilder, StringBuilder>;
+
+/// A new, empty [`StringMapBuilder`] with the spec's entry names.
+pub(super) fn string_map_builder() -> StringMapBuilder {
+    MapBuilder::new(Some(map_field_names()), StringBuilder::new(), StringBuilder::new())
 }
 
-impl Default for AddBatchBuilder {
-    fn default() -> Self {
-        let map = || MapBuilder::new(Some(map_field_names()), StringBuilder::new(), StringBuilder::new());
-        Self {
-            path: StringBuilder::new(),
-            partition_values: map(),
-            size: Int64Builder::new(),
-            modification_time: Int64Builder::new(),
-            data_change: BooleanBuilder::new(),
-            stats: StringBuilder::new(),
-            tags: map(),
-            dv_storage_type: StringBuilder::new(),
-            dv_path: StringBuilder::new(),
-            dv_offset: Int32Builder::new(),
-            dv_size: Int32Builder::new(),
-            dv_cardinality: Int64Builder::new(),
-            dv_valid: Vec::new(),
-            base_row_id: Int64Builder::new(),
-            default_row_commit_version: Int64Builder::new(),
-            clustering_provider: StringBuilder::new(),
-        }
-    }
-}
-
-fn append_map(builder: &mut MapBuilder<StringBuilder, StringBuilder>, map: Option<&StringMap>) -> DeltaResult<()> {
+/// Append one map (`None` for a null map).
+pub(super) fn append_map(builder: &mut StringMapBuilder, map: Option<&StringMap>) -> DeltaResult<()> {
     let Some(map) = map else {
         builder.append(false)?;
         return Ok(());
@@ -351,6 +318,82 @@ fn append_map(builder: &mut MapBuilder<StringBuilder, StringBuilder>, map: Optio
     Ok(())
 }
 
+/// Builds a `deletionVector` struct column.
+#[derive(Default)]
+pub(super) struct DeletionVectorBuilder {
+    storage_type: StringBuilder,
+    path: StringBuilder,
+    offset: Int32Builder,
+    size: Int32Builder,
+    cardinality: Int64Builder,
+    valid: Vec<bool>,
+}
+
+impl DeletionVectorBuilder {
+    /// Append one descriptor (`None` for a file without deletion vector).
+    pub(super) fn append(&mut self, dv: Option<&DeletionVectorDescriptor>) {
+        self.storage_type.append_option(dv.map(|d| d.storage_type.as_str()));
+        self.path.append_option(dv.map(|d| d.path_or_inline_dv.as_str()));
+        self.offset.append_option(dv.and_then(|d| d.offset));
+        self.size.append_option(dv.map(|d| d.size_in_bytes));
+        self.cardinality.append_option(dv.map(|d| d.cardinality));
+        self.valid.push(dv.is_some());
+    }
+
+    /// Number of rows appended.
+    pub(super) fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    /// The column of everything appended.
+    pub(super) fn finish(&mut self) -> DeltaResult<StructArray> {
+        Ok(StructArray::try_new(
+            deletion_vector_fields(),
+            vec![
+                Arc::new(self.storage_type.finish()),
+                Arc::new(self.path.finish()),
+                Arc::new(self.offset.finish()),
+                Arc::new(self.size.finish()),
+                Arc::new(self.cardinality.finish()),
+            ],
+            Some(NullBuffer::from(std::mem::take(&mut self.valid))),
+        )?)
+    }
+}
+
+/// Appends typed [`Add`] actions into a batch of [`ADD_SCHEMA`].
+pub struct AddBatchBuilder {
+    path: StringBuilder,
+    partition_values: StringMapBuilder,
+    size: Int64Builder,
+    modification_time: Int64Builder,
+    data_change: BooleanBuilder,
+    stats: StringBuilder,
+    tags: StringMapBuilder,
+    deletion_vector: DeletionVectorBuilder,
+    base_row_id: Int64Builder,
+    default_row_commit_version: Int64Builder,
+    clustering_provider: StringBuilder,
+}
+
+impl Default for AddBatchBuilder {
+    fn default() -> Self {
+        Self {
+            path: StringBuilder::new(),
+            partition_values: string_map_builder(),
+            size: Int64Builder::new(),
+            modification_time: Int64Builder::new(),
+            data_change: BooleanBuilder::new(),
+            stats: StringBuilder::new(),
+            tags: string_map_builder(),
+            deletion_vector: DeletionVectorBuilder::default(),
+            base_row_id: Int64Builder::new(),
+            default_row_commit_version: Int64Builder::new(),
+            clustering_provider: StringBuilder::new(),
+        }
+    }
+}
+
 impl AddBatchBuilder {
     /// Append one add.
     pub fn append(&mut self, add: &Add) -> DeltaResult<()> {
@@ -361,13 +404,7 @@ impl AddBatchBuilder {
         self.data_change.append_value(add.data_change);
         self.stats.append_option(add.stats.as_deref());
         append_map(&mut self.tags, add.tags.as_ref())?;
-        let dv = add.deletion_vector.as_ref();
-        self.dv_storage_type.append_option(dv.map(|d| d.storage_type.as_str()));
-        self.dv_path.append_option(dv.map(|d| d.path_or_inline_dv.as_str()));
-        self.dv_offset.append_option(dv.and_then(|d| d.offset));
-        self.dv_size.append_option(dv.map(|d| d.size_in_bytes));
-        self.dv_cardinality.append_option(dv.map(|d| d.cardinality));
-        self.dv_valid.push(dv.is_some());
+        self.deletion_vector.append(add.deletion_vector.as_ref());
         self.base_row_id.append_option(add.base_row_id);
         self.default_row_commit_version
             .append_option(add.default_row_commit_version);
@@ -378,27 +415,16 @@ impl AddBatchBuilder {
 
     /// Number of adds appended.
     pub fn len(&self) -> usize {
-        self.dv_valid.len()
+        self.deletion_vector.len()
     }
 
     /// Whether nothing was appended.
     pub fn is_empty(&self) -> bool {
-        self.dv_valid.is_empty()
+        self.len() == 0
     }
 
     /// The batch of everything appended.
     pub fn finish(mut self) -> DeltaResult<RecordBatch> {
-        let dv = StructArray::try_new(
-            deletion_vector_fields(),
-            vec![
-                Arc::new(self.dv_storage_type.finish()),
-                Arc::new(self.dv_path.finish()),
-                Arc::new(self.dv_offset.finish()),
-                Arc::new(self.dv_size.finish()),
-                Arc::new(self.dv_cardinality.finish()),
-            ],
-            Some(NullBuffer::from(std::mem::take(&mut self.dv_valid))),
-        )?;
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.path.finish()),
             Arc::new(self.partition_values.finish()),
@@ -407,7 +433,7 @@ impl AddBatchBuilder {
             Arc::new(self.data_change.finish()),
             Arc::new(self.stats.finish()),
             Arc::new(self.tags.finish()),
-            Arc::new(dv),
+            Arc::new(self.deletion_vector.finish()?),
             Arc::new(self.base_row_id.finish()),
             Arc::new(self.default_row_commit_version.finish()),
             Arc::new(self.clustering_provider.finish()),
@@ -417,20 +443,89 @@ impl AddBatchBuilder {
 }
 
 /// Convert the `add` column of a checkpoint batch into a batch of [`ADD_SCHEMA`], keeping
-/// only rows that hold an add. Extra fields (`stats_parsed`, `partitionValues_parsed`) are dropped.
+/// only rows that hold an add. `partitionValues_parsed` is dropped; `stats_parsed` supplies the
+/// statistics of files whose `stats` string is absent (`delta.checkpoint.writeStatsAsJson=false`).
 pub fn adds_from_checkpoint(add: &StructArray, context: &str) -> DeltaResult<RecordBatch> {
-    let conformed = conform_struct(add, ADD_SCHEMA.fields(), FieldMatch::Name, context)?;
-    let present = match (add.nulls(), conformed.column(col::PATH).nulls()) {
-        (None, None) => None,
-        (a, b) => NullBuffer::union(a, b),
+    let batch = action_rows(add, &ADD_SCHEMA, col::PATH, context)?;
+    let Some(parsed) = add.column_by_name("stats_parsed").and_then(|c| c.as_struct_opt()) else {
+        return Ok(batch);
     };
-    // Rows where the struct itself is null are dropped below; their children are ignored.
-    let batch = RecordBatch::try_new(ADD_SCHEMA.clone(), conformed.columns().to_vec())?;
-    match present {
-        None => Ok(batch),
-        Some(valid) => {
-            let mask = arrow::array::BooleanArray::new(valid.into_inner(), None);
-            Ok(arrow::compute::filter_record_batch(&batch, &mask)?)
-        }
+    let stats = batch.column(col::STATS);
+    if stats.null_count() == 0 {
+        return Ok(batch);
     }
+    // Row positions of `batch` in `add`, to find each file's parsed statistics.
+    let mask = action_mask(add, add.column_by_name("path"));
+    let parsed = match &mask {
+        Some(mask) => arrow::compute::filter(parsed, mask)?,
+        None => Arc::new(parsed.clone()) as ArrayRef,
+    };
+    let mut columns = batch.columns().to_vec();
+    columns[col::STATS] = stats_or_parsed(stats.as_string::<i32>(), parsed.as_struct())?;
+    Ok(RecordBatch::try_new(ADD_SCHEMA.clone(), columns)?)
+}
+
+/// Rows of `source` (a struct column of a checkpoint) that hold an action: the struct and its
+/// `path` are not null. `None` when every row does.
+fn action_mask(source: &StructArray, path: Option<&ArrayRef>) -> Option<BooleanArray> {
+    let present = match (source.nulls(), path.and_then(|p| p.logical_nulls())) {
+        (None, None) => return None,
+        (a, b) => NullBuffer::union(a, b.as_ref()),
+    };
+    present.map(|valid| BooleanArray::new(valid.into_inner(), None))
+}
+
+/// The actions of a checkpoint struct column as a batch of `schema` (whose column `path_col` is
+/// the path), dropping rows that hold another kind of action.
+pub(super) fn action_rows(
+    source: &StructArray,
+    schema: &SchemaRef,
+    path_col: usize,
+    context: &str,
+) -> DeltaResult<RecordBatch> {
+    let conformed = conform_struct(source, schema.fields(), FieldMatch::Name, context)?;
+    // Rows where the struct itself is null are dropped below; their children are ignored.
+    let batch = RecordBatch::try_new(schema.clone(), conformed.columns().to_vec())?;
+    match action_mask(source, Some(conformed.column(path_col))) {
+        None => Ok(batch),
+        Some(mask) => Ok(arrow::compute::filter_record_batch(&batch, &mask)?),
+    }
+}
+
+/// The `stats` strings, with those missing rebuilt as JSON from `stats_parsed`.
+fn stats_or_parsed(stats: &StringArray, parsed: &StructArray) -> DeltaResult<ArrayRef> {
+    // Timestamps print as RFC 3339 with a `+00:00` offset.
+    let parsed_type = ArrowType::Struct(parsed.fields().clone());
+    let printable = Field::new("stats_parsed", with_offset_time_zones(&parsed_type), true);
+    let printable = conform_array(
+        &(Arc::new(parsed.clone()) as ArrayRef),
+        &printable,
+        FieldMatch::Name,
+        "stats_parsed",
+    )?;
+    let printable = printable.as_struct();
+    let batch = RecordBatch::try_new(
+        Arc::new(ArrowSchema::new(printable.fields().clone())),
+        printable.columns().to_vec(),
+    )?;
+    let mut json = Vec::new();
+    let mut writer = arrow_json::LineDelimitedWriter::new(&mut json);
+    writer.write(&batch)?;
+    writer.finish()?;
+    drop(writer);
+    let text = String::from_utf8(json).map_err(|e| DeltaError::schema(format!("statistics: {e}")))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let rebuilt: StringArray = (0..stats.len())
+        .map(|row| {
+            if stats.is_valid(row) {
+                Some(stats.value(row))
+            } else {
+                lines
+                    .get(row)
+                    .copied()
+                    .filter(|line| parsed.is_valid(row) && *line != "{}")
+            }
+        })
+        .collect();
+    Ok(Arc::new(rebuilt))
 }

@@ -1,20 +1,25 @@
 //! The Delta log: listing `_delta_log`, choosing the checkpoint and commits of a version,
-//! reading checkpoints and replaying actions into a snapshot.
+//! reading and writing checkpoints and replaying actions into a snapshot.
 
 mod checkpoint_read;
+mod checkpoint_schema;
+mod checkpoint_write;
 mod cleanup;
 pub mod file_list;
 mod history;
 mod listing;
 mod replay;
 mod segment;
+mod tombstones;
 
+pub use checkpoint_write::{CheckpointOptions, write_checkpoint, write_checkpoint_with};
 pub use cleanup::cleanup_log;
 pub use file_list::{FileKey, FileList, FileView};
 pub use history::{Commit, history, read_commits, version_at_timestamp};
 pub use listing::{LogFile, LogFileKind, LogListing};
 pub use replay::{Replayed, replay};
 pub use segment::{LastCheckpoint, LogSegment};
+pub use tombstones::{TOMBSTONE_SCHEMA, TombstoneList, TombstoneView};
 
 /// The commit file name of a version: `00000000000000000042.json`.
 pub fn commit_file_name(version: i64) -> String {

@@ -11,6 +11,7 @@ use object_store::ObjectMeta;
 use super::checkpoint_read::read_checkpoint;
 use super::file_list::{AddBatchBuilder, FileKey, FileList, FileView};
 use super::segment::LogSegment;
+use super::tombstones::{TombstoneBatchBuilder, TombstoneList, TombstoneView};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::parse_actions;
 use crate::protocol::{Action, CommitInfo, DomainMetadata, Metadata, Protocol, Txn};
@@ -30,6 +31,8 @@ pub struct Replayed {
     pub metadata: Metadata,
     /// The active files.
     pub files: FileList,
+    /// Files removed and not re-added (unexpired or not: expiry is the checkpoint writer's call).
+    pub tombstones: TombstoneList,
     /// The latest transaction version of each application.
     pub txns: HashMap<String, Txn>,
     /// Active metadata domains.
@@ -81,6 +84,9 @@ pub async fn replay(store: &dyn LogStore, segment: &LogSegment, base: Option<&Re
             for batch in &cp.adds {
                 state.apply_base_files(batch)?;
             }
+            for batch in &cp.tombstones {
+                state.apply_base_tombstones(batch)?;
+            }
             if state.timestamp.is_none() {
                 let cp_version = segment.checkpoint.as_ref().map_or(0, |c| c.0);
                 let modified = segment
@@ -105,6 +111,9 @@ pub async fn replay(store: &dyn LogStore, segment: &LogSegment, base: Option<&Re
             for batch in base.files.batches() {
                 state.apply_base_files(batch)?;
             }
+            for batch in base.tombstones.batches() {
+                state.apply_base_tombstones(batch)?;
+            }
             if state.timestamp.is_none() {
                 state.timestamp = Some((base.version, base.timestamp));
             }
@@ -119,6 +128,8 @@ struct Reconciler {
     seen_files: HashSet<FileKey>,
     adds: AddBatchBuilder,
     base_files: Vec<RecordBatch>,
+    tombstones: TombstoneBatchBuilder,
+    base_tombstones: Vec<RecordBatch>,
     protocol: Option<Protocol>,
     metadata: Option<Metadata>,
     txns: HashMap<String, Txn>,
@@ -143,8 +154,12 @@ impl Reconciler {
                     }
                 }
                 Action::Remove(remove) => {
-                    self.seen_files
-                        .insert(FileKey::new(&remove.path, remove.deletion_vector.as_ref()));
+                    if self
+                        .seen_files
+                        .insert(FileKey::new(&remove.path, remove.deletion_vector.as_ref()))
+                    {
+                        self.tombstones.append(&remove)?;
+                    }
                 }
                 Action::CommitInfo(CommitInfo {
                     in_commit_timestamp, ..
@@ -191,15 +206,27 @@ impl Reconciler {
 
     /// Files of the base state survive unless a newer commit added or removed the same logical file.
     fn apply_base_files(&mut self, batch: &RecordBatch) -> DeltaResult<()> {
+        let kept = self.unseen(batch, |row| FileView::new(batch, row).key())?;
+        self.base_files.push(kept);
+        Ok(())
+    }
+
+    /// Tombstones of the base state survive unless a newer commit added or removed the same logical file.
+    fn apply_base_tombstones(&mut self, batch: &RecordBatch) -> DeltaResult<()> {
+        let kept = self.unseen(batch, |row| TombstoneView::new(batch, row).key())?;
+        self.base_tombstones.push(kept);
+        Ok(())
+    }
+
+    /// The rows of `batch` whose logical file no newer commit mentions.
+    fn unseen(&self, batch: &RecordBatch, key: impl Fn(usize) -> FileKey) -> DeltaResult<RecordBatch> {
         if self.seen_files.is_empty() {
-            self.base_files.push(batch.clone());
-            return Ok(());
+            return Ok(batch.clone());
         }
         let keep: BooleanArray = (0..batch.num_rows())
-            .map(|row| Some(!self.seen_files.contains(&FileView::new(batch, row).key())))
+            .map(|row| Some(!self.seen_files.contains(&key(row))))
             .collect();
-        self.base_files.push(filter_record_batch(batch, &keep)?);
-        Ok(())
+        Ok(filter_record_batch(batch, &keep)?)
     }
 
     fn finish(self, store: &dyn LogStore, version: i64) -> DeltaResult<Replayed> {
@@ -216,11 +243,16 @@ impl Reconciler {
         if !self.adds.is_empty() {
             batches.insert(0, self.adds.finish()?);
         }
+        let mut tombstones = self.base_tombstones;
+        if !self.tombstones.is_empty() {
+            tombstones.insert(0, self.tombstones.finish()?);
+        }
         Ok(Replayed {
             version,
             protocol,
             metadata,
             files: FileList::new(batches),
+            tombstones: TombstoneList::new(tombstones),
             txns: self.txns,
             domains: self.domains,
             timestamp: self.timestamp.map_or(0, |t| t.1),

@@ -1,7 +1,7 @@
 //! The log segment of a version: the checkpoint to start from and the commits after it.
 
 use object_store::ObjectMeta;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
 use super::listing::{LogFile, LogListing};
@@ -9,17 +9,23 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::storage::LogStore;
 
 /// The `_delta_log/_last_checkpoint` hint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LastCheckpoint {
     /// The version of the latest checkpoint.
     pub version: i64,
-    /// Number of actions in it.
-    #[serde(default)]
+    /// Number of actions in it (with those of its sidecars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Number of parts of a multi-part checkpoint.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<u32>,
+    /// Size in bytes of the checkpoint files (with its sidecars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_in_bytes: Option<i64>,
+    /// Number of `add` actions in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_of_add_files: Option<i64>,
 }
 
 impl LastCheckpoint {
@@ -41,6 +47,30 @@ impl LastCheckpoint {
                 None
             }
         }
+    }
+}
+
+impl LastCheckpoint {
+    /// Write this hint unless `_delta_log/_last_checkpoint` already names a newer checkpoint (a
+    /// concurrent writer's): the hint never moves backwards. Returns whether it was written.
+    ///
+    /// The put replaces the file atomically; a writer racing between the read and the put can
+    /// still move the hint back, which only costs readers a longer listing.
+    pub async fn publish(&self, store: &dyn LogStore) -> DeltaResult<bool> {
+        if let Some(current) = Self::read(store).await
+            && current.version > self.version
+        {
+            debug!(
+                current = current.version,
+                ours = self.version,
+                "_last_checkpoint is newer, kept"
+            );
+            return Ok(false);
+        }
+        let path = store.log_path().join("_last_checkpoint");
+        let body = serde_json::to_vec(self)?;
+        object_store::ObjectStoreExt::put(store.object_store().as_ref(), &path, body.into()).await?;
+        Ok(true)
     }
 }
 

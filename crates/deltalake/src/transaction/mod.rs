@@ -14,11 +14,12 @@ use conflict::OurChanges;
 pub use conflict::ReadScope;
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::read_commits;
+use crate::log::{read_commits, write_checkpoint};
 use crate::protocol::actions::serialize_actions;
 use crate::protocol::{Action, CommitInfo, Txn};
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
+use crate::table_properties::TableProperties;
 
 /// The name of this engine in `commitInfo.engineInfo`.
 pub const ENGINE_INFO: &str = concat!("deltalake-rs/", env!("CARGO_PKG_VERSION"));
@@ -51,6 +52,8 @@ pub struct CommitProperties {
     pub user_metadata: Option<String>,
     /// Extra fields merged into `commitInfo`.
     pub extra_info: Map<String, Value>,
+    /// Checkpoint the new version when it is a multiple of `delta.checkpointInterval` (default true).
+    pub auto_checkpoint: bool,
 }
 
 impl Default for CommitProperties {
@@ -59,6 +62,7 @@ impl Default for CommitProperties {
             max_attempts: 15,
             user_metadata: None,
             extra_info: Map::new(),
+            auto_checkpoint: true,
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct CommitResult {
     pub version: i64,
     /// How many attempts it took.
     pub attempts: u32,
+    /// Whether the version was checkpointed automatically after the commit.
+    pub checkpointed: bool,
 }
 
 /// Builds and commits one transaction.
@@ -163,9 +169,12 @@ impl CommitBuilder {
             match store.write_commit(version, body).await {
                 Ok(()) => {
                     debug!(version, attempt, operation = %self.operation.name, "committed");
+                    let checkpointed =
+                        self.properties.auto_checkpoint && self.checkpoint_if_due(store, snapshot, version).await;
                     return Ok(CommitResult {
                         version,
                         attempts: attempt,
+                        checkpointed,
                     });
                 }
                 Err(DeltaError::VersionExists { .. }) if read_version < 0 => {
@@ -211,16 +220,57 @@ impl CommitBuilder {
         Ok(())
     }
 
-    /// In-commit timestamps are on when the metadata being committed, or else the table's, says so.
-    fn in_commit_timestamps(&self, snapshot: Option<&Snapshot>) -> bool {
+    /// The table properties after this commit: those of the metadata being committed, or else the table's.
+    fn configuration<'a>(&'a self, snapshot: Option<&'a Snapshot>) -> Option<&'a HashMap<String, String>> {
         let new_metadata = self.actions.iter().find_map(|a| match a {
             Action::Metadata(m) => Some(&m.configuration),
             _ => None,
         });
-        let config = new_metadata.or_else(|| snapshot.map(Snapshot::properties));
-        config
+        new_metadata.or_else(|| snapshot.map(Snapshot::properties))
+    }
+
+    /// In-commit timestamps are on when the metadata being committed, or else the table's, says so.
+    fn in_commit_timestamps(&self, snapshot: Option<&Snapshot>) -> bool {
+        self.configuration(snapshot)
             .and_then(|c| c.get("delta.enableInCommitTimestamps"))
             .is_some_and(|v| v == "true")
+    }
+
+    /// After committing `version` on top of `snapshot`: checkpoint it when it is a multiple of
+    /// `delta.checkpointInterval`. The new snapshot is `snapshot` advanced by the commits since.
+    /// A failure is logged and reported as `false`: the commit itself has succeeded.
+    async fn checkpoint_if_due(&self, store: &dyn LogStore, snapshot: Option<&Snapshot>, version: i64) -> bool {
+        let empty = HashMap::new();
+        let properties = TableProperties::new(self.configuration(snapshot).unwrap_or(&empty));
+        let interval = match properties.checkpoint_interval() {
+            Ok(interval) => interval,
+            Err(e) => {
+                warn!(version, error = %e, "no automatic checkpoint");
+                return false;
+            }
+        };
+        if version == 0 || version % interval != 0 {
+            return false;
+        }
+        let result = async {
+            let next = match snapshot {
+                Some(s) => s.advance(store, Some(version)).await?,
+                None => None,
+            };
+            let next = match next {
+                Some(next) => next,
+                None => Snapshot::load(store, Some(version)).await?,
+            };
+            write_checkpoint(store, &next).await
+        }
+        .await;
+        match result {
+            Ok(_) => true,
+            Err(e) => {
+                warn!(version, error = %e, "automatic checkpoint failed; the commit stands");
+                false
+            }
+        }
     }
 
     fn body(&self, read_version: i64, in_commit_timestamp: Option<i64>, txn_id: &str) -> DeltaResult<Bytes> {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
-use arrow::datatypes::{DataType as ArrowType, Field, Float32Type, Float64Type, Schema as ArrowSchema};
+use arrow::datatypes::{DataType as ArrowType, Field, Fields, Float32Type, Float64Type, Schema as ArrowSchema};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::arrow::parquet_to_arrow_schema;
 use parquet::file::metadata::ParquetMetaData;
@@ -226,6 +226,55 @@ impl StatsCollector {
             nulls.render()
         )
     }
+}
+
+impl StatsCollector {
+    /// The fields of statistics stored as a struct (`add.stats_parsed` in checkpoints) for these
+    /// columns: `numRecords`, `minValues` and `maxValues` typed as the columns, `nullCount` as
+    /// longs, `tightBounds`. Empty groups are left out (Parquet cannot store empty structs).
+    pub fn parsed_fields(&self) -> DeltaResult<Fields> {
+        let bounded = self
+            .leaves
+            .iter()
+            .filter_map(|l| Some((l.physical.as_slice(), l.bounded.clone()?)))
+            .collect::<Vec<_>>();
+        let counts: Vec<_> = self
+            .leaves
+            .iter()
+            .map(|l| (l.physical.as_slice(), ArrowType::Int64))
+            .collect();
+        let mut fields = vec![Field::new("numRecords", ArrowType::Int64, true)];
+        for (name, leaves) in [("minValues", &bounded), ("maxValues", &bounded), ("nullCount", &counts)] {
+            if !leaves.is_empty() {
+                fields.push(Field::new(name, ArrowType::Struct(nest(leaves)), true));
+            }
+        }
+        fields.push(Field::new("tightBounds", ArrowType::Boolean, true));
+        Ok(fields.into())
+    }
+}
+
+/// Nested struct fields for leaves given by their path, in order (leaves sharing a parent are adjacent).
+fn nest(leaves: &[(&[String], ArrowType)]) -> Fields {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < leaves.len() {
+        let (path, leaf_type) = &leaves[i];
+        let name = &path[0];
+        if path.len() == 1 {
+            fields.push(Field::new(name, leaf_type.clone(), true));
+            i += 1;
+            continue;
+        }
+        let end = i + leaves[i..]
+            .iter()
+            .take_while(|(p, _)| p.len() > 1 && p[0] == *name)
+            .count();
+        let children: Vec<_> = leaves[i..end].iter().map(|(p, t)| (&p[1..], t.clone())).collect();
+        fields.push(Field::new(name, ArrowType::Struct(nest(&children)), true));
+        i = end;
+    }
+    fields.into()
 }
 
 fn collect_leaves(
