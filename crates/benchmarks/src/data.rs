@@ -21,7 +21,11 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("id", DataType::Int64, true),
         Field::new("key", DataType::Utf8, true),
         Field::new("value", DataType::Float64, true),
-        Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
         Field::new("flag", DataType::Boolean, true),
     ]))
 });
@@ -52,7 +56,10 @@ pub fn batch(first: u64, len: usize) -> Result<RecordBatch, ArrowError> {
     for row in rows.clone() {
         keys.append_value(key_of(row));
     }
-    let values = Float64Array::from_iter_values(rows.clone().map(|r| (mix(r) >> 11) as f64 / (1u64 << 53) as f64 * 1000.0));
+    let values = Float64Array::from_iter_values(
+        rows.clone()
+            .map(|r| (mix(r) >> 11) as f64 / (1u64 << 53) as f64 * 1000.0),
+    );
     let ts = TimestampMicrosecondArray::from_iter_values(rows.clone().map(|r| FIRST_TS_MICROS + r as i64 * 1000))
         .with_timezone("UTC");
     let flags = BooleanArray::from_iter(rows.map(|r| Some(mix(r) >> 63 == 1)));

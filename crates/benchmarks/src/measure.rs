@@ -30,7 +30,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 {
+    Some(if sorted.len().is_multiple_of(2) {
         (sorted[mid - 1] + sorted[mid]) / 2.0
     } else {
         sorted[mid]
@@ -70,6 +70,16 @@ pub fn peak_rss_bytes() -> BenchResult<u64> {
         .trim()
         .parse()?;
     Ok(kib * 1024)
+}
+
+/// The 1-minute load average of the machine and its CPU count, e.g. `1.52 on 2 CPUs`.
+pub fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{load} on {cpus} CPUs")
 }
 
 #[cfg(test)]

@@ -29,11 +29,7 @@ impl Python {
             None => {
                 let output = Command::new("bash").arg(SETUP).output()?;
                 if !output.status.success() {
-                    return Err(format!(
-                        "{SETUP} failed: {}",
-                        String::from_utf8_lossy(&output.stderr).trim()
-                    )
-                    .into());
+                    return Err(format!("{SETUP} failed: {}", String::from_utf8_lossy(&output.stderr).trim()).into());
                 }
                 PathBuf::from(String::from_utf8(output.stdout)?.trim())
             }

@@ -123,7 +123,11 @@ fn rows(outcome: &Outcome) -> Vec<[String; 9]> {
                 (false, None) => "?".into(),
             };
             [
-                if i == 0 { outcome.scenario.title.clone() } else { String::new() },
+                if i == 0 {
+                    outcome.scenario.title.clone()
+                } else {
+                    String::new()
+                },
                 metric.label(),
                 cell(Side::Ours),
                 cell(Side::Raw),
@@ -243,10 +247,22 @@ mod tests {
     #[test]
     fn targets_are_judged_on_their_metric_only() {
         let target = Target::VsReference { time: 0.8, memory: 0.7 };
-        assert_eq!(judge(target, Metric::Time, None, Some(1.0), None, Some(0.5)).1, Some(true));
-        assert_eq!(judge(target, Metric::Peak, None, Some(1.0), None, Some(0.75)).1, Some(false));
+        assert_eq!(
+            judge(target, Metric::Time, None, Some(1.0), None, Some(0.5)).1,
+            Some(true)
+        );
+        assert_eq!(
+            judge(target, Metric::Peak, None, Some(1.0), None, Some(0.75)).1,
+            Some(false)
+        );
         let latency = Target::LastLatency(0.01);
-        assert_eq!(judge(latency, Metric::LatencyAt(1), Some(100), Some(1.0), None, None).1, None);
-        assert_eq!(judge(latency, Metric::LatencyAt(100), Some(100), Some(0.005), None, None).1, Some(true));
+        assert_eq!(
+            judge(latency, Metric::LatencyAt(1), Some(100), Some(1.0), None, None).1,
+            None
+        );
+        assert_eq!(
+            judge(latency, Metric::LatencyAt(100), Some(100), Some(0.005), None, None).1,
+            Some(true)
+        );
     }
 }

@@ -9,6 +9,7 @@ use crate::BenchResult;
 use crate::child;
 use crate::context::{Context, Sizes};
 use crate::fixtures::Fixtures;
+use crate::measure::load_average;
 use crate::reference::Python;
 use crate::report::{self, Outcome, SIDES, SideResult};
 use crate::scenarios::{self, Group, Scenario, Side};
@@ -35,6 +36,9 @@ pub struct SuiteArgs {
     /// Skip the deltalake PyPI package.
     #[arg(long)]
     no_reference: bool,
+    /// Keep the data directory (to profile a scenario alone with `benchmarks scenario NAME SIDE --work DIR`).
+    #[arg(long)]
+    keep: bool,
 }
 
 /// Run the selected scenarios and print the table.
@@ -42,12 +46,15 @@ pub fn run(args: SuiteArgs) -> BenchResult<()> {
     let sizes = Sizes::new(args.rows, args.quick);
     let parent = args.dir.unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&parent)?;
-    let work = tempfile::Builder::new().prefix("deltalake-bench-").tempdir_in(&parent)?;
+    let work = tempfile::Builder::new()
+        .prefix("deltalake-bench-")
+        .tempdir_in(&parent)?;
     let ctx = Context {
         work: work.path().to_path_buf(),
         sizes,
     };
     eprintln!("data in {}", ctx.work.display());
+    let load_before = load_average();
     let python = if args.no_reference {
         None
     } else {
@@ -73,7 +80,15 @@ pub fn run(args: SuiteArgs) -> BenchResult<()> {
         outcomes.push(Outcome { scenario, results });
     }
     report::print(&outcomes, sizes.quick);
-    work.close()?;
+    println!(
+        "\nload average: {load_before} at the start, {} at the end",
+        load_average()
+    );
+    if args.keep {
+        eprintln!("data kept in {}", work.keep().display());
+    } else {
+        work.close()?;
+    }
     Ok(())
 }
 
@@ -86,11 +101,9 @@ fn measure(scenario: &Scenario, side: Side, ctx: &Context, python: Option<&Pytho
     let result = if scenario.runner(side).is_some() {
         child::spawn(scenario.name, side, ctx)
     } else {
+        // Without the reference interpreter (reported at the start) its sides are simply not run.
         let script = scenario.script(side)?;
-        match python {
-            Some(python) => python.run(script.file, &(script.args)(ctx)),
-            None => Err("the reference package is not available".into()),
-        }
+        python?.run(script.file, &(script.args)(ctx))
     };
     let result = result.map_err(|e| e.to_string());
     match &result {

@@ -164,7 +164,11 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
                 file: "open_table.py",
                 args: |ctx| {
                     let s = ctx.sizes;
-                    vec![arg(ctx.log_table()), s.slow_runs.to_string(), (s.log_commits - 1).to_string()]
+                    vec![
+                        arg(ctx.log_table()),
+                        s.slow_runs.to_string(),
+                        (s.log_commits - 1).to_string(),
+                    ]
                 },
             }),
             reference_raw: None,
@@ -311,7 +315,9 @@ mod tests {
             names.dedup();
             assert_eq!(names.len(), scenarios.len());
             let append = scenarios.iter().find(|s| s.name == "append").unwrap();
-            let Summary::Latency(points) = &append.summary else { panic!() };
+            let Summary::Latency(points) = &append.summary else {
+                panic!()
+            };
             assert_eq!(points.last(), Some(&sizes.appends));
         }
         assert_eq!(human_count(10_000_000), "10M");
