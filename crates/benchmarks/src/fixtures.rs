@@ -1,0 +1,167 @@
+//! The data sets scenarios read: a long commit log (with and without a checkpoint) and a table of
+//! generated rows in several files. Built once per benchmark run, before any measurement.
+
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat};
+use deltalake::DeltaTable;
+use deltalake::operations::write::SaveMode;
+use deltalake::protocol::StructType;
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::context::{Context, remove_dir};
+use crate::data::{self, FIRST_TS_MICROS};
+use crate::reference::Python;
+use crate::{BenchResult, path_str, runtime};
+
+/// A data set a scenario needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixture {
+    /// `log_commits` commits, each adding one file with statistics; no checkpoint.
+    Log,
+    /// The same log with a checkpoint at its last version.
+    CheckpointedLog,
+    /// `rows` generated rows in `data_files` files written by our writer.
+    Dataset,
+}
+
+/// Rows each commit of the log claims its file holds.
+const ROWS_PER_LOGGED_FILE: i64 = 1_000;
+
+/// Builds fixtures on demand, each at most once.
+pub struct Fixtures<'a> {
+    ctx: &'a Context,
+    python: Option<&'a Python>,
+    ready: Vec<Fixture>,
+}
+
+impl<'a> Fixtures<'a> {
+    /// Fixtures in `ctx.work`; the reference interpreter, when available, creates checkpoints.
+    pub fn new(ctx: &'a Context, python: Option<&'a Python>) -> Self {
+        Self {
+            ctx,
+            python,
+            ready: Vec::new(),
+        }
+    }
+
+    /// Build whichever of `needed` (and what they depend on) do not exist yet.
+    pub fn ensure(&mut self, needed: &[Fixture]) -> BenchResult<()> {
+        for fixture in needed {
+            if self.ready.contains(fixture) {
+                continue;
+            }
+            if *fixture == Fixture::CheckpointedLog {
+                self.ensure(&[Fixture::Log])?;
+            }
+            eprintln!("preparing {fixture:?} ...");
+            match fixture {
+                Fixture::Log => write_log(&self.ctx.log_table(), self.ctx.sizes.log_commits)?,
+                Fixture::CheckpointedLog => self.checkpointed_log()?,
+                Fixture::Dataset => write_dataset(self.ctx)?,
+            }
+            self.ready.push(*fixture);
+        }
+        Ok(())
+    }
+
+    /// Copy the log and checkpoint it at its last version.
+    ///
+    /// The reference package writes this checkpoint until our own writer lands: then switch to
+    /// `DeltaTable::create_checkpoint()` here (copy `_delta_log`, open, checkpoint) and drop the
+    /// dependency of this fixture on the reference interpreter.
+    fn checkpointed_log(&self) -> BenchResult<()> {
+        let python = self
+            .python
+            .ok_or("the checkpointed log needs the reference interpreter to write its checkpoint")?;
+        let args = [
+            path_str(&self.ctx.log_table())?.to_string(),
+            path_str(&self.ctx.checkpointed_log_table())?.to_string(),
+            "1".to_string(),
+        ];
+        python.run("checkpoint.py", &args)?;
+        Ok(())
+    }
+}
+
+/// Write `commits` commit files directly: version 0 creates the table, every version adds one
+/// file with statistics. The data files do not exist; opening a table does not read them.
+fn write_log(table: &Path, commits: usize) -> BenchResult<()> {
+    let log = table.join("_delta_log");
+    remove_dir(table)?;
+    std::fs::create_dir_all(&log)?;
+    let schema = StructType::try_from_arrow(&data::schema())?.to_json();
+    let created = FIRST_TS_MICROS / 1000;
+    for version in 0..commits as i64 {
+        let timestamp = created + version * 1000;
+        let mut lines = vec![json!({"commitInfo": {
+            "timestamp": timestamp,
+            "operation": if version == 0 { "CREATE TABLE" } else { "WRITE" },
+            "operationParameters": {"mode": "Append"},
+            "engineInfo": "deltalake-benchmarks",
+        }})];
+        if version == 0 {
+            lines.push(json!({"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}));
+            lines.push(json!({"metaData": {
+                "id": "00000000-0000-4000-8000-000000000001",
+                "format": {"provider": "parquet", "options": {}},
+                "schemaString": schema,
+                "partitionColumns": [],
+                "configuration": {},
+                "createdTime": created,
+            }}));
+        }
+        lines.push(json!({"add": {
+            "path": format!("part-{version:05}-00000000-0000-4000-8000-{version:012}-c000.snappy.parquet"),
+            "partitionValues": {},
+            "size": 40_000 + version,
+            "modificationTime": timestamp,
+            "dataChange": true,
+            "stats": file_stats(version).to_string(),
+        }}));
+        let mut body = String::new();
+        for line in lines {
+            body.push_str(&line.to_string());
+            body.push('\n');
+        }
+        std::fs::write(log.join(format!("{version:020}.json")), body)?;
+    }
+    Ok(())
+}
+
+/// Statistics of the `version`-th logged file: rows `version * 1000..` of the generated data.
+fn file_stats(version: i64) -> Value {
+    let first = version * ROWS_PER_LOGGED_FILE;
+    let last = first + ROWS_PER_LOGGED_FILE - 1;
+    let ts = |row: i64| {
+        DateTime::from_timestamp_micros(FIRST_TS_MICROS + row * 1000)
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    };
+    json!({
+        "numRecords": ROWS_PER_LOGGED_FILE,
+        "minValues": {"id": first, "key": "key-00000", "value": 0.0, "ts": ts(first)},
+        "maxValues": {"id": last, "key": "key-49999", "value": 999.9, "ts": ts(last)},
+        "nullCount": {"id": 0, "key": 0, "value": 0, "ts": 0, "flag": 0},
+    })
+}
+
+/// Write the generated rows with our writer, one commit (and one file) per slice of rows.
+fn write_dataset(ctx: &Context) -> BenchResult<()> {
+    let table = ctx.dataset_table();
+    remove_dir(&table)?;
+    let location = path_str(&table)?;
+    let (rows, files) = (ctx.sizes.rows, ctx.sizes.data_files.max(1));
+    let per_file = rows.div_ceil(files);
+    runtime()?.block_on(async {
+        for first in (0..rows).step_by(per_file) {
+            let slice = data::batches(first as u64, per_file.min(rows - first));
+            let stream = futures::stream::iter(slice.map(|b| b.map_err(deltalake::DeltaError::from)));
+            DeltaTable::write(location)
+                .with_stream(data::schema(), stream.boxed())
+                .with_mode(SaveMode::Append)
+                .await?;
+        }
+        BenchResult::Ok(())
+    })
+}

@@ -1,0 +1,124 @@
+//! Write scenarios: a bulk write against arrow-rs writing the same batches, and the latency of
+//! consecutive small appends.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use deltalake::DeltaTable;
+use deltalake::operations::write::SaveMode;
+use deltalake::write::WriterConfig;
+use parquet::arrow::ArrowWriter;
+
+use crate::context::{Context, remove_dir};
+use crate::measure::time_runs;
+use crate::{BenchResult, data, path_str, runtime};
+
+/// The data set's rows, generated in memory before any timing.
+fn input(ctx: &Context) -> BenchResult<Vec<RecordBatch>> {
+    Ok(data::batches(0, ctx.sizes.rows).collect::<Result<_, _>>()?)
+}
+
+/// Write the rows into a new table with our `WriteBuilder` (default writer configuration).
+pub fn write_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
+    let rt = runtime()?;
+    let batches = input(ctx)?;
+    let dir = ctx.scratch("write-ours");
+    let location = path_str(&dir)?;
+    time_runs(
+        ctx.sizes.slow_runs,
+        |_| {
+            remove_dir(&dir)?;
+            Ok(batches.clone())
+        },
+        |batches| Ok(rt.block_on(DeltaTable::write(location).with_batches(batches).execute())?),
+        |table| {
+            if table.version() != 0 || table.snapshot().files().is_empty() {
+                return Err(format!("wrote version {} with no file", table.version()).into());
+            }
+            Ok(remove_dir(&dir)?)
+        },
+    )
+}
+
+/// Write the same batches to Parquet files with arrow-rs alone: the same writer properties,
+/// files rolled at the same target size.
+pub fn write_raw(ctx: &Context) -> BenchResult<Vec<f64>> {
+    let batches = input(ctx)?;
+    let dir = ctx.scratch("write-raw");
+    time_runs(
+        ctx.sizes.slow_runs,
+        |_| {
+            remove_dir(&dir)?;
+            std::fs::create_dir_all(&dir)?;
+            Ok(())
+        },
+        |()| write_parquet_files(&dir, &batches, &WriterConfig::default()),
+        |files| {
+            if *files == 0 {
+                return Err("wrote no file".into());
+            }
+            Ok(remove_dir(&dir)?)
+        },
+    )
+}
+
+/// Write `batches` into `dir` as numbered Parquet files; returns how many.
+fn write_parquet_files(dir: &Path, batches: &[RecordBatch], config: &WriterConfig) -> BenchResult<usize> {
+    let mut files = 0;
+    let mut open: Option<ArrowWriter<BufWriter<File>>> = None;
+    for batch in batches {
+        let writer = match &mut open {
+            Some(writer) => writer,
+            None => {
+                let file = File::create(dir.join(format!("part-{files:05}.parquet")))?;
+                files += 1;
+                open.insert(ArrowWriter::try_new(
+                    BufWriter::new(file),
+                    batch.schema(),
+                    Some(config.properties.clone()),
+                )?)
+            }
+        };
+        writer.write(batch)?;
+        if writer.bytes_written() + writer.in_progress_size() >= config.target_file_size
+            && let Some(full) = open.take()
+        {
+            full.close()?;
+        }
+    }
+    if let Some(last) = open {
+        last.close()?;
+    }
+    Ok(files)
+}
+
+/// Latency of each of `appends` consecutive small appends through `DeltaTable::write`, which
+/// loads the latest snapshot, writes one file and commits, as an application appending would.
+pub fn append_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
+    let rt = runtime()?;
+    let dir = ctx.scratch("append-ours");
+    remove_dir(&dir)?;
+    let location = path_str(&dir)?;
+    let batch = data::batch(0, ctx.sizes.append_rows)?;
+    let latencies = rt.block_on(async {
+        DeltaTable::write(location).with_batches(vec![batch.clone()]).await?;
+        let mut latencies = Vec::with_capacity(ctx.sizes.appends);
+        for commit in 1..=ctx.sizes.appends {
+            let start = Instant::now();
+            let table = DeltaTable::write(location)
+                .with_batches(vec![batch.clone()])
+                .with_mode(SaveMode::Append)
+                .await?;
+            latencies.push(start.elapsed().as_secs_f64());
+            if table.version() != commit as i64 {
+                return Err(format!("append {commit} committed version {}", table.version()).into());
+            }
+        }
+        BenchResult::Ok(latencies)
+    })?;
+    remove_dir(&dir)?;
+    Ok(latencies)
+}
