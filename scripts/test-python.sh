@@ -11,7 +11,7 @@ rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest pyarrow pandas
 status=0
-(cd python && "$venv/bin/python" -m pytest tests -q -p no:cacheprovider) || status=$?
+"$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests in python/tests" >&2
   exit 0
