@@ -87,6 +87,7 @@ class DeltaTable:
         storage_options: options of the storage backend.
         without_files: accepted for compatibility; the file list is always loaded.
         log_buffer_size: accepted for compatibility (log files are read concurrently anyway).
+        skip_stats: accepted for compatibility.
 
     Raises:
         TableNotFoundError: no Delta table is at ``table_uri``.
@@ -99,6 +100,7 @@ class DeltaTable:
         storage_options: dict[str, str] | None = None,
         without_files: bool = False,
         log_buffer_size: int | None = None,
+        skip_stats: bool = False,
     ) -> None:
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             raise TypeError(f"version must be an int, not {type(version).__name__}")
@@ -106,7 +108,7 @@ class DeltaTable:
             not isinstance(log_buffer_size, int) or log_buffer_size <= 0
         ):
             raise ValueError("log_buffer_size must be a positive int")
-        del without_files
+        del without_files, skip_stats
         self._storage_options = storage_options
         self._table = _internal.RawDeltaTable(_table_uri(table_uri), version, storage_options)
 

@@ -37,8 +37,12 @@ def test_time_travel_on_open_and_load_as_version(tables: Path) -> None:
     assert dt.version() == 4
 
 
+ICT = {"delta.enableInCommitTimestamps": "true"}
+"""In-commit timestamps: time travel uses the commit times that history() shows."""
+
+
 def test_load_as_version_by_commit_time(tmp_path: Path, sample: pa.Table) -> None:
-    write_deltalake(tmp_path, sample)
+    write_deltalake(tmp_path, sample, configuration=ICT)
     write_deltalake(tmp_path, sample, mode="append")
     dt = DeltaTable(tmp_path)
     first = dt.history()[-1]["timestamp"]
@@ -172,7 +176,7 @@ def test_load_cdf(tables: Path) -> None:
 
 
 def test_load_cdf_by_timestamp(tmp_path: Path, sample: pa.Table) -> None:
-    write_deltalake(tmp_path, sample, configuration={"delta.enableChangeDataFeed": "true"})
+    write_deltalake(tmp_path, sample, configuration={"delta.enableChangeDataFeed": "true", **ICT})
     write_deltalake(tmp_path, sample, mode="append")
     dt = DeltaTable(tmp_path)
     second = dt.history()[0]["timestamp"]
