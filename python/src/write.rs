@@ -3,17 +3,19 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
+use arrow::ffi_stream::RecordBatchStreamReader;
 use deltalake::DeltaTable;
 use deltalake::operations::create::IfExists;
-use deltalake::operations::write::{SaveMode, SchemaMode};
+use deltalake::operations::write::{InputStream, SaveMode, SchemaMode};
 use deltalake::protocol::StructType;
 use deltalake::transaction::CommitProperties;
 use deltalake::write::WriterConfig;
 use futures::StreamExt;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use pyo3::exceptions::{PyNotImplementedError, PyValueError};
+use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::arrow_interop::{reader_from_py, schema_from_py};
@@ -159,10 +161,7 @@ pub fn write_to_deltalake(
     let table = DeltaTable::builder(table_uri).with_storage_options(storage_options.unwrap_or_default());
     let reader = reader_from_py(data)?;
     let schema = arrow::array::RecordBatchReader::schema(&reader);
-    // The reader is driven from the runtime; a producer written in Python takes the GIL itself.
-    let input = futures::stream::iter(reader)
-        .map(|batch| batch.map_err(deltalake::DeltaError::from))
-        .boxed();
+    let (input, pump) = pump(reader)?;
     let mut write = deltalake::operations::write::WriteBuilder::new(table)
         .with_stream(schema, input)
         .with_mode(save_mode(mode)?)
@@ -184,8 +183,36 @@ pub fn write_to_deltalake(
             write = write.with_app_transaction(app_id.clone(), *version);
         }
     }
-    let table = block_on(py, write.execute())?.map_err(to_py)?;
-    Ok(table.version())
+    let written = block_on(py, write.execute())?;
+    // The write has dropped its input, so the pump stops after the batch it is reading, if any.
+    py.detach(|| pump.join())
+        .map_err(|_| PyRuntimeError::new_err("the thread reading the input data panicked"))?;
+    Ok(written.map_err(to_py)?.version())
+}
+
+/// Read `reader` on a thread of its own and hand its batches over through a channel, so that a
+/// producer that blocks (a Python generator, or a stream of this module driving the runtime) never
+/// runs on the runtime's workers.
+fn pump(reader: RecordBatchStreamReader) -> PyResult<(InputStream, JoinHandle<()>)> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let thread = std::thread::Builder::new()
+        .name("deltalake-input".into())
+        .spawn(move || {
+            for batch in reader {
+                if sender
+                    .blocking_send(batch.map_err(deltalake::DeltaError::from))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the input thread: {e}")))?;
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|batch| (batch, receiver))
+    })
+    .boxed();
+    Ok((stream, thread))
 }
 
 /// Create an empty table with the schema of `schema` (an object with `__arrow_c_schema__`).

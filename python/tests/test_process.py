@@ -88,3 +88,33 @@ def test_pyarrow_and_pandas_read_our_files(tmp_path: Path, sample: pa.Table) -> 
     write_deltalake(plain, sample)
     direct = pq.read_table([str(u) for u in DeltaTable(plain).file_uris()][0])
     assert direct.sort_by("id").equals(sample)
+
+
+def test_works_without_pyarrow(tables: Path, tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['pyarrow'] = None  # as if pyarrow were not installed\n"
+        "from deltalake import DeltaTable, write_deltalake\n"
+        "dt = DeltaTable(sys.argv[1])\n"
+        "assert hasattr(dt.get_add_actions(), '__arrow_c_stream__')\n"
+        "assert hasattr(dt.schema().to_arrow(), '__arrow_c_schema__')\n"
+        "assert hasattr(dt.load_cdf(), '__arrow_c_stream__')\n"
+        "try:\n"
+        "    dt.to_pyarrow_table()\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('to_pyarrow_table needs pyarrow')\n"
+        "write_deltalake(sys.argv[2], dt)  # a DeltaTable is an Arrow stream itself\n"
+        "print(len(DeltaTable(sys.argv[2]).files()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tables / "cdf-table"), str(tmp_path / "copy")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 1
+    copied = DeltaTable(tmp_path / "copy").to_pyarrow_table()
+    assert copied.num_rows == DeltaTable(tables / "cdf-table").to_pyarrow_table().num_rows
