@@ -4,6 +4,7 @@
 //! storage options), look at its [`Snapshot`], and read it with [`DeltaTable::scan`] as a stream
 //! of Arrow record batches.
 
+mod add_actions;
 mod arrow_utils;
 pub mod error;
 pub mod expr;

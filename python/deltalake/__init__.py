@@ -1,0 +1,30 @@
+"""Read and write Delta Lake tables from Python, natively in Rust.
+
+>>> from deltalake import DeltaTable, write_deltalake
+>>> write_deltalake("/tmp/events", pyarrow_table, mode="append")   # doctest: +SKIP
+>>> DeltaTable("/tmp/events").to_pandas()                            # doctest: +SKIP
+"""
+
+from deltalake._internal import __version__
+from deltalake.schema import ArrayType, Field, MapType, PrimitiveType, Schema, StructType
+from deltalake.table import DeltaTable, Metadata, ProtocolVersions
+from deltalake.transaction import CommitProperties, PostCommitHookProperties, Transaction
+from deltalake.writer import WriterProperties, write_deltalake
+
+__all__ = [
+    "ArrayType",
+    "CommitProperties",
+    "DeltaTable",
+    "Field",
+    "MapType",
+    "Metadata",
+    "PostCommitHookProperties",
+    "PrimitiveType",
+    "ProtocolVersions",
+    "Schema",
+    "StructType",
+    "Transaction",
+    "WriterProperties",
+    "__version__",
+    "write_deltalake",
+]
