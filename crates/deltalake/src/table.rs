@@ -11,6 +11,7 @@ use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
 use crate::operations::restore::RestoreBuilder;
+use crate::operations::vacuum::VacuumBuilder;
 use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
@@ -234,6 +235,11 @@ impl DeltaTable {
     /// the table (see [`FileSystemCheckBuilder`]).
     pub fn filesystem_check(&self) -> FileSystemCheckBuilder {
         FileSystemCheckBuilder::new(self.clone())
+    }
+
+    /// Delete the files no version within the retention period needs (see [`VacuumBuilder`]).
+    pub fn vacuum(&self) -> VacuumBuilder {
+        VacuumBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

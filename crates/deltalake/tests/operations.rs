@@ -1,4 +1,4 @@
-//! Table maintenance operations: restore and file-system check.
+//! Table maintenance operations: restore, file-system check, convert to Delta and vacuum.
 
 mod common;
 
@@ -365,4 +365,134 @@ async fn convert_hive_partitions_with_typed_values() {
         err.to_string().contains("b.parquet") && err.to_string().contains("not a readable Parquet file"),
         "{err}"
     );
+}
+
+fn data_files(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "_delta_log" {
+                    stack.push(path);
+                }
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn vacuum_deletes_only_what_no_retained_version_needs() {
+    use deltalake::operations::vacuum::VacuumMode;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    DeltaTable::write(location).with_batches(vec![ids(0..3)]).await.unwrap();
+    let table = DeltaTable::write(location)
+        .with_batches(vec![ids(3..6)])
+        .with_mode(SaveMode::Overwrite)
+        .await
+        .unwrap();
+    let active: Vec<String> = table.snapshot().files().iter().map(|f| f.path().to_string()).collect();
+    let all_before = data_files(dir.path());
+    assert_eq!(all_before.len(), 2);
+    let removed: Vec<String> = all_before.iter().filter(|p| !active.contains(p)).cloned().collect();
+    std::fs::write(dir.path().join("orphan.parquet"), b"never committed").unwrap();
+    std::fs::write(dir.path().join(".hidden.crc"), b"x").unwrap();
+
+    // The default retention (7 days) keeps the fresh tombstone; nothing is old enough.
+    let (table, metrics) = table.vacuum().await.unwrap();
+    assert!(metrics.files_deleted.is_empty(), "{metrics:?}");
+
+    // A shorter retention than the table's is refused unless asked for.
+    let err = table.vacuum().with_retention(Duration::ZERO).await.unwrap_err();
+    assert!(err.to_string().contains("shorter than the table's"), "{err}");
+
+    // Lite mode: only what the log removed.
+    let (_, metrics) = table
+        .vacuum()
+        .with_retention(Duration::ZERO)
+        .with_enforce_retention(false)
+        .with_mode(VacuumMode::Lite)
+        .with_dry_run(true)
+        .await
+        .unwrap();
+    assert_eq!(metrics.files_deleted, removed);
+
+    // Dry run of a full vacuum: the removed file and the orphan, nothing else, and nothing deleted yet.
+    let (same, metrics) = table
+        .vacuum()
+        .with_retention(Duration::ZERO)
+        .with_enforce_retention(false)
+        .with_dry_run(true)
+        .await
+        .unwrap();
+    let mut expected = removed.clone();
+    expected.push("orphan.parquet".into());
+    expected.sort();
+    assert_eq!(metrics.files_deleted, expected);
+    assert_eq!(same.version(), table.version());
+    assert_eq!(data_files(dir.path()).len(), 4);
+
+    let (vacuumed, metrics) = table
+        .vacuum()
+        .with_retention(Duration::ZERO)
+        .with_enforce_retention(false)
+        .await
+        .unwrap();
+    assert_eq!(metrics.files_deleted, expected);
+    let mut left = active.clone();
+    left.push(".hidden.crc".into());
+    left.sort();
+    assert_eq!(data_files(dir.path()), left);
+    assert_eq!(sorted_ids(&vacuumed).await, vec![3, 4, 5]);
+    let history = vacuumed.history(Some(2)).await.unwrap();
+    assert_eq!(history[0].1.operation.as_deref(), Some("VACUUM END"));
+    assert_eq!(history[1].1.operation.as_deref(), Some("VACUUM START"));
+    assert_eq!(history[0].1.operation_metrics.as_ref().unwrap()["numDeletedFiles"], 2);
+    assert_eq!(vacuumed.version(), table.version() + 2);
+}
+
+#[tokio::test]
+async fn vacuum_keeps_the_deletion_vectors_of_active_files() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().join("t");
+    common::copy_table("table-with-dv-small", &location);
+    let table = DeltaTable::open(location.to_str().unwrap()).await.unwrap();
+    let rows = |t: &DeltaTable| {
+        let t = t.clone();
+        async move {
+            t.scan()
+                .build()
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+                .iter()
+                .map(RecordBatch::num_rows)
+                .sum::<usize>()
+        }
+    };
+    let before = rows(&table).await;
+    let (vacuumed, metrics) = table
+        .vacuum()
+        .with_retention(Duration::ZERO)
+        .with_enforce_retention(false)
+        .await
+        .unwrap();
+    let root = url::Url::from_directory_path(&location).unwrap();
+    for file in vacuumed.snapshot().files().iter() {
+        assert!(location.join(file.path()).exists(), "{}", file.path());
+        if let Some(dv) = file.deletion_vector().and_then(|dv| dv.absolute_path(&root).unwrap()) {
+            assert!(dv.to_file_path().unwrap().exists(), "{dv} of {metrics:?}");
+        }
+    }
+    assert_eq!(rows(&vacuumed).await, before);
 }

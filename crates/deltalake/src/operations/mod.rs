@@ -4,6 +4,7 @@ pub mod convert;
 pub mod create;
 pub mod filesystem_check;
 pub mod restore;
+pub mod vacuum;
 pub mod write;
 
 use std::sync::Arc;

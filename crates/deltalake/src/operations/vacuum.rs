@@ -1,0 +1,277 @@
+//! Vacuum: delete the data files (and deletion-vector files) that no version within the retention
+//! period needs any more.
+//!
+//! A file is kept when the loaded version uses it, or when it was removed less than the retention
+//! period ago (a reader may still be on an older version, a writer may still be committing it).
+//! Everything else under the table root that is older than the retention period goes, except the
+//! log and hidden files (`_…`, `.…`). The "lite" mode only deletes files the log says were removed,
+//! without listing storage.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use serde_json::{Map, Value};
+use tracing::info;
+
+use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::DeletionVectorDescriptor;
+use crate::storage::LogStore;
+use crate::table::DeltaTable;
+use crate::transaction::{CommitBuilder, CommitProperties, Operation};
+
+/// How the files to delete are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VacuumMode {
+    /// List the table directory: also deletes files never committed (failed writes).
+    #[default]
+    Full,
+    /// Only the files the log removed (no listing; cheaper on large tables).
+    Lite,
+}
+
+/// What a vacuum deleted (or would delete, in a dry run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VacuumMetrics {
+    /// Whether nothing was deleted.
+    pub dry_run: bool,
+    /// The files deleted, as paths relative to the table root, sorted.
+    pub files_deleted: Vec<String>,
+}
+
+/// Deletes files that no retained version needs.
+///
+/// ```no_run
+/// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+/// let (table, metrics) = table.vacuum().with_dry_run(false).await?;
+/// println!("{} files deleted", metrics.files_deleted.len());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct VacuumBuilder {
+    table: DeltaTable,
+    retention: Option<Duration>,
+    enforce_retention: bool,
+    dry_run: bool,
+    mode: VacuumMode,
+    commit_properties: CommitProperties,
+}
+
+impl VacuumBuilder {
+    /// A vacuum of `table` at its loaded version.
+    pub fn new(table: DeltaTable) -> Self {
+        Self {
+            table,
+            retention: None,
+            enforce_retention: true,
+            dry_run: false,
+            mode: VacuumMode::Full,
+            commit_properties: CommitProperties::default(),
+        }
+    }
+
+    /// Keep files removed less than this long ago (default: `delta.deletedFileRetentionDuration`,
+    /// 7 days unless the table says otherwise).
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
+    /// Allow a retention shorter than the table's (by default refused: readers of recent versions
+    /// and writers still committing could lose files).
+    pub fn with_enforce_retention(mut self, enforce: bool) -> Self {
+        self.enforce_retention = enforce;
+        self
+    }
+
+    /// Only report what would be deleted.
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// How the files to delete are found (default [`VacuumMode::Full`]).
+    pub fn with_mode(mut self, mode: VacuumMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Retries, user metadata and extra commit information of the `VACUUM START` / `VACUUM END`
+    /// commits.
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// Run the vacuum; returns the table (at the `VACUUM END` version unless a dry run) and what was deleted.
+    pub async fn execute(self) -> DeltaResult<(DeltaTable, VacuumMetrics)> {
+        let started = Instant::now();
+        let store = self.table.log_store().clone();
+        let snapshot = self.table.snapshot().clone();
+        let uri = store.root_url().to_string();
+        snapshot.protocol().ensure_writable(&uri)?;
+        let table_retention = snapshot.table_properties().deleted_file_retention()?;
+        let retention = self.retention.unwrap_or(table_retention);
+        if self.enforce_retention && retention < table_retention {
+            return Err(DeltaError::InvalidArgument(format!(
+                "vacuum retention of {} hours is shorter than the table's delta.deletedFileRetentionDuration \
+                 ({} hours): readers and writers of recent versions could lose files; disable the retention \
+                 check to vacuum anyway",
+                retention.as_secs() / 3600,
+                table_retention.as_secs() / 3600
+            )));
+        }
+        let now = Utc::now().timestamp_millis();
+        let cutoff = now.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+
+        // Every file a retained version may read: active files, recent tombstones and their vectors.
+        let root = store.root_url().clone();
+        let mut keep: HashSet<Path> = HashSet::new();
+        let mut keep_file = |path: &str, dv: Option<DeletionVectorDescriptor>| -> DeltaResult<()> {
+            keep.insert(store.resolve_file(path)?);
+            if let Some(url) = dv.map(|d| d.absolute_path(&root)).transpose()?.flatten() {
+                keep.insert(store.resolve_file(url.as_str())?);
+            }
+            Ok(())
+        };
+        for file in snapshot.files().iter() {
+            keep_file(file.path(), file.deletion_vector())?;
+        }
+        let mut expired = Vec::new();
+        for tombstone in snapshot.tombstones().iter() {
+            if tombstone.deletion_timestamp().unwrap_or(0) > cutoff {
+                keep_file(tombstone.path(), tombstone.deletion_vector())?;
+            } else {
+                expired.push((tombstone.path().to_string(), tombstone.deletion_vector()));
+            }
+        }
+
+        let mut candidates: Vec<Path> = match self.mode {
+            VacuumMode::Full => list_candidates(store.as_ref(), cutoff).await?,
+            VacuumMode::Lite => {
+                let mut paths = Vec::new();
+                for (path, dv) in expired {
+                    paths.push(store.resolve_file(&path)?);
+                    if let Some(url) = dv.map(|d| d.absolute_path(&root)).transpose()?.flatten() {
+                        paths.push(store.resolve_file(url.as_str())?);
+                    }
+                }
+                paths
+            }
+        };
+        let root_path = store.root_path().clone();
+        candidates.retain(|p| !keep.contains(p) && p.prefix_match(&root_path).is_some());
+        candidates.sort();
+        candidates.dedup();
+        let relative = |p: &Path| -> String {
+            p.prefix_match(&root_path)
+                .map(|parts| {
+                    parts
+                        .map(|part| part.as_ref().to_string())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                })
+                .unwrap_or_else(|| p.to_string())
+        };
+        let metrics = VacuumMetrics {
+            dry_run: self.dry_run,
+            files_deleted: candidates.iter().map(relative).collect(),
+        };
+        if self.dry_run {
+            info!(table = %uri, files = candidates.len(), "vacuum dry run");
+            return Ok((self.table, metrics));
+        }
+
+        let start = self
+            .commit(
+                "VACUUM START",
+                object(&[
+                    ("retentionCheckEnabled", Value::from(self.enforce_retention)),
+                    (
+                        "defaultRetentionMillis",
+                        Value::from(table_retention.as_millis() as u64),
+                    ),
+                    ("specifiedRetentionMillis", Value::from(retention.as_millis() as u64)),
+                ]),
+                object(&[("numFilesToDelete", Value::from(candidates.len()))]),
+                &self.table,
+            )
+            .await?;
+        let deleted = store
+            .object_store()
+            .delete_stream(futures::stream::iter(candidates.into_iter().map(Ok)).boxed())
+            .try_fold(0usize, |n, _| async move { Ok(n + 1) })
+            .await?;
+        let end = self
+            .commit(
+                "VACUUM END",
+                object(&[("status", Value::from("COMPLETED"))]),
+                object(&[("numDeletedFiles", Value::from(deleted))]),
+                &start,
+            )
+            .await?;
+        info!(
+            table = %uri,
+            deleted,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            version = end.version(),
+            "vacuumed"
+        );
+        Ok((end, metrics))
+    }
+
+    /// Commit a vacuum marker (no actions, only commit information) on top of `base`.
+    async fn commit(
+        &self,
+        operation: &str,
+        parameters: Map<String, Value>,
+        metrics: Map<String, Value>,
+        base: &DeltaTable,
+    ) -> DeltaResult<DeltaTable> {
+        let store = base.log_store().clone();
+        let result = CommitBuilder::new(Operation::new(operation, parameters))
+            .with_metrics(metrics)
+            .with_properties(self.commit_properties.clone())
+            .commit(store.as_ref(), Some(base.snapshot()))
+            .await?;
+        super::table_after_commit(store, Some(base.snapshot().clone()), result.version).await
+    }
+}
+
+impl std::future::IntoFuture for VacuumBuilder {
+    type Output = DeltaResult<(DeltaTable, VacuumMetrics)>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// The files under the table root last modified before `cutoff_ms`, except the log and hidden
+/// files and directories.
+async fn list_candidates(store: &dyn LogStore, cutoff_ms: i64) -> DeltaResult<Vec<Path>> {
+    let root = store.root_path().clone();
+    let root_parts = root.parts().count();
+    store
+        .object_store()
+        .list(Some(&root))
+        .map_err(DeltaError::from)
+        .try_filter_map(|meta| async move {
+            let hidden = meta
+                .location
+                .parts()
+                .skip(root_parts)
+                .any(|p| p.as_ref().starts_with('_') || p.as_ref().starts_with('.'));
+            let old = meta.last_modified.timestamp_millis() < cutoff_ms;
+            Ok((!hidden && old).then_some(meta.location))
+        })
+        .try_collect()
+        .await
+}
+
+/// A JSON object of these pairs.
+fn object(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
