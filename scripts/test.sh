@@ -13,3 +13,5 @@ export DELTA_REFERENCE_PYTHON
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The Python package, built into a fresh virtual environment, and its pytest suite.
+./scripts/test-python.sh
