@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, LastCheckpoint, cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint};
+use crate::operations::alter::AlterTableBuilder;
 use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
@@ -240,6 +241,12 @@ impl DeltaTable {
     /// Delete the files no version within the retention period needs (see [`VacuumBuilder`]).
     pub fn vacuum(&self) -> VacuumBuilder {
         VacuumBuilder::new(self.clone())
+    }
+
+    /// Change the table's constraints, properties, columns, features, name or description (see
+    /// [`AlterTableBuilder`]).
+    pub fn alter(&self) -> AlterTableBuilder {
+        AlterTableBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

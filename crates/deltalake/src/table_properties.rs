@@ -81,7 +81,39 @@ impl<'a> TableProperties<'a> {
     pub fn in_commit_timestamps(&self) -> bool {
         self.flag("delta.enableInCommitTimestamps")
     }
+
+    /// Check that every property this crate acts on has a valid value: flags are `true` or
+    /// `false`, intervals and numbers parse.
+    pub fn validate(&self) -> DeltaResult<()> {
+        self.log_retention()?;
+        self.deleted_file_retention()?;
+        self.checkpoint_interval()?;
+        crate::write::stats::StatsConfig::from_table_properties(self.properties)?;
+        for key in FLAGS {
+            if let Some(v) = self.get(key)
+                && !v.eq_ignore_ascii_case("true")
+                && !v.eq_ignore_ascii_case("false")
+            {
+                return Err(DeltaError::InvalidArgument(format!(
+                    "table property {key} must be true or false, not '{v}'"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
+
+/// The boolean table properties.
+const FLAGS: &[&str] = &[
+    "delta.appendOnly",
+    "delta.enableChangeDataFeed",
+    "delta.enableDeletionVectors",
+    "delta.enableInCommitTimestamps",
+    "delta.enableExpiredLogCleanup",
+    "delta.enableRowTracking",
+    "delta.checkpoint.writeStatsAsJson",
+    "delta.checkpoint.writeStatsAsStruct",
+];
 
 /// Parse an interval such as `interval 30 days`, `7 days` or `1 hour`.
 pub fn parse_interval(text: &str) -> Option<Duration> {

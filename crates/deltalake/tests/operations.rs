@@ -496,3 +496,123 @@ async fn vacuum_keeps_the_deletion_vectors_of_active_files() {
     }
     assert_eq!(rows(&vacuumed).await, before);
 }
+
+#[tokio::test]
+async fn alter_constraints_properties_columns_features_and_names() {
+    use deltalake::DeltaError;
+    use deltalake::protocol::{DataType as D, PrimitiveType as P, StructField};
+    use std::collections::HashMap;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let table = DeltaTable::write(location).with_batches(vec![ids(0..5)]).await.unwrap();
+    let version = table.version();
+
+    // A constraint the existing rows break is refused; one they satisfy is added.
+    let err = table.alter().add_constraint("big", "id > 2").await.unwrap_err();
+    assert!(matches!(&err, DeltaError::ConstraintViolation { rows: 3, .. }), "{err}");
+    assert!(table.alter().add_constraint("bad", "nope > 1").await.is_err());
+    let table = table.alter().add_constraint("Non_Negative", "id >= 0").await.unwrap();
+    assert_eq!(table.version(), version + 1);
+    assert_eq!(
+        table.snapshot().properties()["delta.constraints.non_negative"],
+        "id >= 0"
+    );
+    let protocol = table.snapshot().protocol();
+    assert!(protocol.min_writer_version >= 3, "{protocol:?}");
+    assert!(table.alter().add_constraint("non_negative", "id > -1").await.is_err());
+    // The new constraint is enforced on writes.
+    let err = DeltaTable::write(location)
+        .with_batches(vec![ids(-2..0)])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("non_negative"), "{err}");
+    let table = table.alter().drop_constraint("NON_NEGATIVE", false).await.unwrap();
+    assert!(
+        !table
+            .snapshot()
+            .properties()
+            .contains_key("delta.constraints.non_negative")
+    );
+    assert!(table.alter().drop_constraint("non_negative", false).await.is_err());
+    let same = table.alter().drop_constraint("non_negative", true).await.unwrap();
+    assert_eq!(same.version(), table.version());
+
+    // Properties: checked, and the features they enable are added to the protocol.
+    let props = |kv: &[(&str, &str)]| -> HashMap<String, String> {
+        kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    assert!(
+        table
+            .alter()
+            .set_properties(props(&[("delta.appendOnly", "yes")]))
+            .await
+            .is_err()
+    );
+    assert!(
+        table
+            .alter()
+            .set_properties(props(&[("delta.checkpointInterval", "0")]))
+            .await
+            .is_err()
+    );
+    let table = table
+        .alter()
+        .set_properties(props(&[("delta.enableChangeDataFeed", "true"), ("owner", "me")]))
+        .await
+        .unwrap();
+    assert_eq!(table.snapshot().properties()["owner"], "me");
+    assert!(table.snapshot().protocol().min_writer_version >= 4);
+
+    // Columns: appended, nullable only, readable as nulls for old rows.
+    let err = table
+        .alter()
+        .add_columns(vec![StructField::new("x", D::Primitive(P::Integer), false)])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("must be nullable"), "{err}");
+    let table = table
+        .alter()
+        .add_columns(vec![StructField::new("note", D::Primitive(P::String), true)])
+        .await
+        .unwrap();
+    let batches = table
+        .scan()
+        .with_columns(["note"])
+        .build()
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.column(0).null_count()).sum::<usize>(), 5);
+
+    // Features, name and description.
+    let table = table.alter().add_features(["deletionVectors"]).await.unwrap();
+    let protocol = table.snapshot().protocol().clone();
+    assert_eq!((protocol.min_reader_version, protocol.min_writer_version), (3, 7));
+    let writers = protocol.writer_features.clone().unwrap();
+    for feature in [
+        "deletionVectors",
+        "changeDataFeed",
+        "appendOnly",
+        "invariants",
+        "checkConstraints",
+    ] {
+        assert!(writers.iter().any(|f| f == feature), "{feature} in {writers:?}");
+    }
+    assert!(table.alter().add_features(["noSuchFeature"]).await.is_err());
+    let table = table.alter().set_name("events").await.unwrap();
+    let table = table.alter().set_description("all the events").await.unwrap();
+    assert_eq!(table.snapshot().metadata().name.as_deref(), Some("events"));
+    assert_eq!(
+        table.snapshot().metadata().description.as_deref(),
+        Some("all the events")
+    );
+    let history = table.history(Some(1)).await.unwrap();
+    assert_eq!(history[0].1.operation.as_deref(), Some("UPDATE TABLE METADATA"));
+    // Everything still reads.
+    assert_eq!(
+        sorted_ids(&DeltaTable::open(location).await.unwrap()).await,
+        (0..5).collect::<Vec<_>>()
+    );
+}

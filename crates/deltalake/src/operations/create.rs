@@ -133,6 +133,7 @@ impl CreateBuilder {
         } else {
             schema.clone()
         };
+        crate::table_properties::TableProperties::new(&properties).validate()?;
         let protocol = Protocol::required_for(&schema, &properties)?;
         let metadata = Metadata {
             id: uuid::Uuid::new_v4().to_string(),

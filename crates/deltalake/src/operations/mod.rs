@@ -1,5 +1,6 @@
 //! Table operations, each a builder that ends in one transaction.
 
+pub mod alter;
 pub mod convert;
 pub mod create;
 pub mod filesystem_check;

@@ -220,31 +220,11 @@ impl std::future::IntoFuture for RestoreBuilder {
 /// The protocol after the restore: the target's, but never older than the current one unless a
 /// downgrade is allowed.
 fn restored_protocol(current: &Protocol, target: &Protocol, allow_downgrade: bool) -> Protocol {
-    let within = |theirs: &Option<Vec<String>>, ours: &Option<Vec<String>>| {
-        theirs.iter().flatten().all(|f| ours.iter().flatten().any(|g| g == f))
-    };
     if allow_downgrade {
-        return target.clone();
-    }
-    if target.min_reader_version <= current.min_reader_version
-        && target.min_writer_version <= current.min_writer_version
-        && within(&target.reader_features, &current.reader_features)
-        && within(&target.writer_features, &current.writer_features)
-    {
-        return current.clone();
-    }
-    let union = |a: &Option<Vec<String>>, b: &Option<Vec<String>>| {
-        (a.is_some() || b.is_some()).then(|| {
-            let mut all: Vec<String> = a.iter().chain(b.iter()).flatten().cloned().collect();
-            all.sort();
-            all.dedup();
-            all
-        })
-    };
-    Protocol {
-        min_reader_version: current.min_reader_version.max(target.min_reader_version),
-        min_writer_version: current.min_writer_version.max(target.min_writer_version),
-        reader_features: union(&current.reader_features, &target.reader_features),
-        writer_features: union(&current.writer_features, &target.writer_features),
+        target.clone()
+    } else if current.covers(target) {
+        current.clone()
+    } else {
+        current.merge(target)
     }
 }

@@ -145,6 +145,106 @@ impl Protocol {
     }
 }
 
+impl Protocol {
+    /// The reader features this protocol names or implies (`columnMapping` for reader version 2).
+    fn explicit_reader_features(&self) -> Vec<String> {
+        match &self.reader_features {
+            Some(features) if self.min_reader_version >= 3 => features.clone(),
+            _ if self.min_reader_version >= 2 => vec!["columnMapping".into()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The writer features this protocol names or implies by its legacy version.
+    fn explicit_writer_features(&self) -> Vec<String> {
+        match &self.writer_features {
+            Some(features) if self.min_writer_version >= 7 => features.clone(),
+            _ => legacy_writer_features(self.min_writer_version)
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
+        }
+    }
+
+    /// The smallest protocol that supports everything `self` and `other` support. Legacy versions
+    /// are spelled out as feature lists when the result needs table features.
+    pub fn merge(&self, other: &Protocol) -> Protocol {
+        let legacy = |p: &Protocol| p.min_reader_version < 3 && p.min_writer_version < 7;
+        if legacy(self) && legacy(other) {
+            return Protocol {
+                min_reader_version: self.min_reader_version.max(other.min_reader_version),
+                min_writer_version: self.min_writer_version.max(other.min_writer_version),
+                reader_features: None,
+                writer_features: None,
+            };
+        }
+        let union = |a: Vec<String>, b: Vec<String>| {
+            let mut all = a;
+            for f in b {
+                if !all.contains(&f) {
+                    all.push(f);
+                }
+            }
+            all
+        };
+        let readers = union(self.explicit_reader_features(), other.explicit_reader_features());
+        let table_reader = self.min_reader_version >= 3 || other.min_reader_version >= 3;
+        // Every reader feature is a writer feature too.
+        let writers = union(
+            union(self.explicit_writer_features(), other.explicit_writer_features()),
+            if table_reader { readers.clone() } else { Vec::new() },
+        );
+        Protocol {
+            min_reader_version: if table_reader {
+                3
+            } else {
+                self.min_reader_version.max(other.min_reader_version)
+            },
+            min_writer_version: 7,
+            reader_features: table_reader.then_some(readers),
+            writer_features: Some(writers),
+        }
+    }
+
+    /// This protocol with the named features added (reader-writer features to both lists).
+    pub fn with_features<S: AsRef<str>>(&self, names: &[S]) -> DeltaResult<Protocol> {
+        let mut protocol = self.clone();
+        for name in names {
+            let name = name.as_ref();
+            let feature = if SUPPORTED_READER_FEATURES.contains(&name) {
+                Protocol {
+                    min_reader_version: 3,
+                    min_writer_version: 7,
+                    reader_features: Some(vec![name.to_string()]),
+                    writer_features: Some(vec![name.to_string()]),
+                }
+            } else if SUPPORTED_WRITER_FEATURES.contains(&name) {
+                Protocol {
+                    min_reader_version: 1,
+                    min_writer_version: 7,
+                    reader_features: None,
+                    writer_features: Some(vec![name.to_string()]),
+                }
+            } else {
+                return Err(DeltaError::InvalidArgument(format!(
+                    "unknown or unsupported table feature '{name}'; supported: {}",
+                    SUPPORTED_WRITER_FEATURES.join(", ")
+                )));
+            };
+            protocol = protocol.merge(&feature);
+        }
+        Ok(protocol)
+    }
+
+    /// Whether every feature of `other` is supported by `self` (no upgrade needed).
+    pub fn covers(&self, other: &Protocol) -> bool {
+        let merged = self.merge(other);
+        let same = |a: Vec<String>, b: Vec<String>| a.len() == b.len() && a.iter().all(|f| b.contains(f));
+        same(merged.explicit_reader_features(), self.explicit_reader_features())
+            && same(merged.explicit_writer_features(), self.explicit_writer_features())
+    }
+}
+
 /// A feature a table needs, and the protocol versions that carry it.
 struct Needed {
     name: &'static str,
@@ -335,6 +435,33 @@ mod tests {
         let mut unreadable = features(&["appendOnly"]);
         unreadable.reader_features = Some(vec!["somethingNew".into()]);
         assert!(unreadable.ensure_writable("t").is_err());
+    }
+
+    #[test]
+    fn merging_protocols_spells_out_legacy_versions() {
+        let legacy = |r, w| Protocol {
+            min_reader_version: r,
+            min_writer_version: w,
+            reader_features: None,
+            writer_features: None,
+        };
+        assert_eq!(legacy(1, 2).merge(&legacy(2, 4)), legacy(2, 4));
+        let dv = legacy(1, 2).with_features(&["deletionVectors"]).unwrap();
+        assert_eq!((dv.min_reader_version, dv.min_writer_version), (3, 7));
+        assert_eq!(dv.reader_features, Some(vec!["deletionVectors".to_string()]));
+        assert_eq!(
+            dv.writer_features,
+            Some(vec!["appendOnly".into(), "invariants".into(), "deletionVectors".into()])
+        );
+        let ict = legacy(2, 5).with_features(&["inCommitTimestamp"]).unwrap();
+        assert_eq!(
+            (ict.min_reader_version, ict.min_writer_version, &ict.reader_features),
+            (2, 7, &None)
+        );
+        assert!(ict.explicit_writer_features().contains(&"columnMapping".to_string()));
+        assert!(ict.covers(&legacy(2, 5)) && !legacy(2, 5).covers(&ict));
+        assert!(dv.covers(&legacy(1, 1)) && !dv.covers(&legacy(1, 3)));
+        assert!(legacy(1, 2).with_features(&["noSuchThing"]).is_err());
     }
 
     #[test]

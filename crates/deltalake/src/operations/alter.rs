@@ -1,0 +1,326 @@
+//! Altering a table's definition: CHECK constraints, properties, columns, features, name and
+//! description. Each change is one commit; the protocol is upgraded when the change needs it.
+
+use std::collections::HashMap;
+
+use futures::TryStreamExt;
+use serde_json::{Map, Value};
+use tracing::info;
+
+use super::table_after_commit;
+use crate::error::{DeltaError, DeltaResult};
+use crate::expr::Expr;
+use crate::protocol::{Action, Metadata, Protocol, StructField, StructType};
+use crate::table::DeltaTable;
+use crate::table_properties::TableProperties;
+use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
+use crate::write::WriteRules;
+
+/// The prefix of CHECK constraint properties.
+const CONSTRAINT_PREFIX: &str = "delta.constraints.";
+
+/// One change to a table's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableChange {
+    /// Add a CHECK constraint; every existing row must satisfy it.
+    AddConstraint {
+        /// The constraint name (case-insensitive, unique).
+        name: String,
+        /// The SQL predicate.
+        expression: String,
+    },
+    /// Drop a CHECK constraint.
+    DropConstraint {
+        /// The constraint name.
+        name: String,
+        /// Succeed without a commit when there is no such constraint.
+        if_exists: bool,
+    },
+    /// Set table properties (`delta.*` values are checked; features they enable are added).
+    SetProperties(HashMap<String, String>),
+    /// Append nullable columns to the schema.
+    AddColumns(Vec<StructField>),
+    /// Add table features to the protocol by name.
+    AddFeatures(Vec<String>),
+    /// Set the table name.
+    SetName(String),
+    /// Set the table description.
+    SetDescription(String),
+}
+
+/// Applies one [`TableChange`].
+///
+/// ```no_run
+/// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+/// let table = table.alter().add_constraint("positive_id", "id > 0").await?;
+/// let table = table
+///     .alter()
+///     .set_properties([("delta.appendOnly".to_string(), "true".to_string())].into())
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AlterTableBuilder {
+    table: DeltaTable,
+    change: Option<TableChange>,
+    commit_properties: CommitProperties,
+}
+
+impl AlterTableBuilder {
+    /// An alteration of `table` at its loaded version.
+    pub fn new(table: DeltaTable) -> Self {
+        Self {
+            table,
+            change: None,
+            commit_properties: CommitProperties::default(),
+        }
+    }
+
+    /// Make this change.
+    pub fn with_change(mut self, change: TableChange) -> Self {
+        self.change = Some(change);
+        self
+    }
+
+    /// Add a CHECK constraint (see [`TableChange::AddConstraint`]).
+    pub fn add_constraint(self, name: impl Into<String>, expression: impl Into<String>) -> Self {
+        self.with_change(TableChange::AddConstraint {
+            name: name.into(),
+            expression: expression.into(),
+        })
+    }
+
+    /// Drop a CHECK constraint (see [`TableChange::DropConstraint`]).
+    pub fn drop_constraint(self, name: impl Into<String>, if_exists: bool) -> Self {
+        self.with_change(TableChange::DropConstraint {
+            name: name.into(),
+            if_exists,
+        })
+    }
+
+    /// Set table properties.
+    pub fn set_properties(self, properties: HashMap<String, String>) -> Self {
+        self.with_change(TableChange::SetProperties(properties))
+    }
+
+    /// Append nullable columns.
+    pub fn add_columns(self, columns: Vec<StructField>) -> Self {
+        self.with_change(TableChange::AddColumns(columns))
+    }
+
+    /// Add table features by name.
+    pub fn add_features<S: Into<String>>(self, features: impl IntoIterator<Item = S>) -> Self {
+        self.with_change(TableChange::AddFeatures(features.into_iter().map(Into::into).collect()))
+    }
+
+    /// Set the table name.
+    pub fn set_name(self, name: impl Into<String>) -> Self {
+        self.with_change(TableChange::SetName(name.into()))
+    }
+
+    /// Set the table description.
+    pub fn set_description(self, description: impl Into<String>) -> Self {
+        self.with_change(TableChange::SetDescription(description.into()))
+    }
+
+    /// Retries, user metadata and extra commit information.
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// Commit the change; returns the table at the new version (or unchanged when there was nothing to do).
+    pub async fn execute(self) -> DeltaResult<DeltaTable> {
+        let change = self
+            .change
+            .clone()
+            .ok_or_else(|| DeltaError::InvalidArgument("alter needs a change to make".into()))?;
+        let store = self.table.log_store().clone();
+        let snapshot = self.table.snapshot().clone();
+        snapshot.protocol().ensure_writable(store.root_url().as_str())?;
+        let mut metadata = snapshot.metadata().clone();
+        let mut schema = snapshot.schema().clone();
+        let mut protocol = snapshot.protocol().clone();
+        let mut parameters = Map::new();
+        let operation = match &change {
+            TableChange::AddConstraint { name, expression } => {
+                let key = constraint_key(&metadata.configuration, name);
+                if let Some(existing) = key.as_ref().and_then(|k| metadata.configuration.get(k)) {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "constraint '{name}' already exists: {existing}"
+                    )));
+                }
+                self.validate_existing_rows(&schema, name, expression).await?;
+                metadata.configuration.insert(
+                    format!("{CONSTRAINT_PREFIX}{}", name.to_lowercase()),
+                    expression.clone(),
+                );
+                parameters.insert("name".into(), Value::from(name.clone()));
+                parameters.insert("expr".into(), Value::from(expression.clone()));
+                "ADD CONSTRAINT"
+            }
+            TableChange::DropConstraint { name, if_exists } => {
+                let Some(key) = constraint_key(&metadata.configuration, name) else {
+                    if *if_exists {
+                        return Ok(self.table);
+                    }
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "constraint '{name}' does not exist"
+                    )));
+                };
+                let expression = metadata.configuration.remove(&key).unwrap_or_default();
+                parameters.insert("name".into(), Value::from(name.clone()));
+                parameters.insert("expr".into(), Value::from(expression));
+                "DROP CONSTRAINT"
+            }
+            TableChange::SetProperties(properties) => {
+                for (key, value) in properties {
+                    check_property(&metadata.configuration, key, value)?;
+                    metadata.configuration.insert(key.clone(), value.clone());
+                }
+                TableProperties::new(&metadata.configuration).validate()?;
+                parameters.insert("properties".into(), Value::from(serde_json::to_string(properties)?));
+                "SET TBLPROPERTIES"
+            }
+            TableChange::AddColumns(columns) => {
+                schema = add_columns(&schema, columns, &mut metadata)?;
+                metadata.schema_string = schema.to_json();
+                let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+                parameters.insert("columns".into(), Value::from(serde_json::to_string(&names)?));
+                "ADD COLUMNS"
+            }
+            TableChange::AddFeatures(features) => {
+                protocol = protocol.with_features(features)?;
+                parameters.insert("features".into(), Value::from(serde_json::to_string(features)?));
+                "ADD FEATURE"
+            }
+            TableChange::SetName(name) => {
+                metadata.name = Some(name.clone());
+                parameters.insert("name".into(), Value::from(name.clone()));
+                "UPDATE TABLE METADATA"
+            }
+            TableChange::SetDescription(description) => {
+                metadata.description = Some(description.clone());
+                parameters.insert("description".into(), Value::from(description.clone()));
+                "UPDATE TABLE METADATA"
+            }
+        };
+        let required = Protocol::required_for(&schema, &metadata.configuration)?;
+        if !protocol.covers(&required) {
+            protocol = protocol.merge(&required);
+        }
+        let mut actions = Vec::new();
+        if &protocol != snapshot.protocol() {
+            actions.push(Action::Protocol(protocol));
+        }
+        if &metadata != snapshot.metadata() {
+            actions.push(Action::Metadata(metadata));
+        }
+        if actions.is_empty() {
+            return Ok(self.table);
+        }
+        let result = CommitBuilder::new(Operation::new(operation, parameters))
+            .with_actions(actions)
+            .with_read_scope(ReadScope::Nothing)
+            .with_properties(self.commit_properties)
+            .commit(store.as_ref(), Some(&snapshot))
+            .await?;
+        info!(table = %store.root_url(), operation, version = result.version, "altered");
+        table_after_commit(store, Some(snapshot), result.version).await
+    }
+
+    /// Every row of the table must satisfy a new constraint.
+    async fn validate_existing_rows(&self, schema: &StructType, name: &str, expression: &str) -> DeltaResult<()> {
+        let bound = Expr::parse(expression)
+            .and_then(|e| e.bind_predicate(schema))
+            .map_err(|e| DeltaError::InvalidExpression(format!("constraint '{name}': {e}")))?;
+        let columns: Vec<String> = bound.top_level_columns().into_iter().map(str::to_string).collect();
+        let projected = StructType::new(
+            columns
+                .iter()
+                .filter_map(|c| schema.field(c).cloned())
+                .collect::<Vec<_>>(),
+        );
+        let config = HashMap::from([(format!("{CONSTRAINT_PREFIX}{name}"), expression.to_string())]);
+        let rules = WriteRules::new(&projected, &config)?;
+        let mut rows = self.table.scan().with_columns(&columns).build()?.execute();
+        while let Some(batch) = rows.try_next().await? {
+            rules.apply(batch, &|_| true)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::future::IntoFuture for AlterTableBuilder {
+    type Output = DeltaResult<DeltaTable>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// The configuration key of the constraint named `name` (names are case-insensitive).
+fn constraint_key(configuration: &HashMap<String, String>, name: &str) -> Option<String> {
+    configuration
+        .keys()
+        .find(|k| {
+            k.strip_prefix(CONSTRAINT_PREFIX)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .cloned()
+}
+
+/// Properties that cannot simply be set.
+fn check_property(current: &HashMap<String, String>, key: &str, value: &str) -> DeltaResult<()> {
+    if key.starts_with(CONSTRAINT_PREFIX) {
+        return Err(DeltaError::InvalidArgument(format!(
+            "{key}: add CHECK constraints with add_constraint, which checks the existing rows"
+        )));
+    }
+    let unchanged = current.get(key).is_some_and(|v| v == value);
+    if !unchanged && (key == "delta.columnMapping.mode" || key.starts_with("delta.columnMapping.")) {
+        return Err(DeltaError::InvalidArgument(format!(
+            "{key} cannot be changed on an existing table yet"
+        )));
+    }
+    Ok(())
+}
+
+/// The schema with `columns` appended (nullable, new names; with column mapping, ids and physical names).
+fn add_columns(schema: &StructType, columns: &[StructField], metadata: &mut Metadata) -> DeltaResult<StructType> {
+    let mut fields = schema.fields.clone();
+    for column in columns {
+        if fields.iter().any(|f| f.name.eq_ignore_ascii_case(&column.name)) {
+            return Err(DeltaError::InvalidArgument(format!(
+                "column '{}' already exists",
+                column.name
+            )));
+        }
+        if !column.nullable {
+            return Err(DeltaError::InvalidArgument(format!(
+                "column '{}' must be nullable: the existing rows have no value for it",
+                column.name
+            )));
+        }
+        fields.push(column.clone());
+    }
+    let schema = StructType::new(fields);
+    let mapping = metadata
+        .configuration
+        .get("delta.columnMapping.mode")
+        .is_some_and(|m| m == "name" || m == "id");
+    if !mapping {
+        return Ok(schema);
+    }
+    let max_id = metadata
+        .configuration
+        .get("delta.columnMapping.maxColumnId")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let (schema, max_id) = schema.with_column_mapping(max_id);
+    metadata
+        .configuration
+        .insert("delta.columnMapping.maxColumnId".into(), max_id.to_string());
+    Ok(schema)
+}
