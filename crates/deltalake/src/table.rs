@@ -9,8 +9,10 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::log::{Commit, LastCheckpoint, cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint};
 use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
+use crate::operations::delete::DeleteBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
 use crate::operations::restore::RestoreBuilder;
+use crate::operations::update::UpdateBuilder;
 use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
@@ -234,6 +236,18 @@ impl DeltaTable {
     /// the table (see [`FileSystemCheckBuilder`]).
     pub fn filesystem_check(&self) -> FileSystemCheckBuilder {
         FileSystemCheckBuilder::new(self.clone())
+    }
+
+    /// Delete the rows matching a predicate (all rows without one), as a new commit on top of the
+    /// loaded version (see [`DeleteBuilder`]).
+    pub fn delete(&self) -> DeleteBuilder {
+        DeleteBuilder::new(self.clone())
+    }
+
+    /// Update the rows matching a predicate (all rows without one), as a new commit on top of the
+    /// loaded version (see [`UpdateBuilder`]).
+    pub fn update_rows(&self) -> UpdateBuilder {
+        UpdateBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

@@ -2,8 +2,12 @@
 
 pub mod convert;
 pub mod create;
+pub mod delete;
 pub mod filesystem_check;
+mod matching;
 pub mod restore;
+mod rewrite;
+pub mod update;
 pub mod write;
 
 use std::sync::Arc;
