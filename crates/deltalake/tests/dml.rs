@@ -450,3 +450,86 @@ async fn concurrent_appends_conflict_only_when_they_may_match() {
     let err = stale.delete().with_predicate("part = 'a'").await.unwrap_err();
     assert!(matches!(err, DeltaError::CommitConflict { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn column_mapping_tables_keep_physical_names() {
+    for mode in ["name", "id"] {
+        let dir = tempfile::tempdir().unwrap();
+        let properties = [
+            ("delta.columnMapping.mode", mode),
+            ("delta.enableChangeDataFeed", "true"),
+        ];
+        let table = table(dir.path(), true, &properties).await;
+        let v = table.version();
+        let (table, _) = table.delete().with_predicate("value < 20").await.unwrap();
+        let (table, _) = table
+            .update_rows()
+            .with_predicate("id = 1")
+            .with_update("value", "value + 1")
+            .await
+            .unwrap();
+        assert_eq!(
+            rows(&table).await,
+            expected(0..20, |_, v| v >= 20, |id, v| if id == 1 { v + 1 } else { v }),
+            "mode {mode}"
+        );
+        let feed = changes(&table, v + 1).await;
+        assert!(
+            feed.contains(&format!("1 | a | 38 | update_postimage | {}", v + 2)),
+            "{feed:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deletes_merge_with_deletion_vectors_written_by_spark() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_table("table-with-dv-small", dir.path());
+    let table = DeltaTable::open(dir.path().to_str().unwrap()).await.unwrap();
+    let before = rows_of(&table).await;
+    let existing = table
+        .snapshot()
+        .files()
+        .iter()
+        .next()
+        .unwrap()
+        .deletion_vector()
+        .unwrap();
+    let (table, metrics) = table.delete().with_predicate("value % 2 = 0").await.unwrap();
+    let after = rows_of(&table).await;
+    assert_eq!(metrics.num_deleted_rows, before.iter().filter(|v| *v % 2 == 0).count());
+    assert_eq!(after, before.into_iter().filter(|v| v % 2 != 0).collect::<Vec<_>>());
+    let merged = table
+        .snapshot()
+        .files()
+        .iter()
+        .next()
+        .unwrap()
+        .deletion_vector()
+        .unwrap();
+    assert_eq!(
+        merged.cardinality,
+        existing.cardinality + metrics.num_deleted_rows as i64
+    );
+}
+
+/// The `value` column of a table, sorted.
+async fn rows_of(table: &DeltaTable) -> Vec<i32> {
+    let batches = table
+        .scan()
+        .with_columns(["value"])
+        .build()
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut values: Vec<i32> = batches
+        .iter()
+        .flat_map(|b| {
+            let c = b.column(0).as_any().downcast_ref::<arrow::array::Int32Array>().unwrap();
+            c.iter().flatten().collect::<Vec<_>>()
+        })
+        .collect();
+    values.sort();
+    values
+}
