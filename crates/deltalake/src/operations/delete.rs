@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
@@ -128,13 +129,13 @@ impl DeleteBuilder {
         let mut metrics = DeleteMetrics::default();
         let mut rewrite_time = std::time::Duration::ZERO;
         let result: DeltaResult<()> = async {
-            for file in &candidates {
-                if file.all_match && !read_all {
-                    metrics.num_deleted_rows += live_rows(&file.add).unwrap_or(0);
-                    rewrite.remove(file);
-                    continue;
-                }
-                let rows = matching.read(file).await?;
+            for file in candidates.iter().filter(|c| c.all_match && !read_all) {
+                metrics.num_deleted_rows += live_rows(&file.add).unwrap_or(0);
+                rewrite.remove(file);
+            }
+            let to_read = candidates.iter().filter(|c| !c.all_match || read_all).collect();
+            let mut reads = matching.read_each(to_read);
+            while let Some((file, rows)) = reads.try_next().await? {
                 let deleted = rows.matched.true_count();
                 if deleted == 0 {
                     continue;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use arrow::array::{Array, BooleanArray, RecordBatch};
 use arrow::compute::{and, concat_batches, filter_record_batch, not};
 use arrow::datatypes::{Field, Schema as ArrowSchema};
-use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{BoundExpr, Expr, FileSkipping};
@@ -35,6 +36,9 @@ impl Predicate {
         }
     }
 }
+
+/// How many candidate files are read ahead while the previous ones are rewritten.
+const READ_AHEAD: usize = 4;
 
 /// The rows of a snapshot that match an optional predicate (none: every row).
 pub(crate) struct Matching {
@@ -183,6 +187,14 @@ impl Matching {
         let batch = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
         let verdict = predicate.evaluate_predicate(&batch)?;
         Ok(verdict.is_valid(0) && verdict.value(0))
+    }
+
+    /// Read `files` ([`Matching::read`]), a few at a time, in order.
+    pub fn read_each<'a>(&'a self, files: Vec<&'a Candidate>) -> BoxStream<'a, DeltaResult<(&'a Candidate, FileRows)>> {
+        futures::stream::iter(files)
+            .map(move |file| async move { Ok((file, self.read(file).await?)) })
+            .buffered(READ_AHEAD)
+            .boxed()
     }
 
     /// Read every row of `file`, with its deletion vector and which rows match.

@@ -8,6 +8,7 @@ use std::time::Instant;
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
 use arrow::datatypes::DataType as ArrowType;
+use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
@@ -192,8 +193,8 @@ impl UpdateBuilder {
         let mut metrics = UpdateMetrics::default();
         let mut rewrite_time = std::time::Duration::ZERO;
         let result: DeltaResult<()> = async {
-            for file in &candidates {
-                let rows = matching.read(file).await?;
+            let mut reads = matching.read_each(candidates.iter().collect());
+            while let Some((file, rows)) = reads.try_next().await? {
                 let updated = rows.matched.true_count();
                 if updated == 0 {
                     continue;
