@@ -67,7 +67,7 @@ impl UpdateMetrics {
 /// ```no_run
 /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
 /// let (table, metrics) = table
-///     .update()
+///     .update_rows()
 ///     .with_predicate("id > 100")
 ///     .with_update("value", "value * 2")
 ///     .with_update("status", "'doubled'")
