@@ -207,7 +207,7 @@ impl RawDeltaTable {
     /// Move to the latest version, replaying only the new commits.
     fn update_incremental(&self, py: Python<'_>) -> PyResult<()> {
         self.update_with(py, |mut table| async move {
-            table.update().await?;
+            table.refresh().await?;
             Ok(table)
         })
     }

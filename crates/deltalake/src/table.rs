@@ -10,8 +10,10 @@ use crate::log::{Commit, LastCheckpoint, cleanup_log, history, read_commits, ver
 use crate::operations::alter::AlterTableBuilder;
 use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
+use crate::operations::delete::DeleteBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
 use crate::operations::restore::RestoreBuilder;
+use crate::operations::update::UpdateBuilder;
 use crate::operations::vacuum::VacuumBuilder;
 use crate::operations::write::WriteBuilder;
 use crate::protocol::CommitInfo;
@@ -168,7 +170,7 @@ impl DeltaTable {
     }
 
     /// Move to the latest version, replaying only the new commits. Returns whether it changed.
-    pub async fn update(&mut self) -> DeltaResult<bool> {
+    pub async fn refresh(&mut self) -> DeltaResult<bool> {
         match self.snapshot.advance(self.store.as_ref(), None).await? {
             Some(next) => {
                 self.snapshot = Arc::new(next);
@@ -247,6 +249,18 @@ impl DeltaTable {
     /// [`AlterTableBuilder`]).
     pub fn alter(&self) -> AlterTableBuilder {
         AlterTableBuilder::new(self.clone())
+    }
+
+    /// Delete the rows matching a predicate (all rows without one), as a new commit on top of the
+    /// loaded version (see [`DeleteBuilder`]).
+    pub fn delete(&self) -> DeleteBuilder {
+        DeleteBuilder::new(self.clone())
+    }
+
+    /// Update the rows matching a predicate (all rows without one), as a new commit on top of the
+    /// loaded version (see [`UpdateBuilder`]).
+    pub fn update(&self) -> UpdateBuilder {
+        UpdateBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

@@ -268,7 +268,7 @@ async fn tombstones_are_kept_until_the_deleted_file_retention_expires() {
             .commit(table.log_store().as_ref(), Some(table.snapshot()))
             .await
             .unwrap();
-        table.update().await.unwrap();
+        table.refresh().await.unwrap();
         let readd = table
             .commits_after(0)
             .await
@@ -282,7 +282,7 @@ async fn tombstones_are_kept_until_the_deleted_file_retention_expires() {
             .commit(table.log_store().as_ref(), Some(table.snapshot()))
             .await
             .unwrap();
-        table.update().await.unwrap();
+        table.refresh().await.unwrap();
         assert_eq!(tombstone_paths(table.snapshot()), paths[..2].to_vec());
 
         table.create_checkpoint().await.unwrap();
@@ -395,7 +395,7 @@ async fn empty_commit(table: &mut DeltaTable, properties: CommitProperties) -> (
         .commit(table.log_store().as_ref(), Some(table.snapshot()))
         .await
         .unwrap();
-    table.update().await.unwrap();
+    table.refresh().await.unwrap();
     (result.version, result.checkpointed)
 }
 

@@ -199,7 +199,7 @@ async fn conflicting_commits_are_refused_and_idempotent_transactions_skip() {
         .commit(store.as_ref(), Some(table.snapshot()))
         .await
         .unwrap();
-    table.update().await.unwrap();
+    table.refresh().await.unwrap();
     assert_eq!(table.snapshot().txn("ingest").unwrap().version, 7);
     let err = CommitBuilder::new(write())
         .with_app_transaction("ingest", 7)
@@ -228,7 +228,7 @@ async fn in_commit_timestamps_increase_and_drive_time_travel() {
             .commit(table.log_store().as_ref(), Some(table.snapshot()))
             .await
             .unwrap();
-        table.update().await.unwrap();
+        table.refresh().await.unwrap();
     }
     let commits = table.commits_after(-1).await.unwrap();
     let ts: Vec<i64> = commits

@@ -216,6 +216,38 @@ async fn the_reference_reads_what_our_operations_commit() {
     compare_with_reference(&python, &restored).await;
 }
 
+#[tokio::test]
+async fn the_reference_reads_what_our_deletes_and_updates_commit() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for partitions in [vec![], vec!["day"]] {
+        let location = dir.path().join(format!("dml{}", partitions.len()));
+        let loc = location.to_str().unwrap();
+        DeltaTable::write(loc)
+            .with_batches(vec![sample(19_000, 0..40), sample(19_001, 40..60)])
+            .with_partition_columns(partitions.clone())
+            .with_configuration([("delta.enableChangeDataFeed".to_string(), "true".to_string())].into())
+            .await
+            .unwrap();
+        let table = DeltaTable::open(loc).await.unwrap();
+        let (table, _) = table
+            .delete()
+            .with_predicate("id % 4 = 1 OR day = '2022-01-08'")
+            .await
+            .unwrap();
+        compare_with_reference(&python, &location).await;
+        let (_, metrics) = table
+            .update()
+            .with_predicate("score IS NULL")
+            .with_update("name", "'updated'")
+            .with_update("score", "-1")
+            .await
+            .unwrap();
+        assert!(metrics.num_updated_rows > 0);
+        compare_with_reference(&python, &location).await;
+    }
+}
+
 /// Delete the commits of versions up to `version`: only our checkpoint of `version` covers them.
 fn drop_commits_through(location: &Path, version: i64) {
     for v in 0..=version {

@@ -176,10 +176,10 @@ async fn update_and_tailing_follow_new_commits() {
     let location = location.to_str().unwrap();
     let mut t = DeltaTable::builder(location).with_version(0).load().await.unwrap();
     let fresh = DeltaTable::open(location).await.unwrap();
-    assert!(t.update().await.unwrap());
+    assert!(t.refresh().await.unwrap());
     assert_eq!(t.version(), fresh.version());
     assert_eq!(paths(&t), paths(&fresh));
-    assert!(!t.update().await.unwrap());
+    assert!(!t.refresh().await.unwrap());
 
     let commits = t.commits_after(1).await.unwrap();
     assert_eq!(

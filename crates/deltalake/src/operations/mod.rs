@@ -3,8 +3,12 @@
 pub mod alter;
 pub mod convert;
 pub mod create;
+pub mod delete;
 pub mod filesystem_check;
+mod matching;
 pub mod restore;
+mod rewrite;
+pub mod update;
 pub mod vacuum;
 pub mod write;
 

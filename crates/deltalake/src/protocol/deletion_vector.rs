@@ -183,6 +183,91 @@ impl DeletionVectorDescriptor {
     }
 }
 
+/// Serialized vectors up to this many bytes are stored inline in the log (storage type `i`);
+/// larger ones go to a deletion vector file.
+pub const INLINE_DV_MAX_BYTES: usize = 64;
+
+impl DeletionVectorDescriptor {
+    /// An inline descriptor (storage type `i`) holding `rows`.
+    pub fn inline(rows: &DeletedRows) -> DeltaResult<Self> {
+        let data = rows.serialize();
+        Ok(Self {
+            storage_type: "i".to_string(),
+            path_or_inline_dv: z85_encode(&data),
+            offset: None,
+            size_in_bytes: size_field(data.len())?,
+            cardinality: rows.cardinality()?,
+        })
+    }
+}
+
+/// Writes deletion vectors: small ones inline, the others packed into one new file
+/// `deletion_vector_<uuid>.bin` at the table root, referenced with storage type `u`.
+///
+/// ```
+/// use deltalake::protocol::deletion_vector::{DeletedRows, DeletionVectorWriter};
+/// let mut writer = DeletionVectorWriter::new();
+/// let descriptor = writer.add(&DeletedRows::from_rows([1, 5, 9])).unwrap();
+/// assert_eq!(descriptor.storage_type, "i");
+/// assert!(writer.finish().is_none()); // nothing needed a file
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeletionVectorWriter {
+    uuid: Uuid,
+    /// The file being built: the format version byte, then each vector at its offset.
+    file: Vec<u8>,
+}
+
+impl Default for DeletionVectorWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DeletionVectorWriter {
+    /// A writer whose file (if one is needed) gets a random UUID.
+    pub fn new() -> Self {
+        Self {
+            uuid: Uuid::new_v4(),
+            file: vec![DV_FILE_FORMAT_VERSION],
+        }
+    }
+
+    /// Store `rows` and return the descriptor that references them: inline when the serialized
+    /// vector is at most [`INLINE_DV_MAX_BYTES`], else appended to this writer's file.
+    pub fn add(&mut self, rows: &DeletedRows) -> DeltaResult<DeletionVectorDescriptor> {
+        let data = rows.serialize();
+        if data.len() <= INLINE_DV_MAX_BYTES {
+            return DeletionVectorDescriptor::inline(rows);
+        }
+        let size_in_bytes = size_field(data.len())?;
+        let offset = i32::try_from(self.file.len())
+            .map_err(|_| DeltaError::InvalidArgument("deletion vector file of 2 GiB or more".into()))?;
+        self.file.extend_from_slice(&size_in_bytes.unsigned_abs().to_be_bytes());
+        self.file.extend_from_slice(&data);
+        self.file.extend_from_slice(&crc32fast::hash(&data).to_be_bytes());
+        Ok(DeletionVectorDescriptor {
+            storage_type: "u".to_string(),
+            path_or_inline_dv: z85_encode(self.uuid.as_bytes()),
+            offset: Some(offset),
+            size_in_bytes,
+            cardinality: rows.cardinality()?,
+        })
+    }
+
+    /// The file to write, if any vector went into it: its path relative to the table root
+    /// (`deletion_vector_<uuid>.bin`, as [`DeletionVectorDescriptor::absolute_path`] resolves
+    /// the descriptors) and its bytes.
+    pub fn finish(self) -> Option<(String, Vec<u8>)> {
+        (self.file.len() > 1).then(|| (format!("deletion_vector_{}.bin", self.uuid.hyphenated()), self.file))
+    }
+}
+
+/// A serialized length as the `i32` of `sizeInBytes`.
+fn size_field(len: usize) -> DeltaResult<i32> {
+    i32::try_from(len).map_err(|_| DeltaError::InvalidArgument(format!("deletion vector of {len} bytes is too large")))
+}
+
 /// `sizeInBytes` as a `usize`, or an error naming `path` when it is negative.
 fn checked_size(descriptor: &DeletionVectorDescriptor, path: &str) -> DeltaResult<usize> {
     usize::try_from(descriptor.size_in_bytes)
@@ -304,6 +389,17 @@ impl DeletedRows {
             (key, bitmap)
         }));
         Self { rows }
+    }
+
+    /// Add every row of `other` (the union of two vectors, e.g. an existing one and new deletes).
+    pub fn union_with(&mut self, other: &DeletedRows) {
+        self.rows |= &other.rows;
+    }
+
+    /// The number of deleted rows as the `i64` of a descriptor's `cardinality`.
+    fn cardinality(&self) -> DeltaResult<i64> {
+        i64::try_from(self.len())
+            .map_err(|_| DeltaError::InvalidArgument(format!("deletion vector of {} rows", self.len())))
     }
 
     /// Whether row `row` is deleted.
@@ -1198,6 +1294,36 @@ mod tests {
         }
         let not_inline = descriptor("u", "vBn[lx{q8@P<9BNH/isA");
         assert!(matches!(not_inline.read_inline(), Err(DeltaError::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn writer_inlines_small_vectors_and_packs_large_ones_into_one_file() {
+        let small = DeletedRows::from_rows([3, 4, 700]);
+        let mut rng = Rng(11);
+        let large = DeletedRows::from_rows((0..500).map(|_| rng.below(1 << 34)));
+        let mut other = DeletedRows::from_rows((0..300).map(|i| i * 7));
+        other.union_with(&small);
+        assert_eq!(other.len(), 302, "700 is a multiple of 7, already there");
+
+        let mut writer = DeletionVectorWriter::new();
+        let inline = writer.add(&small).unwrap();
+        assert_eq!(inline.storage_type, "i");
+        assert_eq!(inline.read_inline().unwrap(), small);
+        let first = writer.add(&large).unwrap();
+        let second = writer.add(&other).unwrap();
+        assert_eq!((first.storage_type.as_str(), first.offset), ("u", Some(1)));
+        assert_eq!(first.path_or_inline_dv, second.path_or_inline_dv);
+        assert_eq!(second.cardinality, 302);
+
+        let (path, file) = writer.finish().unwrap();
+        let root = Url::parse("file:///table/").unwrap();
+        let url = first.absolute_path(&root).unwrap().unwrap();
+        assert_eq!(url.as_str(), format!("file:///table/{path}"));
+        assert_eq!(DeletedRows::from_file(&file, &first, &path).unwrap(), large);
+        assert_eq!(DeletedRows::from_file(&file, &second, &path).unwrap(), other);
+        let range = second.file_byte_range().unwrap();
+        assert_eq!(range.end as usize, file.len());
+        assert!(DeletionVectorWriter::new().finish().is_none());
     }
 
     #[test]

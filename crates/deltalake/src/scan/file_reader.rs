@@ -264,7 +264,8 @@ fn nanos_to_micros(field: &Field) -> Field {
     field.clone().with_data_type(t)
 }
 
-async fn load_deletion_vector(
+/// The rows a deletion vector of `data_file` deletes, read inline or from its file.
+pub(crate) async fn load_deletion_vector(
     store: &dyn LogStore,
     dv: &DeletionVectorDescriptor,
     data_file: &str,

@@ -12,6 +12,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use tracing::debug;
 
+pub(crate) use file_reader::load_deletion_vector;
 pub use file_reader::{RowSelection, ScanFile};
 use file_reader::{ScanContext, read_file};
 
@@ -232,6 +233,11 @@ impl Scan {
             .buffered(self.concurrency)
             .try_flatten()
             .boxed()
+    }
+
+    /// Read one file of the table (planned by this scan or not) with this scan's columns and filter.
+    pub(crate) async fn read_file(&self, file: ScanFile) -> DeltaResult<RecordBatchStream> {
+        read_file(self.context.clone(), file).await
     }
 
     /// Read everything into memory.

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::Action;
+use crate::expr::{BoundExpr, FileSkipping};
+use crate::log::file_list::AddBatchBuilder;
+use crate::protocol::{Action, Add, StructType};
 
 /// What a transaction read from its snapshot, which decides which concurrent changes it must not miss.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,7 +18,48 @@ pub enum ReadScope {
     Files(HashSet<String>),
     /// The whole table: any concurrent data change conflicts.
     Table,
+    /// The rows matching a predicate (DELETE, UPDATE): the files read may not be removed
+    /// concurrently, and a concurrently added file conflicts only if it may hold matching rows.
+    Matching(MatchingFiles),
 }
+
+/// The files a predicate-driven transaction read, and the predicate, for [`ReadScope::Matching`].
+#[derive(Debug, Clone)]
+pub struct MatchingFiles {
+    files: HashSet<String>,
+    skipping: FileSkipping,
+}
+
+impl MatchingFiles {
+    /// `files` (paths as in the log) were read to find the rows matching `predicate`, which is
+    /// bound to `schema`, the schema of a table partitioned by `partition_columns`.
+    pub fn new(
+        files: HashSet<String>,
+        predicate: &BoundExpr,
+        schema: &StructType,
+        partition_columns: &[String],
+    ) -> DeltaResult<Self> {
+        Ok(Self {
+            files,
+            skipping: FileSkipping::new(predicate, schema, partition_columns)?,
+        })
+    }
+
+    /// Whether `add` may hold rows matching the predicate, by its partition values and statistics.
+    fn may_match(&self, add: &Add) -> DeltaResult<bool> {
+        let mut batch = AddBatchBuilder::default();
+        batch.append(add)?;
+        Ok(self.skipping.keep_mask(&batch.finish()?)?.value(0))
+    }
+}
+
+impl PartialEq for MatchingFiles {
+    fn eq(&self, other: &Self) -> bool {
+        self.files == other.files && self.skipping.skipping_predicate() == other.skipping.skipping_predicate()
+    }
+}
+
+impl Eq for MatchingFiles {}
 
 /// The parts of our transaction that concurrent commits are checked against.
 #[derive(Debug)]
@@ -76,6 +119,7 @@ impl<'a> OurChanges<'a> {
                         ReadScope::Nothing => false,
                         ReadScope::Files(files) => files.contains(&r.path),
                         ReadScope::Table => r.data_change,
+                        ReadScope::Matching(m) => m.files.contains(&r.path),
                     };
                     if read {
                         return conflict(format!(
@@ -89,6 +133,15 @@ impl<'a> OurChanges<'a> {
                     if self.scope == &ReadScope::Table && a.data_change {
                         return conflict(format!(
                             "data was added concurrently ({}) to a table this transaction read",
+                            a.path
+                        ));
+                    }
+                    if let ReadScope::Matching(m) = self.scope
+                        && a.data_change
+                        && m.may_match(a)?
+                    {
+                        return conflict(format!(
+                            "file {} added concurrently may hold rows matching this transaction's predicate",
                             a.path
                         ));
                     }
@@ -175,6 +228,34 @@ mod tests {
         let changes = OurChanges::new(&ReadScope::Table, &ours);
         assert!(changes.check(3, &[add("x")]).is_err());
         assert!(changes.check(3, &[remove("y")]).is_err());
+    }
+
+    #[test]
+    fn predicate_readers_conflict_only_with_files_that_may_match() {
+        use crate::protocol::{DataType, PrimitiveType, StructField};
+        let schema = StructType::new(vec![
+            StructField::new("part", DataType::Primitive(PrimitiveType::String), true),
+            StructField::new("id", DataType::Primitive(PrimitiveType::Long), true),
+        ]);
+        let predicate = crate::Expr::parse("part = 'a'")
+            .unwrap()
+            .bind_predicate(&schema)
+            .unwrap();
+        let read = HashSet::from(["part=a/f1".to_string()]);
+        let scope = ReadScope::Matching(MatchingFiles::new(read, &predicate, &schema, &["part".into()]).unwrap());
+        let ours = vec![remove("part=a/f1")];
+        let changes = OurChanges::new(&scope, &ours);
+        let in_partition = |p: &str| {
+            let Action::Add(mut a) = add(&format!("part={p}/new")) else {
+                unreachable!()
+            };
+            a.partition_values.insert("part".into(), Some(p.into()));
+            Action::Add(a)
+        };
+        changes.check(1, &[in_partition("b")]).unwrap();
+        assert!(changes.check(1, &[in_partition("a")]).is_err());
+        assert!(changes.check(1, &[remove("part=a/f1")]).is_err());
+        changes.check(1, &[remove("part=b/other")]).unwrap();
     }
 
     #[test]

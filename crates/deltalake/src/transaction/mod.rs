@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use tracing::{debug, warn};
 
 use conflict::OurChanges;
-pub use conflict::ReadScope;
+pub use conflict::{MatchingFiles, ReadScope};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{read_commits, write_checkpoint};

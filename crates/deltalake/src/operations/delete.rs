@@ -1,0 +1,206 @@
+//! Deleting the rows that match a predicate: whole files when their partition values match,
+//! else a deletion vector on each file holding matches (tables with `delta.enableDeletionVectors`)
+//! or a copy of its other rows.
+
+use std::time::Instant;
+
+use futures::TryStreamExt;
+use serde_json::{Map, Value};
+use tracing::info;
+
+use super::matching::{Matching, Predicate, ensure_not_append_only, millis};
+use super::rewrite::{Rewrite, RewriteCounts};
+use super::table_after_commit;
+use crate::error::DeltaResult;
+use crate::expr::Expr;
+use crate::table::DeltaTable;
+use crate::transaction::{CommitBuilder, CommitProperties, Operation};
+
+/// What a delete did, as recorded in `commitInfo.operationMetrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteMetrics {
+    /// Rows deleted.
+    pub num_deleted_rows: usize,
+    /// Files removed from the table (including those given a new deletion vector).
+    pub num_removed_files: usize,
+    /// Data files added (copies of the rows kept).
+    pub num_added_files: usize,
+    /// Change data files added.
+    pub num_added_change_files: usize,
+    /// Deletion vectors added to existing files.
+    pub num_deletion_vectors_added: usize,
+    /// Rows copied into new files.
+    pub num_copied_rows: usize,
+    /// Time the whole operation took.
+    pub execution_time_ms: u64,
+    /// Time spent finding the matching rows.
+    pub scan_time_ms: u64,
+    /// Time spent writing files.
+    pub rewrite_time_ms: u64,
+}
+
+impl DeleteMetrics {
+    fn to_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("numDeletedRows".into(), self.num_deleted_rows.into());
+        m.insert("numRemovedFiles".into(), self.num_removed_files.into());
+        m.insert("numAddedFiles".into(), self.num_added_files.into());
+        m.insert("numAddedChangeFiles".into(), self.num_added_change_files.into());
+        m.insert("numDeletionVectorsAdded".into(), self.num_deletion_vectors_added.into());
+        m.insert("numCopiedRows".into(), self.num_copied_rows.into());
+        m.insert("executionTimeMs".into(), self.execution_time_ms.into());
+        m.insert("scanTimeMs".into(), self.scan_time_ms.into());
+        m.insert("rewriteTimeMs".into(), self.rewrite_time_ms.into());
+        m
+    }
+
+    fn add_counts(&mut self, counts: RewriteCounts) {
+        self.num_removed_files = counts.removed_files;
+        self.num_added_files = counts.added_files;
+        self.num_added_change_files = counts.added_change_files;
+        self.num_deletion_vectors_added = counts.deletion_vectors_added;
+        self.num_copied_rows = counts.copied_rows;
+    }
+}
+
+/// Deletes the rows of a table that match a predicate (all rows without one).
+///
+/// ```no_run
+/// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+/// let (table, metrics) = table.delete().with_predicate("year = 2021 AND value < 0").await?;
+/// println!("version {}: {} rows deleted", table.version(), metrics.num_deleted_rows);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeleteBuilder {
+    table: DeltaTable,
+    predicate: Option<Predicate>,
+    commit_properties: CommitProperties,
+}
+
+impl DeleteBuilder {
+    /// A delete of every row of `table` (narrow it with a predicate), on top of its loaded version.
+    pub fn new(table: DeltaTable) -> Self {
+        Self {
+            table,
+            predicate: None,
+            commit_properties: CommitProperties::default(),
+        }
+    }
+
+    /// Delete only the rows for which this SQL predicate is TRUE (e.g. `id < 10 AND day = '2024-01-01'`).
+    pub fn with_predicate(mut self, sql: impl Into<String>) -> Self {
+        self.predicate = Some(Predicate::Sql(sql.into()));
+        self
+    }
+
+    /// Delete only the rows for which `predicate` is TRUE.
+    pub fn with_filter(mut self, predicate: Expr) -> Self {
+        self.predicate = Some(Predicate::Expr(predicate));
+        self
+    }
+
+    /// Retries, user metadata and extra commit information.
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// Delete and commit; returns the table at the new version (the same table when nothing
+    /// matched) and what was done.
+    pub async fn execute(self) -> DeltaResult<(DeltaTable, DeleteMetrics)> {
+        let started = Instant::now();
+        let store = self.table.log_store().clone();
+        let snapshot = self.table.snapshot().clone();
+        let uri = store.root_url().to_string();
+        snapshot.protocol().ensure_writable(&uri)?;
+        ensure_not_append_only(&snapshot, "DELETE", &uri)?;
+        let matching = Matching::new(
+            snapshot.clone(),
+            store.clone(),
+            self.predicate.as_ref().map(Predicate::to_expr).transpose()?,
+        )?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let candidates = matching.candidates(now)?;
+        let mut rewrite = Rewrite::new(&snapshot, store.clone())?;
+        // Change data, once a commit has any, must hold every change: files dropped whole are
+        // then read too. Without it, readers take the removed files as the deleted rows.
+        let read_all = rewrite.records_changes() && candidates.iter().any(|c| !c.all_match);
+        let mut metrics = DeleteMetrics::default();
+        let mut rewrite_time = std::time::Duration::ZERO;
+        let result: DeltaResult<()> = async {
+            for file in candidates.iter().filter(|c| c.all_match && !read_all) {
+                metrics.num_deleted_rows += live_rows(&file.add).unwrap_or(0);
+                rewrite.remove(file);
+            }
+            let to_read = candidates.iter().filter(|c| !c.all_match || read_all).collect();
+            let mut reads = matching.read_each(to_read);
+            while let Some((file, rows)) = reads.try_next().await? {
+                let deleted = rows.matched.true_count();
+                if deleted == 0 {
+                    continue;
+                }
+                let writing = Instant::now();
+                metrics.num_deleted_rows += deleted;
+                rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
+                rewrite.drop_matched(file, &rows).await?;
+                rewrite_time += writing.elapsed();
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            rewrite.abort().await;
+            return Err(e);
+        }
+        let writing = Instant::now();
+        let (actions, counts) = rewrite.finish().await?;
+        rewrite_time += writing.elapsed();
+        metrics.add_counts(counts);
+        if actions.is_empty() {
+            metrics.execution_time_ms = millis(started.elapsed());
+            return Ok((self.table, metrics));
+        }
+        metrics.rewrite_time_ms = millis(rewrite_time);
+        metrics.execution_time_ms = millis(started.elapsed());
+        metrics.scan_time_ms = metrics.execution_time_ms.saturating_sub(metrics.rewrite_time_ms);
+
+        let mut parameters = Map::new();
+        if let Some(p) = matching.predicate() {
+            parameters.insert("predicate".into(), Value::from(p.expr().to_string()));
+        }
+        let result = CommitBuilder::new(Operation::new("DELETE", parameters))
+            .with_actions(actions)
+            .with_read_scope(matching.read_scope(&candidates)?)
+            .with_metrics(metrics.to_json())
+            .with_properties(self.commit_properties)
+            .commit(store.as_ref(), Some(&snapshot))
+            .await?;
+        info!(
+            table = %uri,
+            version = result.version,
+            deleted = metrics.num_deleted_rows,
+            removed = metrics.num_removed_files,
+            "deleted"
+        );
+        let table = table_after_commit(store, Some(snapshot), result.version).await?;
+        Ok((table, metrics))
+    }
+}
+
+impl std::future::IntoFuture for DeleteBuilder {
+    type Output = DeltaResult<(DeltaTable, DeleteMetrics)>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// The live rows of a file by its statistics (`numRecords` less the deletion vector's cardinality).
+fn live_rows(add: &crate::protocol::Add) -> Option<usize> {
+    let stats: Value = serde_json::from_str(add.stats.as_deref()?).ok()?;
+    let records = stats.get("numRecords")?.as_i64()?;
+    let deleted = add.deletion_vector.as_ref().map_or(0, |dv| dv.cardinality);
+    usize::try_from(records - deleted).ok()
+}

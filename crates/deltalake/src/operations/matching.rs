@@ -1,0 +1,278 @@
+//! Finding the rows of a table that match a predicate, for DELETE and UPDATE: files pruned by
+//! partition values and statistics, files whose partition values match wholly (no need to read
+//! them), and the matching rows of the others, by position in their file.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{Array, BooleanArray, RecordBatch};
+use arrow::compute::{and, concat_batches, filter_record_batch, not};
+use arrow::datatypes::{Field, Schema as ArrowSchema};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::{DeltaError, DeltaResult};
+use crate::expr::{BoundExpr, Expr, FileSkipping};
+use crate::log::FileView;
+use crate::protocol::{Add, DeletedRows, Remove, StructField};
+use crate::scan::{RowSelection, Scan, ScanBuilder, ScanFile, load_deletion_vector, partition_scalars};
+use crate::snapshot::Snapshot;
+use crate::storage::LogStore;
+use crate::transaction::{MatchingFiles, ReadScope};
+
+/// A predicate as given to a builder; SQL is parsed at execution.
+#[derive(Debug, Clone)]
+pub(crate) enum Predicate {
+    Expr(Expr),
+    Sql(String),
+}
+
+impl Predicate {
+    /// The expression, parsed if given as SQL.
+    pub(crate) fn to_expr(&self) -> DeltaResult<Expr> {
+        match self {
+            Predicate::Expr(e) => Ok(e.clone()),
+            Predicate::Sql(sql) => Expr::parse(sql),
+        }
+    }
+}
+
+/// How many candidate files are read ahead while the previous ones are rewritten.
+const READ_AHEAD: usize = 4;
+
+/// The rows of a snapshot that match an optional predicate (none: every row).
+pub(crate) struct Matching {
+    snapshot: Arc<Snapshot>,
+    store: Arc<dyn LogStore>,
+    predicate: Option<BoundExpr>,
+    /// Reads whole files (every column, every row) of the snapshot.
+    reader: Scan,
+    /// The partition columns, in schema order (the order of a [`ScanFile`]'s partition values).
+    partition_fields: Vec<StructField>,
+}
+
+/// A file that may hold matching rows.
+pub(crate) struct Candidate {
+    /// The file as the table holds it.
+    pub add: Add,
+    /// Its removal, should the operation drop it.
+    pub remove: Remove,
+    /// Every row matches (by partition values): the file can be dropped without reading it.
+    pub all_match: bool,
+    scan_file: ScanFile,
+}
+
+/// The rows of one candidate file.
+pub(crate) struct FileRows {
+    /// Every row of the file, deleted ones included, in file order, in the table's logical schema.
+    pub batch: RecordBatch,
+    /// The rows the file's current deletion vector deletes.
+    pub deleted: Option<DeletedRows>,
+    /// Live rows that match.
+    pub matched: BooleanArray,
+    /// Live rows that do not match.
+    pub kept: BooleanArray,
+}
+
+impl FileRows {
+    /// The live rows that match.
+    pub fn matched_rows(&self) -> DeltaResult<RecordBatch> {
+        Ok(filter_record_batch(&self.batch, &self.matched)?)
+    }
+
+    /// The live rows that do not match.
+    pub fn kept_rows(&self) -> DeltaResult<RecordBatch> {
+        Ok(filter_record_batch(&self.batch, &self.kept)?)
+    }
+
+    /// The file's deletion vector with the matching rows added.
+    pub fn deleted_with_matches(&self) -> DeletedRows {
+        let matched = self.matched.values().set_indices().map(|i| i as u64);
+        let mut rows = DeletedRows::from_rows(matched);
+        if let Some(deleted) = &self.deleted {
+            rows.union_with(deleted);
+        }
+        rows
+    }
+}
+
+impl Matching {
+    /// The rows of `snapshot` matching `predicate`, bound to its schema (unknown columns and type
+    /// errors are reported here).
+    pub fn new(snapshot: Arc<Snapshot>, store: Arc<dyn LogStore>, predicate: Option<Expr>) -> DeltaResult<Self> {
+        let predicate = predicate.map(|p| p.bind_predicate(snapshot.schema())).transpose()?;
+        let reader = ScanBuilder::new(snapshot.clone(), store.clone()).build()?;
+        let partition_fields = snapshot
+            .schema()
+            .fields
+            .iter()
+            .filter(|f| is_partition(&snapshot, &f.name))
+            .cloned()
+            .collect();
+        Ok(Self {
+            snapshot,
+            store,
+            predicate,
+            reader,
+            partition_fields,
+        })
+    }
+
+    /// The predicate, bound to the table schema.
+    pub fn predicate(&self) -> Option<&BoundExpr> {
+        self.predicate.as_ref()
+    }
+
+    /// The files that may hold matching rows; `now` stamps their removes.
+    pub fn candidates(&self, now: i64) -> DeltaResult<Vec<Candidate>> {
+        let snapshot = &self.snapshot;
+        let skipping = match &self.predicate {
+            Some(p) => Some(FileSkipping::new(p, snapshot.schema(), snapshot.partition_columns())?)
+                .filter(FileSkipping::can_skip),
+            None => None,
+        };
+        // A predicate over partition columns only is decided per file, without reading it.
+        let by_partition = self
+            .predicate
+            .as_ref()
+            .filter(|p| p.top_level_columns().iter().all(|c| is_partition(snapshot, c)));
+        let mut candidates = Vec::new();
+        for batch in snapshot.files().batches() {
+            let keep = skipping.as_ref().map(|s| s.keep_mask(batch)).transpose()?;
+            for row in 0..batch.num_rows() {
+                if keep.as_ref().is_some_and(|k| !k.value(row)) {
+                    continue;
+                }
+                let file = FileView::new(batch, row);
+                let partition_values =
+                    partition_scalars(&self.partition_fields, &file.partition_values(), file.path())?;
+                let all_match = match by_partition {
+                    None => self.predicate.is_none(),
+                    Some(p) => {
+                        if !self.partition_predicate(p, &partition_values)? {
+                            continue;
+                        }
+                        true
+                    }
+                };
+                candidates.push(Candidate {
+                    add: file.to_add(),
+                    remove: file.to_remove(now, true),
+                    all_match,
+                    scan_file: ScanFile {
+                        path: file.path().to_string(),
+                        size: file.size(),
+                        partition_values,
+                        rows: RowSelection::All,
+                    },
+                });
+            }
+        }
+        Ok(candidates)
+    }
+
+    /// Whether a predicate over partition columns is TRUE for these partition values.
+    fn partition_predicate(&self, predicate: &BoundExpr, values: &[crate::protocol::Scalar]) -> DeltaResult<bool> {
+        let (fields, columns): (Vec<Field>, Vec<_>) = self
+            .partition_fields
+            .iter()
+            .zip(values)
+            .map(|(f, v)| {
+                let array = v.to_array(1)?;
+                Ok((Field::new(&f.name, array.data_type().clone(), true), array))
+            })
+            .collect::<DeltaResult<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let batch = RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?;
+        let verdict = predicate.evaluate_predicate(&batch)?;
+        Ok(verdict.is_valid(0) && verdict.value(0))
+    }
+
+    /// Read `files` ([`Matching::read`]), a few at a time, in order.
+    pub fn read_each<'a>(&'a self, files: Vec<&'a Candidate>) -> BoxStream<'a, DeltaResult<(&'a Candidate, FileRows)>> {
+        futures::stream::iter(files)
+            .map(move |file| async move { Ok((file, self.read(file).await?)) })
+            .buffered(READ_AHEAD)
+            .boxed()
+    }
+
+    /// Read every row of `file`, with its deletion vector and which rows match.
+    pub async fn read(&self, file: &Candidate) -> DeltaResult<FileRows> {
+        let batches: Vec<RecordBatch> = self
+            .reader
+            .read_file(file.scan_file.clone())
+            .await?
+            .try_collect()
+            .await?;
+        let schema = batches
+            .first()
+            .map_or_else(|| self.reader.schema(), RecordBatch::schema);
+        let batch = concat_batches(&schema, &batches)?;
+        let deleted = match &file.add.deletion_vector {
+            Some(dv) => Some(load_deletion_vector(self.store.as_ref(), dv, &file.add.path).await?),
+            None => None,
+        };
+        let rows = batch.num_rows();
+        let live = match &deleted {
+            Some(d) => d.keep_mask(0, rows),
+            None => BooleanArray::from(vec![true; rows]),
+        };
+        let matched = match &self.predicate {
+            Some(p) => and(&live, &true_only(&p.evaluate_predicate(&batch)?))?,
+            None => live.clone(),
+        };
+        let kept = and(&live, &not(&matched)?)?;
+        Ok(FileRows {
+            batch,
+            deleted,
+            matched,
+            kept,
+        })
+    }
+
+    /// What the operation read, for conflict detection: the whole table without a predicate,
+    /// else the candidate files and the predicate.
+    pub fn read_scope(&self, candidates: &[Candidate]) -> DeltaResult<ReadScope> {
+        let Some(predicate) = &self.predicate else {
+            return Ok(ReadScope::Table);
+        };
+        let files: HashSet<String> = candidates.iter().map(|c| c.add.path.clone()).collect();
+        Ok(ReadScope::Matching(MatchingFiles::new(
+            files,
+            predicate,
+            self.snapshot.schema(),
+            self.snapshot.partition_columns(),
+        )?))
+    }
+}
+
+/// TRUE where `verdict` is TRUE; FALSE where it is FALSE or NULL.
+fn true_only(verdict: &BooleanArray) -> BooleanArray {
+    match verdict.nulls() {
+        Some(nulls) => BooleanArray::new(verdict.values() & nulls.inner(), None),
+        None => verdict.clone(),
+    }
+}
+
+fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
+    snapshot
+        .partition_columns()
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(column))
+}
+
+/// The error for a DML operation on an append-only table.
+pub(crate) fn ensure_not_append_only(snapshot: &Snapshot, operation: &str, uri: &str) -> DeltaResult<()> {
+    if snapshot.table_properties().append_only() {
+        return Err(DeltaError::InvalidArgument(format!(
+            "table {uri} is append-only (delta.appendOnly): {operation} is not allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// Milliseconds of a duration, for metrics.
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

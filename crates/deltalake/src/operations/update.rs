@@ -1,0 +1,325 @@
+//! Updating the rows that match a predicate: new values computed from SQL expressions over the
+//! old row, checked against the table's rules, written to new files; the old rows are dropped by
+//! deletion vector (tables with `delta.enableDeletionVectors`) or by copying the rest of their file.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
+use arrow::datatypes::DataType as ArrowType;
+use futures::TryStreamExt;
+use serde_json::{Map, Value};
+use tracing::info;
+
+use super::matching::{Matching, Predicate, ensure_not_append_only, millis};
+use super::rewrite::Rewrite;
+use super::table_after_commit;
+use crate::error::{DeltaError, DeltaResult};
+use crate::expr::{BoundExpr, Expr};
+use crate::protocol::StructField;
+use crate::snapshot::Snapshot;
+use crate::table::DeltaTable;
+use crate::transaction::{CommitBuilder, CommitProperties, Operation};
+use crate::write::WriteRules;
+
+/// What an update did, as recorded in `commitInfo.operationMetrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateMetrics {
+    /// Rows updated.
+    pub num_updated_rows: usize,
+    /// Rows copied unchanged into new files.
+    pub num_copied_rows: usize,
+    /// Data files added.
+    pub num_added_files: usize,
+    /// Files removed from the table (including those given a new deletion vector).
+    pub num_removed_files: usize,
+    /// Change data files added.
+    pub num_added_change_files: usize,
+    /// Deletion vectors added to existing files.
+    pub num_deletion_vectors_added: usize,
+    /// Time the whole operation took.
+    pub execution_time_ms: u64,
+    /// Time spent finding the matching rows.
+    pub scan_time_ms: u64,
+    /// Time spent computing and writing the new rows.
+    pub rewrite_time_ms: u64,
+}
+
+impl UpdateMetrics {
+    fn to_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("numUpdatedRows".into(), self.num_updated_rows.into());
+        m.insert("numCopiedRows".into(), self.num_copied_rows.into());
+        m.insert("numAddedFiles".into(), self.num_added_files.into());
+        m.insert("numRemovedFiles".into(), self.num_removed_files.into());
+        m.insert("numAddedChangeFiles".into(), self.num_added_change_files.into());
+        m.insert("numDeletionVectorsAdded".into(), self.num_deletion_vectors_added.into());
+        m.insert("executionTimeMs".into(), self.execution_time_ms.into());
+        m.insert("scanTimeMs".into(), self.scan_time_ms.into());
+        m.insert("rewriteTimeMs".into(), self.rewrite_time_ms.into());
+        m
+    }
+}
+
+/// Updates the rows of a table that match a predicate (all rows without one).
+///
+/// ```no_run
+/// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+/// let (table, metrics) = table
+///     .update()
+///     .with_predicate("id > 100")
+///     .with_update("value", "value * 2")
+///     .with_update("status", "'doubled'")
+///     .await?;
+/// println!("version {}: {} rows updated", table.version(), metrics.num_updated_rows);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct UpdateBuilder {
+    table: DeltaTable,
+    predicate: Option<Predicate>,
+    updates: Vec<(String, Predicate)>,
+    commit_properties: CommitProperties,
+}
+
+/// One `column = expression` of an update, bound to the table.
+struct Assignment {
+    index: usize,
+    field: StructField,
+    value: BoundExpr,
+    target: ArrowType,
+}
+
+impl UpdateBuilder {
+    /// An update of `table` on top of its loaded version; add assignments with `with_update`.
+    pub fn new(table: DeltaTable) -> Self {
+        Self {
+            table,
+            predicate: None,
+            updates: Vec::new(),
+            commit_properties: CommitProperties::default(),
+        }
+    }
+
+    /// Set `column` to the value of a SQL expression over the row's old values (`value + 1`,
+    /// `'text'`, `NULL`); the value is converted to the column's type.
+    pub fn with_update(mut self, column: impl Into<String>, sql: impl Into<String>) -> Self {
+        self.updates.push((column.into(), Predicate::Sql(sql.into())));
+        self
+    }
+
+    /// Set `column` to the value of `expression`.
+    pub fn with_update_expr(mut self, column: impl Into<String>, expression: Expr) -> Self {
+        self.updates.push((column.into(), Predicate::Expr(expression)));
+        self
+    }
+
+    /// Update only the rows for which this SQL predicate is TRUE.
+    pub fn with_predicate(mut self, sql: impl Into<String>) -> Self {
+        self.predicate = Some(Predicate::Sql(sql.into()));
+        self
+    }
+
+    /// Update only the rows for which `predicate` is TRUE.
+    pub fn with_filter(mut self, predicate: Expr) -> Self {
+        self.predicate = Some(Predicate::Expr(predicate));
+        self
+    }
+
+    /// Retries, user metadata and extra commit information.
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// The assignments, bound to the table: known columns, each once, values convertible.
+    fn assignments(&self, snapshot: &Snapshot) -> DeltaResult<Vec<Assignment>> {
+        if self.updates.is_empty() {
+            return Err(DeltaError::InvalidArgument(
+                "an update needs at least one assignment: call with_update".into(),
+            ));
+        }
+        let schema = snapshot.schema();
+        let mut seen = HashSet::new();
+        self.updates
+            .iter()
+            .map(|(column, value)| {
+                let index = schema.index_of(column).ok_or_else(|| {
+                    let available: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                    DeltaError::InvalidArgument(format!(
+                        "cannot update column '{column}': it does not exist in the table; columns are: {}",
+                        available.join(", ")
+                    ))
+                })?;
+                let field = schema.fields[index].clone();
+                if !seen.insert(index) {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "column '{}' is assigned more than once",
+                        field.name
+                    )));
+                }
+                let value = value.to_expr()?.bind(schema)?;
+                let target = snapshot.arrow_schema().field(index).data_type().clone();
+                check_assignable(&field, &value, &target)?;
+                Ok(Assignment {
+                    index,
+                    field,
+                    value,
+                    target,
+                })
+            })
+            .collect()
+    }
+
+    /// Update and commit; returns the table at the new version (the same table when nothing
+    /// matched) and what was done.
+    pub async fn execute(self) -> DeltaResult<(DeltaTable, UpdateMetrics)> {
+        let started = Instant::now();
+        let store = self.table.log_store().clone();
+        let snapshot = self.table.snapshot().clone();
+        let uri = store.root_url().to_string();
+        snapshot.protocol().ensure_writable(&uri)?;
+        ensure_not_append_only(&snapshot, "UPDATE", &uri)?;
+        let assignments = self.assignments(&snapshot)?;
+        let rules = WriteRules::new(snapshot.schema(), snapshot.properties())?;
+        let matching = Matching::new(
+            snapshot.clone(),
+            store.clone(),
+            self.predicate.as_ref().map(Predicate::to_expr).transpose()?,
+        )?;
+        let candidates = matching.candidates(chrono::Utc::now().timestamp_millis())?;
+        let mut rewrite = Rewrite::new(&snapshot, store.clone())?;
+        let mut metrics = UpdateMetrics::default();
+        let mut rewrite_time = std::time::Duration::ZERO;
+        let result: DeltaResult<()> = async {
+            let mut reads = matching.read_each(candidates.iter().collect());
+            while let Some((file, rows)) = reads.try_next().await? {
+                let updated = rows.matched.true_count();
+                if updated == 0 {
+                    continue;
+                }
+                let writing = Instant::now();
+                metrics.num_updated_rows += updated;
+                let before = rows.matched_rows()?;
+                let after = assign(&before, &assignments, &rules)?;
+                rewrite.write_changes(&before, "update_preimage").await?;
+                rewrite.write_changes(&after, "update_postimage").await?;
+                rewrite.write_rows(&after).await?;
+                rewrite.drop_matched(file, &rows).await?;
+                rewrite_time += writing.elapsed();
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            rewrite.abort().await;
+            return Err(e);
+        }
+        let writing = Instant::now();
+        let (actions, counts) = rewrite.finish().await?;
+        rewrite_time += writing.elapsed();
+        if actions.is_empty() {
+            metrics.execution_time_ms = millis(started.elapsed());
+            return Ok((self.table, metrics));
+        }
+        metrics.num_copied_rows = counts.copied_rows;
+        metrics.num_added_files = counts.added_files;
+        metrics.num_removed_files = counts.removed_files;
+        metrics.num_added_change_files = counts.added_change_files;
+        metrics.num_deletion_vectors_added = counts.deletion_vectors_added;
+        metrics.rewrite_time_ms = millis(rewrite_time);
+        metrics.execution_time_ms = millis(started.elapsed());
+        metrics.scan_time_ms = metrics.execution_time_ms.saturating_sub(metrics.rewrite_time_ms);
+
+        let mut parameters = Map::new();
+        if let Some(p) = matching.predicate() {
+            parameters.insert("predicate".into(), Value::from(p.expr().to_string()));
+        }
+        let result = CommitBuilder::new(Operation::new("UPDATE", parameters))
+            .with_actions(actions)
+            .with_read_scope(matching.read_scope(&candidates)?)
+            .with_metrics(metrics.to_json())
+            .with_properties(self.commit_properties)
+            .commit(store.as_ref(), Some(&snapshot))
+            .await?;
+        info!(table = %uri, version = result.version, updated = metrics.num_updated_rows, "updated");
+        let table = table_after_commit(store, Some(snapshot), result.version).await?;
+        Ok((table, metrics))
+    }
+}
+
+impl std::future::IntoFuture for UpdateBuilder {
+    type Output = DeltaResult<(DeltaTable, UpdateMetrics)>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// Fail unless values of `value` can be stored in `field`: the same type, a literal that
+/// converts exactly, or a type Arrow converts from (checked per value when written).
+fn check_assignable(field: &StructField, value: &BoundExpr, target: &ArrowType) -> DeltaResult<()> {
+    let from = value.data_type().to_arrow()?;
+    if &from == target {
+        return Ok(());
+    }
+    let mismatch = || {
+        DeltaError::InvalidExpression(format!(
+            "cannot assign {} (type {}) to column '{}' of type {}",
+            value.expr(),
+            value.data_type(),
+            field.name,
+            field.data_type
+        ))
+    };
+    if !can_cast_types(&from, target) {
+        return Err(mismatch());
+    }
+    if let Expr::Literal(literal) = value.expr() {
+        strict_cast(&literal.to_array(1)?, target).map_err(|_| mismatch())?;
+    }
+    Ok(())
+}
+
+/// `array` converted to `target`, failing (rather than giving NULL) on values that do not fit.
+fn strict_cast(array: &ArrayRef, target: &ArrowType) -> DeltaResult<ArrayRef> {
+    if array.data_type() == target {
+        return Ok(array.clone());
+    }
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    Ok(cast_with_options(array, target, &options)?)
+}
+
+/// The rows of `before` with the assignments applied, NOT NULL checked, generated columns
+/// recomputed and the table's invariants and constraints checked.
+fn assign(before: &RecordBatch, assignments: &[Assignment], rules: &WriteRules) -> DeltaResult<RecordBatch> {
+    let mut columns = before.columns().to_vec();
+    for a in assignments {
+        let value = strict_cast(&a.value.evaluate(before)?, &a.target).map_err(|e| {
+            DeltaError::InvalidExpression(format!(
+                "cannot assign {} to column '{}': {e}",
+                a.value.expr(),
+                a.field.name
+            ))
+        })?;
+        if !a.field.nullable && value.null_count() > 0 {
+            return Err(DeltaError::Schema(format!(
+                "column '{}' is NOT NULL but the update sets {} row(s) to NULL",
+                a.field.name,
+                value.null_count()
+            )));
+        }
+        columns[a.index] = value;
+    }
+    let after = RecordBatch::try_new(before.schema(), columns)?;
+    if rules.is_empty() {
+        return Ok(after);
+    }
+    let assigned = |column: &str| assignments.iter().any(|a| a.field.name.eq_ignore_ascii_case(column));
+    rules.apply(after, &assigned)
+}
