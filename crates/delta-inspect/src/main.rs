@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use deltalake::operations::vacuum::VacuumMode;
 use deltalake::{DeltaResult, DeltaTable};
 use futures::StreamExt;
 
@@ -48,6 +49,24 @@ enum Command {
     Checkpoint {
         /// The table location.
         table: String,
+    },
+    /// List (by default) or delete the files no version within the retention period needs.
+    Vacuum {
+        /// The table location.
+        table: String,
+        /// Keep files removed less than this many hours ago (default: the table's
+        /// delta.deletedFileRetentionDuration, 7 days).
+        #[arg(long)]
+        retention_hours: Option<u64>,
+        /// Allow a retention shorter than the table's.
+        #[arg(long)]
+        no_retention_check: bool,
+        /// Only look at files the log removed; do not list the table directory.
+        #[arg(long)]
+        lite: bool,
+        /// Delete the files (without it, only list them).
+        #[arg(long)]
+        execute: bool,
     },
     /// Read the rows.
     Scan {
@@ -145,6 +164,29 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Checkpoint { table } => {
             let table = DeltaTable::open(table).await?;
             print_json(&serde_json::to_value(table.create_checkpoint().await?)?);
+        }
+        Command::Vacuum {
+            table,
+            retention_hours,
+            no_retention_check,
+            lite,
+            execute,
+        } => {
+            let table = DeltaTable::open(table).await?;
+            let mut vacuum = table
+                .vacuum()
+                .with_dry_run(!execute)
+                .with_enforce_retention(!no_retention_check)
+                .with_mode(if lite { VacuumMode::Lite } else { VacuumMode::Full });
+            if let Some(hours) = retention_hours {
+                vacuum = vacuum.with_retention(std::time::Duration::from_secs(hours * 3600));
+            }
+            let (table, metrics) = vacuum.await?;
+            print_json(&serde_json::json!({
+                "version": table.version(),
+                "dry_run": metrics.dry_run,
+                "files_deleted": metrics.files_deleted,
+            }));
         }
         Command::Schema(at) => {
             let table = open(&at).await?;

@@ -171,3 +171,53 @@ fn checkpoint_writes_a_checkpoint_the_table_opens_from() {
         (Some(4), Some(5))
     );
 }
+
+#[test]
+fn vacuum_lists_by_default_and_deletes_with_execute() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("t");
+    let source = std::path::PathBuf::from(table("simple_table"));
+    let mut stack = vec![(source.clone(), copy.clone())];
+    while let Some((from, to)) = stack.pop() {
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(&from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push((entry.path(), to.join(entry.file_name())));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    let location = copy.to_str().unwrap();
+    let parquet_files = || {
+        std::fs::read_dir(&copy)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "parquet"))
+            .count()
+    };
+    let before = parquet_files();
+    let listed = run(&["vacuum", location, "--retention-hours", "0", "--no-retention-check"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let candidates = listed["files_deleted"].as_array().unwrap().len();
+    assert!(candidates > 0 && listed["dry_run"] == true, "{listed}");
+    assert_eq!(parquet_files(), before);
+
+    let refused = run(&["vacuum", location, "--retention-hours", "0"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("shorter than the table's"));
+
+    let done = run(&[
+        "vacuum",
+        location,
+        "--retention-hours",
+        "0",
+        "--no-retention-check",
+        "--execute",
+    ]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(parquet_files(), before - candidates);
+    let info = run(&["scan", location, "--format", "csv"]);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+}
