@@ -59,6 +59,13 @@ impl FieldMatch {
     }
 }
 
+/// A shredded variant column (`metadata`, `value`, `typed_value`) as plain variant binaries
+/// (`metadata`, `value`), per the Parquet variant shredding specification.
+fn unshred(source: &StructArray) -> Result<StructArray, arrow::error::ArrowError> {
+    let variant = parquet_variant_compute::VariantArray::try_new(source)?;
+    Ok(parquet_variant_compute::unshred_variant(&variant)?.into_inner())
+}
+
 /// Reshape `array` into `target`'s type: struct children are matched with `matcher` (and renamed),
 /// children missing from the source become nulls, leaves are cast. `context` names the data in errors.
 pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, context: &str) -> DeltaResult<ArrayRef> {
@@ -69,17 +76,15 @@ pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, cont
     match (array.data_type(), target_type) {
         (ArrowType::Struct(_), ArrowType::Struct(target_fields)) => {
             let source = array.as_any().downcast_ref::<StructArray>().expect("struct type");
-            if *target_type == variant_arrow_type()
-                && let Some(typed) = source.column_by_name("typed_value")
-                && typed.null_count() < typed.len()
-            {
-                return Err(DeltaError::InvalidDataFile {
+            if *target_type == variant_arrow_type() && source.column_by_name("typed_value").is_some() {
+                let unshredded = unshred(source).map_err(|e| DeltaError::InvalidDataFile {
                     path: context.to_string(),
                     reason: format!(
-                        "variant column '{}' holds shredded values (typed_value), which cannot be reassembled yet",
+                        "variant column '{}': cannot reassemble shredded values: {e}",
                         target.name()
                     ),
-                });
+                })?;
+                return conform_struct(&unshredded, target_fields, matcher, context).map(|s| Arc::new(s) as ArrayRef);
             }
             conform_struct(source, target_fields, matcher, context).map(|s| Arc::new(s) as ArrayRef)
         }
@@ -245,31 +250,52 @@ mod tests {
     }
 
     #[test]
-    fn shredded_variant_values_are_refused_but_empty_shredding_is_read() {
-        use arrow::array::BinaryArray;
-        let shredded = |typed: Vec<Option<i64>>| -> ArrayRef {
-            Arc::new(StructArray::from(vec![
-                (
-                    Arc::new(Field::new("metadata", ArrowType::Binary, false)),
-                    Arc::new(BinaryArray::from(vec![b"\x01\x00\x00".as_ref(); 2])) as ArrayRef,
-                ),
-                (
-                    Arc::new(Field::new("value", ArrowType::Binary, true)),
-                    Arc::new(BinaryArray::from(vec![Some(b"\x00".as_ref()); 2])) as ArrayRef,
-                ),
-                (
-                    Arc::new(Field::new("typed_value", ArrowType::Int64, true)),
-                    Arc::new(Int64Array::from(typed)) as ArrayRef,
-                ),
-            ]))
-        };
+    fn shredded_variant_values_are_reassembled() {
+        use arrow::array::{Array, AsArray, BinaryArray};
+        let shredded =
+            |metadata: &'static [u8], value: Vec<Option<&'static [u8]>>, typed: Vec<Option<i64>>| -> ArrayRef {
+                Arc::new(StructArray::from(vec![
+                    (
+                        Arc::new(Field::new("metadata", ArrowType::Binary, false)),
+                        Arc::new(BinaryArray::from(vec![metadata; value.len()])) as ArrayRef,
+                    ),
+                    (
+                        Arc::new(Field::new("value", ArrowType::Binary, true)),
+                        Arc::new(BinaryArray::from(value)) as ArrayRef,
+                    ),
+                    (
+                        Arc::new(Field::new("typed_value", ArrowType::Int64, true)),
+                        Arc::new(Int64Array::from(typed)) as ArrayRef,
+                    ),
+                ]))
+            };
         let target = Field::new("v", variant_arrow_type(), true);
-        let err = conform_array(&shredded(vec![None, Some(7)]), &target, FieldMatch::Name, "f.parquet").unwrap_err();
-        assert!(
-            err.to_string().contains("shredded") && err.to_string().contains("f.parquet"),
-            "{err}"
-        );
-        let read = conform_array(&shredded(vec![None, None]), &target, FieldMatch::Name, "f.parquet").unwrap();
+        let empty_dictionary: &[u8] = b"\x01\x00\x00";
+        let read = conform_array(
+            &shredded(empty_dictionary, vec![Some(b"\x00"), None], vec![None, Some(7)]),
+            &target,
+            FieldMatch::Name,
+            "f.parquet",
+        )
+        .unwrap();
         assert_eq!(read.data_type(), &variant_arrow_type());
+        let values = read
+            .as_struct()
+            .column_by_name("value")
+            .unwrap()
+            .as_binary::<i32>()
+            .clone();
+        // Row 0 stays the variant null; row 1 is the typed 7 as a variant int64 (type id 6).
+        assert_eq!(values.value(0), b"\x00");
+        assert_eq!(values.value(1), [6 << 2, 7, 0, 0, 0, 0, 0, 0, 0]);
+        // Broken variant metadata is an error naming the file, never a panic.
+        let err = conform_array(
+            &shredded(b"\xff", vec![None, None], vec![Some(1), Some(2)]),
+            &target,
+            FieldMatch::Name,
+            "f.parquet",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("f.parquet"), "{err}");
     }
 }
