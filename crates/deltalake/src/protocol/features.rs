@@ -15,7 +15,7 @@ pub const SUPPORTED_READER_FEATURES: &[&str] = &[
     "vacuumProtocolCheck",
     "variantType",
     "variantType-preview",
-    // Shredded files are read where their values are unshredded; shredded values are refused per file.
+    // Shredded values are reassembled into plain variant binaries on read.
     "variantShredding",
     "variantShredding-preview",
     "typeWidening",
