@@ -149,18 +149,6 @@ def test_arrow_c_stream(tables: Path) -> None:
     assert sum(b.num_rows for b in reader) == 7
 
 
-def test_filters_are_refused_clearly(tables: Path) -> None:
-    dt = DeltaTable(tables / "delta-0.8.0-partitioned")
-    with pytest.raises(NotImplementedError, match="not supported yet"):
-        dt.to_pyarrow_table(filters=[("year", "=", "2020")])
-    with pytest.raises(DeltaError):
-        dt.to_pandas(filters="year = '2020'")
-    with pytest.raises(DeltaError):
-        dt.file_uris([("year", "=", "2020")])
-    # Empty filters mean no filter.
-    assert dt.to_pyarrow_table(filters=[]).num_rows == 7
-
-
 def test_load_cdf(tables: Path) -> None:
     dt = DeltaTable(tables / "cdf-table")
     changes = dt.load_cdf().read_all()
