@@ -323,11 +323,12 @@ class DeltaTable:
         file_pruning_predicate: FilePruningPredicateType | None = None,
     ) -> list[dict[str, str]]:
         """The distinct partition values of the active files (of the files the filters select,
-        as in :meth:`file_uris`), one dict per partition."""
+        as in :meth:`file_uris`), one dict per partition; none for an unpartitioned table."""
         filter = _file_filter(partition_filters, file_pruning_predicate)
         seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
         for values in self._table.partitions(filter):
-            seen.setdefault(tuple(sorted(values.items())), values)
+            if values:
+                seen.setdefault(tuple(sorted(values.items())), values)
         return list(seen.values())
 
     def transaction_version(self, app_id: str) -> int | None:

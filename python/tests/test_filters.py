@@ -58,6 +58,26 @@ def test_row_filters_match_pyarrow(events: DeltaTable, filters: Any) -> None:
     assert got.num_rows < everything.num_rows
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [("k", "in", ["a"])],
+        [("k", "in", ["a", None])],
+        [("k", "not in", ["a"])],
+        [("k", "not in", ["a", None])],
+        [("k", "!=", "a")],
+        [("n", "not in", [1, 2])],
+        [("n", ">", 1)],
+    ],
+    ids=str,
+)
+def test_null_values_match_pyarrow(tmp_path: Path, filters: Any) -> None:
+    data = pa.table({"k": ["a", None, "b", None], "n": pa.array([1, 2, None, 4], pa.int64())})
+    write_deltalake(tmp_path, data)
+    expected = data.filter(pq.filters_to_expression(filters))
+    assert DeltaTable(tmp_path).to_pyarrow_table(filters=filters).equals(expected)
+
+
 def test_row_filters_match_pandas(events: DeltaTable) -> None:
     df = events.to_pandas()
     got = events.to_pandas(filters=[[("id", ">", 20)], [("name", "=", "n1"), ("part", "!=", 1)]])

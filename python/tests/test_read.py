@@ -88,7 +88,7 @@ def test_partitions_are_distinct_dicts(tables: Path) -> None:
     partitions = dt.partitions()
     assert {"year": "2020", "month": "1", "day": "1"} in partitions
     assert len(partitions) == len({tuple(sorted(p.items())) for p in partitions})
-    assert DeltaTable(tables / "simple_table").partitions() == [{}]
+    assert DeltaTable(tables / "simple_table").partitions() == []
 
 
 def test_get_add_actions(tables: Path) -> None:

@@ -125,8 +125,9 @@ impl DnfTerm {
     }
 
     /// The term as an expression. A null value makes `=` an `IS NULL` test and `!=` an
-    /// `IS NOT NULL` test; nulls in an `in` list match null values, and `not in` with nulls in its
-    /// list keeps no null values.
+    /// `IS NOT NULL` test. `in` and `not in` test membership as pyarrow's `is_in` does, never
+    /// giving NULL: a null value is in the list exactly when the list holds a null, so `not in`
+    /// keeps null values unless the list holds one.
     pub fn to_expr(&self) -> DeltaResult<Expr> {
         let column = Expr::Column(vec![self.column.clone()]);
         let invalid = |why: &str| {
@@ -151,20 +152,32 @@ impl DnfTerm {
             (DnfValue::List(_), Some(_)) => Err(invalid("a list needs the operator 'in' or 'not in'")),
             (DnfValue::Scalar(_), None) => Err(invalid("'in' and 'not in' need a list of values")),
             (DnfValue::List(values), None) => {
-                let (nulls, values): (Vec<&Scalar>, Vec<&Scalar>) = values.iter().partition(|v| v.is_null());
                 let negated = self.op == DnfOp::NotIn;
-                let listed = (!values.is_empty()).then(|| Expr::InList {
-                    expr: Box::new(column.clone()),
-                    list: values.into_iter().cloned().map(lit).collect(),
+                let has_null = values.iter().any(Scalar::is_null);
+                let non_null: Vec<Expr> = values.iter().filter(|v| !v.is_null()).cloned().map(lit).collect();
+                // A null value is in the list exactly when the list holds a null.
+                let null_kept = has_null != negated;
+                let null_test = if null_kept {
+                    column.clone().is_null()
+                } else {
+                    column.clone().is_not_null()
+                };
+                if non_null.is_empty() {
+                    return Ok(if has_null { null_test } else { lit(negated) });
+                }
+                let listed = Expr::InList {
+                    expr: Box::new(column),
+                    list: non_null,
                     negated,
-                });
-                Ok(match (listed, nulls.is_empty(), negated) {
-                    (Some(listed), true, _) => listed,
-                    (Some(listed), false, false) => listed.or(column.is_null()),
-                    (Some(listed), false, true) => listed.and(column.is_not_null()),
-                    (None, true, negated) => lit(negated),
-                    (None, false, false) => column.is_null(),
-                    (None, false, true) => column.is_not_null(),
+                };
+                // `listed` is NULL for a null value, which a filter drops: the null test decides
+                // where that is wrong.
+                Ok(if null_kept {
+                    listed.or(null_test)
+                } else if has_null {
+                    listed.and(null_test)
+                } else {
+                    listed
                 })
             }
         }
@@ -291,7 +304,7 @@ mod tests {
         );
         assert_eq!(
             term("a", "not in", list(&[1])).to_expr().unwrap().to_string(),
-            "a NOT IN (1)"
+            "a NOT IN (1) OR a IS NULL"
         );
         let with_null = DnfValue::List(vec![Scalar::Long(1), null()]);
         assert_eq!(
