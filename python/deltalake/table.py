@@ -81,8 +81,8 @@ def _dnf(filters: Any, partition_form: bool) -> list[list[tuple[str, str, Any]]]
         conjunctions = [list(filters)]
     else:
         raise ValueError(
-            "filters must be a list of (column, op, value) tuples (a conjunction), or a list of "
-            "such lists (an OR across conjunctions), not a mix of both"
+            "filters must be a list of (column, op, value) tuples (a conjunction) or a list of "
+            f"such lists (an OR of conjunctions), not {filters!r}"
         )
     encoded = []
     for conjunction in conjunctions:

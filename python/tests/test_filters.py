@@ -94,10 +94,12 @@ def test_row_filters_match_pandas(events: DeltaTable) -> None:
     reason="core scan bug (src/scan/file_reader.rs): columns read in an order other than the "
     "file's are matched to the wrong Parquet columns",
 )
-def test_filter_column_after_the_output_columns(events: DeltaTable) -> None:
+def test_columns_in_another_order_than_the_files(events: DeltaTable) -> None:
     df = events.to_pandas()
     with_columns = events.to_pandas(columns=["name"], filters=[("id", "<", 3)])
     assert sorted(with_columns.name) == sorted(df[df.id < 3].name)
+    swapped = events.to_pandas(columns=["name", "id"])
+    assert list(swapped.sort_values("id").name) == list(df.sort_values("id").name)
 
 
 def test_sql_and_expression_filters(events: DeltaTable) -> None:
@@ -196,7 +198,8 @@ def test_cdf_predicate(tmp_path: Path) -> None:
         ([("id", "=", [1, 2])], DeltaError, "needs the operator 'in'"),
         ([("id", "=", "one")], DeltaError, "not a valid"),
         ([("id", "=")], ValueError, r"\(column, op, value\)"),
-        ([[("id", "=", 1)], ("id", "=", 2)], ValueError, "not a mix"),
+        ([[("id", "=", 1)], ("id", "=", 2)], ValueError, "or a list of such lists"),
+        (("id", "=", 2), ValueError, "or a list of such lists"),
         ([[("id", "=", 1)], []], ValueError, "empty conjunction"),
         ([("id", "=", object())], TypeError, "unsupported filter value"),
         ("id >", DeltaError, "id >"),
