@@ -9,7 +9,7 @@ from deltalake._internal import __version__
 from deltalake.schema import ArrayType, Field, MapType, PrimitiveType, Schema, StructType
 from deltalake.table import DeltaTable, Metadata, ProtocolVersions
 from deltalake.transaction import CommitProperties, PostCommitHookProperties, Transaction
-from deltalake.writer import WriterProperties, write_deltalake
+from deltalake.writer import WriterProperties, convert_to_deltalake, write_deltalake
 
 __all__ = [
     "ArrayType",
@@ -26,5 +26,6 @@ __all__ = [
     "Transaction",
     "WriterProperties",
     "__version__",
+    "convert_to_deltalake",
     "write_deltalake",
 ]

@@ -6,6 +6,7 @@
 
 mod arrow_interop;
 mod error;
+mod filter;
 mod runtime;
 mod schema;
 mod table;
@@ -25,5 +26,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(schema::schema_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_to_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::create_deltalake, m)?)?;
+    m.add_function(wrap_pyfunction!(write::convert_to_deltalake, m)?)?;
     Ok(())
 }

@@ -1,9 +1,12 @@
-//! `RawDeltaTable`: a loaded table and the read operations on it.
+//! `RawDeltaTable`: a loaded table, the reads on it (with filters) and the maintenance operations
+//! on it (restore, file-system check, checkpoints, log cleanup).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use deltalake::{DeltaError as CoreError, DeltaTable};
+use deltalake::log::FileView;
+use deltalake::protocol::StructType;
+use deltalake::{DeltaError as CoreError, DeltaTable, Expr};
 use futures::StreamExt;
 use percent_encoding::percent_decode_str;
 use pyo3::exceptions::PyValueError;
@@ -11,7 +14,9 @@ use pyo3::prelude::*;
 
 use crate::arrow_interop::ArrowStream;
 use crate::error::to_py;
+use crate::filter::PyFilter;
 use crate::runtime::{block_on, runtime};
+use crate::write::PyCommitProperties;
 
 /// A Delta table loaded at some version (wrapped by `deltalake.DeltaTable`).
 #[pyclass(module = "deltalake._internal", frozen)]
@@ -41,15 +46,34 @@ impl RawDeltaTable {
         *self.table.lock().unwrap_or_else(PoisonError::into_inner) = table;
     }
 
-    /// Run `change` on a copy of the table with the GIL released, and keep the result.
-    fn update_with<F, Fut>(&self, py: Python<'_>, change: F) -> PyResult<()>
+    /// Run `change` on a copy of the table with the GIL released, keep the table it gives and
+    /// return the rest of its result.
+    fn update_with<T, F, Fut>(&self, py: Python<'_>, change: F) -> PyResult<T>
     where
         F: FnOnce(DeltaTable) -> Fut,
-        Fut: Future<Output = Result<DeltaTable, CoreError>> + Send,
+        Fut: Future<Output = Result<(DeltaTable, T), CoreError>> + Send,
+        T: Send,
     {
-        let table = block_on(py, change(self.current()))?.map_err(to_py)?;
+        let (table, result) = block_on(py, change(self.current()))?.map_err(to_py)?;
         self.replace(table);
-        Ok(())
+        Ok(result)
+    }
+
+    /// `each` of the active files, or of those that may hold rows matching `filter` (by partition
+    /// values and statistics).
+    fn selected_files<T>(
+        &self,
+        filter: Option<PyFilter>,
+        each: impl FnMut(FileView<'_>) -> PyResult<T>,
+    ) -> PyResult<Vec<T>> {
+        let table = self.current();
+        let files = table.snapshot().files().iter();
+        let Some(filter) = filter else {
+            return files.map(each).collect();
+        };
+        let scan = table.scan().with_filter(filter.into_expr()?).build().map_err(to_py)?;
+        let keep: HashSet<&str> = scan.files().iter().map(|f| f.path.as_str()).collect();
+        files.filter(|f| keep.contains(f.path())).map(each).collect()
     }
 }
 
@@ -106,35 +130,29 @@ impl RawDeltaTable {
         self.current().uri().to_string()
     }
 
-    /// The paths of the active files relative to the table root (decoded).
-    fn files(&self) -> Vec<String> {
-        let table = self.current();
-        table
-            .snapshot()
-            .files()
-            .iter()
-            .map(|f| percent_decode_str(f.path()).decode_utf8_lossy().into_owned())
-            .collect()
+    /// The paths of the active files relative to the table root (decoded); with a `filter`, only
+    /// the files that may hold matching rows.
+    #[pyo3(signature = (filter = None))]
+    fn files(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
+        self.selected_files(filter, |f| {
+            Ok(percent_decode_str(f.path()).decode_utf8_lossy().into_owned())
+        })
     }
 
-    /// The absolute locations of the active files (local paths for local tables).
-    fn file_uris(&self) -> PyResult<Vec<String>> {
-        let table = self.current();
-        let root = table.snapshot().table_root();
-        table
-            .snapshot()
-            .files()
-            .iter()
-            .map(|f| {
-                let url = root
-                    .join(f.path())
-                    .map_err(|e| PyValueError::new_err(format!("invalid file path {}: {e}", f.path())))?;
-                Ok(match url.to_file_path() {
-                    Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
-                    _ => url.to_string(),
-                })
+    /// The absolute locations of the active files (local paths for local tables); with a
+    /// `filter`, only the files that may hold matching rows.
+    #[pyo3(signature = (filter = None))]
+    fn file_uris(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
+        let root = self.current().snapshot().table_root().clone();
+        self.selected_files(filter, |f| {
+            let url = root
+                .join(f.path())
+                .map_err(|e| PyValueError::new_err(format!("invalid file path {}: {e}", f.path())))?;
+            Ok(match url.to_file_path() {
+                Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
+                _ => url.to_string(),
             })
-            .collect()
+        })
     }
 
     /// The schema as Delta JSON.
@@ -190,17 +208,16 @@ impl RawDeltaTable {
     fn load_version(&self, py: Python<'_>, version: i64) -> PyResult<()> {
         self.update_with(py, |mut table| async move {
             table.load_version(version).await?;
-            Ok(table)
+            Ok((table, ()))
         })
     }
 
     /// Load the latest version committed at or before `timestamp_ms` (milliseconds since the epoch).
     fn load_timestamp(&self, py: Python<'_>, timestamp_ms: i64) -> PyResult<()> {
-        let timestamp = chrono::DateTime::from_timestamp_millis(timestamp_ms)
-            .ok_or_else(|| PyValueError::new_err(format!("timestamp {timestamp_ms} ms is out of range")))?;
+        let timestamp = datetime_from_ms(timestamp_ms)?;
         self.update_with(py, |mut table| async move {
             table.load_timestamp(timestamp).await?;
-            Ok(table)
+            Ok((table, ()))
         })
     }
 
@@ -208,12 +225,14 @@ impl RawDeltaTable {
     fn update_incremental(&self, py: Python<'_>) -> PyResult<()> {
         self.update_with(py, |mut table| async move {
             table.refresh().await?;
-            Ok(table)
+            Ok((table, ()))
         })
     }
 
-    /// The partition values of each active file, keyed by column name (`None` for null).
-    fn partitions(&self) -> Vec<HashMap<String, Option<String>>> {
+    /// The partition values of each active file (of each file that may hold rows matching
+    /// `filter`, when given), keyed by column name (`None` for null).
+    #[pyo3(signature = (filter = None))]
+    fn partitions(&self, filter: Option<PyFilter>) -> PyResult<Vec<HashMap<String, Option<String>>>> {
         let table = self.current();
         let snapshot = table.snapshot();
         let columns: Vec<(&str, &str)> = snapshot
@@ -224,20 +243,16 @@ impl RawDeltaTable {
                 (c.as_str(), physical)
             })
             .collect();
-        snapshot
-            .files()
-            .iter()
-            .map(|f| {
-                let values = f.partition_values();
-                columns
-                    .iter()
-                    .map(|(name, physical)| {
-                        let value = values.get(physical).copied().flatten().map(str::to_string);
-                        (name.to_string(), value)
-                    })
-                    .collect()
-            })
-            .collect()
+        self.selected_files(filter, |f| {
+            let values = f.partition_values();
+            Ok(columns
+                .iter()
+                .map(|(name, physical)| {
+                    let value = values.get(physical).copied().flatten().map(str::to_string);
+                    (name.to_string(), value)
+                })
+                .collect())
+        })
     }
 
     /// The active files with statistics and partition values as an Arrow stream.
@@ -248,26 +263,29 @@ impl RawDeltaTable {
         Ok(ArrowStream::from_batches(batch.schema(), vec![batch]))
     }
 
-    /// Read the table (or `columns` of it) into memory with the GIL released.
-    #[pyo3(signature = (columns = None))]
-    fn read_all(&self, py: Python<'_>, columns: Option<Vec<String>>) -> PyResult<ArrowStream> {
-        let scan = scan_of(&self.current(), columns)?;
+    /// Read the table (or `columns` of it, or the rows matching every one of `filters`) into
+    /// memory with the GIL released.
+    #[pyo3(signature = (columns = None, filters = Vec::new()))]
+    fn read_all(&self, py: Python<'_>, columns: Option<Vec<String>>, filters: Vec<PyFilter>) -> PyResult<ArrowStream> {
+        let scan = scan_of(&self.current(), columns, filters)?;
         let schema = scan.schema();
         let batches = block_on(py, async move { scan.collect().await })?.map_err(to_py)?;
         Ok(ArrowStream::from_batches(schema, batches))
     }
 
-    /// A stream of the table's batches, read as the consumer asks for them.
-    #[pyo3(signature = (columns = None))]
-    fn read_stream(&self, columns: Option<Vec<String>>) -> PyResult<ArrowStream> {
-        let scan = scan_of(&self.current(), columns)?;
+    /// A stream of the table's batches (of `columns`, of the rows matching every one of
+    /// `filters`), read as the consumer asks for them.
+    #[pyo3(signature = (columns = None, filters = Vec::new()))]
+    fn read_stream(&self, columns: Option<Vec<String>>, filters: Vec<PyFilter>) -> PyResult<ArrowStream> {
+        let scan = scan_of(&self.current(), columns, filters)?;
         Ok(ArrowStream::from_async(scan.schema(), scan.execute(), runtime()?))
     }
 
     /// The change data feed between two versions (or the versions at two timestamps, in
-    /// milliseconds), with `columns` only when given.
+    /// milliseconds), with `columns` only and the rows matching the SQL `predicate` only, when
+    /// given.
     #[pyo3(signature = (starting_version = 0, ending_version = None, starting_timestamp_ms = None,
-        ending_timestamp_ms = None, columns = None, allow_out_of_range = false))]
+        ending_timestamp_ms = None, columns = None, allow_out_of_range = false, predicate = None))]
     #[allow(clippy::too_many_arguments)]
     fn load_cdf(
         &self,
@@ -278,6 +296,7 @@ impl RawDeltaTable {
         ending_timestamp_ms: Option<i64>,
         columns: Option<Vec<String>>,
         allow_out_of_range: bool,
+        predicate: Option<String>,
     ) -> PyResult<ArrowStream> {
         let table = self.current();
         let store = table.log_store().clone();
@@ -313,6 +332,16 @@ impl RawDeltaTable {
                 Vec::new(),
             ));
         };
+        let stream = match predicate {
+            Some(sql) => {
+                let fields = StructType::try_from_arrow(&schema).map_err(to_py)?;
+                let filter = Expr::parse(&sql)
+                    .and_then(|e| e.bind_predicate(&fields))
+                    .map_err(to_py)?;
+                stream.map(move |batch| batch.and_then(|b| filter.filter(&b))).boxed()
+            }
+            None => stream,
+        };
         let Some(columns) = columns else {
             return Ok(ArrowStream::from_async(schema, stream, runtime()?));
         };
@@ -331,16 +360,95 @@ impl RawDeltaTable {
         Ok(ArrowStream::from_async(projected, stream, runtime()?))
     }
 
+    /// Restore the table to `version`, or to the version current at `timestamp_ms`, as a new
+    /// commit; returns the metrics of the reference package (`numRemovedFile`,
+    /// `numRestoredFile`) and the sizes of the Delta protocol's RESTORE metrics.
+    #[pyo3(signature = (version = None, timestamp_ms = None, ignore_missing_files = false,
+        protocol_downgrade_allowed = false, commit_properties = None))]
+    fn restore(
+        &self,
+        py: Python<'_>,
+        version: Option<i64>,
+        timestamp_ms: Option<i64>,
+        ignore_missing_files: bool,
+        protocol_downgrade_allowed: bool,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<HashMap<&'static str, i64>> {
+        let mut restore = self
+            .current()
+            .restore()
+            .with_ignore_missing_files(ignore_missing_files)
+            .with_protocol_downgrade_allowed(protocol_downgrade_allowed);
+        restore = match (version, timestamp_ms) {
+            (Some(version), None) => restore.to_version(version),
+            (None, Some(ms)) => restore.to_timestamp(datetime_from_ms(ms)?),
+            _ => return Err(PyValueError::new_err("give exactly one of a version and a timestamp")),
+        };
+        if let Some(commit) = &commit_properties {
+            restore = restore.with_commit_properties(commit.to_core()?);
+        }
+        let metrics = self.update_with(py, |_| restore.execute())?;
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        Ok(HashMap::from([
+            ("numRemovedFile", count(metrics.num_removed_files)),
+            ("numRestoredFile", count(metrics.num_restored_files)),
+            ("removedFilesSize", metrics.removed_files_size),
+            ("restoredFilesSize", metrics.restored_files_size),
+            ("numOfFilesAfterRestore", count(metrics.num_of_files_after_restore)),
+            ("tableSizeAfterRestore", metrics.table_size_after_restore),
+        ]))
+    }
+
+    /// Remove from the table the files missing from storage (only list them when `dry_run`);
+    /// returns `(dry_run, paths of the missing files)`.
+    #[pyo3(signature = (dry_run = false, commit_properties = None))]
+    fn repair(
+        &self,
+        py: Python<'_>,
+        dry_run: bool,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<(bool, Vec<String>)> {
+        let mut check = self.current().filesystem_check().with_dry_run(dry_run);
+        if let Some(commit) = &commit_properties {
+            check = check.with_commit_properties(commit.to_core()?);
+        }
+        let metrics = self.update_with(py, |_| check.execute())?;
+        Ok((metrics.dry_run, metrics.files_removed))
+    }
+
+    /// Write a checkpoint of the loaded version.
+    fn create_checkpoint(&self, py: Python<'_>) -> PyResult<()> {
+        let table = self.current();
+        block_on(py, async move { table.create_checkpoint().await })?.map_err(to_py)?;
+        Ok(())
+    }
+
+    /// Delete the log files older than the log retention that no retained version needs; returns
+    /// how many were deleted.
+    fn cleanup_metadata(&self, py: Python<'_>) -> PyResult<usize> {
+        let table = self.current();
+        block_on(py, async move { table.cleanup_metadata().await })?.map_err(to_py)
+    }
+
     /// The latest transaction version recorded for application `app_id`.
     fn transaction_version(&self, app_id: &str) -> Option<i64> {
         self.current().snapshot().txn(app_id).map(|t| t.version)
     }
 }
 
-fn scan_of(table: &DeltaTable, columns: Option<Vec<String>>) -> PyResult<deltalake::Scan> {
+/// The time `ms` milliseconds after the epoch.
+fn datetime_from_ms(ms: i64) -> PyResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| PyValueError::new_err(format!("timestamp {ms} ms is out of range")))
+}
+
+fn scan_of(table: &DeltaTable, columns: Option<Vec<String>>, filters: Vec<PyFilter>) -> PyResult<deltalake::Scan> {
     let mut builder = table.scan();
     if let Some(columns) = columns {
         builder = builder.with_columns(columns);
+    }
+    for filter in filters {
+        builder = builder.with_filter(filter.into_expr()?);
     }
     builder.build().map_err(to_py)
 }

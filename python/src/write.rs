@@ -83,7 +83,8 @@ pub struct PyCommitProperties {
 }
 
 impl PyCommitProperties {
-    fn to_core(&self) -> PyResult<CommitProperties> {
+    /// The core's commit properties (application transactions are added by writes only).
+    pub fn to_core(&self) -> PyResult<CommitProperties> {
         let mut properties = CommitProperties::default();
         if let Some(retries) = self.max_commit_retries {
             properties.max_attempts = retries.saturating_add(1);
@@ -264,5 +265,42 @@ pub fn create_deltalake(
         create = create.with_commit_properties(commit.to_core()?);
     }
     block_on(py, create.execute())?.map_err(to_py)?;
+    Ok(())
+}
+
+/// Make a Delta table of the Parquet files under `uri`, in place. `partition_schema` (an object
+/// with `__arrow_c_schema__`) names and types the Hive partition columns, outermost first.
+#[pyfunction]
+#[pyo3(signature = (uri, partition_schema = None, name = None, description = None, configuration = None,
+    storage_options = None, commit_properties = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn convert_to_deltalake(
+    py: Python<'_>,
+    uri: String,
+    partition_schema: Option<&Bound<'_, PyAny>>,
+    name: Option<String>,
+    description: Option<String>,
+    configuration: Option<HashMap<String, String>>,
+    storage_options: Option<HashMap<String, String>>,
+    commit_properties: Option<PyCommitProperties>,
+) -> PyResult<()> {
+    let table = DeltaTable::builder(uri).with_storage_options(storage_options.unwrap_or_default());
+    let mut convert = deltalake::operations::convert::ConvertToDeltaBuilder::new(table)
+        .with_properties(configuration.unwrap_or_default());
+    if let Some(schema) = partition_schema {
+        let arrow = Arc::new(schema_from_py(schema)?);
+        let columns = StructType::try_from_arrow(&arrow).map_err(to_py)?;
+        convert = convert.with_partition_columns(columns.fields);
+    }
+    if let Some(name) = name {
+        convert = convert.with_name(name);
+    }
+    if let Some(description) = description {
+        convert = convert.with_description(description);
+    }
+    if let Some(commit) = &commit_properties {
+        convert = convert.with_commit_properties(commit.to_core()?);
+    }
+    block_on(py, convert.execute())?.map_err(to_py)?;
     Ok(())
 }

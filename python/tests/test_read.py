@@ -88,7 +88,7 @@ def test_partitions_are_distinct_dicts(tables: Path) -> None:
     partitions = dt.partitions()
     assert {"year": "2020", "month": "1", "day": "1"} in partitions
     assert len(partitions) == len({tuple(sorted(p.items())) for p in partitions})
-    assert DeltaTable(tables / "simple_table").partitions() == [{}]
+    assert DeltaTable(tables / "simple_table").partitions() == []
 
 
 def test_get_add_actions(tables: Path) -> None:
@@ -147,18 +147,6 @@ def test_arrow_c_stream(tables: Path) -> None:
     assert via_stream.sort_by("value").equals(dt.to_pyarrow_table().sort_by("value"))
     reader = pa.RecordBatchReader.from_stream(dt)
     assert sum(b.num_rows for b in reader) == 7
-
-
-def test_filters_are_refused_clearly(tables: Path) -> None:
-    dt = DeltaTable(tables / "delta-0.8.0-partitioned")
-    with pytest.raises(NotImplementedError, match="not supported yet"):
-        dt.to_pyarrow_table(filters=[("year", "=", "2020")])
-    with pytest.raises(DeltaError):
-        dt.to_pandas(filters="year = '2020'")
-    with pytest.raises(DeltaError):
-        dt.file_uris([("year", "=", "2020")])
-    # Empty filters mean no filter.
-    assert dt.to_pyarrow_table(filters=[]).num_rows == 7
 
 
 def test_load_cdf(tables: Path) -> None:

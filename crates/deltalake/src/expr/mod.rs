@@ -13,6 +13,7 @@
 
 mod bind;
 mod display;
+mod dnf;
 mod eval;
 mod parse;
 mod prune;
@@ -21,6 +22,7 @@ mod stats;
 use crate::protocol::{PrimitiveType, Scalar};
 
 pub use bind::BoundExpr;
+pub use dnf::{DnfOp, DnfTerm, DnfValue};
 pub use parse::parse_predicate;
 pub use prune::FileSkipping;
 
