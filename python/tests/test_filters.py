@@ -89,11 +89,6 @@ def test_row_filters_match_pandas(events: DeltaTable) -> None:
     assert sorted(with_columns.id) == sorted(df[df.name == "n3"].id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core scan bug (src/scan/file_reader.rs): columns read in an order other than the "
-    "file's are matched to the wrong Parquet columns",
-)
 def test_columns_in_another_order_than_the_files(events: DeltaTable) -> None:
     df = events.to_pandas()
     with_columns = events.to_pandas(columns=["name"], filters=[("id", "<", 3)])

@@ -599,3 +599,41 @@ async fn check_constraints_invariants_and_generated_columns_are_enforced() {
         .unwrap();
     assert_eq!(t.version(), 2);
 }
+
+/// Regression: columns asked for in another order than the file's came back shifted.
+#[tokio::test]
+async fn columns_read_in_another_order_than_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef),
+        ("name", Arc::new(StringArray::from(vec!["a", "b", "c"])) as ArrayRef),
+        ("score", Arc::new(Int32Array::from(vec![10, 20, 30])) as ArrayRef),
+    ])
+    .unwrap();
+    let table = DeltaTable::write(location).with_batches(vec![batch]).await.unwrap();
+    let rows = |scan: deltalake::ScanBuilder| async move {
+        let batches = scan.build().unwrap().collect().await.unwrap();
+        let schema = batches[0].schema();
+        render_sorted_rows(&batches, &schema).unwrap()
+    };
+    let out = rows(table.scan().with_columns(["score", "name", "id"])).await;
+    assert_eq!(out.len(), 3);
+    assert!(
+        out[0].contains("10") && out[0].contains("a") && out[0].contains('1'),
+        "{out:?}"
+    );
+    let names = rows(table.scan().with_columns(["name"]).with_predicate("score >= 20")).await;
+    assert_eq!(names.len(), 2, "{names:?}");
+    let first = table
+        .scan()
+        .with_columns(["name", "id"])
+        .build()
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let names = first[0].column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let ids = first[0].column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+    assert_eq!((names.value(0), ids.value(0)), ("a", 1));
+}

@@ -150,10 +150,13 @@ pub(crate) async fn read_file(
             .map_err(|e| map_open_error(e, &display))?;
         let metadata = with_microsecond_int96(metadata).map_err(|e| invalid(&e))?;
         let file_schema = metadata.schema().clone();
-        let roots: Vec<usize> = data_fields
+        // The reader returns columns in file order, whatever order they are asked in.
+        let mut roots: Vec<usize> = data_fields
             .iter()
             .filter_map(|f| ctx.matcher.position(f, file_schema.fields()))
             .collect();
+        roots.sort_unstable();
+        roots.dedup();
         let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.clone());
         let fields: Fields = roots.iter().map(|i| file_schema.field(*i).clone()).collect();
         let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
