@@ -59,7 +59,8 @@ pub(crate) struct Candidate {
     pub remove: Remove,
     /// Every row matches (by partition values): the file can be dropped without reading it.
     pub all_match: bool,
-    scan_file: ScanFile,
+    /// How to read the file: every row, its deletion vector not applied.
+    pub scan_file: ScanFile,
 }
 
 /// The rows of one candidate file.
