@@ -36,7 +36,7 @@ const TARGET_FILE_SIZE_PROPERTY: &str = "delta.targetFileSize";
 
 /// Rows handed to the writer at a time when writing a Z-ordered partition, so files roll at
 /// the target size.
-const ZORDER_WRITE_ROWS: usize = 8192;
+const ZORDER_WRITE_ROWS: usize = 1024;
 
 /// How an optimize rewrites files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
