@@ -197,7 +197,10 @@ fn optimize_compacts_and_zorders_and_prints_the_metrics() {
     let out = run(&["optimize", location, "--zorder", "id", "--target-size", "1000000"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let metrics: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((metrics["version"].as_i64(), metrics["preserveInsertionOrder"].as_bool()), (Some(6), Some(false)));
+    assert_eq!(
+        (metrics["version"].as_i64(), metrics["preserveInsertionOrder"].as_bool()),
+        (Some(6), Some(false))
+    );
 
     let out = run(&["optimize", location, "--zorder", "nope"]);
     assert!(!out.status.success());

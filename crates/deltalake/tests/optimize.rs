@@ -114,7 +114,12 @@ async fn compaction_merges_small_files_and_keeps_every_row() {
         let recorded = &info["operationMetrics"];
         assert_eq!(recorded["numFilesRemoved"], 8 * partitions);
         assert_eq!(recorded["filesAdded"]["totalFiles"], partitions);
-        for key in ["partitionsOptimized", "numBatches", "totalConsideredFiles", "totalFilesSkipped"] {
+        for key in [
+            "partitionsOptimized",
+            "numBatches",
+            "totalConsideredFiles",
+            "totalFilesSkipped",
+        ] {
             assert!(recorded.get(key).is_some(), "{key} missing: {recorded}");
         }
         for action in &actions {
@@ -210,8 +215,19 @@ async fn compaction_keeps_physical_names_with_column_mapping() {
         let (table, metrics) = table.optimize().await.unwrap();
         assert_eq!(metrics.num_files_removed, 6, "mode {mode}");
         assert_eq!(rows(&table).await, before, "mode {mode}");
-        let filtered = table.scan().with_predicate("value = 37").build().unwrap().collect().await.unwrap();
-        assert_eq!(filtered.iter().map(RecordBatch::num_rows).sum::<usize>(), 2, "mode {mode}");
+        let filtered = table
+            .scan()
+            .with_predicate("value = 37")
+            .build()
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            filtered.iter().map(RecordBatch::num_rows).sum::<usize>(),
+            2,
+            "mode {mode}"
+        );
     }
 }
 
@@ -225,8 +241,14 @@ async fn grid(dir: &Path) -> DeltaTable {
     let mut table = None;
     for chunk in points.chunks(n / 16) {
         let batch = RecordBatch::try_from_iter(vec![
-            ("x", Arc::new(Int64Array::from_iter_values(chunk.iter().map(|p| p.0))) as ArrayRef),
-            ("y", Arc::new(Int64Array::from_iter_values(chunk.iter().map(|p| p.1))) as _),
+            (
+                "x",
+                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|p| p.0))) as ArrayRef,
+            ),
+            (
+                "y",
+                Arc::new(Int64Array::from_iter_values(chunk.iter().map(|p| p.1))) as _,
+            ),
         ])
         .unwrap();
         table = Some(
@@ -277,7 +299,11 @@ async fn zorder_rejects_unknown_and_partition_columns() {
     let table = small_files(dir.path(), true, 2, &[]).await;
     for columns in [vec!["nope"], vec!["part"], vec![]] {
         let columns = columns.into_iter().map(String::from).collect();
-        let err = table.optimize().with_type(OptimizeType::ZOrder(columns)).await.unwrap_err();
+        let err = table
+            .optimize()
+            .with_type(OptimizeType::ZOrder(columns))
+            .await
+            .unwrap_err();
         assert!(matches!(err, DeltaError::InvalidArgument(_)), "{err}");
     }
     let (table, _) = table

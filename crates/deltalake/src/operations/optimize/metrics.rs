@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn summarises_sizes() {
         let m = FileSizeMetrics::of([30, 10, 20]);
-        assert_eq!((m.min, m.max, m.avg, m.total_files, m.total_size), (10, 30, 20.0, 3, 60));
+        assert_eq!(
+            (m.min, m.max, m.avg, m.total_files, m.total_size),
+            (10, 30, 20.0, 3, 60)
+        );
         assert_eq!(FileSizeMetrics::of([]), FileSizeMetrics::default());
     }
 }

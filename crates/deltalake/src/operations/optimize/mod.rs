@@ -200,7 +200,12 @@ impl OptimizeBuilder {
                 })
             })
             .collect();
-        actions.extend(adds.iter().cloned().map(|add| Action::Add(Add { data_change: false, ..add })));
+        actions.extend(adds.iter().cloned().map(|add| {
+            Action::Add(Add {
+                data_change: false,
+                ..add
+            })
+        }));
         let read = ReadScope::Files(removed.iter().map(|c| c.add.path.clone()).collect());
 
         let mut parameters = Map::new();
@@ -246,7 +251,9 @@ impl OptimizeBuilder {
             (None, None) => DEFAULT_TARGET_FILE_SIZE as u64,
         };
         if size == 0 {
-            return Err(DeltaError::InvalidArgument("the target file size must be positive".into()));
+            return Err(DeltaError::InvalidArgument(
+                "the target file size must be positive".into(),
+            ));
         }
         Ok(size)
     }

@@ -39,9 +39,7 @@ pub(super) fn plan(files: Vec<Candidate>, kind: &OptimizeType, target_size: i64)
     let mut bins = Vec::new();
     let mut optimized = 0;
     for (_, mut files) in partitions {
-        files.sort_by(|a, b| {
-            (a.add.modification_time, &a.add.path).cmp(&(b.add.modification_time, &b.add.path))
-        });
+        files.sort_by(|a, b| (a.add.modification_time, &a.add.path).cmp(&(b.add.modification_time, &b.add.path)));
         let before = bins.len();
         match kind {
             OptimizeType::Compact => {

@@ -86,7 +86,8 @@ mod tests {
         points.push((-1, 0));
         let xs = Int64Array::from_iter(points.iter().map(|p| (p.0 >= 0).then_some(p.0)));
         let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
-        let batch = RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
+        let batch =
+            RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
         let sorted = zorder_sort(&batch, &[0, 1]).unwrap();
         let xs = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         let ys = sorted.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
