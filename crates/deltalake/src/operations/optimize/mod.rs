@@ -46,7 +46,7 @@ pub enum OptimizeType {
     #[default]
     Compact,
     /// Rewrite every file of each partition, rows sorted by the Z-order of these columns (not
-    /// partition columns). A partition is sorted in memory: it must fit, decoded, in memory.
+    /// partition columns). Each partition is sorted in memory: its rows must fit, decoded.
     ZOrder(Vec<String>),
 }
 
@@ -56,8 +56,11 @@ pub enum OptimizeType {
 /// deletion vectors (whose deleted rows are dropped) into groups of about the target size, each
 /// rewritten into new files; a partition whose only small file has no deletion vector is left
 /// alone, so optimizing twice commits nothing the second time. Z-order rewrites each partition
-/// whole (sorted in memory: a partition's rows must fit in memory). Groups are read and written
-/// concurrently, streaming for compaction. The commit conflicts only with a concurrent removal
+/// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, a
+/// sorted copy, and 4 + 8 bytes per row and Z-order column for keys and ranks). Up to
+/// [`OptimizeBuilder::with_max_concurrent_tasks`] groups are read and written at once (on the
+/// calling task; files are decoded on background tasks); compaction streams, so its memory is
+/// bounded by the writer's budget and the scan's read-ahead. The commit conflicts only with a concurrent removal
 /// of a file it rewrote; concurrent appends are kept.
 ///
 /// ```no_run
@@ -123,7 +126,8 @@ impl OptimizeBuilder {
         self
     }
 
-    /// How new files are written; its target file size is replaced by the optimize's target.
+    /// How new files are written; its target file size is replaced by the optimize's target, and
+    /// its memory budget (`max_buffered_bytes`) is shared by the groups written at once.
     pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
         self.writer_config = config;
         self
@@ -180,9 +184,11 @@ impl OptimizeBuilder {
             scan: ScanBuilder::new(snapshot.clone(), store.clone()).build()?,
             store: store.clone(),
             layout: layout_of(&snapshot)?,
+            // Groups are written at once: they share the writer's memory budget.
             config: WriterConfig {
                 target_file_size: usize::try_from(target_size)
                     .map_err(|_| DeltaError::InvalidArgument(format!("target size {target_size} is too large")))?,
+                max_buffered_bytes: (self.writer_config.max_buffered_bytes / self.max_concurrent_tasks).max(1),
                 ..self.writer_config
             },
             zorder: zorder.clone(),

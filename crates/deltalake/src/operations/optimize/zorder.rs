@@ -2,9 +2,11 @@
 //! every one of those columns land in the same files and statistics skip files for range
 //! predicates on any of them.
 //!
-//! Each column is turned into order-preserving bytes with Arrow's row format (nulls first),
-//! truncated or zero-padded to [`KEY_BYTES`]; the keys of the columns are then interleaved bit by
-//! bit (most significant first), and rows sorted by the interleaved key.
+//! Each column is encoded in Arrow's order-preserving row format (nulls first) and its rows
+//! ranked (equal values share a rank); ranks are scaled to 32 bits so that every column spans the
+//! same range whatever its type, width or number of distinct values (like range partition ids).
+//! The scaled ranks are interleaved bit by bit, most significant first, and rows sorted by the
+//! interleaved key.
 
 use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
 use arrow::compute::{SortOptions, take_record_batch};
@@ -12,69 +14,69 @@ use arrow::row::{RowConverter, SortField};
 
 use crate::error::DeltaResult;
 
-/// Bytes of each column's order-preserving key taken into the Z-order key. Values that agree on
-/// these bytes are equal for Z-ordering.
-const KEY_BYTES: usize = 16;
-
 /// The rows of `batch` in Z-order of the columns at `columns` (ties keep their order).
 pub(super) fn zorder_sort(batch: &RecordBatch, columns: &[usize]) -> DeltaResult<RecordBatch> {
-    let arrays: Vec<ArrayRef> = columns.iter().map(|i| batch.column(*i).clone()).collect();
-    let keys = interleaved_keys(&arrays, batch.num_rows())?;
-    let width = KEY_BYTES * arrays.len();
+    let ranks: Vec<Vec<u32>> = columns
+        .iter()
+        .map(|i| scaled_ranks(batch.column(*i)))
+        .collect::<DeltaResult<_>>()?;
+    let keys = interleave(&ranks, batch.num_rows());
+    let width = 4 * ranks.len();
     let mut order: Vec<usize> = (0..batch.num_rows()).collect();
     order.sort_by(|a, b| keys[a * width..(a + 1) * width].cmp(&keys[b * width..(b + 1) * width]));
     let indices = UInt64Array::from_iter_values(order.into_iter().map(|i| i as u64));
     Ok(take_record_batch(batch, &indices)?)
 }
 
-/// The interleaved keys of `rows` rows, `KEY_BYTES * columns.len()` bytes each, back to back.
-fn interleaved_keys(columns: &[ArrayRef], rows: usize) -> DeltaResult<Vec<u8>> {
-    let keys: Vec<Vec<u8>> = columns
-        .iter()
-        .map(|c| column_keys(c, rows))
-        .collect::<DeltaResult<_>>()?;
-    let n = keys.len();
-    let width = KEY_BYTES * n;
-    let mut out = vec![0u8; rows * width];
-    for (row, target) in out.chunks_exact_mut(width.max(1)).enumerate() {
-        for (c, key) in keys.iter().enumerate() {
-            let source = &key[row * KEY_BYTES..(row + 1) * KEY_BYTES];
-            for (byte_index, byte) in source.iter().enumerate().filter(|(_, b)| **b != 0) {
-                for bit in 0..8 {
-                    if byte & (0x80 >> bit) != 0 {
-                        let position = (byte_index * 8 + bit) * n + c;
-                        target[position / 8] |= 0x80 >> (position % 8);
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The order-preserving keys of one column, [`KEY_BYTES`] per row.
-fn column_keys(column: &ArrayRef, rows: usize) -> DeltaResult<Vec<u8>> {
+/// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
+/// `0..distinct values` to `0..2^32`.
+fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
     let options = SortOptions {
         descending: false,
         nulls_first: true,
     };
     let converter = RowConverter::new(vec![SortField::new_with_options(column.data_type().clone(), options)])?;
-    let encoded = converter.convert_columns(std::slice::from_ref(column))?;
-    let mut keys = vec![0u8; rows * KEY_BYTES];
-    for (row, target) in keys.chunks_exact_mut(KEY_BYTES).enumerate() {
-        let bytes = encoded.row(row);
-        let bytes = bytes.as_ref();
-        let len = bytes.len().min(KEY_BYTES);
-        target[..len].copy_from_slice(&bytes[..len]);
+    let rows = converter.convert_columns(std::slice::from_ref(column))?;
+    let mut order: Vec<usize> = (0..rows.num_rows()).collect();
+    order.sort_unstable_by(|a, b| rows.row(*a).cmp(&rows.row(*b)));
+    let mut ranks = vec![0u64; rows.num_rows()];
+    let mut rank = 0u64;
+    for pair in order.windows(2) {
+        if rows.row(pair[0]) != rows.row(pair[1]) {
+            rank += 1;
+        }
+        ranks[pair[1]] = rank;
     }
-    Ok(keys)
+    let distinct = u128::from(rank) + 1;
+    Ok(ranks
+        .into_iter()
+        .map(|r| u32::try_from((u128::from(r) << 32) / distinct).unwrap_or(u32::MAX))
+        .collect())
+}
+
+/// The interleaved keys of `rows` rows: 4 bytes per column each, back to back, bit `b` of
+/// column `c` (most significant first) at bit `b * columns + c`.
+fn interleave(columns: &[Vec<u32>], rows: usize) -> Vec<u8> {
+    let n = columns.len();
+    let width = 4 * n;
+    let mut out = vec![0u8; rows * width];
+    for (row, target) in out.chunks_exact_mut(width.max(1)).enumerate() {
+        for (c, column) in columns.iter().enumerate() {
+            let value = column[row];
+            for bit in (0..32).filter(|bit| value & (1 << (31 - bit)) != 0) {
+                let position = bit * n + c;
+                target[position / 8] |= 0x80 >> (position % 8);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Array, Int64Array, StringArray};
+    use arrow::array::{Array, Int32Array, Int64Array, StringArray};
 
     use super::*;
 
@@ -102,11 +104,32 @@ mod tests {
     }
 
     #[test]
-    fn strings_order_by_their_leading_bytes() {
-        let names = StringArray::from(vec!["b", "a", "c"]);
+    fn strings_order_by_all_their_bytes() {
+        let long = "x".repeat(40);
+        let names = StringArray::from(vec![format!("{long}b"), format!("{long}a"), "c".to_string()]);
         let batch = RecordBatch::try_from_iter(vec![("n", Arc::new(names) as ArrayRef)]).unwrap();
         let sorted = zorder_sort(&batch, &[0]).unwrap();
         let names = sorted.column(0).as_any().downcast_ref::<StringArray>().unwrap();
-        assert_eq!(names.iter().flatten().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            names.iter().flatten().collect::<Vec<_>>(),
+            ["c".to_string(), format!("{long}a"), format!("{long}b")]
+        );
+    }
+
+    #[test]
+    fn columns_weigh_the_same_whatever_their_type_and_range() {
+        // A narrow int column with few values and a wide one with large values: each of the
+        // first two bits of the key comes from a different column.
+        let small = Int32Array::from(vec![1, 0, 1, 0]);
+        let large = Int64Array::from(vec![0, 1 << 40, 1 << 40, 0]);
+        let ranks = [
+            scaled_ranks(&(Arc::new(small) as ArrayRef)).unwrap(),
+            scaled_ranks(&(Arc::new(large) as ArrayRef)).unwrap(),
+        ];
+        assert_eq!(ranks[0], [1 << 31, 0, 1 << 31, 0]);
+        assert_eq!(ranks[1], [0, 1 << 31, 1 << 31, 0]);
+        let keys = interleave(&ranks, 4);
+        let first_bytes: Vec<u8> = keys.chunks(8).map(|k| k[0]).collect();
+        assert_eq!(first_bytes, [0x80, 0x40, 0xc0, 0x00]);
     }
 }
