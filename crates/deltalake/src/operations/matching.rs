@@ -256,7 +256,8 @@ fn true_only(verdict: &BooleanArray) -> BooleanArray {
     }
 }
 
-fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
+/// Whether `column` is a partition column of `snapshot`'s table.
+pub(crate) fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
     snapshot
         .partition_columns()
         .iter()

@@ -17,7 +17,7 @@ pub use metrics::{FileSizeMetrics, OptimizeMetrics};
 use plan::{Bin, plan};
 use zorder::zorder_sort;
 
-use super::matching::{Candidate, Matching, Predicate};
+use super::matching::{Candidate, Matching, Predicate, is_partition};
 use super::rewrite::layout_of;
 use super::table_after_commit;
 use crate::error::{DeltaError, DeltaResult};
@@ -147,8 +147,8 @@ impl OptimizeBuilder {
         let uri = store.root_url().to_string();
         snapshot.protocol().ensure_writable(&uri)?;
         let target_size = self.target_size(&snapshot)?;
-        let target_bytes = i64::try_from(target_size)
-            .map_err(|_| DeltaError::InvalidArgument(format!("target size {target_size} is too large")))?;
+        let too_large = || DeltaError::InvalidArgument(format!("target size {target_size} is too large"));
+        let target_bytes = i64::try_from(target_size).map_err(|_| too_large())?;
         let zorder = self.zorder_columns(&snapshot)?;
         let matching = Matching::new(
             snapshot.clone(),
@@ -186,8 +186,7 @@ impl OptimizeBuilder {
             layout: layout_of(&snapshot)?,
             // Groups are written at once: they share the writer's memory budget.
             config: WriterConfig {
-                target_file_size: usize::try_from(target_size)
-                    .map_err(|_| DeltaError::InvalidArgument(format!("target size {target_size} is too large")))?,
+                target_file_size: usize::try_from(target_size).map_err(|_| too_large())?,
                 max_buffered_bytes: (self.writer_config.max_buffered_bytes / self.max_concurrent_tasks).max(1),
                 ..self.writer_config
             },
@@ -415,13 +414,6 @@ async fn discard(store: &dyn LogStore, adds: &[Add]) {
             tracing::debug!(path = %add.path, error = %e, "could not delete an uncommitted data file");
         }
     }
-}
-
-fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
-    snapshot
-        .partition_columns()
-        .iter()
-        .any(|p| p.eq_ignore_ascii_case(column))
 }
 
 /// A size in bytes: digits, optionally followed by a unit (`b`, `k`/`kb`, `m`/`mb`, `g`/`gb`,
