@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::vacuum::VacuumMode;
 use deltalake::{DeltaResult, DeltaTable};
 use futures::StreamExt;
@@ -67,6 +68,17 @@ enum Command {
         /// Delete the files (without it, only list them).
         #[arg(long)]
         execute: bool,
+    },
+    /// Compact small files (or Z-order rows) and print what was done as JSON.
+    Optimize {
+        /// The table location.
+        table: String,
+        /// Aim for files of this many bytes (default: `delta.targetFileSize`, else 100 MiB).
+        #[arg(long)]
+        target_size: Option<u64>,
+        /// Z-order by these columns, comma separated, instead of compacting.
+        #[arg(long, value_delimiter = ',')]
+        zorder: Option<Vec<String>>,
     },
     /// Read the rows.
     Scan {
@@ -187,6 +199,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "dry_run": metrics.dry_run,
                 "files_deleted": metrics.files_deleted,
             }));
+        }
+        Command::Optimize {
+            table,
+            target_size,
+            zorder,
+        } => {
+            let table = DeltaTable::open(table).await?;
+            let mut optimize = table.optimize();
+            if let Some(bytes) = target_size {
+                optimize = optimize.with_target_size(bytes);
+            }
+            if let Some(columns) = zorder {
+                optimize = optimize.with_type(OptimizeType::ZOrder(columns));
+            }
+            let (table, metrics) = optimize.await?;
+            let mut report = metrics.to_json();
+            report.insert("version".into(), table.version().into());
+            print_json(&report.into());
         }
         Command::Schema(at) => {
             let table = open(&at).await?;

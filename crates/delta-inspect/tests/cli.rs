@@ -13,6 +13,24 @@ fn run(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A copy of `simple_table` (data files and log) under `dir`.
+fn copy_simple_table(dir: &std::path::Path) -> std::path::PathBuf {
+    let copy = dir.join("t");
+    let source = std::path::PathBuf::from(table("simple_table"));
+    std::fs::create_dir_all(copy.join("_delta_log")).unwrap();
+    for entry in std::fs::read_dir(&source)
+        .unwrap()
+        .chain(std::fs::read_dir(source.join("_delta_log")).unwrap())
+    {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            let relative = entry.path().strip_prefix(&source).unwrap().to_path_buf();
+            std::fs::copy(entry.path(), copy.join(relative)).unwrap();
+        }
+    }
+    copy
+}
+
 #[test]
 fn info_reports_version_and_files() {
     let out = run(&["info", &table("simple_table")]);
@@ -140,19 +158,7 @@ fn scan_filters_rows_and_reports_bad_predicates() {
 #[test]
 fn checkpoint_writes_a_checkpoint_the_table_opens_from() {
     let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("t");
-    let source = std::path::PathBuf::from(table("simple_table"));
-    std::fs::create_dir_all(copy.join("_delta_log")).unwrap();
-    for entry in std::fs::read_dir(&source)
-        .unwrap()
-        .chain(std::fs::read_dir(source.join("_delta_log")).unwrap())
-    {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            let relative = entry.path().strip_prefix(&source).unwrap().to_path_buf();
-            std::fs::copy(entry.path(), copy.join(relative)).unwrap();
-        }
-    }
+    let copy = copy_simple_table(dir.path());
     let out = run(&["checkpoint", copy.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let hint: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -175,20 +181,7 @@ fn checkpoint_writes_a_checkpoint_the_table_opens_from() {
 #[test]
 fn vacuum_lists_by_default_and_deletes_with_execute() {
     let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("t");
-    let source = std::path::PathBuf::from(table("simple_table"));
-    let mut stack = vec![(source.clone(), copy.clone())];
-    while let Some((from, to)) = stack.pop() {
-        std::fs::create_dir_all(&to).unwrap();
-        for entry in std::fs::read_dir(&from).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_dir() {
-                stack.push((entry.path(), to.join(entry.file_name())));
-            } else {
-                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-            }
-        }
-    }
+    let copy = copy_simple_table(dir.path());
     let location = copy.to_str().unwrap();
     let parquet_files = || {
         std::fs::read_dir(&copy)
@@ -220,4 +213,33 @@ fn vacuum_lists_by_default_and_deletes_with_execute() {
     assert_eq!(parquet_files(), before - candidates);
     let info = run(&["scan", location, "--format", "csv"]);
     assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+}
+
+#[test]
+fn optimize_compacts_and_zorders_and_prints_the_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = copy_simple_table(dir.path());
+    let location = copy.to_str().unwrap();
+    let out = run(&["optimize", location]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let metrics: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(metrics["version"], 5);
+    assert_eq!(metrics["numFilesRemoved"], 5);
+    assert_eq!(metrics["numFilesAdded"], 1);
+    assert_eq!(metrics["filesRemoved"]["totalFiles"], 5);
+    let out = run(&["info", location]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["num_files"], 1);
+
+    let out = run(&["optimize", location, "--zorder", "id", "--target-size", "1000000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let metrics: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (metrics["version"].as_i64(), metrics["preserveInsertionOrder"].as_bool()),
+        (Some(6), Some(false))
+    );
+
+    let out = run(&["optimize", location, "--zorder", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }

@@ -12,6 +12,7 @@ use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
 use crate::operations::delete::DeleteBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
+use crate::operations::optimize::OptimizeBuilder;
 use crate::operations::restore::RestoreBuilder;
 use crate::operations::update::UpdateBuilder;
 use crate::operations::vacuum::VacuumBuilder;
@@ -261,6 +262,12 @@ impl DeltaTable {
     /// loaded version (see [`UpdateBuilder`]).
     pub fn update(&self) -> UpdateBuilder {
         UpdateBuilder::new(self.clone())
+    }
+
+    /// Compact small files or Z-order rows, as a new commit on top of the loaded version (see
+    /// [`OptimizeBuilder`]).
+    pub fn optimize(&self) -> OptimizeBuilder {
+        OptimizeBuilder::new(self.clone())
     }
 
     /// A scan of the loaded snapshot.

@@ -248,6 +248,38 @@ async fn the_reference_reads_what_our_deletes_and_updates_commit() {
     }
 }
 
+#[tokio::test]
+async fn the_reference_reads_what_our_optimize_commits() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for partitions in [vec![], vec!["day"]] {
+        let location = dir.path().join(format!("optimize{}", partitions.len()));
+        let loc = location.to_str().unwrap();
+        for (i, day) in (0..6).zip([19_000, 19_001].into_iter().cycle()) {
+            DeltaTable::write(loc)
+                .with_batches(vec![sample(day, i * 10..(i + 1) * 10)])
+                .with_partition_columns(partitions.clone())
+                .with_mode(SaveMode::Append)
+                .await
+                .unwrap();
+        }
+        let table = DeltaTable::open(loc).await.unwrap();
+        let (table, metrics) = table.optimize().await.unwrap();
+        assert_eq!(metrics.num_files_removed, 6);
+        compare_with_reference(&python, &location).await;
+        let (_, metrics) = table
+            .optimize()
+            .with_type(deltalake::operations::optimize::OptimizeType::ZOrder(vec![
+                "score".into(),
+                "name".into(),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(metrics.num_files_added, partitions.len() + 1);
+        compare_with_reference(&python, &location).await;
+    }
+}
+
 /// Delete the commits of versions up to `version`: only our checkpoint of `version` covers them.
 fn drop_commits_through(location: &Path, version: i64) {
     for v in 0..=version {

@@ -59,7 +59,8 @@ pub(crate) struct Candidate {
     pub remove: Remove,
     /// Every row matches (by partition values): the file can be dropped without reading it.
     pub all_match: bool,
-    scan_file: ScanFile,
+    /// How to read the file: every row, its deletion vector not applied.
+    pub scan_file: ScanFile,
 }
 
 /// The rows of one candidate file.
@@ -255,7 +256,8 @@ fn true_only(verdict: &BooleanArray) -> BooleanArray {
     }
 }
 
-fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
+/// Whether `column` is a partition column of `snapshot`'s table.
+pub(crate) fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
     snapshot
         .partition_columns()
         .iter()

@@ -6,6 +6,7 @@ pub mod create;
 pub mod delete;
 pub mod filesystem_check;
 mod matching;
+pub mod optimize;
 pub mod restore;
 mod rewrite;
 pub mod update;

@@ -171,7 +171,7 @@ impl Rewrite {
 }
 
 /// How `snapshot`'s data files are laid out.
-fn layout_of(snapshot: &Snapshot) -> DeltaResult<TableLayout> {
+pub(crate) fn layout_of(snapshot: &Snapshot) -> DeltaResult<TableLayout> {
     Ok(TableLayout {
         schema: snapshot.schema().clone(),
         partition_columns: snapshot.partition_columns().to_vec(),

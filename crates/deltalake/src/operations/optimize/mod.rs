@@ -1,0 +1,448 @@
+//! OPTIMIZE: compaction of small files into files of about a target size, and Z-ordering of
+//! rows by several columns, one partition at a time, as a commit that changes no data
+//! (`dataChange: false`).
+
+mod metrics;
+mod plan;
+mod zorder;
+
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectStoreExt;
+use serde_json::Map;
+use tracing::info;
+
+pub use metrics::{FileSizeMetrics, OptimizeMetrics};
+use plan::{Bin, plan};
+use zorder::zorder_sort;
+
+use super::matching::{Candidate, Matching, Predicate, is_partition};
+use super::rewrite::layout_of;
+use super::table_after_commit;
+use crate::error::{DeltaError, DeltaResult};
+use crate::expr::Expr;
+use crate::protocol::{Action, Add};
+use crate::scan::{RecordBatchStream, RowSelection, Scan, ScanBuilder, ScanFile};
+use crate::snapshot::Snapshot;
+use crate::storage::LogStore;
+use crate::table::DeltaTable;
+use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
+use crate::write::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterConfig};
+
+/// The table property giving the target size of data files, in bytes (`104857600`, or with a
+/// unit: `128mb`).
+const TARGET_FILE_SIZE_PROPERTY: &str = "delta.targetFileSize";
+
+/// Rows handed to the writer at a time when writing a Z-ordered partition, so files roll at
+/// the target size.
+const ZORDER_WRITE_ROWS: usize = 1024;
+
+/// How an optimize rewrites files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum OptimizeType {
+    /// Bin-pack the small files of each partition (and files with deletion vectors) into files
+    /// of about the target size, rows in their order.
+    #[default]
+    Compact,
+    /// Rewrite every file of each partition, rows sorted by the Z-order of these columns (not
+    /// partition columns). Each partition is sorted in memory: its rows must fit, decoded.
+    ZOrder(Vec<String>),
+}
+
+/// Rewrites the files of a table for faster reads: compaction (the default) or Z-order.
+///
+/// Compaction packs, per partition, the files smaller than the target size and the files with
+/// deletion vectors (whose deleted rows are dropped) into groups of about the target size, each
+/// rewritten into new files; a partition whose only small file has no deletion vector is left
+/// alone, so optimizing twice commits nothing the second time. Z-order rewrites each partition
+/// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, a
+/// sorted copy, and 4 + 8 bytes per row and Z-order column for keys and ranks). Up to
+/// [`OptimizeBuilder::with_max_concurrent_tasks`] groups are read and written at once (on the
+/// calling task; files are decoded on background tasks); compaction streams, so its memory is
+/// bounded by the writer's budget and the scan's read-ahead. The commit conflicts only with a concurrent removal
+/// of a file it rewrote; concurrent appends are kept.
+///
+/// ```no_run
+/// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+/// use deltalake::operations::optimize::OptimizeType;
+/// let (table, metrics) = table.optimize().with_predicate("year = 2021").await?;
+/// println!("{} files compacted into {}", metrics.num_files_removed, metrics.num_files_added);
+/// let (_, metrics) = table.optimize().with_type(OptimizeType::ZOrder(vec!["x".into(), "y".into()])).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OptimizeBuilder {
+    table: DeltaTable,
+    target_size: Option<u64>,
+    predicate: Option<Predicate>,
+    kind: OptimizeType,
+    max_concurrent_tasks: usize,
+    writer_config: WriterConfig,
+    commit_properties: CommitProperties,
+}
+
+impl OptimizeBuilder {
+    /// A compaction of every partition of `table`, on top of its loaded version.
+    pub fn new(table: DeltaTable) -> Self {
+        Self {
+            table,
+            target_size: None,
+            predicate: None,
+            kind: OptimizeType::Compact,
+            max_concurrent_tasks: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            writer_config: WriterConfig::default(),
+            commit_properties: CommitProperties::default(),
+        }
+    }
+
+    /// The size to aim for, in bytes (default: the table's `delta.targetFileSize`, else 100 MiB).
+    pub fn with_target_size(mut self, bytes: u64) -> Self {
+        self.target_size = Some(bytes);
+        self
+    }
+
+    /// Optimize only the partitions for which this predicate over partition columns is TRUE.
+    pub fn with_filter(mut self, predicate: Expr) -> Self {
+        self.predicate = Some(Predicate::Expr(predicate));
+        self
+    }
+
+    /// [`OptimizeBuilder::with_filter`] with a SQL predicate such as `year = 2021`.
+    pub fn with_predicate(mut self, sql: impl Into<String>) -> Self {
+        self.predicate = Some(Predicate::Sql(sql.into()));
+        self
+    }
+
+    /// Compaction or Z-order.
+    pub fn with_type(mut self, kind: OptimizeType) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// How many groups of files are rewritten at once (default: the number of CPUs).
+    pub fn with_max_concurrent_tasks(mut self, tasks: usize) -> Self {
+        self.max_concurrent_tasks = tasks.max(1);
+        self
+    }
+
+    /// How new files are written; its target file size is replaced by the optimize's target, and
+    /// its memory budget (`max_buffered_bytes`) is shared by the groups written at once.
+    pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
+        self.writer_config = config;
+        self
+    }
+
+    /// Retries, user metadata and extra commit information.
+    pub fn with_commit_properties(mut self, properties: CommitProperties) -> Self {
+        self.commit_properties = properties;
+        self
+    }
+
+    /// Optimize and commit; returns the table at the new version (the same table when nothing
+    /// needed rewriting) and what was done.
+    pub async fn execute(self) -> DeltaResult<(DeltaTable, OptimizeMetrics)> {
+        let store = self.table.log_store().clone();
+        let snapshot = self.table.snapshot().clone();
+        let uri = store.root_url().to_string();
+        snapshot.protocol().ensure_writable(&uri)?;
+        let target_size = self.target_size(&snapshot)?;
+        let too_large = || DeltaError::InvalidArgument(format!("target size {target_size} is too large"));
+        let target_bytes = i64::try_from(target_size).map_err(|_| too_large())?;
+        let zorder = self.zorder_columns(&snapshot)?;
+        let matching = Matching::new(
+            snapshot.clone(),
+            store.clone(),
+            self.predicate.as_ref().map(Predicate::to_expr).transpose()?,
+        )?;
+        if let Some(p) = matching.predicate()
+            && let Some(column) = p.top_level_columns().into_iter().find(|c| !is_partition(&snapshot, c))
+        {
+            return Err(DeltaError::InvalidArgument(format!(
+                "optimize selects partitions: its predicate may only use partition columns, not '{column}'"
+            )));
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let plan = plan(matching.candidates(now)?, &self.kind, target_bytes);
+
+        let removed: Vec<&Candidate> = plan.bins.iter().flat_map(|b| &b.files).collect();
+        let mut metrics = OptimizeMetrics {
+            num_files_removed: removed.len(),
+            files_removed: FileSizeMetrics::of(removed.iter().map(|c| c.add.size)),
+            partitions_optimized: plan.partitions,
+            num_batches: plan.bins.len(),
+            total_considered_files: plan.considered_files,
+            total_files_skipped: plan.considered_files - removed.len(),
+            preserve_insertion_order: zorder.is_none(),
+            ..OptimizeMetrics::default()
+        };
+        if plan.bins.is_empty() {
+            return Ok((self.table, metrics));
+        }
+
+        let rewriter = Rewriter {
+            scan: ScanBuilder::new(snapshot.clone(), store.clone()).build()?,
+            store: store.clone(),
+            layout: layout_of(&snapshot)?,
+            // Groups are written at once: they share the writer's memory budget.
+            config: WriterConfig {
+                target_file_size: usize::try_from(target_size).map_err(|_| too_large())?,
+                max_buffered_bytes: (self.writer_config.max_buffered_bytes / self.max_concurrent_tasks).max(1),
+                ..self.writer_config
+            },
+            zorder: zorder.clone(),
+        };
+        let adds = rewriter.rewrite_all(&plan.bins, self.max_concurrent_tasks).await?;
+        metrics.num_files_added = adds.len();
+        metrics.files_added = FileSizeMetrics::of(adds.iter().map(|a| a.size));
+
+        let mut actions: Vec<Action> = removed
+            .iter()
+            .map(|c| {
+                Action::Remove(crate::protocol::Remove {
+                    data_change: false,
+                    ..c.remove.clone()
+                })
+            })
+            .collect();
+        actions.extend(adds.iter().cloned().map(|add| {
+            Action::Add(Add {
+                data_change: false,
+                ..add
+            })
+        }));
+        let read = ReadScope::Files(removed.iter().map(|c| c.add.path.clone()).collect());
+
+        let mut parameters = Map::new();
+        let predicates: Vec<String> = matching.predicate().map(|p| p.expr().to_string()).into_iter().collect();
+        parameters.insert("predicate".into(), serde_json::to_string(&predicates)?.into());
+        parameters.insert("targetSize".into(), target_size.to_string().into());
+        parameters.insert(
+            "zOrderBy".into(),
+            serde_json::to_string(zorder.as_ref().map_or(&[][..], |z| &z.names))?.into(),
+        );
+        let committed = CommitBuilder::new(Operation::new("OPTIMIZE", parameters))
+            .with_actions(actions)
+            .with_read_scope(read)
+            .with_metrics(metrics.to_json())
+            .with_properties(self.commit_properties)
+            .commit(store.as_ref(), Some(&snapshot))
+            .await;
+        let committed = match committed {
+            Ok(c) => c,
+            Err(e) => {
+                discard(store.as_ref(), &adds).await;
+                return Err(e);
+            }
+        };
+        info!(
+            table = %uri,
+            version = committed.version,
+            removed = metrics.num_files_removed,
+            added = metrics.num_files_added,
+            "optimized"
+        );
+        let table = table_after_commit(store, Some(snapshot), committed.version).await?;
+        Ok((table, metrics))
+    }
+
+    /// The target size: the builder's, else the table property's, else the writer's default.
+    fn target_size(&self, snapshot: &Snapshot) -> DeltaResult<u64> {
+        let size = match (self.target_size, snapshot.properties().get(TARGET_FILE_SIZE_PROPERTY)) {
+            (Some(size), _) => size,
+            (None, Some(text)) => parse_byte_size(text).ok_or_else(|| {
+                DeltaError::InvalidArgument(format!("{TARGET_FILE_SIZE_PROPERTY} is not a size in bytes: '{text}'"))
+            })?,
+            (None, None) => DEFAULT_TARGET_FILE_SIZE as u64,
+        };
+        if size == 0 {
+            return Err(DeltaError::InvalidArgument(
+                "the target file size must be positive".into(),
+            ));
+        }
+        Ok(size)
+    }
+
+    /// The Z-order columns, checked against the schema (`None` for compaction).
+    fn zorder_columns(&self, snapshot: &Snapshot) -> DeltaResult<Option<ZOrderColumns>> {
+        let OptimizeType::ZOrder(names) = &self.kind else {
+            return Ok(None);
+        };
+        if names.is_empty() {
+            return Err(DeltaError::InvalidArgument("Z-order needs at least one column".into()));
+        }
+        let schema = snapshot.schema();
+        let indices = names
+            .iter()
+            .map(|name| {
+                let i = schema.index_of(name).ok_or_else(|| {
+                    let available: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                    DeltaError::InvalidArgument(format!(
+                        "Z-order column '{name}' does not exist in the table; columns are: {}",
+                        available.join(", ")
+                    ))
+                })?;
+                if is_partition(snapshot, name) {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "cannot Z-order by partition column '{name}': each partition is ordered separately"
+                    )));
+                }
+                Ok(i)
+            })
+            .collect::<DeltaResult<_>>()?;
+        Ok(Some(ZOrderColumns {
+            names: names.clone(),
+            indices,
+        }))
+    }
+}
+
+impl std::future::IntoFuture for OptimizeBuilder {
+    type Output = DeltaResult<(DeltaTable, OptimizeMetrics)>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.execute())
+    }
+}
+
+/// The columns to Z-order by: as given, and their positions in the table schema.
+#[derive(Debug, Clone)]
+struct ZOrderColumns {
+    names: Vec<String>,
+    indices: Vec<usize>,
+}
+
+/// Rewrites bins of files into new files.
+struct Rewriter {
+    /// Reads every column of the table's files (deletion vectors applied, column mapping honoured).
+    scan: Scan,
+    store: Arc<dyn LogStore>,
+    layout: TableLayout,
+    config: WriterConfig,
+    zorder: Option<ZOrderColumns>,
+}
+
+impl Rewriter {
+    /// Rewrite every bin, `concurrency` at a time; the new files' `add` actions. On failure, every
+    /// file written is deleted again.
+    async fn rewrite_all(&self, bins: &[Bin], concurrency: usize) -> DeltaResult<Vec<Add>> {
+        // By index: a closure taking `&Bin` would not be general enough for a `Send` future.
+        let results: Vec<DeltaResult<Vec<Add>>> = futures::stream::iter(0..bins.len())
+            .map(|i| self.rewrite(&bins[i]))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        let mut adds = Vec::new();
+        let mut failure = None;
+        for result in results {
+            match result {
+                Ok(written) => adds.extend(written),
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
+        match failure {
+            None => Ok(adds),
+            Some(e) => {
+                discard(self.store.as_ref(), &adds).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Rewrite one bin into new files (deleted again on failure).
+    async fn rewrite(&self, bin: &Bin) -> DeltaResult<Vec<Add>> {
+        let mut writer = DataWriter::new(self.store.clone(), self.layout.clone(), self.config.clone())?;
+        let written = match &self.zorder {
+            None => self.copy(bin, &mut writer).await,
+            Some(columns) => self.sort(bin, &columns.indices, &mut writer).await,
+        };
+        match written {
+            Ok(()) => writer.finish().await,
+            Err(e) => {
+                writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stream the live rows of the bin's files, in order, into `writer`.
+    async fn copy(&self, bin: &Bin, writer: &mut DataWriter) -> DeltaResult<()> {
+        for file in &bin.files {
+            let mut batches = self.read(file).await?;
+            while let Some(batch) = batches.try_next().await? {
+                writer.write(&batch).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Read the live rows of the bin's files into memory, sort them in Z-order of `columns` and
+    /// write them into `writer`.
+    async fn sort(&self, bin: &Bin, columns: &[usize], writer: &mut DataWriter) -> DeltaResult<()> {
+        let mut batches = Vec::new();
+        for file in &bin.files {
+            batches.extend(self.read(file).await?.try_collect::<Vec<_>>().await?);
+        }
+        let rows = arrow::compute::concat_batches(&self.scan.schema(), &batches)?;
+        drop(batches);
+        let sorted = zorder_sort(&rows, columns)?;
+        drop(rows);
+        for offset in (0..sorted.num_rows()).step_by(ZORDER_WRITE_ROWS) {
+            let len = ZORDER_WRITE_ROWS.min(sorted.num_rows() - offset);
+            writer.write(&sorted.slice(offset, len)).await?;
+        }
+        Ok(())
+    }
+
+    /// The live rows of `file`.
+    async fn read(&self, file: &Candidate) -> DeltaResult<RecordBatchStream> {
+        let scan_file = ScanFile {
+            rows: RowSelection::live(file.add.deletion_vector.clone()),
+            ..file.scan_file.clone()
+        };
+        self.scan.read_file(scan_file).await
+    }
+}
+
+/// Delete data files that will not be committed (best effort).
+async fn discard(store: &dyn LogStore, adds: &[Add]) {
+    for add in adds {
+        if let Ok(location) = store.resolve_file(&add.path)
+            && let Err(e) = store.object_store().delete(&location).await
+        {
+            tracing::debug!(path = %add.path, error = %e, "could not delete an uncommitted data file");
+        }
+    }
+}
+
+/// A size in bytes: digits, optionally followed by a unit (`b`, `k`/`kb`, `m`/`mb`, `g`/`gb`,
+/// `t`/`tb`, powers of 1024, any case).
+fn parse_byte_size(text: &str) -> Option<u64> {
+    let text = text.trim().to_ascii_lowercase();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale: u64 = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" => 1 << 10,
+        "m" | "mb" => 1 << 20,
+        "g" | "gb" => 1 << 30,
+        "t" | "tb" => 1 << 40,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_byte_size;
+
+    #[test]
+    fn parses_sizes_with_units() {
+        assert_eq!(parse_byte_size("104857600"), Some(104_857_600));
+        assert_eq!(parse_byte_size("128mb"), Some(128 << 20));
+        assert_eq!(parse_byte_size("1 GB"), Some(1 << 30));
+        assert_eq!(parse_byte_size("12x"), None);
+        assert_eq!(parse_byte_size("mb"), None);
+    }
+}
