@@ -637,3 +637,97 @@ async fn columns_read_in_another_order_than_the_files() {
     let ids = first[0].column(1).as_any().downcast_ref::<Int64Array>().unwrap();
     assert_eq!((names.value(0), ids.value(0)), ("a", 1));
 }
+
+#[tokio::test]
+async fn replace_where_overwrites_only_the_matching_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let rows = |ids: Vec<i64>, days: Vec<i32>| {
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+            ("day", Arc::new(Int32Array::from(days)) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    DeltaTable::write(location)
+        .with_batches(vec![rows(vec![1, 2, 3, 4], vec![1, 1, 2, 2])])
+        .with_partition_columns(["day"])
+        .await
+        .unwrap();
+    DeltaTable::write(location)
+        .with_batches(vec![rows(vec![5, 6], vec![3, 3])])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap();
+    let ids_of = |t: DeltaTable| async move {
+        let batches = t
+            .scan()
+            .with_columns(["id", "day"])
+            .build()
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mut out: Vec<(i64, i32)> = batches
+            .iter()
+            .flat_map(|b| {
+                let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().clone();
+                let days = b.column(1).as_any().downcast_ref::<Int32Array>().unwrap().clone();
+                (0..b.num_rows()).map(move |i| (ids.value(i), days.value(i)))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+
+    // A partition predicate: day 2 is replaced, days 1 and 3 stay.
+    let t = DeltaTable::write(location)
+        .with_batches(vec![rows(vec![40, 41], vec![2, 2])])
+        .with_mode(SaveMode::Overwrite)
+        .with_replace_where("day = 2")
+        .await
+        .unwrap();
+    assert_eq!(
+        ids_of(t.clone()).await,
+        [(1, 1), (2, 1), (5, 3), (6, 3), (40, 2), (41, 2)]
+    );
+    let info = &t.history(Some(1)).await.unwrap()[0].1;
+    assert_eq!(info.operation_parameters.as_ref().unwrap()["predicate"], "day = 2");
+
+    // A data predicate rewrites part of a file: id 5 goes, id 6 stays.
+    let t = DeltaTable::write(location)
+        .with_batches(vec![rows(vec![0], vec![3])])
+        .with_mode(SaveMode::Overwrite)
+        .with_replace_where("day = 3 AND id < 6")
+        .await
+        .unwrap();
+    assert_eq!(
+        ids_of(t.clone()).await,
+        [(0, 3), (1, 1), (2, 1), (6, 3), (40, 2), (41, 2)]
+    );
+
+    // Data outside the predicate, or replace-where without overwrite: refused, nothing committed.
+    let version = t.version();
+    let err = DeltaTable::write(location)
+        .with_batches(vec![rows(vec![60, 61], vec![2, 9])])
+        .with_mode(SaveMode::Overwrite)
+        .with_replace_where("day = 2")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("1 row(s) of the data do not match"), "{err}");
+    let err = DeltaTable::write(location)
+        .with_batches(vec![rows(vec![60], vec![2])])
+        .with_replace_where("day = 2")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("needs save mode 'overwrite'"), "{err}");
+    assert!(
+        DeltaTable::write(location)
+            .with_batches(vec![rows(vec![60], vec![2])])
+            .with_mode(SaveMode::Overwrite)
+            .with_replace_where("nope = 2")
+            .await
+            .is_err()
+    );
+    assert_eq!(DeltaTable::open(location).await.unwrap().version(), version);
+}

@@ -2,6 +2,7 @@
 //! else a deletion vector on each file holding matches (tables with `delta.enableDeletionVectors`)
 //! or a copy of its other rows.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures::TryStreamExt;
@@ -13,8 +14,11 @@ use super::rewrite::{Rewrite, RewriteCounts};
 use super::table_after_commit;
 use crate::error::DeltaResult;
 use crate::expr::Expr;
+use crate::protocol::Action;
+use crate::snapshot::Snapshot;
+use crate::storage::LogStore;
 use crate::table::DeltaTable;
-use crate::transaction::{CommitBuilder, CommitProperties, Operation};
+use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 
 /// What a delete did, as recorded in `commitInfo.operationMetrics`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,63 +119,24 @@ impl DeleteBuilder {
         let uri = store.root_url().to_string();
         snapshot.protocol().ensure_writable(&uri)?;
         ensure_not_append_only(&snapshot, "DELETE", &uri)?;
-        let matching = Matching::new(
-            snapshot.clone(),
-            store.clone(),
-            self.predicate.as_ref().map(Predicate::to_expr).transpose()?,
-        )?;
-        let now = chrono::Utc::now().timestamp_millis();
-        let candidates = matching.candidates(now)?;
-        let mut rewrite = Rewrite::new(&snapshot, store.clone())?;
-        // Change data, once a commit has any, must hold every change: files dropped whole are
-        // then read too. Without it, readers take the removed files as the deleted rows.
-        let read_all = rewrite.records_changes() && candidates.iter().any(|c| !c.all_match);
-        let mut metrics = DeleteMetrics::default();
-        let mut rewrite_time = std::time::Duration::ZERO;
-        let result: DeltaResult<()> = async {
-            for file in candidates.iter().filter(|c| c.all_match && !read_all) {
-                metrics.num_deleted_rows += live_rows(&file.add).unwrap_or(0);
-                rewrite.remove(file);
-            }
-            let to_read = candidates.iter().filter(|c| !c.all_match || read_all).collect();
-            let mut reads = matching.read_each(to_read);
-            while let Some((file, rows)) = reads.try_next().await? {
-                let deleted = rows.matched.true_count();
-                if deleted == 0 {
-                    continue;
-                }
-                let writing = Instant::now();
-                metrics.num_deleted_rows += deleted;
-                rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
-                rewrite.drop_matched(file, &rows).await?;
-                rewrite_time += writing.elapsed();
-            }
-            Ok(())
+        let predicate = self.predicate.as_ref().map(Predicate::to_expr).transpose()?;
+        let mut deleted = delete_rows(&snapshot, store.clone(), predicate).await?;
+        deleted.metrics.execution_time_ms = millis(started.elapsed());
+        deleted.metrics.scan_time_ms = deleted
+            .metrics
+            .execution_time_ms
+            .saturating_sub(deleted.metrics.rewrite_time_ms);
+        if deleted.actions.is_empty() {
+            return Ok((self.table, deleted.metrics));
         }
-        .await;
-        if let Err(e) = result {
-            rewrite.abort().await;
-            return Err(e);
-        }
-        let writing = Instant::now();
-        let (actions, counts) = rewrite.finish().await?;
-        rewrite_time += writing.elapsed();
-        metrics.add_counts(counts);
-        if actions.is_empty() {
-            metrics.execution_time_ms = millis(started.elapsed());
-            return Ok((self.table, metrics));
-        }
-        metrics.rewrite_time_ms = millis(rewrite_time);
-        metrics.execution_time_ms = millis(started.elapsed());
-        metrics.scan_time_ms = metrics.execution_time_ms.saturating_sub(metrics.rewrite_time_ms);
-
         let mut parameters = Map::new();
-        if let Some(p) = matching.predicate() {
-            parameters.insert("predicate".into(), Value::from(p.expr().to_string()));
+        if let Some(p) = &deleted.predicate {
+            parameters.insert("predicate".into(), Value::from(p.clone()));
         }
+        let metrics = deleted.metrics;
         let result = CommitBuilder::new(Operation::new("DELETE", parameters))
-            .with_actions(actions)
-            .with_read_scope(matching.read_scope(&candidates)?)
+            .with_actions(deleted.actions)
+            .with_read_scope(deleted.read_scope)
             .with_metrics(metrics.to_json())
             .with_properties(self.commit_properties)
             .commit(store.as_ref(), Some(&snapshot))
@@ -186,6 +151,72 @@ impl DeleteBuilder {
         let table = table_after_commit(store, Some(snapshot), result.version).await?;
         Ok((table, metrics))
     }
+}
+
+/// The uncommitted outcome of deleting rows: the actions, what the transaction read, and metrics.
+pub(crate) struct DeletedRows {
+    /// Removes, adds (copies, new deletion vectors) and change data files.
+    pub actions: Vec<Action>,
+    /// What the transaction read, for conflict detection.
+    pub read_scope: ReadScope,
+    /// Counts and the time spent writing (the caller fills in the other times).
+    pub metrics: DeleteMetrics,
+    /// The bound predicate as SQL, when there was one.
+    pub predicate: Option<String>,
+}
+
+/// Delete the rows of `snapshot` matching `predicate` (all without one), writing the files that
+/// need it but committing nothing; files written are deleted again on failure.
+pub(crate) async fn delete_rows(
+    snapshot: &Arc<Snapshot>,
+    store: Arc<dyn LogStore>,
+    predicate: Option<Expr>,
+) -> DeltaResult<DeletedRows> {
+    let matching = Matching::new(snapshot.clone(), store.clone(), predicate)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let candidates = matching.candidates(now)?;
+    let mut rewrite = Rewrite::new(snapshot, store)?;
+    // Change data, once a commit has any, must hold every change: files dropped whole are
+    // then read too. Without it, readers take the removed files as the deleted rows.
+    let read_all = rewrite.records_changes() && candidates.iter().any(|c| !c.all_match);
+    let mut metrics = DeleteMetrics::default();
+    let mut rewrite_time = std::time::Duration::ZERO;
+    let result: DeltaResult<()> = async {
+        for file in candidates.iter().filter(|c| c.all_match && !read_all) {
+            metrics.num_deleted_rows += live_rows(&file.add).unwrap_or(0);
+            rewrite.remove(file);
+        }
+        let to_read = candidates.iter().filter(|c| !c.all_match || read_all).collect();
+        let mut reads = matching.read_each(to_read);
+        while let Some((file, rows)) = reads.try_next().await? {
+            let deleted = rows.matched.true_count();
+            if deleted == 0 {
+                continue;
+            }
+            let writing = Instant::now();
+            metrics.num_deleted_rows += deleted;
+            rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
+            rewrite.drop_matched(file, &rows).await?;
+            rewrite_time += writing.elapsed();
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        rewrite.abort().await;
+        return Err(e);
+    }
+    let writing = Instant::now();
+    let (actions, counts) = rewrite.finish().await?;
+    rewrite_time += writing.elapsed();
+    metrics.add_counts(counts);
+    metrics.rewrite_time_ms = millis(rewrite_time);
+    Ok(DeletedRows {
+        actions,
+        read_scope: matching.read_scope(&candidates)?,
+        metrics,
+        predicate: matching.predicate().map(|p| p.expr().to_string()),
+    })
 }
 
 impl std::future::IntoFuture for DeleteBuilder {

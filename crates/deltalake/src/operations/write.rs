@@ -11,9 +11,12 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use super::create::CreateBuilder;
+use super::delete::delete_rows;
+use super::matching::{Predicate, ensure_not_append_only};
 use super::table_after_commit;
 use crate::arrow_utils::{FieldMatch, conform_array};
 use crate::error::{DeltaError, DeltaResult};
+use crate::expr::Expr;
 use crate::protocol::{Action, Metadata, StructField, StructType};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::table::{DeltaTable, DeltaTableBuilder};
@@ -75,6 +78,7 @@ pub struct WriteBuilder {
     description: Option<String>,
     commit_properties: CommitProperties,
     app_transaction: Option<(String, i64)>,
+    replace_where: Option<Predicate>,
 }
 
 impl WriteBuilder {
@@ -92,7 +96,22 @@ impl WriteBuilder {
             description: None,
             commit_properties: CommitProperties::default(),
             app_transaction: None,
+            replace_where: None,
         }
+    }
+
+    /// With [`SaveMode::Overwrite`], replace only the rows matching this SQL predicate (on any
+    /// columns): they are deleted (whole files, deletion vectors or copies, as a delete would) and
+    /// the data written instead, in one commit. Every row written must match the predicate.
+    pub fn with_replace_where(mut self, predicate: impl Into<String>) -> Self {
+        self.replace_where = Some(Predicate::Sql(predicate.into()));
+        self
+    }
+
+    /// [`WriteBuilder::with_replace_where`] with a built expression.
+    pub fn with_replace_where_filter(mut self, predicate: Expr) -> Self {
+        self.replace_where = Some(Predicate::Expr(predicate));
+        self
     }
 
     /// Write these batches (all of one schema).
@@ -273,11 +292,31 @@ impl WriteBuilder {
         let mut writer = DataWriter::new(store.clone(), layout, self.config.clone())?;
         let mut identity = IdentityGenerator::new(&schema)?;
         let rules = WriteRules::new(&schema, properties.unwrap_or(&HashMap::new()))?;
+        let replace_where = match &self.replace_where {
+            None => None,
+            Some(_) if self.mode != SaveMode::Overwrite => {
+                return Err(DeltaError::InvalidArgument(
+                    "replace-where needs save mode 'overwrite'".into(),
+                ));
+            }
+            Some(p) => Some(p.to_expr()?.bind_predicate(&schema)?),
+        };
         let mut input = input;
         let mut rows = 0usize;
         let written: DeltaResult<()> = async {
             while let Some(batch) = input.try_next().await? {
                 let batch = conform_input(&identity.fill(&batch)?, &table_arrow, &schema, &rules)?;
+                if let Some(predicate) = &replace_where {
+                    let matched = predicate.evaluate_predicate(&batch)?;
+                    // NULL does not match: only rows where the predicate is TRUE may be written.
+                    let outside = batch.num_rows() - matched.true_count();
+                    if outside > 0 {
+                        return Err(DeltaError::InvalidArgument(format!(
+                            "{outside} row(s) of the data do not match the replace-where predicate {}",
+                            predicate.expr()
+                        )));
+                    }
+                }
                 rows += batch.num_rows();
                 writer.write(&batch).await?;
             }
@@ -313,7 +352,24 @@ impl WriteBuilder {
             Value::from(adds.iter().map(|a| a.size).sum::<i64>()),
         );
         let mut scope = ReadScope::Nothing;
-        if let (SaveMode::Overwrite, Some(snapshot)) = (self.mode, &existing) {
+        let mut parameters = Map::new();
+        if let (Some(predicate), Some(snapshot)) = (&replace_where, &existing) {
+            ensure_not_append_only(snapshot, "WRITE (replace-where)", store.root_url().as_str())?;
+            let deleted = delete_rows(snapshot, store.clone(), Some(predicate.expr().clone())).await?;
+            if deleted.actions.iter().any(|a| matches!(a, Action::Cdc(_))) {
+                return Err(DeltaError::InvalidArgument(
+                    "replace-where that rewrites part of a file is not supported yet on tables with the \
+                     change data feed; use a predicate on partition columns"
+                        .into(),
+                ));
+            }
+            metrics.insert("numRemovedFiles".into(), Value::from(deleted.metrics.num_removed_files));
+            metrics.insert("numDeletedRows".into(), Value::from(deleted.metrics.num_deleted_rows));
+            metrics.insert("numCopiedRows".into(), Value::from(deleted.metrics.num_copied_rows));
+            parameters.insert("predicate".into(), Value::from(predicate.expr().to_string()));
+            actions.extend(deleted.actions);
+            scope = deleted.read_scope;
+        } else if let (SaveMode::Overwrite, Some(snapshot)) = (self.mode, &existing) {
             let now = chrono::Utc::now().timestamp_millis();
             let removes: Vec<Action> = snapshot
                 .files()
@@ -326,7 +382,6 @@ impl WriteBuilder {
         }
         actions.extend(adds.into_iter().map(Action::Add));
 
-        let mut parameters = Map::new();
         let mode = match self.mode {
             SaveMode::Append => "Append",
             SaveMode::Overwrite => "Overwrite",
