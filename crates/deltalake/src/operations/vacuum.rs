@@ -127,39 +127,23 @@ impl VacuumBuilder {
         let cutoff = now.saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
 
         // Every file a retained version may read: active files, recent tombstones and their vectors.
-        let root = store.root_url().clone();
         let mut keep: HashSet<Path> = HashSet::new();
-        let mut keep_file = |path: &str, dv: Option<DeletionVectorDescriptor>| -> DeltaResult<()> {
-            keep.insert(store.resolve_file(path)?);
-            if let Some(url) = dv.map(|d| d.absolute_path(&root)).transpose()?.flatten() {
-                keep.insert(store.resolve_file(url.as_str())?);
-            }
-            Ok(())
-        };
         for file in snapshot.files().iter() {
-            keep_file(file.path(), file.deletion_vector())?;
+            keep.extend(storage_paths(store.as_ref(), file.path(), file.deletion_vector())?);
         }
         let mut expired = Vec::new();
         for tombstone in snapshot.tombstones().iter() {
+            let paths = storage_paths(store.as_ref(), tombstone.path(), tombstone.deletion_vector())?;
             if tombstone.deletion_timestamp().unwrap_or(0) > cutoff {
-                keep_file(tombstone.path(), tombstone.deletion_vector())?;
+                keep.extend(paths);
             } else {
-                expired.push((tombstone.path().to_string(), tombstone.deletion_vector()));
+                expired.extend(paths);
             }
         }
 
         let mut candidates: Vec<Path> = match self.mode {
             VacuumMode::Full => list_candidates(store.as_ref(), cutoff).await?,
-            VacuumMode::Lite => {
-                let mut paths = Vec::new();
-                for (path, dv) in expired {
-                    paths.push(store.resolve_file(&path)?);
-                    if let Some(url) = dv.map(|d| d.absolute_path(&root)).transpose()?.flatten() {
-                        paths.push(store.resolve_file(url.as_str())?);
-                    }
-                }
-                paths
-            }
+            VacuumMode::Lite => expired,
         };
         let root_path = store.root_path().clone();
         candidates.retain(|p| !keep.contains(p) && p.prefix_match(&root_path).is_some());
@@ -247,6 +231,15 @@ impl std::future::IntoFuture for VacuumBuilder {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
+}
+
+/// Where a data file and its deletion-vector file (if stored in a file) live in the store.
+fn storage_paths(store: &dyn LogStore, path: &str, dv: Option<DeletionVectorDescriptor>) -> DeltaResult<Vec<Path>> {
+    let mut paths = vec![store.resolve_file(path)?];
+    if let Some(url) = dv.map(|d| d.absolute_path(store.root_url())).transpose()?.flatten() {
+        paths.push(store.resolve_file(url.as_str())?);
+    }
+    Ok(paths)
 }
 
 /// The files under the table root last modified before `cutoff_ms`, except the log and hidden
