@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -12,8 +12,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Union
 
 from deltalake import _internal
-from deltalake.exceptions import DeltaError, NotSupportedError
 from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow
+from deltalake.exceptions import DeltaError, NotSupportedError
 from deltalake.schema import Field, Schema
 from deltalake.transaction import CommitProperties
 
@@ -553,9 +553,8 @@ class DeltaTable:
         predicate: str | None = None,
         writer_properties: WriterProperties | None = None,
         error_on_type_mismatch: bool = True,
-        *,
-        commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
+        commit_properties: CommitProperties | None = None,
     ) -> dict[str, Any]:
         """Update the rows for which the SQL ``predicate`` is true (every row without one), as a
         new commit. The table moves to that commit.
@@ -761,6 +760,7 @@ class TableOptimizer:
         target_size: int | None = None,
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
+        max_temp_directory_size: int | None = None,
         min_commit_interval: int | Any | None = None,
         writer_properties: WriterProperties | None = None,
         commit_properties: CommitProperties | None = None,
@@ -775,6 +775,7 @@ class TableOptimizer:
                 100 MiB).
             max_concurrent_tasks: how many groups of files are rewritten at once.
             max_spill_size: accepted for compatibility.
+            max_temp_directory_size: accepted for compatibility.
             min_commit_interval: not supported yet (everything is one commit).
             writer_properties: Parquet settings of the new files.
             commit_properties: retries and custom metadata of the commit.
@@ -803,6 +804,7 @@ class TableOptimizer:
         target_size: int | None = None,
         max_concurrent_tasks: int | None = None,
         max_spill_size: int | None = None,
+        max_temp_directory_size: int | None = None,
         min_commit_interval: int | Any | None = None,
         writer_properties: WriterProperties | None = None,
         commit_properties: CommitProperties | None = None,
@@ -979,9 +981,7 @@ class TableAlterer:
                 )
         self.table._table.add_features(names, commit_properties)
 
-    def set_table_name(
-        self, name: str, commit_properties: CommitProperties | None = None
-    ) -> None:
+    def set_table_name(self, name: str, commit_properties: CommitProperties | None = None) -> None:
         """Set the table's name (``metadata().name``)."""
         _check_commit_properties(commit_properties)
         self.table._table.set_table_name(name, commit_properties)

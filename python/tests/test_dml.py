@@ -47,7 +47,11 @@ def test_replace_where_replaces_matching_rows_only(table: DeltaTable) -> None:
     write_deltalake(table, new, mode="overwrite", predicate="day = '2024-01-02'")
     assert table.version() == 1
     expected = pd.DataFrame(
-        {"id": [1, 2, 7], "name": ["a", "b", "z"], "day": ["2024-01-01", "2024-01-01", "2024-01-02"]}
+        {
+            "id": [1, 2, 7],
+            "name": ["a", "b", "z"],
+            "day": ["2024-01-01", "2024-01-01", "2024-01-02"],
+        }
     )
     pd.testing.assert_frame_equal(_frame(table), expected, check_dtype=False)
     assert table.history(1)[0]["operation"] == "WRITE"
@@ -92,7 +96,9 @@ def test_delete_with_predicate(table: DeltaTable, sample: pa.Table) -> None:
     pd.testing.assert_frame_equal(_frame(table), _expected(sample.slice(0, 2)))
     latest = table.history(1)[0]
     assert latest["operation"] == "DELETE" and latest["k"] == "v"
-    pd.testing.assert_frame_equal(_frame(DeltaTable(table.table_uri)), _expected(sample.slice(0, 2)))
+    pd.testing.assert_frame_equal(
+        _frame(DeltaTable(table.table_uri)), _expected(sample.slice(0, 2))
+    )
 
 
 def test_delete_rewrites_part_of_a_file(table: DeltaTable, sample: pa.Table) -> None:
@@ -167,9 +173,7 @@ def test_update_typed_literals(tmp_path: Path) -> None:
     )
     write_deltalake(tmp_path, data)
     dt = DeltaTable(tmp_path)
-    dt.update(
-        new_values={"flag": True, "x": 2.25, "d": date(2025, 2, 3), "dec": Decimal("3.25")}
-    )
+    dt.update(new_values={"flag": True, "x": 2.25, "d": date(2025, 2, 3), "dec": Decimal("3.25")})
     row = dt.to_pyarrow_table().to_pylist()[0]
     assert row == {"id": 1, "flag": True, "x": 2.25, "d": date(2025, 2, 3), "dec": Decimal("3.25")}
 
