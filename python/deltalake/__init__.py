@@ -7,7 +7,14 @@
 
 from deltalake._internal import __version__
 from deltalake.schema import ArrayType, Field, MapType, PrimitiveType, Schema, StructType
-from deltalake.table import DeltaTable, Metadata, ProtocolVersions
+from deltalake.table import (
+    DeltaTable,
+    Metadata,
+    ProtocolVersions,
+    TableAlterer,
+    TableFeatures,
+    TableOptimizer,
+)
 from deltalake.transaction import CommitProperties, PostCommitHookProperties, Transaction
 from deltalake.writer import WriterProperties, convert_to_deltalake, write_deltalake
 
@@ -23,6 +30,9 @@ __all__ = [
     "ProtocolVersions",
     "Schema",
     "StructType",
+    "TableAlterer",
+    "TableFeatures",
+    "TableOptimizer",
     "Transaction",
     "WriterProperties",
     "__version__",

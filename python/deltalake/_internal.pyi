@@ -78,6 +78,44 @@ class RawDeltaTable:
     def repair(
         self, dry_run: bool = False, commit_properties: Any = None
     ) -> tuple[bool, list[str]]: ...
+    def delete(
+        self, predicate: str | None = None, commit_properties: Any = None
+    ) -> dict[str, int]: ...
+    def update(
+        self,
+        updates: list[tuple[str, str]],
+        predicate: str | None = None,
+        commit_properties: Any = None,
+    ) -> dict[str, int]: ...
+    def optimize(
+        self,
+        z_order_columns: list[str] | None = None,
+        partition_filters: _Filter | None = None,
+        target_size: int | None = None,
+        max_concurrent_tasks: int | None = None,
+        writer_properties: Any = None,
+        commit_properties: Any = None,
+    ) -> str:
+        """The metrics as a JSON object."""
+    def vacuum(
+        self,
+        dry_run: bool = True,
+        retention_hours: int | None = None,
+        enforce_retention_duration: bool = True,
+        full: bool = False,
+        commit_properties: Any = None,
+    ) -> list[str]: ...
+    def add_constraint(self, name: str, expression: str, commit_properties: Any = None) -> None: ...
+    def drop_constraint(
+        self, name: str, if_exists: bool = False, commit_properties: Any = None
+    ) -> None: ...
+    def add_columns(self, schema_json: str, commit_properties: Any = None) -> None: ...
+    def set_table_properties(
+        self, properties: dict[str, str], commit_properties: Any = None
+    ) -> None: ...
+    def add_features(self, features: list[str], commit_properties: Any = None) -> None: ...
+    def set_table_name(self, name: str, commit_properties: Any = None) -> None: ...
+    def set_table_description(self, description: str, commit_properties: Any = None) -> None: ...
     def create_checkpoint(self) -> None: ...
     def cleanup_metadata(self) -> int: ...
     def transaction_version(self, app_id: str) -> int | None: ...
@@ -97,6 +135,7 @@ def write_to_deltalake(
     description: str | None = None,
     writer_properties: Any = None,
     commit_properties: Any = None,
+    predicate: str | None = None,
 ) -> int: ...
 def create_deltalake(
     table_uri: str,

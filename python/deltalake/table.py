@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Union
 
 from deltalake import _internal
 from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow
-from deltalake.schema import Schema
+from deltalake.exceptions import DeltaError, NotSupportedError
+from deltalake.schema import Field, Schema
 from deltalake.transaction import CommitProperties
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     import pyarrow.dataset
 
     from deltalake.transaction import PostCommitHookProperties
+    from deltalake.writer import WriterProperties
 
 FilterLiteralType = tuple[str, str, Any]
 """One ``(column, op, value)`` filter; ``op`` is one of ``=``, ``==``, ``!=``, ``<``, ``<=``, ``>``,
@@ -509,6 +513,151 @@ class DeltaTable:
         dry_run, files_removed = self._table.repair(dry_run, commit_properties)
         return {"dry_run": dry_run, "files_removed": files_removed}
 
+    def delete(
+        self,
+        predicate: str | None = None,
+        *,
+        writer_properties: WriterProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> dict[str, Any]:
+        """Delete the rows for which the SQL ``predicate`` is true (every row without one), as a
+        new commit (none when nothing matches). The table moves to that commit.
+
+        Args:
+            predicate: a SQL WHERE clause such as ``"id > 10 AND day = '2024-01-01'"``.
+            writer_properties: accepted for compatibility (rewritten files use the defaults).
+            commit_properties: retries and custom metadata of the commit.
+            post_commithook_properties: accepted for compatibility.
+
+        Returns:
+            The metrics: ``num_deleted_rows``, ``num_added_files``, ``num_removed_files``,
+            ``num_copied_rows``, ``num_added_change_files``, ``num_deletion_vectors_added``,
+            ``execution_time_ms``, ``scan_time_ms`` and ``rewrite_time_ms``.
+
+        Raises:
+            DeltaError: the predicate is invalid (unknown column, bad SQL) or the table is
+                append-only.
+        """
+        del post_commithook_properties
+        _check_writer_properties(writer_properties)
+        _check_commit_properties(commit_properties)
+        if predicate is not None and not isinstance(predicate, str):
+            raise TypeError("predicate must be a SQL string")
+        return self._table.delete(predicate, commit_properties)
+
+    def update(
+        self,
+        updates: dict[str, str] | None = None,
+        new_values: dict[str, Any] | None = None,
+        predicate: str | None = None,
+        writer_properties: WriterProperties | None = None,
+        error_on_type_mismatch: bool = True,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+    ) -> dict[str, Any]:
+        """Update the rows for which the SQL ``predicate`` is true (every row without one), as a
+        new commit. The table moves to that commit.
+
+        Args:
+            updates: column name to SQL expression over the row's old values
+                (``{"price": "price * 2"}``).
+            new_values: column name to a Python value (None, bool, int, float, str, date,
+                datetime or Decimal), as an alternative to ``updates``.
+            predicate: a SQL WHERE clause selecting the rows to update.
+            writer_properties: accepted for compatibility (rewritten files use the defaults).
+            error_on_type_mismatch: accepted for compatibility (values are always converted to
+                the column's type, and an impossible conversion is an error).
+            commit_properties: retries and custom metadata of the commit.
+            post_commithook_properties: accepted for compatibility.
+
+        Returns:
+            The metrics: ``num_updated_rows``, ``num_added_files``, ``num_removed_files``,
+            ``num_copied_rows``, ``num_added_change_files``, ``num_deletion_vectors_added``,
+            ``execution_time_ms``, ``scan_time_ms`` and ``rewrite_time_ms``.
+
+        Raises:
+            ValueError: neither or both of ``updates`` and ``new_values`` are given.
+            DeltaError: an unknown column, invalid SQL, or a value not convertible to its column.
+        """
+        del post_commithook_properties, error_on_type_mismatch
+        _check_writer_properties(writer_properties)
+        _check_commit_properties(commit_properties)
+        if (updates is None) == (new_values is None):
+            raise ValueError("pass either updates or new_values")
+        if updates is not None:
+            if not isinstance(updates, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in updates.items()
+            ):
+                raise TypeError("updates must be a dict of column names to SQL expressions")
+            assignments = list(updates.items())
+        else:
+            if not isinstance(new_values, dict) or not all(isinstance(k, str) for k in new_values):
+                raise TypeError("new_values must be a dict of column names to values")
+            assignments = [(k, _sql_literal(v)) for k, v in new_values.items()]
+        if not assignments:
+            raise ValueError("there is nothing to update")
+        if predicate is not None and not isinstance(predicate, str):
+            raise TypeError("predicate must be a SQL string")
+        return self._table.update(assignments, predicate, commit_properties)
+
+    @property
+    def optimize(self) -> TableOptimizer:
+        """File compaction and Z-ordering: ``dt.optimize.compact()``,
+        ``dt.optimize.z_order(["x", "y"])``."""
+        return TableOptimizer(self)
+
+    @property
+    def alter(self) -> TableAlterer:
+        """Changes to the table's definition: ``dt.alter.add_constraint({...})`` and others."""
+        return TableAlterer(self)
+
+    def vacuum(
+        self,
+        retention_hours: int | None = None,
+        dry_run: bool = True,
+        enforce_retention_duration: bool = True,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+        full: bool = False,
+        keep_versions: list[int] | None = None,
+    ) -> list[str]:
+        """Delete the data files that no version within the retention period needs.
+
+        Args:
+            retention_hours: keep files removed less than this many hours ago (default: the
+                table's ``delta.deletedFileRetentionDuration``, 7 days unless set).
+            dry_run: only list the files that would be deleted.
+            enforce_retention_duration: refuse a retention shorter than the table's.
+            post_commithook_properties: accepted for compatibility.
+            commit_properties: retries and custom metadata of the ``VACUUM START`` / ``END``
+                commits.
+            full: list the table directory, also deleting files that were never committed;
+                otherwise only the files the log removed are considered.
+            keep_versions: not supported yet.
+
+        Returns:
+            The paths (relative to the table root) of the files deleted, or to delete in a dry run.
+
+        Raises:
+            DeltaError: the retention is shorter than the table's and
+                ``enforce_retention_duration`` is set.
+            NotSupportedError: ``keep_versions`` is given.
+        """
+        del post_commithook_properties
+        if keep_versions is not None:
+            raise NotSupportedError("vacuum(keep_versions=...) is not supported yet")
+        if retention_hours is not None and (
+            not isinstance(retention_hours, int)
+            or isinstance(retention_hours, bool)
+            or retention_hours < 0
+        ):
+            raise ValueError("retention_hours must be a non-negative int")
+        _check_commit_properties(commit_properties)
+        return self._table.vacuum(
+            dry_run, retention_hours, enforce_retention_duration, full, commit_properties
+        )
+
     def create_checkpoint(self) -> None:
         """Write a checkpoint of the loaded version and point ``_last_checkpoint`` at it."""
         self._table.create_checkpoint()
@@ -546,3 +695,300 @@ def _configuration(configuration: Mapping[str, str | None] | None) -> dict[str, 
     if configuration is None:
         return None
     return {k: v for k, v in configuration.items() if v is not None}
+
+
+def _check_writer_properties(writer_properties: Any) -> None:
+    from deltalake.writer import WriterProperties
+
+    if writer_properties is not None and not isinstance(writer_properties, WriterProperties):
+        raise TypeError("writer_properties must be a deltalake.WriterProperties")
+
+
+def _sql_literal(value: Any) -> str:
+    """``value`` as a SQL literal (strings quoted with embedded quotes doubled)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot write {value!r} as a SQL literal")
+        return repr(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"cannot write {value!r} as a SQL literal")
+        return str(value)
+    if isinstance(value, datetime):
+        value = value.isoformat(sep=" ")
+    elif isinstance(value, date):
+        value = value.isoformat()
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"cannot write a {type(value).__name__} as a SQL literal")
+
+
+class TableFeatures(str, Enum):
+    """Table features that :meth:`TableAlterer.add_feature` can add to the protocol."""
+
+    ColumnMapping = "columnMapping"
+    DeletionVectors = "deletionVectors"
+    TimestampWithoutTimezone = "timestampNtz"
+    V2Checkpoint = "v2Checkpoint"
+    AppendOnly = "appendOnly"
+    Invariants = "invariants"
+    CheckConstraints = "checkConstraints"
+    ChangeDataFeed = "changeDataFeed"
+    GeneratedColumns = "generatedColumns"
+    IdentityColumns = "identityColumns"
+    RowTracking = "rowTracking"
+    DomainMetadata = "domainMetadata"
+    IcebergCompatV1 = "icebergCompatV1"
+    MaterializePartitionColumns = "materializePartitionColumns"
+
+
+class TableOptimizer:
+    """Rewrites the files of a table for faster reads (``DeltaTable.optimize``)."""
+
+    def __init__(self, table: DeltaTable) -> None:
+        self.table = table
+
+    def compact(
+        self,
+        partition_filters: FilterConjunctionType | None = None,
+        target_size: int | None = None,
+        max_concurrent_tasks: int | None = None,
+        max_spill_size: int | None = None,
+        max_temp_directory_size: int | None = None,
+        min_commit_interval: int | Any | None = None,
+        writer_properties: WriterProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> dict[str, Any]:
+        """Pack the small files of each partition into files of about ``target_size`` bytes.
+
+        Args:
+            partition_filters: ``(column, op, value)`` filters on partition columns selecting the
+                partitions to compact.
+            target_size: the file size to aim for (default: ``delta.targetFileSize``, else
+                100 MiB).
+            max_concurrent_tasks: how many groups of files are rewritten at once.
+            max_spill_size: accepted for compatibility.
+            max_temp_directory_size: accepted for compatibility.
+            min_commit_interval: not supported yet (everything is one commit).
+            writer_properties: Parquet settings of the new files.
+            commit_properties: retries and custom metadata of the commit.
+            post_commithook_properties: accepted for compatibility.
+
+        Returns:
+            The metrics: ``numFilesAdded``, ``numFilesRemoved``, ``filesAdded``, ``filesRemoved``
+            (``min``, ``max``, ``avg``, ``totalFiles``, ``totalSize``), ``partitionsOptimized``,
+            ``numBatches``, ``totalConsideredFiles``, ``totalFilesSkipped`` and
+            ``preserveInsertionOrder``.
+        """
+        return self._run(
+            None,
+            partition_filters,
+            target_size,
+            max_concurrent_tasks,
+            min_commit_interval,
+            writer_properties,
+            commit_properties,
+        )
+
+    def z_order(
+        self,
+        columns: list[str] | str,
+        partition_filters: FilterConjunctionType | None = None,
+        target_size: int | None = None,
+        max_concurrent_tasks: int | None = None,
+        max_spill_size: int | None = None,
+        max_temp_directory_size: int | None = None,
+        min_commit_interval: int | Any | None = None,
+        writer_properties: WriterProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> dict[str, Any]:
+        """Rewrite the files of each partition with rows sorted by the Z-order of ``columns``
+        (not partition columns), which clusters rows with near values of all of them.
+
+        Takes the arguments of :meth:`compact` and returns the same metrics.
+        """
+        if isinstance(columns, str):
+            columns = [columns]
+        names = _columns(columns)
+        if not names:
+            raise ValueError("z_order needs at least one column")
+        return self._run(
+            names,
+            partition_filters,
+            target_size,
+            max_concurrent_tasks,
+            min_commit_interval,
+            writer_properties,
+            commit_properties,
+        )
+
+    def _run(
+        self,
+        z_order_columns: list[str] | None,
+        partition_filters: Any,
+        target_size: int | None,
+        max_concurrent_tasks: int | None,
+        min_commit_interval: Any,
+        writer_properties: Any,
+        commit_properties: Any,
+    ) -> dict[str, Any]:
+        if min_commit_interval is not None:
+            raise NotSupportedError("optimize(min_commit_interval=...) is not supported yet")
+        limits = (("target_size", target_size), ("max_concurrent_tasks", max_concurrent_tasks))
+        for name, value in limits:
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value <= 0
+            ):
+                raise ValueError(f"{name} must be a positive int")
+        _check_writer_properties(writer_properties)
+        _check_commit_properties(commit_properties)
+        metrics = self.table._table.optimize(
+            z_order_columns,
+            _dnf(partition_filters, partition_form=True),
+            target_size,
+            max_concurrent_tasks,
+            writer_properties,
+            commit_properties,
+        )
+        return json.loads(metrics)
+
+
+class TableAlterer:
+    """Changes to a table's definition (``DeltaTable.alter``); each is a commit, and the table
+    moves to it."""
+
+    def __init__(self, table: DeltaTable) -> None:
+        self.table = table
+
+    def add_constraint(
+        self,
+        constraints: dict[str, str],
+        post_commithook_properties: PostCommitHookProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+    ) -> None:
+        """Add CHECK constraints, ``{name: SQL predicate}``; every existing row and every
+        row written later must satisfy them. Each constraint is committed on its own.
+
+        Raises:
+            DeltaError: a constraint of that name exists, the predicate is invalid, or rows
+                violate it.
+        """
+        del post_commithook_properties
+        _check_commit_properties(commit_properties)
+        if not isinstance(constraints, dict) or not constraints:
+            raise ValueError("constraints must be a non-empty dict of names to SQL predicates")
+        for name, expression in constraints.items():
+            if not isinstance(name, str) or not isinstance(expression, str):
+                raise TypeError("constraints must map names to SQL predicates (strings)")
+        for name, expression in constraints.items():
+            self.table._table.add_constraint(name, expression, commit_properties)
+
+    def drop_constraint(
+        self,
+        name: str,
+        raise_if_not_exists: bool = True,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+        commit_properties: CommitProperties | None = None,
+    ) -> None:
+        """Drop the CHECK constraint ``name``.
+
+        Raises:
+            DeltaError: there is no such constraint and ``raise_if_not_exists`` is set.
+        """
+        del post_commithook_properties
+        _check_commit_properties(commit_properties)
+        self.table._table.drop_constraint(name, not raise_if_not_exists, commit_properties)
+
+    def add_columns(
+        self,
+        fields: Field | list[Field],
+        custom_metadata: dict[str, str] | None = None,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> None:
+        """Append (nullable) columns to the schema; existing rows read them as null.
+
+        Raises:
+            DeltaError: a column of that name exists, or a field is not nullable.
+        """
+        del post_commithook_properties
+        _check_commit_properties(commit_properties)
+        if isinstance(fields, Field):
+            fields = [fields]
+        if not fields or not all(isinstance(f, Field) for f in fields):
+            raise TypeError("fields must be a deltalake.Field or a non-empty list of them")
+        if custom_metadata is not None:
+            commit_properties = CommitProperties(custom_metadata=custom_metadata)
+        schema_json = json.dumps({"type": "struct", "fields": [f.to_json() for f in fields]})
+        self.table._table.add_columns(schema_json, commit_properties)
+
+    def set_table_properties(
+        self,
+        properties: dict[str, str],
+        raise_if_not_exists: bool = True,
+        commit_properties: CommitProperties | None = None,
+    ) -> None:
+        """Set table properties; ``delta.*`` values are checked and the features they need are
+        added to the protocol.
+
+        Args:
+            properties: the properties to set.
+            raise_if_not_exists: accepted for compatibility (unknown ``delta.*`` keys are
+                checked by the core).
+            commit_properties: retries and custom metadata of the commit.
+        """
+        del raise_if_not_exists
+        _check_commit_properties(commit_properties)
+        if not isinstance(properties, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
+        ):
+            raise TypeError("properties must be a dict of strings to strings")
+        self.table._table.set_table_properties(properties, commit_properties)
+
+    def add_feature(
+        self,
+        feature: TableFeatures | list[TableFeatures],
+        allow_protocol_versions_increase: bool = False,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> None:
+        """Add table features (:class:`TableFeatures` or their protocol names) to the protocol.
+
+        Raises:
+            DeltaError: the feature needs newer protocol versions than the table has and
+                ``allow_protocol_versions_increase`` is not set, or it is unknown.
+        """
+        del post_commithook_properties
+        _check_commit_properties(commit_properties)
+        features = feature if isinstance(feature, list) else [feature]
+        names = [f.value if isinstance(f, TableFeatures) else f for f in features]
+        if not names or not all(isinstance(n, str) for n in names):
+            raise TypeError("feature must be a TableFeatures or a list of them")
+        if not allow_protocol_versions_increase:
+            reader, writer, _, _ = self.table._table.protocol()
+            if reader < 3 or writer < 7:
+                raise DeltaError(
+                    "adding a table feature needs protocol versions (3, 7), the table has "
+                    f"({reader}, {writer}): pass allow_protocol_versions_increase=True"
+                )
+        self.table._table.add_features(names, commit_properties)
+
+    def set_table_name(self, name: str, commit_properties: CommitProperties | None = None) -> None:
+        """Set the table's name (``metadata().name``)."""
+        _check_commit_properties(commit_properties)
+        self.table._table.set_table_name(name, commit_properties)
+
+    def set_table_description(
+        self, description: str, commit_properties: CommitProperties | None = None
+    ) -> None:
+        """Set the table's description (``metadata().description``)."""
+        _check_commit_properties(commit_properties)
+        self.table._table.set_table_description(description, commit_properties)

@@ -79,7 +79,8 @@ def write_deltalake(
         schema_mode: ``merge`` adds new columns to the schema; ``overwrite`` (with
             ``mode='overwrite'``) replaces it. By default the data must fit the table's schema.
         storage_options: options of the storage backend.
-        predicate: not supported yet.
+        predicate: with ``mode='overwrite'``, replace only the rows matching this SQL predicate
+            (every row of ``data`` must match it); other rows are kept.
         target_file_size: roll to a new data file at about this many bytes.
         writer_properties: Parquet settings.
         commit_properties: retries, custom metadata and application transactions.
@@ -91,8 +92,8 @@ def write_deltalake(
         DeltaError: the table exists and ``mode='error'``, or another table error.
     """
     del post_commithook_properties
-    if predicate is not None:
-        raise NotSupportedError("write_deltalake(predicate=...) is not supported yet")
+    if predicate is not None and not isinstance(predicate, str):
+        raise TypeError("predicate must be a SQL string")
     if writer_properties is not None and not isinstance(writer_properties, WriterProperties):
         raise TypeError("writer_properties must be a deltalake.WriterProperties")
     _check_commit_properties(commit_properties)
@@ -120,6 +121,7 @@ def write_deltalake(
         description,
         writer_properties,
         commit_properties,
+        predicate,
     )
     if table is not None:
         table.update_incremental()

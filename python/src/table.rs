@@ -1,11 +1,16 @@
-//! `RawDeltaTable`: a loaded table, the reads on it (with filters) and the maintenance operations
-//! on it (restore, file-system check, checkpoints, log cleanup).
+//! `RawDeltaTable`: a loaded table, the reads on it (with filters), the row-level operations on it
+//! (delete, update) and the maintenance operations on it (restore, file-system check, optimize,
+//! vacuum, alter, checkpoints, log cleanup).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use deltalake::log::FileView;
+use deltalake::operations::alter::AlterTableBuilder;
+use deltalake::operations::optimize::OptimizeType;
+use deltalake::operations::vacuum::VacuumMode;
 use deltalake::protocol::StructType;
+use deltalake::write::WriterConfig;
 use deltalake::{DeltaError as CoreError, DeltaTable, Expr};
 use futures::StreamExt;
 use percent_encoding::percent_decode_str;
@@ -16,7 +21,7 @@ use crate::arrow_interop::ArrowStream;
 use crate::error::to_py;
 use crate::filter::PyFilter;
 use crate::runtime::{block_on, runtime};
-use crate::write::PyCommitProperties;
+use crate::write::{PyCommitProperties, PyWriterProperties};
 
 /// A Delta table loaded at some version (wrapped by `deltalake.DeltaTable`).
 #[pyclass(module = "deltalake._internal", frozen)]
@@ -57,6 +62,20 @@ impl RawDeltaTable {
         let (table, result) = block_on(py, change(self.current()))?.map_err(to_py)?;
         self.replace(table);
         Ok(result)
+    }
+
+    /// Commit the change `change` makes to an alteration of the table and move to the new version.
+    fn alter(
+        &self,
+        py: Python<'_>,
+        commit_properties: Option<PyCommitProperties>,
+        change: impl FnOnce(AlterTableBuilder) -> AlterTableBuilder,
+    ) -> PyResult<()> {
+        let mut alter = change(self.current().alter());
+        if let Some(commit) = &commit_properties {
+            alter = alter.with_commit_properties(commit.to_core()?);
+        }
+        self.update_with(py, |_| async move { Ok((alter.execute().await?, ())) })
     }
 
     /// `each` of the active files, or of those that may hold rows matching `filter` (by partition
@@ -388,7 +407,6 @@ impl RawDeltaTable {
             restore = restore.with_commit_properties(commit.to_core()?);
         }
         let metrics = self.update_with(py, |_| restore.execute())?;
-        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         Ok(HashMap::from([
             ("numRemovedFile", count(metrics.num_removed_files)),
             ("numRestoredFile", count(metrics.num_restored_files)),
@@ -397,6 +415,226 @@ impl RawDeltaTable {
             ("numOfFilesAfterRestore", count(metrics.num_of_files_after_restore)),
             ("tableSizeAfterRestore", metrics.table_size_after_restore),
         ]))
+    }
+
+    /// Delete the rows matching the SQL `predicate` (every row without one); returns the metrics
+    /// with the reference package's keys (`num_deleted_rows`, `num_added_files`, ...).
+    #[pyo3(signature = (predicate = None, commit_properties = None))]
+    fn delete(
+        &self,
+        py: Python<'_>,
+        predicate: Option<String>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<HashMap<&'static str, i64>> {
+        let mut delete = self.current().delete();
+        if let Some(sql) = predicate {
+            delete = delete.with_predicate(sql);
+        }
+        if let Some(commit) = &commit_properties {
+            delete = delete.with_commit_properties(commit.to_core()?);
+        }
+        let m = self.update_with(py, |_| delete.execute())?;
+        Ok(HashMap::from([
+            ("num_deleted_rows", count(m.num_deleted_rows)),
+            ("num_added_files", count(m.num_added_files)),
+            ("num_removed_files", count(m.num_removed_files)),
+            ("num_copied_rows", count(m.num_copied_rows)),
+            ("num_added_change_files", count(m.num_added_change_files)),
+            ("num_deletion_vectors_added", count(m.num_deletion_vectors_added)),
+            ("execution_time_ms", millis(m.execution_time_ms)),
+            ("scan_time_ms", millis(m.scan_time_ms)),
+            ("rewrite_time_ms", millis(m.rewrite_time_ms)),
+        ]))
+    }
+
+    /// Set each column of `updates` to the value of its SQL expression in the rows matching the
+    /// SQL `predicate` (every row without one); returns the metrics with the reference package's
+    /// keys (`num_updated_rows`, `num_added_files`, ...).
+    #[pyo3(signature = (updates, predicate = None, commit_properties = None))]
+    fn update(
+        &self,
+        py: Python<'_>,
+        updates: Vec<(String, String)>,
+        predicate: Option<String>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<HashMap<&'static str, i64>> {
+        let mut update = self.current().update();
+        for (column, sql) in updates {
+            update = update.with_update(column, sql);
+        }
+        if let Some(sql) = predicate {
+            update = update.with_predicate(sql);
+        }
+        if let Some(commit) = &commit_properties {
+            update = update.with_commit_properties(commit.to_core()?);
+        }
+        let m = self.update_with(py, |_| update.execute())?;
+        Ok(HashMap::from([
+            ("num_updated_rows", count(m.num_updated_rows)),
+            ("num_added_files", count(m.num_added_files)),
+            ("num_removed_files", count(m.num_removed_files)),
+            ("num_copied_rows", count(m.num_copied_rows)),
+            ("num_added_change_files", count(m.num_added_change_files)),
+            ("num_deletion_vectors_added", count(m.num_deletion_vectors_added)),
+            ("execution_time_ms", millis(m.execution_time_ms)),
+            ("scan_time_ms", millis(m.scan_time_ms)),
+            ("rewrite_time_ms", millis(m.rewrite_time_ms)),
+        ]))
+    }
+
+    /// Compact the small files (or, with `z_order_columns`, rewrite the files sorted by the
+    /// Z-order of those columns) of the partitions matching `partition_filters`; returns the
+    /// metrics as a JSON object (`numFilesAdded`, `numFilesRemoved`, `filesAdded`, ...).
+    #[pyo3(signature = (z_order_columns = None, partition_filters = None, target_size = None,
+        max_concurrent_tasks = None, writer_properties = None, commit_properties = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn optimize(
+        &self,
+        py: Python<'_>,
+        z_order_columns: Option<Vec<String>>,
+        partition_filters: Option<PyFilter>,
+        target_size: Option<u64>,
+        max_concurrent_tasks: Option<usize>,
+        writer_properties: Option<PyWriterProperties>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<String> {
+        let mut optimize = self.current().optimize();
+        if let Some(columns) = z_order_columns {
+            optimize = optimize.with_type(OptimizeType::ZOrder(columns));
+        }
+        if let Some(filter) = partition_filters {
+            optimize = optimize.with_filter(filter.into_expr()?);
+        }
+        if let Some(bytes) = target_size {
+            optimize = optimize.with_target_size(bytes);
+        }
+        if let Some(tasks) = max_concurrent_tasks {
+            optimize = optimize.with_max_concurrent_tasks(tasks);
+        }
+        if let Some(properties) = &writer_properties {
+            optimize = optimize.with_writer_config(WriterConfig {
+                properties: properties.to_parquet()?,
+                ..WriterConfig::default()
+            });
+        }
+        if let Some(commit) = &commit_properties {
+            optimize = optimize.with_commit_properties(commit.to_core()?);
+        }
+        let metrics = self.update_with(py, |_| optimize.execute())?;
+        Ok(serde_json::Value::Object(metrics.to_json()).to_string())
+    }
+
+    /// Delete the files no version within the retention needs (only list them when `dry_run`);
+    /// `full` lists the table directory (also finding files never committed), otherwise only the
+    /// files the log removed are considered. Returns the paths relative to the table root.
+    #[pyo3(signature = (dry_run = true, retention_hours = None, enforce_retention_duration = true,
+        full = false, commit_properties = None))]
+    fn vacuum(
+        &self,
+        py: Python<'_>,
+        dry_run: bool,
+        retention_hours: Option<u64>,
+        enforce_retention_duration: bool,
+        full: bool,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<Vec<String>> {
+        let mut vacuum = self
+            .current()
+            .vacuum()
+            .with_dry_run(dry_run)
+            .with_enforce_retention(enforce_retention_duration)
+            .with_mode(if full { VacuumMode::Full } else { VacuumMode::Lite });
+        if let Some(hours) = retention_hours {
+            let seconds = hours
+                .checked_mul(3600)
+                .ok_or_else(|| PyValueError::new_err(format!("retention of {hours} hours is too long")))?;
+            vacuum = vacuum.with_retention(std::time::Duration::from_secs(seconds));
+        }
+        if let Some(commit) = &commit_properties {
+            vacuum = vacuum.with_commit_properties(commit.to_core()?);
+        }
+        let metrics = self.update_with(py, |_| vacuum.execute())?;
+        Ok(metrics.files_deleted)
+    }
+
+    /// Add the CHECK constraint `name` (a SQL predicate every row must satisfy).
+    #[pyo3(signature = (name, expression, commit_properties = None))]
+    fn add_constraint(
+        &self,
+        py: Python<'_>,
+        name: String,
+        expression: String,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, commit_properties, |alter| alter.add_constraint(name, expression))
+    }
+
+    /// Drop the CHECK constraint `name`; a missing one is an error unless `if_exists`.
+    #[pyo3(signature = (name, if_exists = false, commit_properties = None))]
+    fn drop_constraint(
+        &self,
+        py: Python<'_>,
+        name: String,
+        if_exists: bool,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, commit_properties, |alter| alter.drop_constraint(name, if_exists))
+    }
+
+    /// Append the (nullable) fields of `schema_json` (a Delta struct type as JSON) to the schema.
+    #[pyo3(signature = (schema_json, commit_properties = None))]
+    fn add_columns(
+        &self,
+        py: Python<'_>,
+        schema_json: &str,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        let fields = StructType::from_json(schema_json).map_err(to_py)?.fields;
+        self.alter(py, commit_properties, |alter| alter.add_columns(fields))
+    }
+
+    /// Set table properties (`delta.*` values are checked; features they need are added).
+    #[pyo3(signature = (properties, commit_properties = None))]
+    fn set_table_properties(
+        &self,
+        py: Python<'_>,
+        properties: HashMap<String, String>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, commit_properties, |alter| alter.set_properties(properties))
+    }
+
+    /// Add table features to the protocol by name (`deletionVectors`, `columnMapping`, ...).
+    #[pyo3(signature = (features, commit_properties = None))]
+    fn add_features(
+        &self,
+        py: Python<'_>,
+        features: Vec<String>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, commit_properties, |alter| alter.add_features(features))
+    }
+
+    /// Set the table's name.
+    #[pyo3(signature = (name, commit_properties = None))]
+    fn set_table_name(
+        &self,
+        py: Python<'_>,
+        name: String,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, commit_properties, |alter| alter.set_name(name))
+    }
+
+    /// Set the table's description.
+    #[pyo3(signature = (description, commit_properties = None))]
+    fn set_table_description(
+        &self,
+        py: Python<'_>,
+        description: String,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, commit_properties, |alter| alter.set_description(description))
     }
 
     /// Remove from the table the files missing from storage (only list them when `dry_run`);
@@ -434,6 +672,16 @@ impl RawDeltaTable {
     fn transaction_version(&self, app_id: &str) -> Option<i64> {
         self.current().snapshot().txn(app_id).map(|t| t.version)
     }
+}
+
+/// A count as a Python int (metrics dicts hold `i64`).
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A duration in milliseconds as a Python int.
+fn millis(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
 /// The time `ms` milliseconds after the epoch.

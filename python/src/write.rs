@@ -36,7 +36,8 @@ pub struct PyWriterProperties {
 }
 
 impl PyWriterProperties {
-    fn to_parquet(&self) -> PyResult<WriterProperties> {
+    /// The Parquet writer properties.
+    pub fn to_parquet(&self) -> PyResult<WriterProperties> {
         let codec = self.compression.as_deref().unwrap_or("SNAPPY").to_ascii_uppercase();
         let level = match (codec.as_str(), self.compression_level) {
             (_, Some(level)) => Some(level),
@@ -131,11 +132,12 @@ fn schema_mode(mode: Option<&str>) -> PyResult<SchemaMode> {
 }
 
 /// Write `data` (an object with `__arrow_c_stream__`) into the table at `table_uri`, creating it
-/// when absent. Returns the table's new version.
+/// when absent; with `predicate` (and mode `overwrite`) only the rows matching it are replaced.
+/// Returns the table's new version.
 #[pyfunction]
 #[pyo3(signature = (table_uri, data, mode, schema_mode = None, partition_by = None, target_file_size = None,
     storage_options = None, configuration = None, name = None, description = None, writer_properties = None,
-    commit_properties = None))]
+    commit_properties = None, predicate = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write_to_deltalake(
     py: Python<'_>,
@@ -151,6 +153,7 @@ pub fn write_to_deltalake(
     description: Option<String>,
     writer_properties: Option<PyWriterProperties>,
     commit_properties: Option<PyCommitProperties>,
+    predicate: Option<String>,
 ) -> PyResult<i64> {
     let mut config = WriterConfig::default();
     if let Some(size) = target_file_size {
@@ -177,6 +180,9 @@ pub fn write_to_deltalake(
     }
     if let Some(description) = description {
         write = write.with_description(description);
+    }
+    if let Some(sql) = predicate {
+        write = write.with_replace_where(sql);
     }
     if let Some(commit) = &commit_properties {
         write = write.with_commit_properties(commit.to_core()?);

@@ -65,7 +65,13 @@ def test_wrong_argument_types(tables: Path, tmp_path: Path) -> None:
 
 
 def test_unsupported_arguments_are_refused(tmp_path: Path) -> None:
+    write_deltalake(tmp_path, pa.table({"a": [1]}))
     with pytest.raises(NotImplementedError):
+        DeltaTable(tmp_path).vacuum(keep_versions=[0])
+
+
+def test_replace_where_without_overwrite_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(DeltaError, match="overwrite"):
         write_deltalake(tmp_path, pa.table({"a": [1]}), predicate="a = 1")
     assert not DeltaTable.is_deltatable(tmp_path)
 
