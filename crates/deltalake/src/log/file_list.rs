@@ -488,8 +488,19 @@ pub(super) fn action_rows(
     let batch = RecordBatch::try_new(schema.clone(), conformed.columns().to_vec())?;
     match action_mask(source, Some(conformed.column(path_col))) {
         None => Ok(batch),
-        Some(mask) => Ok(arrow::compute::filter_record_batch(&batch, &mask)?),
+        Some(mask) => Ok(keep_rows(&batch, &mask)?),
     }
+}
+
+/// The rows of `batch` where `mask` is true: a slice, without copying, where they are contiguous
+/// (a checkpoint usually holds its actions of one kind together), else a filtered copy.
+fn keep_rows(batch: &RecordBatch, mask: &BooleanArray) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let kept = mask.true_count();
+    let first = mask.values().set_indices().next().unwrap_or_default();
+    if mask.null_count() == 0 && (kept == 0 || mask.values().slice(first, kept).count_set_bits() == kept) {
+        return Ok(batch.slice(first, kept));
+    }
+    arrow::compute::filter_record_batch(batch, mask)
 }
 
 /// The `stats` strings, with those missing rebuilt as JSON from `stats_parsed`.

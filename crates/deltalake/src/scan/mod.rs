@@ -13,7 +13,7 @@ use futures::{StreamExt, TryStreamExt};
 use tracing::debug;
 
 pub use file_reader::{RowSelection, ScanFile};
-use file_reader::{ScanContext, read_file};
+use file_reader::{ScanContext, read_files};
 
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
@@ -226,11 +226,8 @@ impl Scan {
     /// Read the files as a stream of batches, several files at once, in file order.
     /// Must be polled inside a Tokio runtime.
     pub fn execute(&self) -> RecordBatchStream {
-        let context = self.context.clone();
-        futures::stream::iter(self.files.clone())
-            .map(move |file| read_file(context.clone(), file))
-            .buffered(self.concurrency)
-            .try_flatten()
+        read_files(self.context.clone(), self.files.clone(), self.concurrency)
+            .map_ok(|(_, batch)| batch)
             .boxed()
     }
 
