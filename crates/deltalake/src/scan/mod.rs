@@ -84,7 +84,9 @@ impl ScanBuilder {
         self
     }
 
-    /// How many files are read at once (default: twice the number of CPUs).
+    /// How many row groups are decoded at once, each by a task of its own (default: twice the
+    /// number of CPUs). Those after the one being consumed decode ahead of the consumer, so this
+    /// also bounds the memory held for a slow consumer to about as many row groups.
     pub fn with_concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
         self
@@ -223,7 +225,7 @@ impl Scan {
         &self.files
     }
 
-    /// Read the files as a stream of batches, several files at once, in file order.
+    /// Read the files as a stream of batches, several row groups at once, in file and row order.
     /// Must be polled inside a Tokio runtime.
     pub fn execute(&self) -> RecordBatchStream {
         read_files(self.context.clone(), self.files.clone(), self.concurrency)

@@ -21,17 +21,20 @@ use chrono::{DateTime, Utc};
 use object_store::ObjectMeta;
 use object_store::path::Path;
 
-/// Run `f` on the blocking pool inside a Tokio runtime, or right here outside one.
+/// Run `f` on the blocking pool inside a Tokio runtime, or right here outside one. A panic in `f`
+/// is resumed here; the error is the runtime shutting down.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> object_store::Result<T> {
     if tokio::runtime::Handle::try_current().is_err() {
         return Ok(f());
     }
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| object_store::Error::Generic {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(out) => Ok(out),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(object_store::Error::Generic {
             store: "LocalFileSystem",
             source: Box::new(e),
-        })
+        }),
+    }
 }
 
 fn io_error(e: io::Error, path: &FsPath) -> object_store::Error {

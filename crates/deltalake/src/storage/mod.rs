@@ -284,9 +284,18 @@ impl LogStore for ObjectLogStore {
         let chunks: Vec<Vec<PathBuf>> = paths.chunks(LOCAL_LOG_READ_CHUNK).map(<[_]>::to_vec).collect();
         futures::stream::iter(chunks)
             .map(|chunk| async move {
+                let files = chunk.len();
                 match local::blocking(move || local::read_files(&chunk)).await {
                     Ok(read) => read,
-                    Err(e) => vec![Err(e)],
+                    // Still one result per file.
+                    Err(e) => (0..files)
+                        .map(|_| {
+                            Err(object_store::Error::Generic {
+                                store: "LocalFileSystem",
+                                source: e.to_string().into(),
+                            })
+                        })
+                        .collect(),
                 }
             })
             // Reading the next chunk while the caller parses this one.
