@@ -540,3 +540,23 @@ fn stats_or_parsed(stats: &StringArray, parsed: &StructArray) -> DeltaResult<Arr
         .collect();
     Ok(Arc::new(rebuilt))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int32Array;
+
+    #[test]
+    fn kept_rows_are_sliced_when_contiguous_and_filtered_otherwise() {
+        let batch =
+            RecordBatch::try_from_iter([("v", Arc::new(Int32Array::from(vec![1, 2, 3, 4])) as ArrayRef)]).unwrap();
+        let values = |mask: Vec<bool>| {
+            let kept = keep_rows(&batch, &BooleanArray::from(mask)).unwrap();
+            kept.column(0).as_primitive::<Int32Type>().values().to_vec()
+        };
+        assert_eq!(values(vec![false, true, true, false]), [2, 3]);
+        assert_eq!(values(vec![true, false, true, true]), [1, 3, 4]);
+        assert_eq!(values(vec![false, false, false, false]), Vec::<i32>::new());
+        assert_eq!(values(vec![true, true, true, true]), [1, 2, 3, 4]);
+    }
+}

@@ -42,9 +42,9 @@ pub struct Replayed {
 
 /// Read one commit file.
 pub async fn read_commit(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<Vec<Action>> {
-    let mut commits = read_commits_in_order(store, vec![(version, meta.clone())]);
-    let read = commits.next().await;
-    read.map_or_else(|| Ok(Vec::new()), |r| r.map(|(_, _, actions)| actions))
+    let read = store.read_log_files(vec![meta.location.clone()]).next().await;
+    let read = read.unwrap_or_else(|| Ok(Default::default()));
+    parse_commit((read, (version, meta.clone()))).map(|(_, _, actions)| actions)
 }
 
 /// Commits parsed by one task when reading many.
