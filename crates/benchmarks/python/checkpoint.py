@@ -1,7 +1,7 @@
 """Checkpoint a table with deltalake: checkpoint.py SOURCE DEST RUNS
 
 Each run copies SOURCE's _delta_log to DEST, opens it (untimed) and times create_checkpoint().
-DEST is left with its checkpoint: the benchmark also uses this script to build the checkpointed log.
+DEST is left with its checkpoint.
 """
 
 import os

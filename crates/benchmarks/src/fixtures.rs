@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 
 use crate::context::{Context, remove_dir};
 use crate::data::{self, FIRST_TS_MICROS};
-use crate::reference::Python;
 use crate::{BenchResult, path_str, runtime};
 
 /// A data set a scenario needs.
@@ -32,18 +31,13 @@ const ROWS_PER_LOGGED_FILE: i64 = 1_000;
 /// Builds fixtures on demand, each at most once.
 pub struct Fixtures<'a> {
     ctx: &'a Context,
-    python: Option<&'a Python>,
     ready: Vec<Fixture>,
 }
 
 impl<'a> Fixtures<'a> {
-    /// Fixtures in `ctx.work`; the reference interpreter, when available, creates checkpoints.
-    pub fn new(ctx: &'a Context, python: Option<&'a Python>) -> Self {
-        Self {
-            ctx,
-            python,
-            ready: Vec::new(),
-        }
+    /// Fixtures in `ctx.work`.
+    pub fn new(ctx: &'a Context) -> Self {
+        Self { ctx, ready: Vec::new() }
     }
 
     /// Build whichever of `needed` (and what they depend on) do not exist yet.
@@ -66,23 +60,34 @@ impl<'a> Fixtures<'a> {
         Ok(())
     }
 
-    /// Copy the log and checkpoint it at its last version.
-    ///
-    /// The reference package writes this checkpoint until our own writer lands: then switch to
-    /// `DeltaTable::create_checkpoint()` here (copy `_delta_log`, open, checkpoint) and drop the
-    /// dependency of this fixture on the reference interpreter.
+    /// Copy the log and checkpoint it at its last version with our checkpoint writer.
     fn checkpointed_log(&self) -> BenchResult<()> {
-        let python = self
-            .python
-            .ok_or("the checkpointed log needs the reference interpreter to write its checkpoint")?;
-        let args = [
-            path_str(&self.ctx.log_table())?.to_string(),
-            path_str(&self.ctx.checkpointed_log_table())?.to_string(),
-            "1".to_string(),
-        ];
-        python.run("checkpoint.py", &args)?;
-        Ok(())
+        let (source, dest) = (self.ctx.log_table(), self.ctx.checkpointed_log_table());
+        remove_dir(&dest)?;
+        copy_dir(&source.join("_delta_log"), &dest.join("_delta_log"))?;
+        let location = path_str(&dest)?;
+        let commits = self.ctx.sizes.log_commits as i64;
+        runtime()?.block_on(async {
+            let table = DeltaTable::open(location).await?;
+            let checkpoint = table.create_checkpoint().await?;
+            if checkpoint.version != commits - 1 {
+                return Err(format!("checkpointed version {}, expected {}", checkpoint.version, commits - 1).into());
+            }
+            BenchResult::Ok(())
+        })
     }
+}
+
+/// Copy the files directly in `from` into a new directory `to`.
+fn copy_dir(from: &Path, to: &Path) -> BenchResult<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Write `commits` commit files directly: version 0 creates the table, every version adds one

@@ -62,7 +62,7 @@ pub fn run(args: SuiteArgs) -> BenchResult<()> {
             .inspect_err(|e| eprintln!("the reference package is not available, its columns stay empty: {e}"))
             .ok()
     };
-    let mut fixtures = Fixtures::new(&ctx, python.as_ref());
+    let mut fixtures = Fixtures::new(&ctx);
     let mut outcomes = Vec::new();
     for scenario in scenarios::all(&sizes)
         .into_iter()

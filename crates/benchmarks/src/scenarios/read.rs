@@ -12,7 +12,8 @@ use crate::data::BATCH_SIZE;
 use crate::measure::time_runs;
 use crate::{BenchResult, path_str, runtime};
 
-/// Files read at once by both scans: the core's default, twice the number of CPUs.
+/// Decoding tasks at once on both sides, the core's default of twice the number of CPUs: our scan
+/// decodes that many row groups at once, the raw side that many files.
 fn scan_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }

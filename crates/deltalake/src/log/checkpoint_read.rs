@@ -14,7 +14,7 @@ use super::tombstones::{TOMBSTONE_SCHEMA, TombstoneBatchBuilder, tombstones_from
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::parse_actions;
 use crate::protocol::{Action, Sidecar};
-use crate::storage::{LogStore, ObjectFileReader, get_bytes};
+use crate::storage::{LogStore, get_bytes};
 
 /// Checkpoint columns other than `add` and `remove` that replay needs.
 const OTHER_ACTIONS: &[&str] = &[
@@ -118,7 +118,7 @@ async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectM
     let invalid = |e: &dyn std::fmt::Display| {
         DeltaError::invalid_log(&path, Some(version), format!("unreadable checkpoint: {e}"))
     };
-    let reader = ObjectFileReader::new(store.object_store().clone(), meta.location.clone(), Some(meta.size));
+    let reader = store.file_reader(meta.location.clone(), Some(meta.size));
     let builder = ParquetRecordBatchStreamBuilder::new(reader)
         .await
         .map_err(|e| invalid(&e))?;

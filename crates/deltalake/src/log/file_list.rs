@@ -488,8 +488,19 @@ pub(super) fn action_rows(
     let batch = RecordBatch::try_new(schema.clone(), conformed.columns().to_vec())?;
     match action_mask(source, Some(conformed.column(path_col))) {
         None => Ok(batch),
-        Some(mask) => Ok(arrow::compute::filter_record_batch(&batch, &mask)?),
+        Some(mask) => Ok(keep_rows(&batch, &mask)?),
     }
+}
+
+/// The rows of `batch` where `mask` is true: a slice, without copying, where they are contiguous
+/// (a checkpoint usually holds its actions of one kind together), else a filtered copy.
+fn keep_rows(batch: &RecordBatch, mask: &BooleanArray) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let kept = mask.true_count();
+    let first = mask.values().set_indices().next().unwrap_or_default();
+    if mask.null_count() == 0 && (kept == 0 || mask.values().slice(first, kept).count_set_bits() == kept) {
+        return Ok(batch.slice(first, kept));
+    }
+    arrow::compute::filter_record_batch(batch, mask)
 }
 
 /// The `stats` strings, with those missing rebuilt as JSON from `stats_parsed`.
@@ -528,4 +539,24 @@ fn stats_or_parsed(stats: &StringArray, parsed: &StructArray) -> DeltaResult<Arr
         })
         .collect();
     Ok(Arc::new(rebuilt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int32Array;
+
+    #[test]
+    fn kept_rows_are_sliced_when_contiguous_and_filtered_otherwise() {
+        let batch =
+            RecordBatch::try_from_iter([("v", Arc::new(Int32Array::from(vec![1, 2, 3, 4])) as ArrayRef)]).unwrap();
+        let values = |mask: Vec<bool>| {
+            let kept = keep_rows(&batch, &BooleanArray::from(mask)).unwrap();
+            kept.column(0).as_primitive::<Int32Type>().values().to_vec()
+        };
+        assert_eq!(values(vec![false, true, true, false]), [2, 3]);
+        assert_eq!(values(vec![true, false, true, true]), [1, 3, 4]);
+        assert_eq!(values(vec![false, false, false, false]), Vec::<i32>::new());
+        assert_eq!(values(vec![true, true, true, true]), [1, 2, 3, 4]);
+    }
 }

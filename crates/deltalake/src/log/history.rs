@@ -1,9 +1,9 @@
 //! Reading commits one by one: history, commit timestamps, time travel by timestamp and tailing.
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::TryStreamExt;
 
 use super::listing::LogListing;
-use super::replay::read_commit;
+use super::replay::{read_commit, read_commits_in_order};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::{Action, CommitInfo};
 use crate::storage::LogStore;
@@ -61,20 +61,18 @@ pub async fn read_commits(store: &dyn LogStore, from: i64, to: Option<i64>) -> D
             reason: "its commit file is not in the log".into(),
         });
     }
-    stream::iter(metas)
-        .map(|(version, meta)| async move {
-            let actions = read_commit(store, version, &meta).await?;
+    read_commits_in_order(store, metas)
+        .map_ok(|(version, meta, actions)| {
             let ict = actions.iter().find_map(|a| match a {
                 Action::CommitInfo(ci) => ci.in_commit_timestamp,
                 _ => None,
             });
-            Ok(Commit {
+            Commit {
                 version,
                 timestamp: ict.unwrap_or(meta.last_modified.timestamp_millis()),
                 actions,
-            })
+            }
         })
-        .buffered(32)
         .try_collect()
         .await
 }
@@ -89,9 +87,8 @@ pub async fn history(store: &dyn LogStore, latest: i64, limit: Option<usize>) ->
         .take(limit.unwrap_or(usize::MAX))
         .map(|(v, m)| (*v, m.clone()))
         .collect();
-    stream::iter(versions)
-        .map(|(version, meta)| async move {
-            let actions = read_commit(store, version, &meta).await?;
+    read_commits_in_order(store, versions)
+        .map_ok(|(version, meta, actions)| {
             let mut info = actions
                 .into_iter()
                 .find_map(|a| match a {
@@ -103,9 +100,8 @@ pub async fn history(store: &dyn LogStore, latest: i64, limit: Option<usize>) ->
                 .in_commit_timestamp
                 .or(info.timestamp)
                 .or(Some(meta.last_modified.timestamp_millis()));
-            Ok((version, info))
+            (version, info)
         })
-        .buffered(32)
         .try_collect()
         .await
 }

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use futures::TryStreamExt;
 use object_store::ObjectMeta;
 
 use crate::error::DeltaResult;
@@ -81,26 +80,10 @@ pub struct LogListing {
 impl LogListing {
     /// List `_delta_log` once, from the file named `from_version` on when given.
     pub async fn list(store: &dyn LogStore, from_version: Option<i64>) -> DeltaResult<Self> {
-        let log = store.log_path();
-        let stream = match from_version {
-            Some(v) => {
-                // Every file of version `v` sorts after the bare zero-padded number.
-                let offset = log.clone().join(format!("{:020}", v.max(0)).as_str());
-                store.object_store().list_with_offset(Some(&log), &offset)
-            }
-            None => store.object_store().list(Some(&log)),
-        };
+        // Every file of version `v` sorts after the bare zero-padded number.
+        let offset = from_version.map(|v| format!("{:020}", v.max(0)));
         let mut listing = Self::default();
-        let metas: Vec<ObjectMeta> = stream.try_collect().await?;
-        for meta in metas {
-            // Files in sub-directories (`_sidecars`, `_change_data`) are not log entries.
-            if meta
-                .location
-                .prefix_match(&log)
-                .is_none_or(|mut rest| rest.nth(1).is_some())
-            {
-                continue;
-            }
+        for meta in store.list_log(offset.as_deref()).await? {
             let Some(file) = LogFile::parse(meta) else {
                 continue;
             };

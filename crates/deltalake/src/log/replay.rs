@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use arrow::array::{BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt, stream};
 use object_store::ObjectMeta;
 
@@ -16,9 +17,6 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::parse_actions;
 use crate::protocol::{Action, CommitInfo, DomainMetadata, Metadata, Protocol, Txn};
 use crate::storage::LogStore;
-
-/// How many log files are fetched at once.
-const CONCURRENT_READS: usize = 64;
 
 /// The reconciled state of one version.
 #[derive(Debug, Clone)]
@@ -44,9 +42,56 @@ pub struct Replayed {
 
 /// Read one commit file.
 pub async fn read_commit(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<Vec<Action>> {
+    let read = store.read_log_files(vec![meta.location.clone()]).next().await;
+    let read = read.unwrap_or_else(|| Ok(Default::default()));
+    parse_commit((read, (version, meta.clone()))).map(|(_, _, actions)| actions)
+}
+
+/// Commits parsed by one task when reading many.
+const PARSE_CHUNK: usize = 256;
+
+/// Read and parse commit files, in the order given (many at once: see [`LogStore::read_log_files`]).
+/// Inside a Tokio runtime, chunks of commits are parsed by tasks of their own while the next are read.
+pub(crate) fn read_commits_in_order(
+    store: &dyn LogStore,
+    commits: Vec<(i64, ObjectMeta)>,
+) -> BoxStream<'_, DeltaResult<(i64, ObjectMeta, Vec<Action>)>> {
+    let locations = commits.iter().map(|(_, meta)| meta.location.clone()).collect();
+    let chunks = store
+        .read_log_files(locations)
+        .zip(stream::iter(commits))
+        .ready_chunks(PARSE_CHUNK);
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => chunks
+            .map(move |chunk| {
+                let parsed = runtime.spawn(async move { chunk.into_iter().map(parse_commit).collect::<Vec<_>>() });
+                async move {
+                    match parsed.await {
+                        Ok(parsed) => parsed,
+                        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                        // The runtime is shutting down.
+                        Err(e) => vec![Err(DeltaError::ObjectStore(object_store::Error::Generic {
+                            store: "log reader",
+                            source: Box::new(e),
+                        }))],
+                    }
+                }
+            })
+            .buffered(2)
+            .flat_map(stream::iter)
+            .boxed(),
+        Err(_) => chunks
+            .flat_map(|chunk| stream::iter(chunk.into_iter().map(parse_commit)))
+            .boxed(),
+    }
+}
+
+fn parse_commit(
+    (bytes, (version, meta)): (object_store::Result<bytes::Bytes>, (i64, ObjectMeta)),
+) -> DeltaResult<(i64, ObjectMeta, Vec<Action>)> {
     let path = meta.location.to_string();
-    let bytes = match crate::storage::get_bytes(store.object_store().as_ref(), &meta.location).await {
-        Ok(b) => b,
+    let actions = match bytes {
+        Ok(bytes) => parse_actions(&bytes, &path, Some(version))?,
         Err(object_store::Error::NotFound { .. }) => {
             return Err(DeltaError::invalid_log(
                 path,
@@ -56,16 +101,13 @@ pub async fn read_commit(store: &dyn LogStore, version: i64, meta: &ObjectMeta) 
         }
         Err(e) => return Err(e.into()),
     };
-    parse_actions(&bytes, &path, Some(version))
+    Ok((version, meta, actions))
 }
 
 /// Replay `segment`; `base` is an earlier state the segment's commits apply on top of (for incremental
 /// updates), used instead of the segment's checkpoint.
 pub async fn replay(store: &dyn LogStore, segment: &LogSegment, base: Option<&Replayed>) -> DeltaResult<Replayed> {
-    let commits = stream::iter(segment.commits.clone())
-        .map(|(v, meta)| async move { read_commit(store, v, &meta).await.map(|a| (v, meta.last_modified, a)) })
-        .buffered(CONCURRENT_READS)
-        .try_collect::<Vec<_>>();
+    let commits = read_commits_in_order(store, segment.commits.clone()).try_collect::<Vec<_>>();
     let checkpoint = async {
         match (&segment.checkpoint, base) {
             (Some((v, files)), None) => read_checkpoint(store, *v, files).await.map(Some),
@@ -75,8 +117,8 @@ pub async fn replay(store: &dyn LogStore, segment: &LogSegment, base: Option<&Re
     let (commits, checkpoint) = futures::try_join!(commits, checkpoint)?;
 
     let mut state = Reconciler::default();
-    for (version, modified, actions) in commits.into_iter().rev() {
-        state.apply_commit(version, modified.timestamp_millis(), actions)?;
+    for (version, meta, actions) in commits.into_iter().rev() {
+        state.apply_commit(version, meta.last_modified.timestamp_millis(), actions)?;
     }
     match (checkpoint, base) {
         (Some(cp), _) => {

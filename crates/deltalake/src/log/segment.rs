@@ -1,5 +1,6 @@
 //! The log segment of a version: the checkpoint to start from and the commits after it.
 
+use futures::StreamExt;
 use object_store::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
@@ -32,7 +33,8 @@ impl LastCheckpoint {
     /// Read the hint; a missing or unreadable hint is `None` (it is only an optimisation).
     pub async fn read(store: &dyn LogStore) -> Option<Self> {
         let path = store.log_path().join("_last_checkpoint");
-        let bytes = match crate::storage::get_bytes(store.object_store().as_ref(), &path).await {
+        let read = store.read_log_files(vec![path.clone()]).next().await;
+        let bytes = match read.unwrap_or_else(|| Ok(Default::default())) {
             Ok(b) => b,
             Err(object_store::Error::NotFound { .. }) => return None,
             Err(e) => {

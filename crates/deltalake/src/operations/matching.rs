@@ -203,7 +203,6 @@ impl Matching {
         let batches: Vec<RecordBatch> = self
             .reader
             .read_file(file.scan_file.clone())
-            .await?
             .try_collect()
             .await?;
         let schema = batches

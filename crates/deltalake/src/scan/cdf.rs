@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType as ArrowType, Field, Schema as ArrowSchema, SchemaRef, TimeUnit};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
-use super::file_reader::{RowSelection, ScanContext, ScanFile, read_file};
+use super::file_reader::{RowSelection, ScanContext, ScanFile, read_files};
 use super::{RecordBatchStream, partition_scalars};
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
@@ -204,17 +204,9 @@ impl ChangeDataFeed {
             batch_size: 8192,
         });
         let schema = self.schema();
-        let stream = futures::stream::iter(files)
-            .map(move |change| {
-                let context = context.clone();
-                let schema = schema.clone();
-                async move {
-                    let batches = read_file(context, change.file.clone()).await?;
-                    Ok::<_, DeltaError>(batches.map(move |b| b.and_then(|b| with_change_columns(&schema, &change, b))))
-                }
-            })
-            .buffered(4)
-            .try_flatten()
+        let scan_files = files.iter().map(|change| change.file.clone()).collect();
+        let stream = read_files(context, scan_files, 4)
+            .map(move |read| read.and_then(|(index, batch)| with_change_columns(&schema, &files[index], batch)))
             .boxed();
         Ok(stream)
     }

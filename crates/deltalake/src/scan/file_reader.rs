@@ -7,9 +7,8 @@ use arrow::array::BooleanArray;
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 use arrow::compute::{and, filter_record_batch, not};
 use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields, Schema as ArrowSchema, SchemaRef, TimeUnit};
-use futures::StreamExt;
 use futures::stream::BoxStream;
-use object_store::path::Path;
+use futures::{StreamExt, TryStreamExt};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
@@ -121,11 +120,63 @@ impl LoadedSelection {
     }
 }
 
-/// Read `file` as a stream of batches of the context's output schema.
-pub(crate) async fn read_file(
+/// How many batches a unit decodes ahead of its consumer at most.
+const MAX_BATCHES_AHEAD: usize = 128;
+
+/// Read `files` as one stream of batches of the context's output schema, each with the index
+/// of its file: files in order, the rows of each file in order.
+///
+/// A file is read in units of one row group, each decoded by a task of its own, `concurrency`
+/// units at once: the unit being consumed and those after it, which decode ahead of the consumer
+/// (the whole row group, or [`MAX_BATCHES_AHEAD`] batches of it) so that every core decodes
+/// while a fast consumer waits for the unit it needs. Memory stays bounded by `concurrency`
+/// units whatever the pace of the consumer.
+pub(crate) fn read_files(
     ctx: Arc<ScanContext>,
+    files: Vec<ScanFile>,
+    concurrency: usize,
+) -> BoxStream<'static, DeltaResult<(usize, RecordBatch)>> {
+    futures::stream::iter(files.into_iter().enumerate())
+        .map(move |(index, file)| open_file(ctx.clone(), index, file))
+        .buffered(concurrency)
+        .map_ok(|units| futures::stream::iter(units.into_iter().map(Ok::<_, DeltaError>)))
+        .try_flatten()
+        // Starting a unit spawns its task: at most `concurrency` are started before being consumed.
+        .map_ok(|unit| futures::future::ready(Ok::<_, DeltaError>(unit.start())))
+        .try_buffered(concurrency)
+        .try_flatten()
+        .boxed()
+}
+
+/// A file opened for reading: what its units share.
+struct OpenFile {
+    ctx: Arc<ScanContext>,
+    index: usize,
     file: ScanFile,
-) -> DeltaResult<BoxStream<'static, DeltaResult<RecordBatch>>> {
+    display: String,
+    selection: LoadedSelection,
+    /// The file's fields read, matched to the read schema by `to_logical`.
+    file_fields: Fields,
+}
+
+/// Part of a file decoded by one task.
+enum ReadUnit {
+    /// Row groups of a file with data columns, the first one starting at row `first_row`.
+    RowGroups {
+        file: Arc<OpenFile>,
+        reader: ObjectFileReader,
+        metadata: ArrowReaderMetadata,
+        mask: ProjectionMask,
+        row_groups: Vec<usize>,
+        first_row: u64,
+        rows: usize,
+    },
+    /// A file whose columns are all partition columns (or absent): only its row count is read.
+    Rows { file: Arc<OpenFile>, rows: usize },
+}
+
+/// Open `file`: load its deletion vector and Parquet footer, and split it into units.
+async fn open_file(ctx: Arc<ScanContext>, index: usize, file: ScanFile) -> DeltaResult<Vec<ReadUnit>> {
     let store = ctx.store.clone();
     let location = store.resolve_file(&file.path)?;
     let display = location.to_string();
@@ -139,81 +190,132 @@ pub(crate) async fn read_file(
         .map(|(f, _)| f.clone())
         .collect();
     let size = u64::try_from(file.size).ok().filter(|s| *s > 0);
-    let invalid = |e: &dyn std::fmt::Display| DeltaError::invalid_data_file(&display, e);
-
-    let (mut stream, file_fields) = if data_fields.is_empty() {
-        (None, Fields::empty())
-    } else {
-        let mut reader = ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
-        let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
-            .await
-            .map_err(|e| map_open_error(e, &display))?;
-        let metadata = with_microsecond_int96(metadata).map_err(|e| invalid(&e))?;
-        let file_schema = metadata.schema().clone();
-        // The reader returns columns in file order, whatever order they are asked in.
-        let mut roots: Vec<usize> = data_fields
-            .iter()
-            .filter_map(|f| ctx.matcher.position(f, file_schema.fields()))
-            .collect();
-        roots.sort_unstable();
-        roots.dedup();
-        let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.clone());
-        let fields: Fields = roots.iter().map(|i| file_schema.field(*i).clone()).collect();
-        let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
-            .with_projection(mask)
-            .with_batch_size(ctx.batch_size)
-            .build()
-            .map_err(|e| invalid(&e))?;
-        (Some(stream), fields)
+    let mut reader = store.file_reader(location.clone(), size);
+    let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
+        .await
+        .map_err(|e| map_open_error(e, &display))?;
+    let open = |file_fields| {
+        Arc::new(OpenFile {
+            ctx: ctx.clone(),
+            index,
+            file,
+            display: display.clone(),
+            selection,
+            file_fields,
+        })
     };
-
-    // A file whose columns are all partition columns (or absent) still has rows: count them.
-    if stream.is_none() {
-        let rows = count_rows(store.as_ref(), &location, size, &display).await?;
-        let batch = RecordBatch::try_new_with_options(
-            Arc::new(ArrowSchema::empty()),
-            vec![],
-            &RecordBatchOptions::new().with_row_count(Some(rows)),
-        )?;
-        let out = to_logical(&ctx, &file, &file_fields, &batch, 0, &selection, &display);
-        return Ok(futures::stream::iter(std::iter::once(out)).boxed());
+    if data_fields.is_empty() {
+        let rows = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or_default();
+        return Ok(vec![ReadUnit::Rows {
+            file: open(Fields::empty()),
+            rows,
+        }]);
     }
-
+    let metadata = with_microsecond_int96(metadata).map_err(|e| DeltaError::invalid_data_file(&display, e))?;
+    let file_schema = metadata.schema().clone();
+    // The reader returns columns in file order, whatever order they are asked in.
+    let mut roots: Vec<usize> = data_fields
+        .iter()
+        .filter_map(|f| ctx.matcher.position(f, file_schema.fields()))
+        .collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.clone());
+    let file = open(roots.iter().map(|i| file_schema.field(*i).clone()).collect());
     let mut first_row = 0u64;
-    let ctx2 = ctx.clone();
-    let stream = async_stream(move |tx| async move {
-        let stream = stream.as_mut().expect("checked above");
-        while let Some(batch) = stream.next().await {
-            let out = batch
-                .map_err(|e| DeltaError::invalid_data_file(&display, e))
-                .and_then(|batch| {
-                    let rows = batch.num_rows() as u64;
-                    let out = to_logical(&ctx2, &file, &file_fields, &batch, first_row, &selection, &display);
-                    first_row += rows;
-                    out
-                });
-            // Batches the filter emptied are not worth sending.
-            if ctx2.filter.is_some() && out.as_ref().is_ok_and(|b| b.num_rows() == 0) {
-                continue;
-            }
-            let failed = out.is_err();
-            if tx.send(out).await.is_err() || failed {
-                break;
-            }
-        }
-    });
-    Ok(stream)
+    let mut units = Vec::new();
+    for (i, row_group) in metadata.metadata().row_groups().iter().enumerate() {
+        let rows = usize::try_from(row_group.num_rows()).unwrap_or_default();
+        units.push(ReadUnit::RowGroups {
+            file: file.clone(),
+            reader: reader.clone(),
+            metadata: metadata.clone(),
+            mask: mask.clone(),
+            row_groups: vec![i],
+            first_row,
+            rows,
+        });
+        first_row += rows as u64;
+    }
+    Ok(units)
 }
 
-/// Run `producer` as a task feeding a bounded channel, and return the receiving stream.
-fn async_stream<F, Fut>(producer: F) -> BoxStream<'static, DeltaResult<RecordBatch>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<DeltaResult<RecordBatch>>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
-    tokio::spawn(producer(tx));
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed()
+impl ReadUnit {
+    /// Start decoding: a task of its own feeds the returned stream.
+    fn start(self) -> BoxStream<'static, DeltaResult<(usize, RecordBatch)>> {
+        let (file, reader, metadata, mask, row_groups, first_row, rows) = match self {
+            Self::Rows { file, rows } => {
+                let batch = RecordBatch::try_new_with_options(
+                    Arc::new(ArrowSchema::empty()),
+                    vec![],
+                    &RecordBatchOptions::new().with_row_count(Some(rows)),
+                )
+                .map_err(DeltaError::from)
+                .and_then(|batch| file.to_logical(&batch, 0))
+                .map(|batch| (file.index, batch));
+                return futures::stream::once(futures::future::ready(batch)).boxed();
+            }
+            Self::RowGroups {
+                file,
+                reader,
+                metadata,
+                mask,
+                row_groups,
+                first_row,
+                rows,
+            } => (file, reader, metadata, mask, row_groups, first_row, rows),
+        };
+        let ctx = file.ctx.clone();
+        // Room for the whole unit (bounded), and for an error.
+        let ahead = rows.div_ceil(ctx.batch_size).clamp(1, MAX_BATCHES_AHEAD) + 1;
+        let (tx, rx) = tokio::sync::mpsc::channel(ahead);
+        tokio::spawn(async move {
+            let invalid = |e: &dyn std::fmt::Display| DeltaError::invalid_data_file(&file.display, e);
+            let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
+                .with_projection(mask)
+                .with_row_groups(row_groups)
+                .with_batch_size(ctx.batch_size)
+                .build();
+            let mut stream = match stream {
+                Ok(stream) => stream,
+                Err(e) => {
+                    let _ = tx.send(Err(invalid(&e))).await;
+                    return;
+                }
+            };
+            let mut next_row = first_row;
+            while let Some(batch) = stream.next().await {
+                let out = batch.map_err(|e| invalid(&e)).and_then(|batch| {
+                    let first = next_row;
+                    next_row += batch.num_rows() as u64;
+                    file.to_logical(&batch, first)
+                });
+                // Batches the filter emptied are not worth sending.
+                if ctx.filter.is_some() && out.as_ref().is_ok_and(|b| b.num_rows() == 0) {
+                    continue;
+                }
+                let failed = out.is_err();
+                if tx.send(out.map(|b| (file.index, b))).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed()
+    }
+}
+
+impl OpenFile {
+    fn to_logical(&self, batch: &RecordBatch, first_row: u64) -> DeltaResult<RecordBatch> {
+        to_logical(
+            &self.ctx,
+            &self.file,
+            &self.file_fields,
+            batch,
+            first_row,
+            &self.selection,
+            &self.display,
+        )
+    }
 }
 
 fn map_open_error(e: parquet::errors::ParquetError, display: &str) -> DeltaError {
@@ -227,14 +329,6 @@ fn map_open_error(e: parquet::errors::ParquetError, display: &str) -> DeltaError
         },
         other => DeltaError::invalid_data_file(display, other),
     }
-}
-
-async fn count_rows(store: &dyn LogStore, location: &Path, size: Option<u64>, display: &str) -> DeltaResult<usize> {
-    let mut reader = ObjectFileReader::new(store.object_store().clone(), location.clone(), size);
-    let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
-        .await
-        .map_err(|e| map_open_error(e, display))?;
-    Ok(usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or_default())
 }
 
 /// Delta timestamps have microsecond precision; INT96 values read as nanoseconds overflow outside
@@ -267,7 +361,6 @@ fn nanos_to_micros(field: &Field) -> Field {
     field.clone().with_data_type(t)
 }
 
-/// The rows a deletion vector of `data_file` deletes, read inline or from its file.
 pub(crate) async fn load_deletion_vector(
     store: &dyn LogStore,
     dv: &DeletionVectorDescriptor,
@@ -360,4 +453,92 @@ fn relaxed_schema(schema: &SchemaRef, columns: &[ArrayRef]) -> SchemaRef {
         .map(|(f, c)| Arc::new(Field::new(f.name(), c.data_type().clone(), true).with_metadata(f.metadata().clone())))
         .collect();
     Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{AsArray, Int64Array};
+    use arrow::datatypes::Int64Type;
+    use futures::TryStreamExt;
+
+    use crate::protocol::deletion_vector::z85_encode;
+    use crate::storage::ObjectLogStore;
+
+    /// An inline deletion vector deleting `rows`.
+    fn inline_dv(rows: &[u64]) -> DeletionVectorDescriptor {
+        let mut data = DeletedRows::from_rows(rows.iter().copied()).serialize();
+        let size = data.len() as i32;
+        data.resize(data.len().div_ceil(4) * 4, 0);
+        DeletionVectorDescriptor {
+            storage_type: "i".into(),
+            path_or_inline_dv: z85_encode(&data),
+            offset: None,
+            size_in_bytes: size,
+            cardinality: rows.len() as i64,
+        }
+    }
+
+    #[tokio::test]
+    async fn row_groups_decoded_at_once_come_back_in_order_with_their_deletion_vectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(ArrowSchema::new(vec![Field::new("id", ArrowType::Int64, false)]));
+        let file = std::fs::File::create(dir.path().join("part.parquet")).unwrap();
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(100))
+            .build();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(properties)).unwrap();
+        let ids = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from_iter_values(0..1000))]).unwrap();
+        writer.write(&ids).unwrap();
+        assert_eq!(writer.close().unwrap().num_row_groups(), 10);
+        let size = std::fs::metadata(dir.path().join("part.parquet")).unwrap().len() as i64;
+
+        let url = crate::storage::table_url(dir.path().to_str().unwrap()).unwrap();
+        let ctx = Arc::new(ScanContext {
+            store: Arc::new(ObjectLogStore::for_url(&url, &Default::default()).unwrap()),
+            read_schema: schema.clone(),
+            output_projection: vec![0],
+            output_schema: schema,
+            is_partition: vec![false],
+            matcher: FieldMatch::Name,
+            filter: None,
+            // Batches that do not divide the row groups.
+            batch_size: 30,
+        });
+        let deleted = [0, 99, 100, 101, 555, 999];
+        let scan_file = |rows| ScanFile {
+            path: "part.parquet".into(),
+            size,
+            partition_values: vec![],
+            rows,
+        };
+        let files = vec![
+            scan_file(RowSelection::Live(inline_dv(&deleted))),
+            scan_file(RowSelection::All),
+            scan_file(RowSelection::NewlyDeleted {
+                before: Some(inline_dv(&[0, 99])),
+                after: inline_dv(&deleted),
+            }),
+        ];
+        for concurrency in [1, 3, 16] {
+            let read: Vec<(usize, RecordBatch)> = read_files(ctx.clone(), files.clone(), concurrency)
+                .try_collect()
+                .await
+                .unwrap();
+            let rows: Vec<(usize, i64)> = read
+                .iter()
+                .flat_map(|(file, batch)| {
+                    let ids = batch.column(0).as_primitive::<Int64Type>().values().to_vec();
+                    ids.into_iter().map(move |id| (*file, id))
+                })
+                .collect();
+            let expected: Vec<(usize, i64)> = (0..1000)
+                .filter(|id| !deleted.contains(&(*id as u64)))
+                .map(|id| (0, id))
+                .chain((0..1000).map(|id| (1, id)))
+                .chain([100, 101, 555, 999].map(|id| (2, id)))
+                .collect();
+            assert_eq!(rows, expected, "concurrency {concurrency}");
+        }
+    }
 }

@@ -14,7 +14,7 @@ use tracing::debug;
 
 pub(crate) use file_reader::load_deletion_vector;
 pub use file_reader::{RowSelection, ScanFile};
-use file_reader::{ScanContext, read_file};
+use file_reader::{ScanContext, read_files};
 
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
@@ -85,7 +85,9 @@ impl ScanBuilder {
         self
     }
 
-    /// How many files are read at once (default: twice the number of CPUs).
+    /// How many row groups are decoded at once, each by a task of its own (default: twice the
+    /// number of CPUs). Those after the one being consumed decode ahead of the consumer, so this
+    /// also bounds the memory held for a slow consumer to about as many row groups.
     pub fn with_concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
         self
@@ -224,20 +226,19 @@ impl Scan {
         &self.files
     }
 
-    /// Read the files as a stream of batches, several files at once, in file order.
+    /// Read the files as a stream of batches, several row groups at once, in file and row order.
     /// Must be polled inside a Tokio runtime.
     pub fn execute(&self) -> RecordBatchStream {
-        let context = self.context.clone();
-        futures::stream::iter(self.files.clone())
-            .map(move |file| read_file(context.clone(), file))
-            .buffered(self.concurrency)
-            .try_flatten()
+        read_files(self.context.clone(), self.files.clone(), self.concurrency)
+            .map_ok(|(_, batch)| batch)
             .boxed()
     }
 
     /// Read one file of the table (planned by this scan or not) with this scan's columns and filter.
-    pub(crate) async fn read_file(&self, file: ScanFile) -> DeltaResult<RecordBatchStream> {
-        read_file(self.context.clone(), file).await
+    pub(crate) fn read_file(&self, file: ScanFile) -> RecordBatchStream {
+        read_files(self.context.clone(), vec![file], self.concurrency)
+            .map_ok(|(_, batch)| batch)
+            .boxed()
     }
 
     /// Read everything into memory.

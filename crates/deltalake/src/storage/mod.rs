@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectStore, PutMode, PutOptions, local::LocalFileSystem};
+use object_store::{ObjectMeta, ObjectStore, PutMode, PutOptions, local::LocalFileSystem};
 use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
@@ -17,6 +19,7 @@ use crate::error::{DeltaError, DeltaResult};
 /// Name of the log directory under the table root.
 pub const DELTA_LOG_DIR: &str = "_delta_log";
 
+mod local;
 mod parquet_reader;
 pub use parquet_reader::{ObjectFileReader, get_bytes, get_range, head};
 
@@ -79,12 +82,67 @@ pub trait LogStore: Send + Sync + fmt::Debug {
         self.root_path().clone().join(DELTA_LOG_DIR)
     }
 
+    /// The files directly in `_delta_log` (not in its sub-directories) whose names sort after
+    /// `offset` (all of them when `None`), in no particular order.
+    fn list_log(&self, offset: Option<&str>) -> BoxFuture<'_, DeltaResult<Vec<ObjectMeta>>> {
+        list_log(self.object_store().as_ref(), self.log_path(), offset)
+    }
+
+    /// Read whole files of the log, one result per file, in the order given. Many files are read
+    /// at once.
+    fn read_log_files(&self, files: Vec<Path>) -> BoxStream<'_, object_store::Result<Bytes>> {
+        read_log_files(self.object_store(), files)
+    }
+
+    /// A reader of the Parquet file at `location`; `size` (from the log) saves a request when known.
+    fn file_reader(&self, location: Path, size: Option<u64>) -> ObjectFileReader {
+        ObjectFileReader::new(self.object_store().clone(), location, size)
+    }
+
     /// The location of a file named by a path in the log: relative (URL-encoded) paths are resolved
     /// under the root, absolute URIs inside this store are accepted.
     fn resolve_file(&self, path: &str) -> DeltaResult<Path> {
         resolve_file(self.root_url(), self.root_path(), path)
     }
 }
+
+/// [`LogStore::list_log`] over an object store.
+fn list_log(
+    store: &dyn ObjectStore,
+    log: Path,
+    offset: Option<&str>,
+) -> BoxFuture<'static, DeltaResult<Vec<ObjectMeta>>> {
+    let stream = match offset {
+        Some(offset) => store.list_with_offset(Some(&log), &log.clone().join(offset)),
+        None => store.list(Some(&log)),
+    };
+    async move {
+        let metas: Vec<ObjectMeta> = stream.try_collect().await?;
+        Ok(metas
+            .into_iter()
+            .filter(|meta| {
+                meta.location
+                    .prefix_match(&log)
+                    .is_some_and(|mut rest| rest.nth(1).is_none())
+            })
+            .collect())
+    }
+    .boxed()
+}
+
+/// [`LogStore::read_log_files`] over an object store.
+fn read_log_files(store: &Arc<dyn ObjectStore>, files: Vec<Path>) -> BoxStream<'_, object_store::Result<Bytes>> {
+    futures::stream::iter(files)
+        .map(move |path| async move { get_bytes(store.as_ref(), &path).await })
+        .buffered(CONCURRENT_LOG_READS)
+        .boxed()
+}
+
+/// How many log files the default [`LogStore::read_log_files`] fetches at once.
+const CONCURRENT_LOG_READS: usize = 64;
+
+/// How many log files the local file system's [`LogStore::read_log_files`] reads in one blocking call.
+const LOCAL_LOG_READ_CHUNK: usize = 256;
 
 fn resolve_file(root_url: &Url, root_path: &Path, path: &str) -> DeltaResult<Path> {
     if let Ok(url) = Url::parse(path)
@@ -106,6 +164,15 @@ pub struct ObjectLogStore {
     store: Arc<dyn ObjectStore>,
     root_url: Url,
     root_path: Path,
+    /// The local file system when it is the store: the log and the Parquet files are read directly.
+    local: Option<LocalRoot>,
+}
+
+/// The local file system a table is on, and its log directory there.
+#[derive(Debug)]
+struct LocalRoot {
+    fs: LocalFileSystem,
+    log_dir: PathBuf,
 }
 
 impl fmt::Debug for ObjectLogStore {
@@ -123,6 +190,7 @@ impl ObjectLogStore {
             store,
             root_url,
             root_path,
+            local: None,
         }
     }
 
@@ -133,7 +201,13 @@ impl ObjectLogStore {
             "file" => {
                 let root_path = Path::from_url_path(url.path())
                     .map_err(|e| DeltaError::InvalidArgument(format!("invalid table path {url}: {e}")))?;
-                Ok(Self::new(Arc::new(LocalFileSystem::new()), url.clone(), root_path))
+                let store = Self::new(Arc::new(LocalFileSystem::new()), url.clone(), root_path);
+                let fs = LocalFileSystem::new();
+                let local = fs
+                    .path_to_filesystem(&store.log_path())
+                    .ok()
+                    .map(|log_dir| LocalRoot { fs, log_dir });
+                Ok(Self { local, ..store })
             }
             "memory" => {
                 let root_path = Path::from_url_path(url.path())
@@ -148,6 +222,25 @@ impl ObjectLogStore {
                 "unsupported storage scheme '{other}' in {url} (supported: file, memory)"
             ))),
         }
+    }
+}
+
+impl ObjectLogStore {
+    /// Where `location` is on the local file system, when the store is the local file system.
+    fn local_path(&self, location: &Path) -> Option<PathBuf> {
+        let local = self.local.as_ref()?;
+        // The common case, files of the log, without the URL round trip of `path_to_filesystem`.
+        if let Some(name) = location.prefix_match(&self.log_path()).and_then(|mut rest| {
+            let name = rest.next()?;
+            rest.next().is_none().then_some(name)
+        }) && name
+            .as_ref()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Some(local.log_dir.join(name.as_ref()));
+        }
+        local.fs.path_to_filesystem(location).ok()
     }
 }
 
@@ -173,6 +266,49 @@ impl LogStore for ObjectLogStore {
 
     fn root_path(&self) -> &Path {
         &self.root_path
+    }
+
+    fn list_log(&self, offset: Option<&str>) -> BoxFuture<'_, DeltaResult<Vec<ObjectMeta>>> {
+        let Some(dir) = self.local.as_ref().map(|l| l.log_dir.clone()) else {
+            return list_log(self.store.as_ref(), self.log_path(), offset);
+        };
+        let (log, offset) = (self.log_path(), offset.map(str::to_string));
+        async move { Ok(local::blocking(move || local::list_dir(&dir, &log, offset.as_deref())).await??) }.boxed()
+    }
+
+    fn read_log_files(&self, files: Vec<Path>) -> BoxStream<'_, object_store::Result<Bytes>> {
+        let paths: Option<Vec<PathBuf>> = files.iter().map(|f| self.local_path(f)).collect();
+        let Some(paths) = paths else {
+            return read_log_files(&self.store, files);
+        };
+        let chunks: Vec<Vec<PathBuf>> = paths.chunks(LOCAL_LOG_READ_CHUNK).map(<[_]>::to_vec).collect();
+        futures::stream::iter(chunks)
+            .map(|chunk| async move {
+                let files = chunk.len();
+                match local::blocking(move || local::read_files(&chunk)).await {
+                    Ok(read) => read,
+                    // Still one result per file.
+                    Err(e) => (0..files)
+                        .map(|_| {
+                            Err(object_store::Error::Generic {
+                                store: "LocalFileSystem",
+                                source: e.to_string().into(),
+                            })
+                        })
+                        .collect(),
+                }
+            })
+            // Reading the next chunk while the caller parses this one.
+            .buffered(2)
+            .flat_map(futures::stream::iter)
+            .boxed()
+    }
+
+    fn file_reader(&self, location: Path, size: Option<u64>) -> ObjectFileReader {
+        match self.local_path(&location) {
+            Some(local) => ObjectFileReader::local(self.store.clone(), location, local, size),
+            None => ObjectFileReader::new(self.store.clone(), location, size),
+        }
     }
 
     fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>> {

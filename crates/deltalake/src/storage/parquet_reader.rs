@@ -22,12 +22,37 @@ pub struct ObjectFileReader {
     store: Arc<dyn ObjectStore>,
     path: Path,
     size: Option<u64>,
+    /// The file's path when the store is the local file system: read directly (see `local`).
+    local: Option<Arc<std::path::Path>>,
 }
 
 impl ObjectFileReader {
     /// A reader of `path`; `size` (from the log) saves a request when known.
     pub fn new(store: Arc<dyn ObjectStore>, path: Path, size: Option<u64>) -> Self {
-        Self { store, path, size }
+        Self {
+            store,
+            path,
+            size,
+            local: None,
+        }
+    }
+
+    /// A reader of a file of the local file system, at `local` there and `path` in `store`.
+    pub(crate) fn local(store: Arc<dyn ObjectStore>, path: Path, local: std::path::PathBuf, size: Option<u64>) -> Self {
+        Self {
+            local: Some(local.into()),
+            ..Self::new(store, path, size)
+        }
+    }
+
+    async fn read_ranges(&self, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
+        match &self.local {
+            Some(local) => {
+                let (local, ranges, buffers) = (local.clone(), ranges.to_vec(), super::local::buffers_for(ranges));
+                super::local::blocking(move || super::local::read_ranges(&local, &ranges, buffers)).await?
+            }
+            None => self.store.get_ranges(&self.path, ranges).await,
+        }
     }
 }
 
@@ -66,15 +91,17 @@ pub async fn head(store: &dyn ObjectStore, path: &Path) -> object_store::Result<
 impl AsyncFileReader for ObjectFileReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, Result<Bytes>> {
         async move {
-            get_range(self.store.as_ref(), &self.path, range)
+            let mut bytes = self
+                .read_ranges(std::slice::from_ref(&range))
                 .await
-                .map_err(to_parquet)
+                .map_err(to_parquet)?;
+            Ok(bytes.pop().unwrap_or_default())
         }
         .boxed()
     }
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, Result<Vec<Bytes>>> {
-        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(to_parquet) }.boxed()
+        async move { self.read_ranges(&ranges).await.map_err(to_parquet) }.boxed()
     }
 
     fn get_metadata<'a>(
@@ -98,6 +125,13 @@ impl AsyncFileReader for ObjectFileReader {
 impl MetadataSuffixFetch for &mut ObjectFileReader {
     fn fetch_suffix(&mut self, suffix: usize) -> BoxFuture<'_, Result<Bytes>> {
         async move {
+            if let Some(local) = self.local.clone() {
+                let suffix = suffix as u64;
+                return super::local::blocking(move || super::local::read_suffix(&local, suffix))
+                    .await
+                    .and_then(|r| r)
+                    .map_err(to_parquet);
+            }
             let options = GetOptions {
                 range: Some(GetRange::Suffix(suffix as u64)),
                 ..Default::default()

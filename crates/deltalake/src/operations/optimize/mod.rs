@@ -401,7 +401,7 @@ impl Rewriter {
             rows: RowSelection::live(file.add.deletion_vector.clone()),
             ..file.scan_file.clone()
         };
-        self.scan.read_file(scan_file).await
+        Ok(self.scan.read_file(scan_file))
     }
 }
 
