@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
+use futures::{StreamExt, TryStreamExt};
 use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
@@ -74,6 +75,35 @@ impl Snapshot {
         };
         let state = replay(store, &segment, Some(&self.state)).await?;
         Self::from_state(store, state).map(Some)
+    }
+
+    /// The snapshot of `version`, built on this one from commits the caller knows exist (it has
+    /// just committed `version`, so every version up to it is there): they are read directly,
+    /// without listing the log.
+    pub async fn advance_to_committed(&self, store: &dyn LogStore, version: i64) -> DeltaResult<Self> {
+        if version <= self.version() {
+            return Err(DeltaError::InvalidArgument(format!(
+                "version {version} is not after the snapshot's version {}",
+                self.version()
+            )));
+        }
+        let objects = store.object_store();
+        let commits = futures::stream::iter(self.version() + 1..=version)
+            .map(|v| {
+                let path = store.log_path().join(crate::log::commit_file_name(v).as_str());
+                async move { crate::storage::head(objects.as_ref(), &path).await.map(|meta| (v, meta)) }
+            })
+            .buffered(16)
+            .try_collect::<Vec<_>>()
+            .await?;
+        let segment = LogSegment {
+            version,
+            checkpoint: None,
+            commits,
+            latest_version: version,
+        };
+        let state = replay(store, &segment, Some(&self.state)).await?;
+        Self::from_state(store, state)
     }
 
     fn from_state(store: &dyn LogStore, state: Replayed) -> DeltaResult<Self> {
