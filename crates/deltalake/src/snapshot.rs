@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use futures::{StreamExt, TryStreamExt};
 use url::Url;
@@ -11,6 +12,18 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::log::{FileList, LogSegment, Replayed, TombstoneList, replay};
 use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, Txn};
 use crate::storage::LogStore;
+
+/// Batches of a file list beyond which [`Snapshot::advance_to_committed`] merges them.
+const MAX_LIST_BATCHES: usize = 16;
+
+/// `batches` merged into one when there are more than [`MAX_LIST_BATCHES`] of one schema.
+fn compacted(batches: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
+    if batches.len() <= MAX_LIST_BATCHES {
+        return None;
+    }
+    let merged = arrow::compute::concat_batches(&batches[0].schema(), batches).ok()?;
+    Some(vec![merged])
+}
 
 /// How columns are named in data files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +104,11 @@ impl Snapshot {
         let commits = futures::stream::iter(self.version() + 1..=version)
             .map(|v| {
                 let path = store.log_path().join(crate::log::commit_file_name(v).as_str());
-                async move { crate::storage::head(objects.as_ref(), &path).await.map(|meta| (v, meta)) }
+                async move {
+                    crate::storage::head(objects.as_ref(), &path)
+                        .await
+                        .map(|meta| (v, meta))
+                }
             })
             .buffered(16)
             .try_collect::<Vec<_>>()
@@ -102,7 +119,15 @@ impl Snapshot {
             commits,
             latest_version: version,
         };
-        let state = replay(store, &segment, Some(&self.state)).await?;
+        let mut state = replay(store, &segment, Some(&self.state)).await?;
+        // Each step adds a batch to the file list: merge them once there are many, so a table
+        // advanced commit after commit keeps a few large batches rather than one per commit.
+        if let Some(files) = compacted(state.files.batches()) {
+            state.files = FileList::new(files);
+        }
+        if let Some(tombstones) = compacted(state.tombstones.batches()) {
+            state.tombstones = TombstoneList::new(tombstones);
+        }
         Self::from_state(store, state)
     }
 

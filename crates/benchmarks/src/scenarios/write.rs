@@ -145,7 +145,10 @@ pub fn checkpoint_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
             let file = dir
                 .join("_delta_log")
                 .join(format!("{last_version:020}.checkpoint.parquet"));
-            if checkpoint.version != last_version || checkpoint.num_of_add_files != Some(ctx.sizes.log_commits as i64) || !file.exists() {
+            if checkpoint.version != last_version
+                || checkpoint.num_of_add_files != Some(ctx.sizes.log_commits as i64)
+                || !file.exists()
+            {
                 return Err(format!("unexpected checkpoint {checkpoint:?}; expected {}", file.display()).into());
             }
             Ok(())

@@ -38,7 +38,10 @@ impl SharedBuffer {
 
 impl Write for SharedBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -154,7 +157,10 @@ impl ParallelEncoder {
             return Ok(());
         };
         let writers = self.settle(columns).await?;
-        let mut file = self.file.take().ok_or_else(|| self.failed("the file writer was lost"))?;
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| self.failed("the file writer was lost"))?;
         let path = self.path.clone();
         let file = tokio::task::spawn_blocking(move || {
             let chunks = writers
@@ -182,7 +188,10 @@ impl ParallelEncoder {
     /// Write the footer and complete the upload.
     pub(super) async fn close(mut self) -> DeltaResult<()> {
         self.flush().await?;
-        let file = self.file.take().ok_or_else(|| self.failed("the file writer was lost"))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| self.failed("the file writer was lost"))?;
         file.close().map_err(|e| write_error(&self.path, e))?;
         self.upload().await?;
         self.sink.shutdown().await.map_err(|e| self.failed(e))
@@ -279,11 +288,15 @@ mod tests {
         let nested = StructArray::from(vec![
             (
                 Arc::new(Field::new("a", DataType::Int32, true)),
-                Arc::new(Int32Array::from_iter(ids.clone().map(|i| (i % 7 != 0).then_some(i as i32)))) as ArrayRef,
+                Arc::new(Int32Array::from_iter(
+                    ids.clone().map(|i| (i % 7 != 0).then_some(i as i32)),
+                )) as ArrayRef,
             ),
             (
                 Arc::new(Field::new("b", DataType::Utf8, true)),
-                Arc::new(StringArray::from_iter_values(ids.clone().map(|i| format!("v{}", i % 1000)))) as ArrayRef,
+                Arc::new(StringArray::from_iter_values(
+                    ids.clone().map(|i| format!("v{}", i % 1000)),
+                )) as ArrayRef,
             ),
         ]);
         let lists = ListArray::from_iter_primitive::<Int32Type, _, _>(
@@ -306,7 +319,8 @@ mod tests {
             .set_max_row_group_row_count(Some(250_000))
             .build();
         let sink = BufWriter::new(store.clone(), path.clone());
-        let mut encoder = ParallelEncoder::try_new("file.parquet".into(), sink, batches[0].schema(), properties).unwrap();
+        let mut encoder =
+            ParallelEncoder::try_new("file.parquet".into(), sink, batches[0].schema(), properties).unwrap();
         for b in &batches {
             encoder.write(b).await.unwrap();
             assert!(encoder.estimated_size() > 0);
