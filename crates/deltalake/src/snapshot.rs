@@ -3,13 +3,27 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use futures::{StreamExt, TryStreamExt};
 use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{FileList, LogSegment, Replayed, TombstoneList, replay};
 use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, Txn};
 use crate::storage::LogStore;
+
+/// Batches of a file list beyond which [`Snapshot::advance_to_committed`] merges them.
+const MAX_LIST_BATCHES: usize = 16;
+
+/// `batches` merged into one when there are more than [`MAX_LIST_BATCHES`] of one schema.
+fn compacted(batches: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
+    if batches.len() <= MAX_LIST_BATCHES {
+        return None;
+    }
+    let merged = arrow::compute::concat_batches(&batches[0].schema(), batches).ok()?;
+    Some(vec![merged])
+}
 
 /// How columns are named in data files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +88,47 @@ impl Snapshot {
         };
         let state = replay(store, &segment, Some(&self.state)).await?;
         Self::from_state(store, state).map(Some)
+    }
+
+    /// The snapshot of `version`, built on this one from commits the caller knows exist (it has
+    /// just committed `version`, so every version up to it is there): they are read directly,
+    /// without listing the log.
+    pub async fn advance_to_committed(&self, store: &dyn LogStore, version: i64) -> DeltaResult<Self> {
+        if version <= self.version() {
+            return Err(DeltaError::InvalidArgument(format!(
+                "version {version} is not after the snapshot's version {}",
+                self.version()
+            )));
+        }
+        let objects = store.object_store();
+        let commits = futures::stream::iter(self.version() + 1..=version)
+            .map(|v| {
+                let path = store.log_path().join(crate::log::commit_file_name(v).as_str());
+                async move {
+                    crate::storage::head(objects.as_ref(), &path)
+                        .await
+                        .map(|meta| (v, meta))
+                }
+            })
+            .buffered(16)
+            .try_collect::<Vec<_>>()
+            .await?;
+        let segment = LogSegment {
+            version,
+            checkpoint: None,
+            commits,
+            latest_version: version,
+        };
+        let mut state = replay(store, &segment, Some(&self.state)).await?;
+        // Each step adds a batch to the file list: merge them once there are many, so a table
+        // advanced commit after commit keeps a few large batches rather than one per commit.
+        if let Some(files) = compacted(state.files.batches()) {
+            state.files = FileList::new(files);
+        }
+        if let Some(tombstones) = compacted(state.tombstones.batches()) {
+            state.tombstones = TombstoneList::new(tombstones);
+        }
+        Self::from_state(store, state)
     }
 
     fn from_state(store: &dyn LogStore, state: Replayed) -> DeltaResult<Self> {

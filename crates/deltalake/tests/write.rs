@@ -731,3 +731,63 @@ async fn replace_where_overwrites_only_the_matching_rows() {
     );
     assert_eq!(DeltaTable::open(location).await.unwrap().version(), version);
 }
+
+#[tokio::test]
+async fn writes_from_a_loaded_table_catch_up_with_other_writers() {
+    use deltalake::operations::write::WriteBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch =
+        |ids: Vec<i64>| RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(ids)) as ArrayRef)]).unwrap();
+    let mut table = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![1])])
+        .await
+        .unwrap();
+    // Appends starting from the table the previous one returned.
+    for (i, id) in [2, 3].into_iter().enumerate() {
+        table = WriteBuilder::from_table(table)
+            .with_batches(vec![batch(vec![id])])
+            .await
+            .unwrap();
+        assert_eq!(table.version(), i as i64 + 1);
+        assert_eq!(table.snapshot().files().len(), i + 2);
+    }
+    // Another writer commits twice; the loaded table, now stale, catches up before writing.
+    for id in [4, 5] {
+        DeltaTable::write(location)
+            .with_batches(vec![batch(vec![id])])
+            .await
+            .unwrap();
+    }
+    let stale = table.clone();
+    let table = WriteBuilder::from_table(table)
+        .with_batches(vec![batch(vec![6])])
+        .await
+        .unwrap();
+    assert_eq!(table.version(), 5);
+    assert_eq!(table.snapshot().files().len(), 6);
+    let reopened = DeltaTable::open(location).await.unwrap();
+    let paths = |t: &DeltaTable| {
+        let mut paths: Vec<String> = t.snapshot().files().iter().map(|f| f.path().to_string()).collect();
+        paths.sort();
+        paths
+    };
+    assert_eq!(paths(&table), paths(&reopened));
+    // An overwrite from the stale table removes every file of the latest version, not only those it knew.
+    let table = WriteBuilder::from_table(stale)
+        .with_batches(vec![batch(vec![7])])
+        .with_mode(SaveMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(table.version(), 6);
+    assert_eq!(table.snapshot().files().len(), 1);
+    let rows = read_all(location).await;
+    assert_eq!(rows.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+    // Ignore leaves the table as it is, at its latest version.
+    let ignored = WriteBuilder::from_table(table.clone())
+        .with_batches(vec![batch(vec![8])])
+        .with_mode(SaveMode::Ignore)
+        .await
+        .unwrap();
+    assert_eq!(ignored.version(), 6);
+}

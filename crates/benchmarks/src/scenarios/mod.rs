@@ -262,9 +262,7 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Write,
             title: format!("checkpoint a {commits}-file table"),
             needs: &[Fixture::Log],
-            // TODO(checkpoint writer): set `ours` to a runner calling `DeltaTable::create_checkpoint()`
-            // (on a copy of `ctx.log_table()`, like `python/checkpoint.py`) once that API lands.
-            ours: None,
+            ours: Some(write::checkpoint_ours),
             raw: None,
             reference: Some(Script {
                 file: "checkpoint.py",

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use deltalake::DeltaTable;
-use deltalake::operations::write::SaveMode;
+use deltalake::operations::write::{SaveMode, WriteBuilder};
 use deltalake::write::WriterConfig;
 use parquet::arrow::ArrowWriter;
 
@@ -95,8 +95,10 @@ fn write_parquet_files(dir: &Path, batches: &[RecordBatch], config: &WriterConfi
     Ok(files)
 }
 
-/// Latency of each of `appends` consecutive small appends through `DeltaTable::write`, which
-/// loads the latest snapshot, writes one file and commits, as an application appending would.
+/// Latency of each of `appends` consecutive small appends, as an application appending in a loop
+/// would: each `WriteBuilder::from_table` starts from the table the previous append returned
+/// (checking for newer commits), writes one file and commits. The reference script passes its
+/// `DeltaTable` object to `write_deltalake` the same way.
 pub fn append_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
     let rt = runtime()?;
     let dir = ctx.scratch("append-ours");
@@ -104,11 +106,11 @@ pub fn append_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
     let location = path_str(&dir)?;
     let batch = data::batch(0, ctx.sizes.append_rows)?;
     let latencies = rt.block_on(async {
-        DeltaTable::write(location).with_batches(vec![batch.clone()]).await?;
+        let mut table = DeltaTable::write(location).with_batches(vec![batch.clone()]).await?;
         let mut latencies = Vec::with_capacity(ctx.sizes.appends);
         for commit in 1..=ctx.sizes.appends {
             let start = Instant::now();
-            let table = DeltaTable::write(location)
+            table = WriteBuilder::from_table(table)
                 .with_batches(vec![batch.clone()])
                 .with_mode(SaveMode::Append)
                 .await?;
@@ -121,4 +123,49 @@ pub fn append_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
     })?;
     remove_dir(&dir)?;
     Ok(latencies)
+}
+
+/// Checkpoint a copy of the log with `DeltaTable::create_checkpoint`, the table opened untimed
+/// (as `python/checkpoint.py` does).
+pub fn checkpoint_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
+    let rt = runtime()?;
+    let source = ctx.log_table().join("_delta_log");
+    let dir = ctx.scratch("checkpoint-ours");
+    let location = path_str(&dir)?;
+    let last_version = ctx.sizes.log_commits as i64 - 1;
+    let samples = time_runs(
+        ctx.sizes.slow_runs,
+        |_| {
+            remove_dir(&dir)?;
+            copy_files(&source, &dir.join("_delta_log"))?;
+            Ok(rt.block_on(DeltaTable::open(location))?)
+        },
+        |table| Ok(rt.block_on(table.create_checkpoint())?),
+        |checkpoint| {
+            let file = dir
+                .join("_delta_log")
+                .join(format!("{last_version:020}.checkpoint.parquet"));
+            if checkpoint.version != last_version
+                || checkpoint.num_of_add_files != Some(ctx.sizes.log_commits as i64)
+                || !file.exists()
+            {
+                return Err(format!("unexpected checkpoint {checkpoint:?}; expected {}", file.display()).into());
+            }
+            Ok(())
+        },
+    )?;
+    remove_dir(&dir)?;
+    Ok(samples)
+}
+
+/// Copy the files directly in `from` into the new directory `to`.
+fn copy_files(from: &Path, to: &Path) -> BenchResult<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
 }

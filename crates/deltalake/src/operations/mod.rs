@@ -22,19 +22,20 @@ use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::DeltaTable;
 
-/// The table at `version`, just committed on top of `read` (replaying only the new commits when the
-/// operation read a snapshot).
+/// The table at `version`, just committed on top of `read` (replaying only the new commits, without
+/// listing the log, when the operation read a snapshot).
 pub(crate) async fn table_after_commit(
     store: Arc<dyn LogStore>,
     read: Option<Arc<Snapshot>>,
     version: i64,
 ) -> DeltaResult<DeltaTable> {
-    if let Some(read) = read
-        && let Some(next) = read.advance(store.as_ref(), Some(version)).await?
-    {
-        return Ok(DeltaTable::from_parts(store, Arc::new(next)));
+    match read {
+        Some(read) if read.version() < version => {
+            let next = read.advance_to_committed(store.as_ref(), version).await?;
+            Ok(DeltaTable::from_parts(store, Arc::new(next)))
+        }
+        _ => DeltaTable::open_with(store, Some(version)).await,
     }
-    DeltaTable::open_with(store, Some(version)).await
 }
 
 /// The paths (as in the log) among `paths` whose data files do not exist, in no particular order.

@@ -17,8 +17,10 @@ use super::table_after_commit;
 use crate::arrow_utils::{FieldMatch, conform_array};
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
+use crate::log::commit_file_name;
 use crate::protocol::{Action, Metadata, StructField, StructType};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
+use crate::storage::{LogStore, head};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::stats::StatsConfig;
@@ -68,6 +70,8 @@ pub type InputStream = BoxStream<'static, DeltaResult<RecordBatch>>;
 /// ```
 pub struct WriteBuilder {
     table: DeltaTableBuilder,
+    /// The snapshot of a table already loaded, brought up to date instead of loading the latest.
+    snapshot: Option<Arc<Snapshot>>,
     input: Option<(SchemaRef, InputStream)>,
     mode: SaveMode,
     schema_mode: SchemaMode,
@@ -86,6 +90,7 @@ impl WriteBuilder {
     pub fn new(table: DeltaTableBuilder) -> Self {
         Self {
             table,
+            snapshot: None,
             input: None,
             mode: SaveMode::Append,
             schema_mode: SchemaMode::Strict,
@@ -112,6 +117,27 @@ impl WriteBuilder {
     pub fn with_replace_where_filter(mut self, predicate: Expr) -> Self {
         self.replace_where = Some(Predicate::Expr(predicate));
         self
+    }
+
+    /// A write into `table`, starting from its loaded snapshot: only the commits made since it was
+    /// loaded are read (none when it is still the latest), instead of replaying the log. The way
+    /// for an application that writes again and again to keep up with its table:
+    ///
+    /// ```no_run
+    /// # async fn example(batches: Vec<arrow::array::RecordBatch>) -> deltalake::DeltaResult<()> {
+    /// use deltalake::operations::write::WriteBuilder;
+    /// let mut table = deltalake::DeltaTable::open("/tmp/events").await?;
+    /// for batch in batches {
+    ///     table = WriteBuilder::from_table(table).with_batches(vec![batch]).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn from_table(table: DeltaTable) -> Self {
+        let location = DeltaTableBuilder::new(table.uri()).with_log_store(table.log_store().clone());
+        Self {
+            snapshot: Some(table.snapshot().clone()),
+            ..Self::new(location)
+        }
     }
 
     /// Write these batches (all of one schema).
@@ -190,10 +216,13 @@ impl WriteBuilder {
             .input
             .take()
             .ok_or_else(|| DeltaError::InvalidArgument("nothing to write: no input data".into()))?;
-        let existing = match Snapshot::load(store.as_ref(), None).await {
-            Ok(s) => Some(Arc::new(s)),
-            Err(DeltaError::NotATable { .. }) => None,
-            Err(e) => return Err(e),
+        let existing = match self.snapshot.take() {
+            Some(snapshot) => Some(latest(store.as_ref(), snapshot).await?),
+            None => match Snapshot::load(store.as_ref(), None).await {
+                Ok(s) => Some(Arc::new(s)),
+                Err(DeltaError::NotATable { .. }) => None,
+                Err(e) => return Err(e),
+            },
         };
         if let Some(snapshot) = &existing {
             snapshot.protocol().ensure_writable(store.root_url().as_str())?;
@@ -203,7 +232,7 @@ impl WriteBuilder {
                         uri: store.root_url().to_string(),
                     });
                 }
-                SaveMode::Ignore => return DeltaTable::open_with(store, Some(snapshot.version())).await,
+                SaveMode::Ignore => return Ok(DeltaTable::from_parts(store, snapshot.clone())),
                 _ => {}
             }
         }
@@ -480,6 +509,18 @@ impl std::future::IntoFuture for WriteBuilder {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
+    }
+}
+
+/// `snapshot` brought up to the latest version: when the next commit does not exist (one probe, the
+/// usual case for a table with one writer) it already is; otherwise the new commits are replayed on
+/// top of it.
+async fn latest(store: &dyn LogStore, snapshot: Arc<Snapshot>) -> DeltaResult<Arc<Snapshot>> {
+    let next = store.log_path().join(commit_file_name(snapshot.version() + 1).as_str());
+    match head(store.object_store().as_ref(), &next).await {
+        Err(object_store::Error::NotFound { .. }) => Ok(snapshot),
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(snapshot.advance(store, None).await?.map_or(snapshot, Arc::new)),
     }
 }
 

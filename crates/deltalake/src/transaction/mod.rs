@@ -254,12 +254,8 @@ impl CommitBuilder {
         }
         let result = async {
             let next = match snapshot {
-                Some(s) => s.advance(store, Some(version)).await?,
-                None => None,
-            };
-            let next = match next {
-                Some(next) => next,
-                None => Snapshot::load(store, Some(version)).await?,
+                Some(s) if s.version() < version => s.advance_to_committed(store, version).await?,
+                _ => Snapshot::load(store, Some(version)).await?,
             };
             write_checkpoint(store, &next).await
         }

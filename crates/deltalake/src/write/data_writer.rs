@@ -1,5 +1,6 @@
 //! Writing record batches into Parquet data files of a table: one open file per partition,
-//! rolled at the target size, streamed to the object store, each described by an `add` action.
+//! rolled at the target size, its columns encoded in parallel and streamed to the object store,
+//! each file described by an `add` action.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,11 +9,11 @@ use arrow::array::{RecordBatch, make_array};
 use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
-use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use tracing::debug;
 
+use super::encoder::ParallelEncoder;
 use super::partition::{log_path, split_by_partition};
 use super::stats::{StatsCollector, StatsConfig};
 use crate::error::{DeltaError, DeltaResult};
@@ -63,7 +64,7 @@ pub struct TableLayout {
 }
 
 struct OpenFile {
-    writer: AsyncArrowWriter<BufWriter>,
+    encoder: ParallelEncoder,
     relative_path: String,
     stats: StatsCollector,
     partition_values: StringMap,
@@ -135,11 +136,8 @@ impl DataWriter {
             }
             let file = self.open.get_mut(&slice.directory).expect("inserted above");
             file.stats.update(&slice.batch)?;
-            file.writer
-                .write(&physical)
-                .await
-                .map_err(|e| write_error(&file.relative_path, e))?;
-            if file.writer.bytes_written() + file.writer.in_progress_size() >= self.config.target_file_size {
+            file.encoder.write(&physical).await?;
+            if file.encoder.estimated_size() >= self.config.target_file_size {
                 let file = self.open.remove(&slice.directory).expect("present");
                 let add = close(&self.store, file).await?;
                 self.done.push(add);
@@ -150,21 +148,18 @@ impl DataWriter {
 
     /// Flush the largest row groups in progress until they fit in the memory budget.
     async fn bound_memory(&mut self) -> DeltaResult<()> {
-        let mut buffered: usize = self.open.values().map(|f| f.writer.in_progress_size()).sum();
+        let mut buffered: usize = self.open.values().map(|f| f.encoder.in_progress_size()).sum();
         while buffered > self.config.max_buffered_bytes {
             let Some(file) = self
                 .open
                 .values_mut()
-                .max_by_key(|f| f.writer.in_progress_size())
-                .filter(|f| f.writer.in_progress_size() > 0)
+                .max_by_key(|f| f.encoder.in_progress_size())
+                .filter(|f| f.encoder.in_progress_size() > 0)
             else {
                 break;
             };
-            buffered -= file.writer.in_progress_size();
-            file.writer
-                .flush()
-                .await
-                .map_err(|e| write_error(&file.relative_path, e))?;
+            buffered -= file.encoder.in_progress_size();
+            file.encoder.flush().await?;
         }
         Ok(())
     }
@@ -218,11 +213,15 @@ impl DataWriter {
         self.files_started += 1;
         let location = self.store.resolve_file(&log_path(&relative_path))?;
         let sink = BufWriter::new(self.store.object_store().clone(), location);
-        let writer = AsyncArrowWriter::try_new(sink, self.file_schema.clone(), Some(self.config.properties.clone()))
-            .map_err(|e| write_error(&relative_path, e))?;
+        let encoder = ParallelEncoder::try_new(
+            relative_path.clone(),
+            sink,
+            self.file_schema.clone(),
+            self.config.properties.clone(),
+        )?;
         let stats = StatsCollector::new(&self.data_schema, &[], &self.layout.stats)?;
         Ok(OpenFile {
-            writer,
+            encoder,
             relative_path,
             stats,
             partition_values,
@@ -253,18 +252,14 @@ impl DataWriter {
     }
 }
 
-fn write_error(path: &str, e: parquet::errors::ParquetError) -> DeltaError {
-    DeltaError::invalid_data_file(path, format!("cannot write: {e}"))
-}
-
 async fn close(store: &Arc<dyn LogStore>, file: OpenFile) -> DeltaResult<Add> {
     let OpenFile {
-        writer,
+        encoder,
         relative_path,
         stats,
         partition_values,
     } = file;
-    writer.close().await.map_err(|e| write_error(&relative_path, e))?;
+    encoder.close().await?;
     let path = log_path(&relative_path);
     let location = store.resolve_file(&path)?;
     let meta = crate::storage::head(store.object_store().as_ref(), &location).await?;

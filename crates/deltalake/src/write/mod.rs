@@ -1,6 +1,7 @@
 //! Writing data files: partitioning, Parquet encoding, statistics and file rolling.
 
 mod data_writer;
+mod encoder;
 mod identity;
 mod partition;
 mod rules;
