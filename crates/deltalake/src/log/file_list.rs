@@ -10,6 +10,7 @@ use arrow::array::{
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType as ArrowType, Field, Fields, Int32Type, Int64Type, Schema as ArrowSchema, SchemaRef};
 
+use super::action_list::{ActionList, ActionRow};
 use crate::arrow_utils::{FieldMatch, conform_array, conform_struct, with_offset_time_zones};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::StringMap;
@@ -80,46 +81,25 @@ mod col {
     pub const CLUSTERING_PROVIDER: usize = 10;
 }
 
-/// The active files of a snapshot, held as Arrow batches of [`ADD_SCHEMA`].
-#[derive(Debug, Clone, Default)]
-pub struct FileList {
-    batches: Vec<RecordBatch>,
-    len: usize,
+/// The `add` rows of [`ADD_SCHEMA`], viewed as [`FileView`]s.
+#[derive(Debug, Clone, Copy)]
+pub struct Adds;
+
+impl ActionRow for Adds {
+    type View<'a> = FileView<'a>;
+
+    fn view(batch: &RecordBatch, row: usize) -> FileView<'_> {
+        FileView::new(batch, row)
+    }
 }
 
-impl FileList {
-    /// A list made of batches already in [`ADD_SCHEMA`].
-    pub fn new(batches: Vec<RecordBatch>) -> Self {
-        let batches: Vec<_> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
-        let len = batches.iter().map(RecordBatch::num_rows).sum();
-        Self { batches, len }
-    }
+/// The active files of a snapshot, held as Arrow batches of [`ADD_SCHEMA`].
+pub type FileList = ActionList<Adds>;
 
-    /// Number of files.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are no files.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The underlying batches (schema [`ADD_SCHEMA`]).
-    pub fn batches(&self) -> &[RecordBatch] {
-        &self.batches
-    }
-
-    /// Iterate over the files.
-    pub fn iter(&self) -> impl Iterator<Item = FileView<'_>> + '_ {
-        self.batches
-            .iter()
-            .flat_map(|b| (0..b.num_rows()).map(move |row| FileView { batch: b, row }))
-    }
-
+impl ActionList<Adds> {
     /// Total size of the files in bytes.
     pub fn total_size(&self) -> i64 {
-        self.batches
+        self.batches()
             .iter()
             .map(|b| {
                 b.column(col::SIZE)

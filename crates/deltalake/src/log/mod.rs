@@ -1,6 +1,7 @@
 //! The Delta log: listing `_delta_log`, choosing the checkpoint and commits of a version,
 //! reading and writing checkpoints and replaying actions into a snapshot.
 
+mod action_list;
 mod checkpoint_read;
 mod checkpoint_schema;
 mod checkpoint_write;
@@ -12,14 +13,15 @@ mod replay;
 mod segment;
 mod tombstones;
 
+pub use action_list::{ActionList, ActionRow};
 pub use checkpoint_write::{CheckpointOptions, write_checkpoint, write_checkpoint_with};
 pub use cleanup::cleanup_log;
-pub use file_list::{FileKey, FileList, FileView};
+pub use file_list::{Adds, FileKey, FileList, FileView};
 pub use history::{Commit, history, read_commits, version_at_timestamp};
 pub use listing::{LogFile, LogFileKind, LogListing};
 pub use replay::{Replayed, replay};
 pub use segment::{LastCheckpoint, LogSegment};
-pub use tombstones::{TOMBSTONE_SCHEMA, TombstoneList, TombstoneView};
+pub use tombstones::{TOMBSTONE_SCHEMA, TombstoneList, TombstoneView, Tombstones};
 
 /// The commit file name of a version: `00000000000000000042.json`.
 pub fn commit_file_name(version: i64) -> String {

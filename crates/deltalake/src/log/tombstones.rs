@@ -9,6 +9,7 @@ use arrow::array::{
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType as ArrowType, Field, Int64Type, Schema as ArrowSchema, SchemaRef};
 
+use super::action_list::{ActionList, ActionRow};
 use super::file_list::{
     DeletionVectorBuilder, FileKey, StringMapBuilder, action_rows, append_map, deletion_vector_at,
     deletion_vector_fields, string_map_builder, string_map_type,
@@ -37,47 +38,26 @@ mod col {
     pub const DELETION_VECTOR: usize = 6;
 }
 
-/// The tombstones of a snapshot: files removed and not re-added, held as batches of [`TOMBSTONE_SCHEMA`].
-#[derive(Debug, Clone, Default)]
-pub struct TombstoneList {
-    batches: Vec<RecordBatch>,
-    len: usize,
+/// The `remove` rows of [`TOMBSTONE_SCHEMA`], viewed as [`TombstoneView`]s.
+#[derive(Debug, Clone, Copy)]
+pub struct Tombstones;
+
+impl ActionRow for Tombstones {
+    type View<'a> = TombstoneView<'a>;
+
+    fn view(batch: &RecordBatch, row: usize) -> TombstoneView<'_> {
+        TombstoneView::new(batch, row)
+    }
 }
 
-impl TombstoneList {
-    /// A list made of batches already in [`TOMBSTONE_SCHEMA`].
-    pub fn new(batches: Vec<RecordBatch>) -> Self {
-        let batches: Vec<_> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
-        let len = batches.iter().map(RecordBatch::num_rows).sum();
-        Self { batches, len }
-    }
+/// The tombstones of a snapshot: files removed and not re-added, held as batches of [`TOMBSTONE_SCHEMA`].
+pub type TombstoneList = ActionList<Tombstones>;
 
-    /// Number of tombstones.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The underlying batches (schema [`TOMBSTONE_SCHEMA`]).
-    pub fn batches(&self) -> &[RecordBatch] {
-        &self.batches
-    }
-
-    /// Iterate over the tombstones.
-    pub fn iter(&self) -> impl Iterator<Item = TombstoneView<'_>> + '_ {
-        self.batches
-            .iter()
-            .flat_map(|b| (0..b.num_rows()).map(move |row| TombstoneView { batch: b, row }))
-    }
-
+impl ActionList<Tombstones> {
     /// The tombstones deleted after `cutoff_ms` (milliseconds since the epoch); those without a
     /// deletion timestamp count as expired.
     pub fn unexpired(&self, cutoff_ms: i64) -> DeltaResult<Vec<RecordBatch>> {
-        self.batches
+        self.batches()
             .iter()
             .map(|batch| {
                 let times = batch.column(col::DELETION_TIMESTAMP).as_primitive::<Int64Type>();
