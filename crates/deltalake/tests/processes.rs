@@ -4,6 +4,7 @@
 //! The test binary runs itself as the writer process: `child_writer` does the writing when
 //! `DELTA_TEST_CHILD` is set and nothing otherwise.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,8 @@ async fn child_writer() {
             })
             .await
             .unwrap();
+        // The parent of the crash test waits for the first commit before it picks a moment to kill.
+        println!("committed {n}");
     }
 }
 
@@ -48,7 +51,7 @@ fn spawn_writer(location: &str, name: &str, commits: Option<i64>) -> std::proces
     cmd.args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
         .env("DELTA_TEST_CHILD", name)
         .env("DELTA_TEST_TABLE", location)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(c) = commits {
         cmd.env("DELTA_TEST_COMMITS", c.to_string());
@@ -56,9 +59,15 @@ fn spawn_writer(location: &str, name: &str, commits: Option<i64>) -> std::proces
     cmd.spawn().unwrap()
 }
 
-async fn create(location: &str) {
+/// Create the table with one row; `checkpoint_interval` sets `delta.checkpointInterval`.
+async fn create(location: &str, checkpoint_interval: Option<u32>) {
+    let configuration = checkpoint_interval
+        .map(|n| ("delta.checkpointInterval".to_string(), n.to_string()))
+        .into_iter()
+        .collect();
     DeltaTable::write(location)
         .with_batches(vec![batch("init", 0)])
+        .with_configuration(configuration)
         .await
         .unwrap();
 }
@@ -92,7 +101,7 @@ async fn check_every_version(location: &str) -> i64 {
 async fn four_processes_append_one_hundred_commits_each() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap().to_string();
-    create(&location).await;
+    create(&location, None).await;
     let children: Vec<_> = (0..4)
         .map(|i| spawn_writer(&location, &format!("w{i}"), Some(100)))
         .collect();
@@ -129,7 +138,8 @@ async fn four_processes_append_one_hundred_commits_each() {
 async fn writers_killed_at_random_points_never_corrupt_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap().to_string();
-    create(&location).await;
+    // Frequent checkpoints, so that kills also land while one is written.
+    create(&location, Some(3)).await;
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let runs = 100;
     for run in 0..runs {
@@ -137,12 +147,29 @@ async fn writers_killed_at_random_points_never_corrupt_the_table() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let mut child = spawn_writer(&location, &format!("k{run}"), None);
-        tokio::time::sleep(Duration::from_millis(20 + seed % 150)).await;
+        // Once the writer has committed (however loaded the machine), kill it at a random moment of
+        // its next commits: writing data, committing or checkpointing.
+        let committed = BufReader::new(child.stdout.as_mut().unwrap())
+            .lines()
+            .any(|line| line.unwrap().starts_with("committed"));
+        assert!(committed, "writer k{run} stopped before its first commit");
+        std::thread::sleep(Duration::from_millis(seed % 60));
         child.kill().unwrap();
         child.wait().unwrap();
         // The table always opens at its latest version after a kill.
         DeltaTable::open(&location).await.unwrap();
     }
     let latest = check_every_version(&location).await;
-    assert!(latest > runs / 2, "only {latest} commits landed in {runs} runs");
+    assert!(latest >= runs, "only {latest} commits landed in {runs} runs");
+    let checkpoints = std::fs::read_dir(dir.path().join("_delta_log"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".checkpoint.parquet")
+        })
+        .count();
+    assert!(checkpoints > 0, "no checkpoint was written");
 }
