@@ -18,6 +18,18 @@ def timed(action):
     return time.perf_counter() - start, result
 
 
+def time_reads(action, runs, expected_rows):
+    """Time runs of action(), a read returning a pyarrow Table of expected_rows rows; report them."""
+    samples = []
+    for _ in range(runs):
+        seconds, data = timed(action)
+        if data.num_rows != expected_rows:
+            fail(f"read {data.num_rows} rows, expected {expected_rows}")
+        del data
+        samples.append(seconds)
+    report(samples)
+
+
 def fail(message):
     """Report an error and stop with exit code 1."""
     print(message, file=sys.stderr)

@@ -11,7 +11,7 @@ import sys
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
-from _bench import fail, report, timed
+from _bench import fail, time_reads
 
 table, runs, mode, expected = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 files = sorted(glob.glob(os.path.join(table, "*.parquet")))
@@ -21,11 +21,4 @@ elif mode == "parquet":
     action = lambda: pq.read_table(files)
 else:
     fail(f"unknown mode {mode}: use delta or parquet")
-samples = []
-for _ in range(runs):
-    seconds, data = timed(action)
-    if data.num_rows != expected:
-        fail(f"read {data.num_rows} rows, expected {expected}")
-    del data
-    samples.append(seconds)
-report(samples)
+time_reads(action, runs, expected)

@@ -90,6 +90,11 @@ impl Context {
         self.work.join("dataset")
     }
 
+    /// The same rows partitioned by `flag`.
+    pub fn partitioned_dataset_table(&self) -> PathBuf {
+        self.work.join("dataset-partitioned")
+    }
+
     /// A scratch directory for one run (the caller removes it).
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.work.join("scratch").join(name)

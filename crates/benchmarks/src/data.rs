@@ -48,6 +48,11 @@ pub fn key_of(row: u64) -> String {
     format!("key-{:05}", mix(row) % DISTINCT_KEYS)
 }
 
+/// The `flag` value of a row.
+pub fn flag_of(row: u64) -> bool {
+    mix(row) >> 63 == 1
+}
+
 /// Rows `first..first + len` as one batch.
 pub fn batch(first: u64, len: usize) -> Result<RecordBatch, ArrowError> {
     let rows = first..first + len as u64;
@@ -62,7 +67,7 @@ pub fn batch(first: u64, len: usize) -> Result<RecordBatch, ArrowError> {
     );
     let ts = TimestampMicrosecondArray::from_iter_values(rows.clone().map(|r| FIRST_TS_MICROS + r as i64 * 1000))
         .with_timezone("UTC");
-    let flags = BooleanArray::from_iter(rows.map(|r| Some(mix(r) >> 63 == 1)));
+    let flags = BooleanArray::from_iter(rows.map(|r| Some(flag_of(r))));
     RecordBatch::try_new(
         schema(),
         vec![

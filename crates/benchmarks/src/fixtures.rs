@@ -23,6 +23,8 @@ pub enum Fixture {
     CheckpointedLog,
     /// `rows` generated rows in `data_files` files written by our writer.
     Dataset,
+    /// The same rows partitioned by `flag`, one commit per slice of rows.
+    PartitionedDataset,
 }
 
 /// Rows each commit of the log claims its file holds.
@@ -53,7 +55,10 @@ impl<'a> Fixtures<'a> {
             match fixture {
                 Fixture::Log => write_log(&self.ctx.log_table(), self.ctx.sizes.log_commits)?,
                 Fixture::CheckpointedLog => self.checkpointed_log()?,
-                Fixture::Dataset => write_dataset(self.ctx)?,
+                Fixture::Dataset => write_dataset(self.ctx, &self.ctx.dataset_table(), &[])?,
+                Fixture::PartitionedDataset => {
+                    write_dataset(self.ctx, &self.ctx.partitioned_dataset_table(), &[PARTITION_COLUMN])?
+                }
             }
             self.ready.push(*fixture);
         }
@@ -151,11 +156,14 @@ fn file_stats(version: i64) -> Value {
     })
 }
 
-/// Write the generated rows with our writer, one commit (and one file) per slice of rows.
-fn write_dataset(ctx: &Context) -> BenchResult<()> {
-    let table = ctx.dataset_table();
-    remove_dir(&table)?;
-    let location = path_str(&table)?;
+/// The partition column of [`Fixture::PartitionedDataset`].
+pub const PARTITION_COLUMN: &str = "flag";
+
+/// Write the generated rows into `table` with our writer, one commit (and one file per partition)
+/// per slice of rows.
+fn write_dataset(ctx: &Context, table: &Path, partition_by: &[&str]) -> BenchResult<()> {
+    remove_dir(table)?;
+    let location = path_str(table)?;
     let (rows, files) = (ctx.sizes.rows, ctx.sizes.data_files.max(1));
     let per_file = rows.div_ceil(files);
     runtime()?.block_on(async {
@@ -164,6 +172,7 @@ fn write_dataset(ctx: &Context) -> BenchResult<()> {
             let stream = futures::stream::iter(slice.map(|b| b.map_err(deltalake::DeltaError::from)));
             DeltaTable::write(location)
                 .with_stream(data::schema(), stream.boxed())
+                .with_partition_columns(partition_by.iter().copied())
                 .with_mode(SaveMode::Append)
                 .await?;
         }

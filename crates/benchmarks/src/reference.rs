@@ -1,5 +1,5 @@
-//! The reference side: the `deltalake` 1.6.6 PyPI package, driven by the scripts of `python/`
-//! in the reference virtual environment.
+//! The Python sides: the scripts of `python/`, run in the reference virtual environment (the
+//! `deltalake` 1.6.6 PyPI package and pyarrow) or in one with our Python package.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,37 +11,57 @@ use crate::measure::Measurement;
 /// The scripts' directory.
 const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
 
-/// The script that creates the reference venv and prints its interpreter.
-const SETUP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/setup-python.sh");
+/// Which `deltalake` package an interpreter imports, and the script that makes its environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Package {
+    /// `deltalake` 1.6.6 from PyPI, with pyarrow.
+    Reference,
+    /// This workspace's `python/`, built in release mode, with pyarrow.
+    Ours,
+}
 
-/// A Python interpreter with `deltalake` 1.6.6 and pyarrow.
+impl Package {
+    /// The script that creates the virtual environment and prints its interpreter.
+    fn setup_script(self) -> &'static str {
+        match self {
+            Package::Reference => concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/setup-python.sh"),
+            Package::Ours => concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/setup-bench-python.sh"),
+        }
+    }
+}
+
+/// A Python interpreter with a `deltalake` package and pyarrow.
 #[derive(Debug, Clone)]
 pub struct Python {
     interpreter: PathBuf,
 }
 
 impl Python {
-    /// `explicit` if given, else the interpreter `scripts/setup-python.sh` prints (creating the venv
-    /// on first use).
-    pub fn locate(explicit: Option<PathBuf>) -> BenchResult<Self> {
+    /// `explicit` if given, else the interpreter that the setup script of `package` prints
+    /// (creating or updating its environment).
+    pub fn locate(package: Package, explicit: Option<PathBuf>) -> BenchResult<Self> {
         let interpreter = match explicit {
             Some(path) => path,
             None => {
-                let output = Command::new("bash").arg(SETUP).output()?;
+                let setup = package.setup_script();
+                let output = Command::new("bash").arg(setup).output()?;
                 if !output.status.success() {
-                    return Err(format!("{SETUP} failed: {}", String::from_utf8_lossy(&output.stderr).trim()).into());
+                    return Err(format!("{setup} failed: {}", String::from_utf8_lossy(&output.stderr).trim()).into());
                 }
                 PathBuf::from(String::from_utf8(output.stdout)?.trim())
             }
         };
         let check = Command::new(&interpreter)
-            .args(["-c", "import deltalake, pyarrow; print(deltalake.__version__)"])
+            .args([
+                "-c",
+                "import deltalake, pyarrow; print(deltalake.__version__, deltalake.__file__)",
+            ])
             .output()?;
         if !check.status.success() {
             return Err(format!("{} cannot import deltalake and pyarrow", interpreter.display()).into());
         }
         eprintln!(
-            "reference: deltalake {} ({})",
+            "{package:?} package: deltalake {} ({})",
             String::from_utf8_lossy(&check.stdout).trim(),
             interpreter.display()
         );

@@ -80,7 +80,7 @@ const HEADER: [&str; 9] = [
     "scenario",
     "metric",
     "ours",
-    "raw arrow-rs",
+    "raw",
     "delta-rs 1.6.6",
     "ours/raw",
     "ours/delta-rs",
@@ -183,6 +183,7 @@ pub fn print(outcomes: &[Outcome], quick: bool) {
         }
     }
     println!();
+    println!("raw: the same Parquet files read or written without Delta, by arrow-rs (pyarrow in python scenarios).");
     if quick {
         println!("QUICK MODE: reduced sizes, so the targets (set for the full sizes) are only indicative.");
     }

@@ -10,9 +10,9 @@ use crate::child;
 use crate::context::{Context, Sizes};
 use crate::fixtures::Fixtures;
 use crate::measure::load_average;
-use crate::reference::Python;
+use crate::reference::{Package, Python};
 use crate::report::{self, Outcome, SIDES, SideResult};
-use crate::scenarios::{self, Group, Scenario, Side};
+use crate::scenarios::{self, Group, Implementation, Scenario, Side};
 
 /// Benchmarks of the deltalake crate against raw arrow-rs Parquet and the deltalake 1.6.6 PyPI package.
 #[derive(Debug, Parser)]
@@ -36,6 +36,10 @@ pub struct SuiteArgs {
     /// Skip the deltalake PyPI package.
     #[arg(long)]
     no_reference: bool,
+    /// Python interpreter with our package and pyarrow, for the Python scenarios (default: the one
+    /// scripts/setup-bench-python.sh prints, after building the package in release mode).
+    #[arg(long)]
+    ours_python: Option<PathBuf>,
     /// Keep the data directory (to profile a scenario alone with `benchmarks scenario NAME SIDE --work DIR`).
     #[arg(long)]
     keep: bool,
@@ -55,22 +59,26 @@ pub fn run(args: SuiteArgs) -> BenchResult<()> {
     };
     eprintln!("data in {}", ctx.work.display());
     let load_before = load_average();
-    let python = if args.no_reference {
-        None
-    } else {
-        Python::locate(args.python)
-            .inspect_err(|e| eprintln!("the reference package is not available, its columns stay empty: {e}"))
-            .ok()
+    let selected: Vec<Scenario> = scenarios::all(&sizes)
+        .into_iter()
+        .filter(|s| args.group.includes(s.group))
+        .collect();
+    let pythons = Interpreters {
+        reference: (!args.no_reference)
+            .then(|| locate(Package::Reference, args.python))
+            .flatten(),
+        ours: selected
+            .iter()
+            .any(|s| matches!(s.ours, Some(Implementation::Python(_))))
+            .then(|| locate(Package::Ours, args.ours_python))
+            .flatten(),
     };
     let mut fixtures = Fixtures::new(&ctx);
     let mut outcomes = Vec::new();
-    for scenario in scenarios::all(&sizes)
-        .into_iter()
-        .filter(|s| args.group.includes(s.group))
-    {
+    for scenario in selected {
         eprintln!("== {}", scenario.title);
         let results = match fixtures.ensure(scenario.needs) {
-            Ok(()) => SIDES.map(|side| measure(&scenario, side, &ctx, python.as_ref())),
+            Ok(()) => SIDES.map(|side| measure(&scenario, side, &ctx, &pythons)),
             Err(e) => {
                 let message = format!("cannot prepare the data: {e}");
                 eprintln!("   {message}");
@@ -92,18 +100,37 @@ pub fn run(args: SuiteArgs) -> BenchResult<()> {
     Ok(())
 }
 
-fn has_side(scenario: &Scenario, side: Side) -> bool {
-    scenario.runner(side).is_some() || scenario.script(side).is_some()
+/// The interpreters of the Python sides, where available.
+struct Interpreters {
+    /// With the reference package: runs the reference sides and the raw sides of Python scenarios.
+    reference: Option<Python>,
+    /// With our package: runs our side of Python scenarios.
+    ours: Option<Python>,
 }
 
-/// Measure one side in its own process; `None` if the scenario has no such side.
-fn measure(scenario: &Scenario, side: Side, ctx: &Context, python: Option<&Python>) -> SideResult {
-    let result = if scenario.runner(side).is_some() {
-        child::spawn(scenario.name, side, ctx)
-    } else {
-        // Without the reference interpreter (reported at the start) its sides are simply not run.
-        let script = scenario.script(side)?;
-        python?.run(script.file, &(script.args)(ctx))
+/// The interpreter of `package`, or `None` (said once, here) if it cannot be had.
+fn locate(package: Package, explicit: Option<PathBuf>) -> Option<Python> {
+    Python::locate(package, explicit)
+        .inspect_err(|e| eprintln!("the {package:?} Python package is not available, its columns stay empty: {e}"))
+        .ok()
+}
+
+fn has_side(scenario: &Scenario, side: Side) -> bool {
+    scenario.implementation(side).is_some()
+}
+
+/// Measure one side in its own process; `None` if the scenario has no such side, or its
+/// interpreter is missing (reported at the start).
+fn measure(scenario: &Scenario, side: Side, ctx: &Context, pythons: &Interpreters) -> SideResult {
+    let result = match scenario.implementation(side)? {
+        Implementation::Rust(_) => child::spawn(scenario.name, side, ctx),
+        Implementation::Python(script) => {
+            let python = match side {
+                Side::Ours => pythons.ours.as_ref(),
+                Side::Raw | Side::Reference | Side::ReferenceRaw => pythons.reference.as_ref(),
+            };
+            python?.run(script.file, &(script.args)(ctx))
+        }
     };
     let result = result.map_err(|e| e.to_string());
     match &result {

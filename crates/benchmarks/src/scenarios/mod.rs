@@ -1,6 +1,7 @@
 //! The scenarios: what each measures on our side, on raw arrow-rs and on the reference package,
 //! which data set it needs and the target it is judged by.
 
+mod python;
 mod read;
 mod write;
 
@@ -22,12 +23,14 @@ pub enum Group {
     Read,
     /// Writing, appending and checkpointing.
     Write,
-    /// Both.
+    /// Our Python package against the reference package, script for script.
+    Python,
+    /// Every group.
     All,
 }
 
 impl Group {
-    /// Whether a scenario of group `other` (`Read` or `Write`) is part of this selection.
+    /// Whether a scenario of group `other` (not `All`) is part of this selection.
     pub fn includes(self, other: Group) -> bool {
         self == Group::All || self == other
     }
@@ -36,9 +39,9 @@ impl Group {
 /// The implementations a scenario compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Side {
-    /// The `deltalake` crate of this workspace.
+    /// This workspace: the `deltalake` crate, or its Python package in Python scenarios.
     Ours,
-    /// arrow-rs on the same Parquet files, without Delta: the limit.
+    /// The same Parquet files without Delta, the limit: arrow-rs, or pyarrow in Python scenarios.
     Raw,
     /// The `deltalake` 1.6.6 PyPI package (delta-rs).
     Reference,
@@ -50,7 +53,7 @@ impl fmt::Display for Side {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(match self {
             Side::Ours => "ours",
-            Side::Raw => "raw arrow-rs",
+            Side::Raw => "raw",
             Side::Reference => "delta-rs",
             Side::ReferenceRaw => "pyarrow",
         })
@@ -66,6 +69,16 @@ pub struct Script {
     pub args: fn(&Context) -> Vec<String>,
 }
 
+/// How our side or the raw side of a scenario is run.
+#[derive(Debug, Clone, Copy)]
+pub enum Implementation {
+    /// A runner of this binary, in a process of its own.
+    Rust(Runner),
+    /// A script of `python/`: run by the interpreter with our Python package for [`Side::Ours`], by
+    /// the reference environment's (pyarrow) for [`Side::Raw`].
+    Python(Script),
+}
+
 /// How the samples become reported numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Summary {
@@ -78,6 +91,8 @@ pub enum Summary {
 /// What a scenario must achieve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
+    /// None: the ratios are reported, nothing is judged.
+    None,
     /// Our time at most this many seconds.
     Seconds(f64),
     /// Our time at most this multiple of raw arrow-rs.
@@ -105,9 +120,9 @@ pub struct Scenario {
     /// Data sets that must exist before it runs.
     pub needs: &'static [Fixture],
     /// Our implementation.
-    pub ours: Option<Runner>,
-    /// Raw arrow-rs.
-    pub raw: Option<Runner>,
+    pub ours: Option<Implementation>,
+    /// The raw limit.
+    pub raw: Option<Implementation>,
     /// The reference package.
     pub reference: Option<Script>,
     /// pyarrow on the same files, the reference's own limit (reported as a note).
@@ -119,27 +134,27 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The Rust runner of `side`, if this scenario has one.
-    pub fn runner(&self, side: Side) -> Option<Runner> {
+    /// How `side` is run, if this scenario has it.
+    pub fn implementation(&self, side: Side) -> Option<Implementation> {
         match side {
             Side::Ours => self.ours,
             Side::Raw => self.raw,
-            Side::Reference | Side::ReferenceRaw => None,
+            Side::Reference => self.reference.map(Implementation::Python),
+            Side::ReferenceRaw => self.reference_raw.map(Implementation::Python),
         }
     }
 
-    /// The Python script of `side`, if this scenario has one.
-    pub fn script(&self, side: Side) -> Option<Script> {
-        match side {
-            Side::Reference => self.reference,
-            Side::ReferenceRaw => self.reference_raw,
-            Side::Ours | Side::Raw => None,
+    /// The Rust runner of `side`, if it is run by one.
+    pub fn runner(&self, side: Side) -> Option<Runner> {
+        match self.implementation(side)? {
+            Implementation::Rust(runner) => Some(runner),
+            Implementation::Python(_) => None,
         }
     }
 }
 
 /// Path arguments for the Python scripts.
-fn arg(path: std::path::PathBuf) -> String {
+pub(crate) fn arg(path: std::path::PathBuf) -> String {
     path.display().to_string()
 }
 
@@ -158,18 +173,11 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Read,
             title: format!("open a {commits}-commit log, no checkpoint"),
             needs: &[Fixture::Log],
-            ours: Some(read::open_log),
+            ours: Some(Implementation::Rust(read::open_log)),
             raw: None,
             reference: Some(Script {
                 file: "open_table.py",
-                args: |ctx| {
-                    let s = ctx.sizes;
-                    vec![
-                        arg(ctx.log_table()),
-                        s.slow_runs.to_string(),
-                        (s.log_commits - 1).to_string(),
-                    ]
-                },
+                args: open_log_args,
             }),
             reference_raw: None,
             summary: Summary::Median,
@@ -180,7 +188,7 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Read,
             title: format!("open a {commits}-commit log, checkpoint at the end"),
             needs: &[Fixture::CheckpointedLog],
-            ours: Some(read::open_checkpointed_log),
+            ours: Some(Implementation::Rust(read::open_checkpointed_log)),
             raw: None,
             reference: Some(Script {
                 file: "open_table.py",
@@ -202,8 +210,8 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Read,
             title: format!("full scan of {rows} rows in {} files", sizes.data_files),
             needs: &[Fixture::Dataset],
-            ours: Some(read::scan_ours),
-            raw: Some(read::scan_raw),
+            ours: Some(Implementation::Rust(read::scan_ours)),
+            raw: Some(Implementation::Rust(read::scan_raw)),
             reference: Some(Script {
                 file: "scan.py",
                 args: |ctx| scan_args(ctx, "delta"),
@@ -220,8 +228,8 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Write,
             title: format!("write {rows} rows into a new table"),
             needs: &[Fixture::Dataset],
-            ours: Some(write::write_ours),
-            raw: Some(write::write_raw),
+            ours: Some(Implementation::Rust(write::write_ours)),
+            raw: Some(Implementation::Rust(write::write_raw)),
             reference: Some(Script {
                 file: "write.py",
                 args: |ctx| {
@@ -241,7 +249,7 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Write,
             title: format!("{} appends of {} rows", sizes.appends, sizes.append_rows),
             needs: &[],
-            ours: Some(write::append_ours),
+            ours: Some(Implementation::Rust(write::append_ours)),
             raw: None,
             reference: Some(Script {
                 file: "append.py",
@@ -262,7 +270,7 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             group: Group::Write,
             title: format!("checkpoint a {commits}-file table"),
             needs: &[Fixture::Log],
-            ours: Some(write::checkpoint_ours),
+            ours: Some(Implementation::Rust(write::checkpoint_ours)),
             raw: None,
             reference: Some(Script {
                 file: "checkpoint.py",
@@ -279,9 +287,22 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             target: Target::Seconds(0.2),
         },
     ]
+    .into_iter()
+    .chain(python::scenarios(sizes))
+    .collect()
 }
 
-fn scan_args(ctx: &Context, mode: &str) -> Vec<String> {
+/// `open_table.py` on the log without a checkpoint.
+pub(crate) fn open_log_args(ctx: &Context) -> Vec<String> {
+    let s = ctx.sizes;
+    vec![
+        arg(ctx.log_table()),
+        s.slow_runs.to_string(),
+        (s.log_commits - 1).to_string(),
+    ]
+}
+
+pub(crate) fn scan_args(ctx: &Context, mode: &str) -> Vec<String> {
     vec![
         arg(ctx.dataset_table()),
         ctx.sizes.runs.to_string(),
@@ -291,7 +312,7 @@ fn scan_args(ctx: &Context, mode: &str) -> Vec<String> {
 }
 
 /// `10M`, `200k` or the plain number.
-fn human_count(n: usize) -> String {
+pub(crate) fn human_count(n: usize) -> String {
     match n {
         n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
         n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
