@@ -381,24 +381,18 @@ fn table_schema() -> StructType {
 }
 
 fn add(partition: Option<&str>, year: &str, stats: Option<&str>) -> Add {
-    Add {
-        path: format!("f{}-{year}.parquet", partition.unwrap_or("null")),
-        partition_values: [
+    Add::new_file(
+        format!("f{}-{year}.parquet", partition.unwrap_or("null")),
+        [
             ("part".to_string(), partition.map(str::to_string)),
             ("year".to_string(), Some(year.to_string())),
         ]
         .into_iter()
         .collect(),
-        size: 1,
-        modification_time: 0,
-        data_change: true,
-        stats: stats.map(str::to_string),
-        tags: None,
-        deletion_vector: None,
-        base_row_id: None,
-        default_row_commit_version: None,
-        clustering_provider: None,
-    }
+        1,
+        0,
+        stats.map(str::to_string),
+    )
 }
 
 /// Which of `files` a predicate keeps.

@@ -155,19 +155,13 @@ impl ConvertToDeltaBuilder {
             let mut stats = StatsCollector::new(&data_schema, &[], &stats_config)?;
             stats.update_from_footer(footer)?;
             total_size += meta.size;
-            actions.push(Action::Add(Add {
-                path: log_path(relative),
+            actions.push(Action::Add(Add::new_file(
+                log_path(relative),
                 partition_values,
-                size: i64::try_from(meta.size).unwrap_or(i64::MAX),
-                modification_time: meta.last_modified.timestamp_millis(),
-                data_change: true,
-                stats: Some(stats.to_json()),
-                tags: None,
-                deletion_vector: None,
-                base_row_id: None,
-                default_row_commit_version: None,
-                clustering_provider: None,
-            }));
+                meta.size,
+                meta.last_modified.timestamp_millis(),
+                Some(stats.to_json()),
+            )));
         }
         let mut parameters = Map::new();
         let partition_spec: Vec<&str> = self.partition_columns.iter().map(|f| f.name.as_str()).collect();

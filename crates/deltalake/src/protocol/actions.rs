@@ -48,6 +48,32 @@ pub struct Add {
     pub clustering_provider: Option<String>,
 }
 
+impl Add {
+    /// A newly written data file: `size` bytes, created at `modification_time` (milliseconds since
+    /// the epoch), with its statistics; a data change, without deletion vector, tags or row ids.
+    pub fn new_file(
+        path: String,
+        partition_values: StringMap,
+        size: u64,
+        modification_time: i64,
+        stats: Option<String>,
+    ) -> Self {
+        Self {
+            path,
+            partition_values,
+            size: i64::try_from(size).unwrap_or(i64::MAX),
+            modification_time,
+            data_change: true,
+            stats,
+            tags: None,
+            deletion_vector: None,
+            base_row_id: None,
+            default_row_commit_version: None,
+            clustering_provider: None,
+        }
+    }
+}
+
 /// A data file removed from the table (a tombstone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -163,19 +163,7 @@ mod tests {
     use crate::protocol::{Add, Remove, Txn};
 
     fn add(path: &str) -> Action {
-        Action::Add(Add {
-            path: path.into(),
-            partition_values: Default::default(),
-            size: 1,
-            modification_time: 0,
-            data_change: true,
-            stats: None,
-            tags: None,
-            deletion_vector: None,
-            base_row_id: None,
-            default_row_commit_version: None,
-            clustering_provider: None,
-        })
+        Action::Add(Add::new_file(path.into(), Default::default(), 1, 0, None))
     }
 
     fn remove(path: &str) -> Action {

@@ -263,17 +263,11 @@ async fn close(store: &Arc<dyn LogStore>, file: OpenFile) -> DeltaResult<Add> {
     let path = log_path(&relative_path);
     let location = store.resolve_file(&path)?;
     let meta = crate::storage::head(store.object_store().as_ref(), &location).await?;
-    Ok(Add {
+    Ok(Add::new_file(
         path,
         partition_values,
-        size: i64::try_from(meta.size).unwrap_or(i64::MAX),
-        modification_time: meta.last_modified.timestamp_millis(),
-        data_change: true,
-        stats: Some(stats.to_json()),
-        tags: None,
-        deletion_vector: None,
-        base_row_id: None,
-        default_row_commit_version: None,
-        clustering_provider: None,
-    })
+        meta.size,
+        meta.last_modified.timestamp_millis(),
+        Some(stats.to_json()),
+    ))
 }
