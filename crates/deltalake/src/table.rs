@@ -274,4 +274,18 @@ impl DeltaTable {
     pub fn scan(&self) -> ScanBuilder {
         ScanBuilder::new(self.snapshot.clone(), self.store.clone())
     }
+
+    /// The deletion vectors of the loaded snapshot as selection vectors, one row per file that has
+    /// one (see [`SELECTION_SCHEMA`](crate::scan::SELECTION_SCHEMA)): for readers that read the
+    /// Parquet files themselves.
+    ///
+    /// ```no_run
+    /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+    /// let masks = table.deletion_vectors().await?;
+    /// println!("{} files have deleted rows", masks.num_rows());
+    /// # Ok(()) }
+    /// ```
+    pub async fn deletion_vectors(&self) -> DeltaResult<arrow::array::RecordBatch> {
+        crate::scan::selection_vectors(&self.snapshot, self.store.as_ref()).await
+    }
 }

@@ -83,6 +83,39 @@ async fn deletion_vectors_remove_exactly_the_deleted_rows() {
 }
 
 #[tokio::test]
+async fn selection_vectors_keep_the_rows_the_scan_keeps() {
+    let location = tables_dir().join("table-with-dv-small");
+    let t = DeltaTable::open(location.to_str().unwrap()).await.unwrap();
+    let masks = t.deletion_vectors().await.unwrap();
+    assert_eq!(masks.num_rows(), 1);
+    let uri = masks.column(0).as_string::<i32>().value(0);
+    let mask = masks.column(1).as_list::<i32>().value(0);
+    let mask = mask.as_boolean();
+    // The raw rows of the data file, filtered by the mask, are the rows the scan returns.
+    let path = url::Url::parse(uri).unwrap().to_file_path().unwrap();
+    let raw: Vec<RecordBatch> = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+        std::fs::File::open(path).unwrap(),
+        1024,
+    )
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap();
+    let raw = arrow::compute::concat_batches(&raw[0].schema(), &raw).unwrap();
+    assert_eq!(mask.len(), raw.num_rows());
+    let kept = arrow::compute::filter_record_batch(&raw, mask).unwrap();
+    let mut values: Vec<i32> = kept.column(0).as_primitive::<Int32Type>().values().to_vec();
+    values.sort();
+    assert_eq!(values, (1..=8).collect::<Vec<_>>());
+
+    let before = DeltaTable::builder(location.to_str().unwrap())
+        .with_version(0)
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(before.deletion_vectors().await.unwrap().num_rows(), 0);
+}
+
+#[tokio::test]
 async fn column_mapping_reads_columns_by_physical_name() {
     let batches = scan("table_with_column_mapping").await;
     let mut names: Vec<String> = column(&batches, "Super Name")

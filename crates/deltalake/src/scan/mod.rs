@@ -3,6 +3,7 @@
 
 pub mod cdf;
 mod file_reader;
+mod selection;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tracing::debug;
 pub(crate) use file_reader::load_deletion_vector;
 pub use file_reader::{RowSelection, ScanFile};
 use file_reader::{ScanContext, read_files};
+pub use selection::{SELECTION_SCHEMA, selection_vectors};
 
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
