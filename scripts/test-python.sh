@@ -10,7 +10,9 @@ export MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS:---profile dev --strip}"
 venv="${DELTA_PYTHON_TEST_VENV:-$CARGO_TARGET_DIR/python-test-venv}"
 rm -rf "$venv"
 python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest pyarrow pandas
+# polars, duckdb and datafusion: the interoperability tests read our tables through them.
+"$venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest pyarrow pandas \
+  polars duckdb datafusion
 status=0
 "$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider || status=$?
 if [ "$status" -eq 5 ]; then

@@ -213,5 +213,10 @@ class Schema(StructType):
         del as_large_types
         return arrow_schema(_internal.schema_to_arrow(self.to_json()))
 
+    def __arrow_c_schema__(self) -> Any:
+        """The Arrow C schema capsule of :meth:`to_arrow` (the Arrow PyCapsule interface), so
+        Arrow libraries (polars' ``pl.Schema(...)``, ``pyarrow.schema(...)``) take the schema as it is."""
+        return _internal.schema_to_arrow(self.to_json()).__arrow_c_schema__()
+
     def __repr__(self) -> str:
         return f"Schema([{', '.join(repr(f) for f in self.fields)}])"

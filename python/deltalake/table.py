@@ -345,6 +345,13 @@ class DeltaTable:
         ``__arrow_c_stream__``."""
         return arrow_table(self._table.add_actions(flatten))
 
+    def deletion_vectors(self) -> Any:
+        """The deletion vectors as keep masks, one row per file that has one: ``filepath`` (as
+        :meth:`file_uris` gives it) and ``selection_vector`` (a list of booleans, one per row of
+        the file, ``True`` for the rows kept). A ``pyarrow.Table`` when pyarrow is installed, else
+        an object with ``__arrow_c_stream__``."""
+        return arrow_table(self._table.deletion_vectors())
+
     def to_pyarrow_table(
         self,
         partitions: FilterType | None = None,

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::log::FileView;
 use deltalake::operations::alter::AlterTableBuilder;
 use deltalake::operations::optimize::OptimizeType;
@@ -16,6 +17,7 @@ use futures::StreamExt;
 use percent_encoding::percent_decode_str;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use url::Url;
 
 use crate::arrow_interop::ArrowStream;
 use crate::error::to_py;
@@ -153,9 +155,18 @@ impl RawDeltaTable {
     /// the files that may hold matching rows.
     #[pyo3(signature = (filter = None))]
     fn files(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
-        self.selected_files(filter, |f| {
-            Ok(percent_decode_str(f.path()).decode_utf8_lossy().into_owned())
-        })
+        self.selected_files(filter, |f| Ok(decoded_path(&f)))
+    }
+
+    /// The size in bytes of each active file, by its path relative to the table root (decoded).
+    fn get_add_file_sizes(&self) -> HashMap<String, i64> {
+        let table = self.current();
+        table
+            .snapshot()
+            .files()
+            .iter()
+            .map(|f| (decoded_path(&f), f.size()))
+            .collect()
     }
 
     /// The absolute locations of the active files (local paths for local tables); with a
@@ -167,10 +178,7 @@ impl RawDeltaTable {
             let url = root
                 .join(f.path())
                 .map_err(|e| PyValueError::new_err(format!("invalid file path {}: {e}", f.path())))?;
-            Ok(match url.to_file_path() {
-                Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
-                _ => url.to_string(),
-            })
+            Ok(file_location(&url))
         })
     }
 
@@ -214,7 +222,7 @@ impl RawDeltaTable {
         commits
             .into_iter()
             .map(|(version, info)| {
-                let mut value = serde_json::to_value(info).map_err(|e| to_py(e.into()))?;
+                let mut value = serde_json::to_value(info).map_err(|e| to_py(CoreError::from(e)))?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert("version".into(), version.into());
                 }
@@ -279,6 +287,25 @@ impl RawDeltaTable {
     fn add_actions(&self, flatten: bool) -> PyResult<ArrowStream> {
         let table = self.current();
         let batch = table.snapshot().add_actions_table(flatten).map_err(to_py)?;
+        Ok(ArrowStream::from_batches(batch.schema(), vec![batch]))
+    }
+
+    /// The deletion vectors as keep masks, one row per file that has one: `filepath` (located as
+    /// `file_uris` gives it) and `selection_vector` (`true` for the rows kept).
+    fn deletion_vectors(&self, py: Python<'_>) -> PyResult<ArrowStream> {
+        let table = self.current();
+        let batch = block_on(py, async move { table.deletion_vectors().await })?.map_err(to_py)?;
+        let uris = batch.column(0).as_string::<i32>();
+        let locations: Vec<String> = uris
+            .iter()
+            .flatten()
+            .map(|uri| Url::parse(uri).map_or_else(|_| uri.to_string(), |url| file_location(&url)))
+            .collect();
+        let columns = vec![
+            Arc::new(StringArray::from(locations)) as ArrayRef,
+            batch.column(1).clone(),
+        ];
+        let batch = RecordBatch::try_new(batch.schema(), columns).map_err(|e| to_py(CoreError::from(e)))?;
         Ok(ArrowStream::from_batches(batch.schema(), vec![batch]))
     }
 
@@ -699,4 +726,17 @@ fn scan_of(table: &DeltaTable, columns: Option<Vec<String>>, filters: Vec<PyFilt
         builder = builder.with_filter(filter.into_expr()?);
     }
     builder.build().map_err(to_py)
+}
+
+/// The path of a file relative to the table root, URL-decoded.
+fn decoded_path(file: &FileView<'_>) -> String {
+    percent_decode_str(file.path()).decode_utf8_lossy().into_owned()
+}
+
+/// Where a file is, as the reference package gives it: a local path for local files, else the URI.
+fn file_location(url: &Url) -> String {
+    match url.to_file_path() {
+        Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
+        _ => url.to_string(),
+    }
 }
