@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -32,12 +33,28 @@ pub fn runtime() -> PyResult<Arc<Runtime>> {
     Ok(runtime)
 }
 
-/// Run `future` to completion with the GIL released.
+/// How often a blocked call looks for signals (Ctrl-C) that Python should handle.
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// Run `future` to completion with the GIL released. Signals are handled meanwhile: when a handler
+/// raises (Ctrl-C's `KeyboardInterrupt`), the future is dropped, so the work stops, and the
+/// exception is returned. A commit is atomic, so an interrupted operation commits nothing or all.
 pub fn block_on<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
 where
     F: Future + Send,
     F::Output: Send,
 {
     let runtime = runtime()?;
-    Ok(py.detach(|| runtime.block_on(future)))
+    py.detach(|| {
+        runtime.block_on(async {
+            let mut future = std::pin::pin!(future);
+            let mut ticks = tokio::time::interval(SIGNAL_CHECK);
+            loop {
+                tokio::select! {
+                    output = &mut future => return Ok(output),
+                    _ = ticks.tick() => Python::attach(|py| py.check_signals())?,
+                }
+            }
+        })
+    })
 }

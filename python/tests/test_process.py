@@ -1,10 +1,12 @@
-"""Threads, fork, interpreter exit and interoperability with pandas and pyarrow."""
+"""Threads, fork, Ctrl-C, interpreter exit and interoperability with pandas and pyarrow."""
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -118,3 +120,39 @@ def test_works_without_pyarrow(tables: Path, tmp_path: Path) -> None:
     assert int(result.stdout) >= 1
     copied = DeltaTable(tmp_path / "copy").to_pyarrow_table()
     assert copied.num_rows == DeltaTable(tables / "cdf-table").to_pyarrow_table().num_rows
+
+
+def test_ctrl_c_interrupts_a_long_write_and_commits_nothing(tmp_path: Path) -> None:
+    # The write consumes an endless stream: only Ctrl-C (SIGINT) ends it.
+    script = (
+        "import itertools, sys\n"
+        "import pyarrow as pa\n"
+        "from deltalake import write_deltalake\n"
+        "schema = pa.schema([('id', pa.int64())])\n"
+        "def batches():\n"
+        "    for i in itertools.count():\n"
+        "        if i == 10:\n"
+        "            print('writing', flush=True)\n"
+        "        yield pa.record_batch([pa.array(range(i * 1000, (i + 1) * 1000), pa.int64())], schema=schema)\n"
+        "try:\n"
+        "    write_deltalake(sys.argv[1], pa.RecordBatchReader.from_batches(schema, batches()))\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(3)\n"
+    )
+    target = tmp_path / "t"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "writing"
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError("the write went on after Ctrl-C") from None
+    assert child.returncode == 3, err
+    assert out.strip() == "interrupted"
+    assert not DeltaTable.is_deltatable(str(target))
