@@ -93,13 +93,11 @@ async fn selection_vectors_keep_the_rows_the_scan_keeps() {
     let mask = mask.as_boolean();
     // The raw rows of the data file, filtered by the mask, are the rows the scan returns.
     let path = url::Url::parse(uri).unwrap().to_file_path().unwrap();
-    let raw: Vec<RecordBatch> = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
-        std::fs::File::open(path).unwrap(),
-        1024,
-    )
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap();
+    let raw: Vec<RecordBatch> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(std::fs::File::open(path).unwrap(), 1024)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
     let raw = arrow::compute::concat_batches(&raw[0].schema(), &raw).unwrap();
     assert_eq!(mask.len(), raw.num_rows());
     let kept = arrow::compute::filter_record_batch(&raw, mask).unwrap();
