@@ -407,6 +407,59 @@ mod tests {
         assert!(resolve_file(&root, &root_path, "s3://bucket/f.parquet").is_err());
     }
 
+    fn options(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn cloud_uris_open_their_stores_at_their_roots() {
+        let s3 = options(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ]);
+        let azure = options(&[
+            ("AZURE_STORAGE_ACCOUNT_NAME", "account"),
+            ("AZURE_STORAGE_ACCOUNT_KEY", "c2VjcmV0"),
+        ]);
+        let gcs = options(&[("GOOGLE_SKIP_SIGNATURE", "true")]);
+        for (uri, options) in [
+            ("s3://bucket/a/t", &s3),
+            ("s3a://bucket/a/t", &s3),
+            ("az://container/a/t", &azure),
+            ("azure://container/a/t", &azure),
+            ("abfs://container/a/t", &azure),
+            ("abfss://container@account.dfs.core.windows.net/a/t", &azure),
+            ("gs://bucket/a/t", &gcs),
+        ] {
+            let url = table_url(uri).unwrap();
+            let store = open_log_store(&url, options).unwrap_or_else(|e| panic!("{uri}: {e}"));
+            assert_eq!(store.root_path().as_ref(), "a/t", "{uri}");
+            assert_eq!(store.log_path().as_ref(), "a/t/_delta_log", "{uri}");
+        }
+    }
+
+    #[test]
+    fn the_dynamodb_locking_provider_selects_the_dynamodb_log_store() {
+        let url = table_url("s3://bucket/t").unwrap();
+        let mut s3 = options(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "very-secret"),
+            ("AWS_S3_LOCKING_PROVIDER", "dynamodb"),
+        ]);
+        let store = open_log_store(&url, &s3).unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.starts_with("DynamoLogStore"), "{shown}");
+        assert!(shown.contains("https://dynamodb.eu-west-1.amazonaws.com/") && shown.contains("delta_log"));
+        assert!(!shown.contains("very-secret"), "{shown}");
+        // Only `open_log_store` knows the DynamoDB store.
+        assert!(ObjectLogStore::for_url(&url, &s3).is_err());
+        s3.insert("AWS_S3_LOCKING_PROVIDER".into(), "zookeeper".into());
+        let err = open_log_store(&url, &s3).unwrap_err();
+        assert!(err.to_string().contains("zookeeper"), "{err}");
+    }
+
     #[test]
     fn table_urls_are_directories() {
         assert_eq!(table_url("memory://t").unwrap().as_str(), "memory://t/");

@@ -48,13 +48,9 @@ pub async fn upload_table(name: &str, location: &str, options: &HashMap<String, 
                 stack.push(path);
                 continue;
             }
-            let relative = path.strip_prefix(&source).unwrap();
-            let target = StorePath::from_iter(
-                store
-                    .root_path()
-                    .parts()
-                    .chain(relative.iter().map(|p| p.to_str().unwrap().into())),
-            );
+            // Names as they are on disk (`x=A%2FA` stays that), not encoded once more.
+            let relative = path.strip_prefix(&source).unwrap().to_str().unwrap();
+            let target = StorePath::parse(format!("{}/{relative}", store.root_path())).unwrap();
             let bytes = std::fs::read(&path).unwrap();
             store.object_store().put(&target, PutPayload::from(bytes)).await.unwrap();
         }
@@ -104,8 +100,8 @@ pub async fn rows(table: &DeltaTable) -> Vec<(String, i64)> {
 }
 
 /// Create, append, overwrite, delete, checkpoint, vacuum at `location`; each step's rows and
-/// version are checked on a freshly opened table.
-pub async fn write_round_trip(location: &str, options: &HashMap<String, String>) {
+/// version are checked on a freshly opened table. Returns the latest version.
+pub async fn write_round_trip(location: &str, options: &HashMap<String, String>) -> i64 {
     let write = |mode: SaveMode, rows: Vec<RecordBatch>| {
         DeltaTable::write(location)
             .with_storage_options(options.clone())
@@ -148,6 +144,9 @@ pub async fn write_round_trip(location: &str, options: &HashMap<String, String>)
     assert!(metrics.files_deleted.len() >= 3, "vacuum removed {:?}", metrics.files_deleted);
     let vacuumed = open(location, options).await;
     assert_eq!(rows(&vacuumed).await, [("c".into(), 4), ("d".into(), 6)]);
+    // Vacuum records its start and end.
+    assert_eq!(vacuumed.version(), 5);
+    vacuumed.version()
 }
 
 /// The child side of [`concurrent_writers`]: when `DELTA_TEST_CHILD` is set, append
