@@ -63,8 +63,18 @@ async fn wait_ready(name: &str, server: &mut Server, path: &str) {
     }
 }
 
-fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Server {
-    let child = cmd
+/// Start `program` with `args`; a watchdog kills it if this test process dies without dropping
+/// the [`Server`] (a test killed by a timeout leaves no server behind).
+fn spawn(program: PathBuf, args: &[String], port: u16, dir: tempfile::TempDir) -> Server {
+    let watchdog = format!(
+        "( while kill -0 {} 2>/dev/null; do sleep 1; done; kill $$ ) & exec \"$0\" \"$@\"",
+        std::process::id()
+    );
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(watchdog)
+        .arg(program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -73,12 +83,15 @@ fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Server {
     Server { child, port, _dir: dir }
 }
 
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
 /// moto (S3 and DynamoDB) on a free port.
 pub async fn moto() -> Server {
     let port = free_port();
-    let mut cmd = Command::new(binary("DELTA_TEST_MOTO_SERVER"));
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-    let mut server = spawn(cmd, port, tempfile::tempdir().unwrap());
+    let args = strings(&["-H", "127.0.0.1", "-p", &port.to_string()]);
+    let mut server = spawn(binary("DELTA_TEST_MOTO_SERVER"), &args, port, tempfile::tempdir().unwrap());
     wait_ready("moto", &mut server, "/moto-api/").await;
     server
 }
@@ -87,8 +100,7 @@ pub async fn moto() -> Server {
 pub async fn azurite() -> Server {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(binary("DELTA_TEST_AZURITE"));
-    cmd.args([
+    let mut args = strings(&[
         "--disableTelemetry",
         "--loose",
         "--skipApiVersionCheck",
@@ -102,9 +114,9 @@ pub async fn azurite() -> Server {
         "--tablePort",
         &free_port().to_string(),
         "--location",
-    ])
-    .arg(dir.path());
-    let mut server = spawn(cmd, port, dir);
+    ]);
+    args.push(dir.path().to_str().unwrap().to_string());
+    let mut server = spawn(binary("DELTA_TEST_AZURITE"), &args, port, dir);
     wait_ready("Azurite", &mut server, "/devstoreaccount1?comp=list").await;
     server
 }
@@ -116,13 +128,23 @@ pub async fn fake_gcs(buckets: &[&str]) -> Server {
     for bucket in buckets {
         std::fs::create_dir_all(dir.path().join("data").join(bucket)).unwrap();
     }
-    let mut cmd = Command::new(binary("DELTA_TEST_FAKE_GCS"));
-    cmd.args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
-        .arg("-data")
-        .arg(dir.path().join("data"))
-        .arg("-public-host")
-        .arg(format!("127.0.0.1:{port}"));
-    let mut server = spawn(cmd, port, dir);
+    let data = dir.path().join("data");
+    let public_host = format!("127.0.0.1:{port}");
+    let args = strings(&[
+        "-scheme",
+        "http",
+        "-host",
+        "127.0.0.1",
+        "-port",
+        &port.to_string(),
+        "-backend",
+        "memory",
+        "-data",
+        data.to_str().unwrap(),
+        "-public-host",
+        &public_host,
+    ]);
+    let mut server = spawn(binary("DELTA_TEST_FAKE_GCS"), &args, port, dir);
     wait_ready("fake-gcs-server", &mut server, "/storage/v1/b").await;
     server
 }
