@@ -86,10 +86,14 @@ async fn four_processes_fifty_commits_each_with_conditional_put() {
     cloud::concurrent_writers("child_writer", "s3://busy/t", &options, 4, 50).await;
 }
 
+/// moto checks DynamoDB conditions but not atomically under concurrent requests (real DynamoDB
+/// does): its DynamoDB requests go through a proxy that serialises them.
 #[tokio::test]
 async fn four_processes_fifty_commits_each_with_the_dynamodb_log_store() {
     let moto = moto_with_bucket("busy").await;
-    let options = dynamo(&moto, "busy_log");
+    let serialised = Proxy::start(moto.port, |_| Action::Exclusive).await;
+    let mut options = dynamo(&moto, "busy_log");
+    options.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), serialised.endpoint());
     cloud::concurrent_writers("child_writer", "s3://busy/t", &options, 4, 50).await;
 }
 

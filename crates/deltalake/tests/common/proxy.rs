@@ -12,6 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Action {
     /// Forward it and return the answer.
     Forward,
+    /// Forward it while no other `Exclusive` request is in flight (serialises a server's
+    /// request handling, e.g. to make moto's DynamoDB conditional writes atomic as DynamoDB's are).
+    Exclusive,
     /// Answer this status without forwarding.
     Fail(u16),
     /// Wait, then forward.
@@ -70,11 +73,12 @@ impl Proxy {
         let log = Arc::new(Mutex::new(Vec::new()));
         let rule: Arc<Rule> = Arc::new(rule);
         let task_log = log.clone();
+        let exclusive = Arc::new(tokio::sync::Mutex::new(()));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (rule, log) = (rule.clone(), task_log.clone());
+                let (rule, log, exclusive) = (rule.clone(), task_log.clone(), exclusive.clone());
                 tokio::spawn(async move {
-                    let _ = serve(client, upstream_port, rule.as_ref(), &log).await;
+                    let _ = serve(client, upstream_port, rule.as_ref(), &log, &exclusive).await;
                 });
             }
         });
@@ -83,13 +87,21 @@ impl Proxy {
 }
 
 /// One request per connection: the answer always says `connection: close`.
-async fn serve(mut client: TcpStream, upstream_port: u16, rule: &Rule, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
+async fn serve(
+    mut client: TcpStream,
+    upstream_port: u16,
+    rule: &Rule,
+    log: &Mutex<Vec<String>>,
+    exclusive: &tokio::sync::Mutex<()>,
+) -> std::io::Result<()> {
     let (head, body) = read_request(&mut client).await?;
     let request = parse_head(&head);
     let action = rule(&request);
-    log.lock()
-        .unwrap()
-        .push(format!("{} {} -> {action:?}", request.method, request.target));
+    if action != Action::Exclusive {
+        log.lock()
+            .unwrap()
+            .push(format!("{} {} -> {action:?}", request.method, request.target));
+    }
     match action {
         Action::Fail(status) => {
             let answer = format!("HTTP/1.1 {status} Injected\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
@@ -97,6 +109,13 @@ async fn serve(mut client: TcpStream, upstream_port: u16, rule: &Rule, log: &Mut
         }
         Action::Hold => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Action::Exclusive => {
+            let answer = {
+                let _turn = exclusive.lock().await;
+                forward(&head, &body, upstream_port).await?
+            };
+            client.write_all(&close_after(&answer)).await?;
         }
         Action::Forward | Action::Delay(_) | Action::DropResponse => {
             if let Action::Delay(delay) = action {

@@ -75,6 +75,8 @@ fn spawn(program: PathBuf, args: &[String], port: u16, dir: tempfile::TempDir) -
         .arg(watchdog)
         .arg(program)
         .args(args)
+        // Servers may write files where they run (Azurite does): in their own directory.
+        .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -113,9 +115,7 @@ pub async fn azurite() -> Server {
         &free_port().to_string(),
         "--tablePort",
         &free_port().to_string(),
-        "--location",
     ]);
-    args.push(dir.path().to_str().unwrap().to_string());
     let mut server = spawn(binary("DELTA_TEST_AZURITE"), &args, port, dir);
     wait_ready("Azurite", &mut server, "/devstoreaccount1?comp=list").await;
     server
