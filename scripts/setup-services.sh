@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the local servers that the cloud storage tests start on 127.0.0.1 (idempotent):
-#   moto (S3 + DynamoDB) in a virtual environment, Azurite (Azure Blob / ADLS Gen2) with npm,
-#   fake-gcs-server (GCS) with `go install` when Go is available.
+#   moto (S3 + DynamoDB) in a virtual environment, Azurite (Azure Blob / ADLS Gen2) with npm.
+#   (GCS has no local server speaking the XML API object_store uses: its tests use a stand-in.)
 # Prints `export NAME=PATH` lines for the tests: eval "$(./scripts/setup-services.sh)".
 set -euo pipefail
 cache="${DELTA_SERVICES_CACHE:-$HOME/.cache/deltalake-services}"
@@ -20,11 +20,3 @@ if [ ! -x "$azurite_dir/node_modules/.bin/azurite" ]; then
   npm install --silent --no-audit --no-fund --prefix "$azurite_dir" azurite@3 >&2
 fi
 echo "export DELTA_TEST_AZURITE='$azurite_dir/node_modules/.bin/azurite'"
-
-gcs_bin="$cache/go/bin/fake-gcs-server"
-if [ ! -x "$gcs_bin" ] && command -v go >/dev/null; then
-  GOPATH="$cache/go" GOFLAGS=-modcacherw go install github.com/fsouza/fake-gcs-server@v1 >&2 || true
-fi
-if [ -x "$gcs_bin" ]; then
-  echo "export DELTA_TEST_FAKE_GCS='$gcs_bin'"
-fi

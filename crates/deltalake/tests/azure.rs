@@ -25,7 +25,11 @@ async fn azure_reads_writes_and_concurrent_writers_on_azurite() {
     cloud::read_conformance("az://delta/tables", &options).await;
     let latest = cloud::write_round_trip("abfs://delta/round-trip", &options).await;
     // The other spellings of the same location open the same table.
-    for alias in ["az://delta/round-trip", "azure://delta/round-trip", "abfss://delta/round-trip"] {
+    for alias in [
+        "az://delta/round-trip",
+        "azure://delta/round-trip",
+        "abfss://delta/round-trip",
+    ] {
         let table = cloud::open(alias, &options).await;
         assert_eq!(table.version(), latest, "{alias}");
     }

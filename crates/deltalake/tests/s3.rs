@@ -21,7 +21,10 @@ use object_store::ObjectStoreExt;
 fn dynamo(moto: &Server, table: &str) -> HashMap<String, String> {
     services::s3_options(
         moto,
-        &[("AWS_S3_LOCKING_PROVIDER", "dynamodb"), ("DELTA_DYNAMO_TABLE_NAME", table)],
+        &[
+            ("AWS_S3_LOCKING_PROVIDER", "dynamodb"),
+            ("DELTA_DYNAMO_TABLE_NAME", table),
+        ],
     )
 }
 
@@ -64,7 +67,11 @@ async fn write_round_trip_with_the_dynamodb_log_store() {
         let entry = store.entry(version).await.unwrap().expect("an entry per commit");
         assert!(entry.complete, "version {version} incomplete");
         assert_eq!(entry.file_name, format!("{version:020}.json"));
-        assert!(entry.temp_path.starts_with(&format!(".tmp/{version:020}.json.")), "{}", entry.temp_path);
+        assert!(
+            entry.temp_path.starts_with(&format!(".tmp/{version:020}.json.")),
+            "{}",
+            entry.temp_path
+        );
     }
     assert!(store.entry(latest + 1).await.unwrap().is_none());
 }
@@ -76,7 +83,7 @@ fn dynamo_store(url: &url::Url, options: &HashMap<String, String>) -> DynamoLogS
         panic!("not a DynamoDB store");
     };
     let root = object_store::path::Path::from_url_path(url.path()).unwrap();
-    DynamoLogStore::new(object_store, url.clone(), root, dynamo).unwrap()
+    DynamoLogStore::new(object_store, url.clone(), root, *dynamo).unwrap()
 }
 
 #[tokio::test]
@@ -112,7 +119,10 @@ async fn disabled_conditional_put_needs_a_lock_or_an_explicit_unsafe_opt_in() {
     );
     let unsafe_single_writer = services::s3_options(
         &moto,
-        &[("AWS_CONDITIONAL_PUT", "disabled"), ("AWS_S3_ALLOW_UNSAFE_RENAME", "true")],
+        &[
+            ("AWS_CONDITIONAL_PUT", "disabled"),
+            ("AWS_S3_ALLOW_UNSAFE_RENAME", "true"),
+        ],
     );
     for n in 0..3 {
         DeltaTable::write("s3://plain/t")
@@ -178,7 +188,8 @@ async fn server_errors_lost_responses_and_slow_answers_never_duplicate_a_commit(
     let seen: Arc<[AtomicUsize; 4]> = Arc::default();
     let counts = seen.clone();
     let proxy = Proxy::start(moto.port, move |request| {
-        let commit = (1..=3).find(|v| request.method == "PUT" && request.target.contains(&format!("/_delta_log/{v:020}.json")));
+        let commit =
+            (1..=3).find(|v| request.method == "PUT" && request.target.contains(&format!("/_delta_log/{v:020}.json")));
         let Some(v) = commit else {
             return Action::Forward;
         };

@@ -92,7 +92,11 @@ async fn put(store: &dyn ObjectStore, path: &Path, body: Bytes, mode: CreateMode
 /// The file exists: ours if it holds our bytes.
 async fn whose(store: &dyn ObjectStore, path: &Path, body: &Bytes) -> object_store::Result<Created> {
     let stored = get_bytes(store, path).await?;
-    Ok(if stored == *body { Created::Ours } else { Created::Theirs })
+    Ok(if stored == *body {
+        Created::Ours
+    } else {
+        Created::Theirs
+    })
 }
 
 /// Errors after which the put may or may not have been applied by the server.

@@ -19,8 +19,8 @@ pub fn build(url: &Url, options: &StorageOptions) -> DeltaResult<Arc<dyn ObjectS
         }
         Err(_) => false,
     })?;
-    let store = builder.build().map_err(|e| {
-        DeltaError::InvalidArgument(format!("cannot open the GCS store of {}: {e}", redact_url(url)))
-    })?;
+    let store = builder
+        .build()
+        .map_err(|e| DeltaError::InvalidArgument(format!("cannot open the GCS store of {}: {e}", redact_url(url))))?;
     Ok(Arc::new(store))
 }

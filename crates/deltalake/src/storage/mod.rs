@@ -50,8 +50,10 @@ pub fn open_log_store(url: &Url, options: &HashMap<String, String>) -> DeltaResu
         let (store, commits) = s3::build(url, &options)?;
         let root_path = root_path(url)?;
         return Ok(match commits {
-            s3::S3Commits::Put(mode) => Arc::new(ObjectLogStore::new(store, url.clone(), root_path).with_create_mode(mode)),
-            s3::S3Commits::DynamoDb(dynamo) => Arc::new(DynamoLogStore::new(store, url.clone(), root_path, dynamo)?),
+            s3::S3Commits::Put(mode) => {
+                Arc::new(ObjectLogStore::new(store, url.clone(), root_path).with_create_mode(mode))
+            }
+            s3::S3Commits::DynamoDb(dynamo) => Arc::new(DynamoLogStore::new(store, url.clone(), root_path, *dynamo)?),
         });
     }
     Ok(Arc::new(ObjectLogStore::open(url, &options)?))
@@ -266,7 +268,9 @@ impl ObjectLogStore {
             }
             "memory" => memory_store(url.host_str().unwrap_or_default()),
             "s3" | "s3a" => match s3::build(url, options)? {
-                (store, s3::S3Commits::Put(mode)) => return Ok(Self::new(store, url.clone(), root).with_create_mode(mode)),
+                (store, s3::S3Commits::Put(mode)) => {
+                    return Ok(Self::new(store, url.clone(), root).with_create_mode(mode));
+                }
                 (_, s3::S3Commits::DynamoDb(_)) => {
                     return Err(DeltaError::InvalidArgument(format!(
                         "{} uses a DynamoDB lock: open it with storage::open_log_store",
@@ -422,7 +426,8 @@ mod tests {
             ("AZURE_STORAGE_ACCOUNT_NAME", "account"),
             ("AZURE_STORAGE_ACCOUNT_KEY", "c2VjcmV0"),
         ]);
-        let gcs = options(&[("GOOGLE_SKIP_SIGNATURE", "true")]);
+        let key = r#"{"gcs_base_url": "http://127.0.0.1:1", "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""}"#;
+        let gcs = options(&[("GOOGLE_SERVICE_ACCOUNT_KEY", key)]);
         for (uri, options) in [
             ("s3://bucket/a/t", &s3),
             ("s3a://bucket/a/t", &s3),

@@ -125,7 +125,11 @@ impl fmt::Debug for StorageOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
             .entries(self.values.iter().map(|(k, (v, _))| {
-                let shown = if PUBLIC_OPTIONS.contains(&k.as_str()) { v.as_str() } else { "<redacted>" };
+                let shown = if PUBLIC_OPTIONS.contains(&k.as_str()) {
+                    v.as_str()
+                } else {
+                    "<redacted>"
+                };
                 (k, shown)
             }))
             .finish()

@@ -24,7 +24,7 @@ pub enum S3Commits {
     /// The store's put with `If-None-Match: *` (or a check then a put in unsafe mode).
     Put(CreateMode),
     /// A DynamoDB table holds one entry per commit (Delta Spark's `S3DynamoDBLogStore` layout).
-    DynamoDb(DynamoOptions),
+    DynamoDb(Box<DynamoOptions>),
 }
 
 /// The S3 store of `url`, and how its commits are made atomic.
@@ -41,11 +41,11 @@ pub fn build(url: &Url, options: &StorageOptions) -> DeltaResult<(Arc<dyn Object
         }
         Err(_) => false,
     })?;
-    let store = builder.build().map_err(|e| {
-        DeltaError::InvalidArgument(format!("cannot open the S3 store of {}: {e}", redact_url(url)))
-    })?;
+    let store = builder
+        .build()
+        .map_err(|e| DeltaError::InvalidArgument(format!("cannot open the S3 store of {}: {e}", redact_url(url))))?;
     let commits = match options.get(LOCKING_PROVIDER).map(str::to_ascii_lowercase).as_deref() {
-        Some("dynamodb") => S3Commits::DynamoDb(DynamoOptions::new(options)?),
+        Some("dynamodb") => S3Commits::DynamoDb(Box::new(DynamoOptions::new(options)?)),
         Some("" | "none") | None => match options.get(CONDITIONAL_PUT).map(str::trim) {
             Some("disabled") if options.flag(ALLOW_UNSAFE_RENAME)? => S3Commits::Put(CreateMode::UnsafeCheckThenPut),
             Some("disabled") => {

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::Int64Type;
 use deltalake::DeltaTable;
-use deltalake::protocol::Action;
 use deltalake::operations::write::SaveMode;
+use deltalake::protocol::Action;
 use deltalake::transaction::CommitProperties;
-use object_store::{ObjectStoreExt, PutPayload};
 use object_store::path::Path as StorePath;
+use object_store::{ObjectStoreExt, PutPayload};
 use serde_json::Value;
 
 use super::{expected_dir, read_expected_rows, render_sorted_rows, tables_dir};
@@ -53,7 +53,11 @@ pub async fn upload_table(name: &str, location: &str, options: &HashMap<String, 
             let relative = path.strip_prefix(&source).unwrap().to_str().unwrap();
             let target = StorePath::parse(format!("{}/{relative}", store.root_path())).unwrap();
             let bytes = std::fs::read(&path).unwrap();
-            store.object_store().put(&target, PutPayload::from(bytes)).await.unwrap();
+            store
+                .object_store()
+                .put(&target, PutPayload::from(bytes))
+                .await
+                .unwrap();
         }
     }
 }
@@ -76,7 +80,9 @@ pub async fn read_conformance(base: &str, options: &HashMap<String, String>) {
         let expected = if rows_file.exists() {
             read_expected_rows(&rows_file)
         } else {
-            let local = DeltaTable::open(tables_dir().join(name).to_str().unwrap()).await.unwrap();
+            let local = DeltaTable::open(tables_dir().join(name).to_str().unwrap())
+                .await
+                .unwrap();
             local.scan().build().unwrap().collect().await.unwrap()
         };
         let schema = table.snapshot().arrow_schema();
@@ -121,12 +127,16 @@ pub async fn write_round_trip(location: &str, options: &HashMap<String, String>)
     write(SaveMode::ErrorIfExists, vec![batch("a", 1)]).await.unwrap();
     let err = write(SaveMode::ErrorIfExists, vec![batch("a", 1)]).await.unwrap_err();
     assert!(err.to_string().contains("exists"), "{err}");
-    write(SaveMode::Append, vec![batch("a", 2), batch("b", 3)]).await.unwrap();
+    write(SaveMode::Append, vec![batch("a", 2), batch("b", 3)])
+        .await
+        .unwrap();
     let table = open(location, options).await;
     assert_eq!(table.version(), 1);
     assert_eq!(rows(&table).await, [("a".into(), 1), ("a".into(), 2), ("b".into(), 3)]);
 
-    write(SaveMode::Overwrite, vec![batch("c", 4), batch("c", 5), batch("d", 6)]).await.unwrap();
+    write(SaveMode::Overwrite, vec![batch("c", 4), batch("c", 5), batch("d", 6)])
+        .await
+        .unwrap();
     let table = open(location, options).await;
     assert_eq!(rows(&table).await, [("c".into(), 4), ("c".into(), 5), ("d".into(), 6)]);
 
@@ -151,7 +161,11 @@ pub async fn write_round_trip(location: &str, options: &HashMap<String, String>)
         .with_enforce_retention(false)
         .await
         .unwrap();
-    assert!(metrics.files_deleted.len() >= 3, "vacuum removed {:?}", metrics.files_deleted);
+    assert!(
+        metrics.files_deleted.len() >= 3,
+        "vacuum removed {:?}",
+        metrics.files_deleted
+    );
     let vacuumed = open(location, options).await;
     assert_eq!(rows(&vacuumed).await, [("c".into(), 4), ("d".into(), 6)]);
     // Vacuum records its start and end.
@@ -255,7 +269,11 @@ pub async fn concurrent_writers(
             .await
             .unwrap()
             .unwrap();
-        assert!(out.status.success(), "writer failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "writer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // Every version holds exactly one new file; reading every version of a remote table would
     // take minutes, so a few are opened by time travel.
@@ -263,7 +281,10 @@ pub async fn concurrent_writers(
     let latest = processes as i64 * commits;
     assert_eq!(table.version(), latest);
     let log = table.commits_after(0).await.unwrap();
-    assert_eq!(log.iter().map(|c| c.version).collect::<Vec<_>>(), (1..=latest).collect::<Vec<_>>());
+    assert_eq!(
+        log.iter().map(|c| c.version).collect::<Vec<_>>(),
+        (1..=latest).collect::<Vec<_>>()
+    );
     for commit in &log {
         let adds = commit.actions.iter().filter(|a| matches!(a, Action::Add(_))).count();
         assert_eq!(adds, 1, "version {} adds {adds} files", commit.version);

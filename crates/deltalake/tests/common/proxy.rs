@@ -15,7 +15,7 @@ pub enum Action {
     /// Forward it while no other `Exclusive` request is in flight (serialises a server's
     /// request handling, e.g. to make moto's DynamoDB conditional writes atomic as DynamoDB's are).
     Exclusive,
-    /// Answer this status without forwarding.
+    /// Answer this status (with an empty body) without forwarding.
     Fail(u16),
     /// Wait, then forward.
     Delay(Duration),
@@ -104,7 +104,12 @@ async fn serve(
     }
     match action {
         Action::Fail(status) => {
-            let answer = format!("HTTP/1.1 {status} Injected\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            // With the headers object stores expect of an object's answer, so a test can stand in
+            // for a server.
+            let answer = format!(
+                "HTTP/1.1 {status} Injected\r\ncontent-length: 0\r\netag: \"1\"\r\nx-goog-generation: 1\r\n\
+                 last-modified: Tue, 01 Dec 2026 00:00:00 GMT\r\nconnection: close\r\n\r\n"
+            );
             client.write_all(answer.as_bytes()).await?;
         }
         Action::Hold => {
@@ -168,7 +173,11 @@ fn parse_head(head: &str) -> Request {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Request { method, target, headers }
+    Request {
+        method,
+        target,
+        headers,
+    }
 }
 
 /// Send the request upstream on a fresh connection that the server closes after answering.
@@ -180,7 +189,9 @@ async fn forward(head: &str, body: &[u8], upstream_port: u16) -> std::io::Result
         .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
         .map(|l| format!("{l}\r\n"))
         .collect();
-    upstream.write_all(format!("{head}connection: close\r\n\r\n").as_bytes()).await?;
+    upstream
+        .write_all(format!("{head}connection: close\r\n\r\n").as_bytes())
+        .await?;
     upstream.write_all(body).await?;
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;

@@ -1,4 +1,4 @@
-//! Local servers for the cloud storage tests (moto for S3 and DynamoDB, Azurite, fake-gcs-server),
+//! Local servers for the cloud storage tests (moto for S3 and DynamoDB, Azurite),
 //! each started on a free 127.0.0.1 port by the test that needs it and killed when dropped.
 //! `scripts/setup-services.sh` installs them and exports their paths; a test whose server is
 //! missing fails with a message saying so.
@@ -42,7 +42,11 @@ fn binary(var: &str) -> PathBuf {
         panic!("{var} is not set: run `eval \"$(./scripts/setup-services.sh)\"` (scripts/test.sh does) to install the test servers")
     });
     let path = PathBuf::from(path);
-    assert!(path.exists(), "{var}={} does not exist: rerun ./scripts/setup-services.sh", path.display());
+    assert!(
+        path.exists(),
+        "{var}={} does not exist: rerun ./scripts/setup-services.sh",
+        path.display()
+    );
     path
 }
 
@@ -58,7 +62,11 @@ async fn wait_ready(name: &str, server: &mut Server, path: &str) {
         if let Ok(Some(status)) = server.child.try_wait() {
             panic!("{name} exited early with {status}");
         }
-        assert!(Instant::now() < deadline, "{name} did not start on port {}", server.port);
+        assert!(
+            Instant::now() < deadline,
+            "{name} did not start on port {}",
+            server.port
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -93,7 +101,12 @@ fn strings(args: &[&str]) -> Vec<String> {
 pub async fn moto() -> Server {
     let port = free_port();
     let args = strings(&["-H", "127.0.0.1", "-p", &port.to_string()]);
-    let mut server = spawn(binary("DELTA_TEST_MOTO_SERVER"), &args, port, tempfile::tempdir().unwrap());
+    let mut server = spawn(
+        binary("DELTA_TEST_MOTO_SERVER"),
+        &args,
+        port,
+        tempfile::tempdir().unwrap(),
+    );
     wait_ready("moto", &mut server, "/moto-api/").await;
     server
 }
@@ -102,7 +115,7 @@ pub async fn moto() -> Server {
 pub async fn azurite() -> Server {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let mut args = strings(&[
+    let args = strings(&[
         "--disableTelemetry",
         "--loose",
         "--skipApiVersionCheck",
@@ -121,34 +134,6 @@ pub async fn azurite() -> Server {
     server
 }
 
-/// fake-gcs-server on a free port, with the (empty) buckets `buckets`.
-pub async fn fake_gcs(buckets: &[&str]) -> Server {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    for bucket in buckets {
-        std::fs::create_dir_all(dir.path().join("data").join(bucket)).unwrap();
-    }
-    let data = dir.path().join("data");
-    let public_host = format!("127.0.0.1:{port}");
-    let args = strings(&[
-        "-scheme",
-        "http",
-        "-host",
-        "127.0.0.1",
-        "-port",
-        &port.to_string(),
-        "-backend",
-        "memory",
-        "-data",
-        data.to_str().unwrap(),
-        "-public-host",
-        &public_host,
-    ]);
-    let mut server = spawn(binary("DELTA_TEST_FAKE_GCS"), &args, port, dir);
-    wait_ready("fake-gcs-server", &mut server, "/storage/v1/b").await;
-    server
-}
-
 /// Create an S3 bucket on moto.
 pub async fn create_bucket(moto: &Server, bucket: &str) {
     let response = reqwest::Client::new()
@@ -156,7 +141,11 @@ pub async fn create_bucket(moto: &Server, bucket: &str) {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "creating bucket {bucket}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "creating bucket {bucket}: {}",
+        response.status()
+    );
 }
 
 /// Storage options for moto's S3 (and DynamoDB), over `extra`.
@@ -176,7 +165,8 @@ pub fn s3_options(moto: &Server, extra: &[(&str, &str)]) -> HashMap<String, Stri
 }
 
 /// The emulator account's well-known key (published in Azurite's documentation).
-pub const AZURITE_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// Create a blob container on Azurite, signing the request with the emulator account's key
 /// (Shared Key, computed by Python's standard library).

@@ -167,8 +167,12 @@ impl DynamoClient {
             .unwrap_or_default()
             .to_string();
         let retry = status.is_server_error()
-            || ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"]
-                .contains(&kind.as_str());
+            || [
+                "ThrottlingException",
+                "ProvisionedThroughputExceededException",
+                "RequestLimitExceeded",
+            ]
+            .contains(&kind.as_str());
         Err((CallError::Service { kind, message }, retry))
     }
 }
@@ -219,7 +223,9 @@ fn sign_v4(input: &SigningInput<'_>) -> String {
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data).as_ref().to_vec()
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
+        .as_ref()
+        .to_vec()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -16,9 +16,9 @@ mod client;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::FutureExt;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::{Value, json};
@@ -26,8 +26,8 @@ use tokio::sync::OnceCell;
 use tracing::{debug, info, warn};
 use url::Url;
 
-pub use client::{AwsCredentials, CallError, DynamoClient};
 use client::s;
+pub use client::{AwsCredentials, CallError, DynamoClient};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::commit_file_name;
@@ -73,10 +73,9 @@ impl DynamoOptions {
         };
         let endpoint = Url::parse(&endpoint)
             .map_err(|e| DeltaError::InvalidArgument(format!("invalid DynamoDB endpoint: {e}")))?;
-        let (Some(access_key_id), Some(secret_access_key)) = (
-            options.get("aws_access_key_id"),
-            options.get("aws_secret_access_key"),
-        ) else {
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (options.get("aws_access_key_id"), options.get("aws_secret_access_key"))
+        else {
             return Err(DeltaError::InvalidArgument(
                 "the DynamoDB log store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
             ));
@@ -88,7 +87,10 @@ impl DynamoOptions {
             None => 86_400,
         };
         Ok(Self {
-            table_name: options.get("delta_dynamo_table_name").unwrap_or("delta_log").to_string(),
+            table_name: options
+                .get("delta_dynamo_table_name")
+                .unwrap_or("delta_log")
+                .to_string(),
             endpoint,
             region,
             credentials: AwsCredentials {
@@ -96,7 +98,8 @@ impl DynamoOptions {
                 secret_access_key: secret_access_key.to_string(),
                 session_token: options.get_any(&["aws_session_token", "aws_token"]).map(str::to_string),
             },
-            create_table: options.get("delta_dynamo_create_table").is_none() || options.flag("delta_dynamo_create_table")?,
+            create_table: options.get("delta_dynamo_create_table").is_none()
+                || options.flag("delta_dynamo_create_table")?,
             ttl_seconds,
         })
     }
@@ -116,11 +119,14 @@ pub struct CommitEntry {
 impl CommitEntry {
     fn from_item(item: &Value) -> DeltaResult<Self> {
         let field = |name: &str| {
-            item[name]["S"].as_str().map(str::to_string).ok_or_else(|| DeltaError::InvalidLog {
-                path: "DynamoDB log store".into(),
-                version: None,
-                reason: format!("entry without string attribute '{name}': {item}"),
-            })
+            item[name]["S"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| DeltaError::InvalidLog {
+                    path: "DynamoDB log store".into(),
+                    version: None,
+                    reason: format!("entry without string attribute '{name}': {item}"),
+                })
         };
         Ok(Self {
             file_name: field("fileName")?,
@@ -142,7 +148,12 @@ pub struct DynamoLogStore {
 
 impl DynamoLogStore {
     /// A log store over the S3 `store` of the table at `root_url`.
-    pub fn new(store: Arc<dyn ObjectStore>, root_url: Url, root_path: Path, options: DynamoOptions) -> DeltaResult<Self> {
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        root_url: Url,
+        root_path: Path,
+        options: DynamoOptions,
+    ) -> DeltaResult<Self> {
         let client = DynamoClient::new(
             options.endpoint.clone(),
             options.region.clone(),
@@ -222,7 +233,10 @@ impl DynamoLogStore {
     }
 
     async fn call(&self, operation: &str, request: &Value) -> DeltaResult<Value> {
-        self.client.call(operation, request).await.map_err(|e| self.error(operation, &e))
+        self.client
+            .call(operation, request)
+            .await
+            .map_err(|e| self.error(operation, &e))
     }
 
     fn error(&self, operation: &str, error: &CallError) -> DeltaError {
@@ -316,10 +330,7 @@ impl DynamoLogStore {
         }
         let temp_path = format!(".tmp/{file_name}.{}", uuid::Uuid::new_v4());
         let temp = Path::from_iter(log.parts().chain(Path::from(temp_path.as_str()).parts()));
-        self.files
-            .object_store()
-            .put(&temp, PutPayload::from(body))
-            .await?;
+        self.files.object_store().put(&temp, PutPayload::from(body)).await?;
         let mut item = self.key(&file_name);
         item["tempPath"] = s(&temp_path);
         item["complete"] = s("false");
