@@ -198,12 +198,12 @@ async fn server_errors_lost_responses_and_slow_answers_never_duplicate_a_commit(
             (1, true) => Action::Fail(500),
             (2, true) => Action::DropResponse,
             // Longer than the client's timeout: the put lands after the client gave up on it.
-            (3, true) => Action::Delay(Duration::from_secs(3)),
+            (3, true) => Action::Delay(Duration::from_secs(5)),
             _ => Action::Forward,
         }
     })
     .await;
-    let mut options = services::s3_options(&moto, &[("timeout", "1s")]);
+    let mut options = services::s3_options(&moto, &[("timeout", "2s")]);
     options.insert("AWS_ENDPOINT_URL".into(), proxy.endpoint());
     for n in 0..4 {
         DeltaTable::write("s3://faults/t")
@@ -216,7 +216,7 @@ async fn server_errors_lost_responses_and_slow_answers_never_duplicate_a_commit(
     let log = proxy.log.lock().unwrap().clone();
     assert!(log.iter().any(|l| l.ends_with("Fail(500)")), "{log:?}");
     assert!(log.iter().any(|l| l.ends_with("DropResponse")), "{log:?}");
-    assert!(log.iter().any(|l| l.ends_with("Delay(3s)")), "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("Delay(5s)")), "{log:?}");
 }
 
 /// A writer stopped after its DynamoDB entry was put but before the copy to `N.json`: the next

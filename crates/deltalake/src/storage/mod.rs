@@ -456,7 +456,10 @@ mod tests {
         let store = open_log_store(&url, &s3).unwrap();
         let shown = format!("{store:?}");
         assert!(shown.starts_with("DynamoLogStore"), "{shown}");
-        assert!(shown.contains("dynamodb.eu-west-1.amazonaws.com") && shown.contains("delta_log"), "{shown}");
+        assert!(
+            shown.contains("dynamodb.eu-west-1.amazonaws.com") && shown.contains("delta_log"),
+            "{shown}"
+        );
         assert!(!shown.contains("very-secret"), "{shown}");
         // Only `open_log_store` knows the DynamoDB store.
         assert!(ObjectLogStore::for_url(&url, &s3).is_err());
