@@ -10,6 +10,8 @@ fi
 # The reference readers (the `deltalake` PyPI package, pyarrow) for the interoperability tests.
 DELTA_REFERENCE_PYTHON="$(./scripts/setup-python.sh)"
 export DELTA_REFERENCE_PYTHON
+# Local servers for the cloud storage tests (moto, Azurite): each test starts its own.
+eval "$(./scripts/setup-services.sh)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace

@@ -21,7 +21,7 @@ use crate::protocol::CommitInfo;
 use crate::scan::ScanBuilder;
 use crate::scan::cdf::ChangeDataFeed;
 use crate::snapshot::Snapshot;
-use crate::storage::{LogStore, ObjectLogStore, table_url};
+use crate::storage::{LogStore, StorageOptions, table_url};
 
 /// A Delta table opened at some version.
 ///
@@ -40,13 +40,26 @@ pub struct DeltaTable {
 }
 
 /// Where and at which version to open a table.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DeltaTableBuilder {
     location: String,
     version: Option<i64>,
     timestamp: Option<DateTime<Utc>>,
     storage_options: HashMap<String, String>,
     log_store: Option<Arc<dyn LogStore>>,
+}
+
+impl std::fmt::Debug for DeltaTableBuilder {
+    /// Storage option values that may be secrets are redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeltaTableBuilder")
+            .field("location", &self.location)
+            .field("version", &self.version)
+            .field("timestamp", &self.timestamp)
+            .field("storage_options", &StorageOptions::from_map(&self.storage_options))
+            .field("log_store", &self.log_store)
+            .finish()
+    }
 }
 
 impl DeltaTableBuilder {
@@ -88,7 +101,7 @@ impl DeltaTableBuilder {
             Some(store) => Ok(store.clone()),
             None => {
                 let url = table_url(&self.location)?;
-                Ok(Arc::new(ObjectLogStore::for_url(&url, &self.storage_options)?))
+                crate::storage::open_log_store(&url, &self.storage_options)
             }
         }
     }

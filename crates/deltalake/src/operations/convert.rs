@@ -58,6 +58,13 @@ impl ConvertToDeltaBuilder {
         }
     }
 
+    /// Storage backend options (credentials, endpoints, ...) of the table location; see
+    /// [`crate::storage::StorageOptions`].
+    pub fn with_storage_options(mut self, options: HashMap<String, String>) -> Self {
+        self.table = self.table.with_storage_options(options);
+        self
+    }
+
     /// The Hive partition columns (`col=value` directories, outermost first) with their types.
     pub fn with_partition_columns(mut self, columns: Vec<StructField>) -> Self {
         self.partition_columns = columns;

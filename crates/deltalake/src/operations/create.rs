@@ -66,6 +66,13 @@ impl CreateBuilder {
         }
     }
 
+    /// Storage backend options (credentials, endpoints, ...) of the table location; see
+    /// [`crate::storage::StorageOptions`].
+    pub fn with_storage_options(mut self, options: HashMap<String, String>) -> Self {
+        self.table = self.table.with_storage_options(options);
+        self
+    }
+
     /// The table schema (required).
     pub fn with_schema(mut self, schema: StructType) -> Self {
         self.schema = Some(schema);

@@ -105,6 +105,13 @@ impl WriteBuilder {
         }
     }
 
+    /// Storage backend options (credentials, endpoints, ...) of the table location; see
+    /// [`crate::storage::StorageOptions`].
+    pub fn with_storage_options(mut self, options: HashMap<String, String>) -> Self {
+        self.table = self.table.with_storage_options(options);
+        self
+    }
+
     /// With [`SaveMode::Overwrite`], replace only the rows matching this SQL predicate (on any
     /// columns): they are deleted (whole files, deletion vectors or copies, as a delete would) and
     /// the data written instead, in one commit. Every row written must match the predicate.

@@ -11,7 +11,7 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, PutMode, PutOptions, local::LocalFileSystem};
+use object_store::{ObjectMeta, ObjectStore, local::LocalFileSystem};
 use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
@@ -19,9 +19,51 @@ use crate::error::{DeltaError, DeltaResult};
 /// Name of the log directory under the table root.
 pub const DELTA_LOG_DIR: &str = "_delta_log";
 
+pub mod azure;
+pub mod commit_put;
+pub mod dynamodb;
+pub mod gcs;
 mod local;
+pub mod options;
 mod parquet_reader;
+pub mod s3;
+pub use commit_put::{CreateMode, Created, create_file};
+pub use dynamodb::DynamoLogStore;
+pub use options::StorageOptions;
 pub use parquet_reader::{ObjectFileReader, get_bytes, get_range, head};
+
+/// The log store of the table at `url`: a [`DynamoLogStore`] for S3 tables with
+/// `AWS_S3_LOCKING_PROVIDER=dynamodb`, an [`ObjectLogStore`] otherwise. `options` are backend
+/// settings (credentials, endpoints) over the environment's (see [`StorageOptions`]).
+///
+/// ```no_run
+/// # fn example() -> deltalake::DeltaResult<()> {
+/// use std::collections::HashMap;
+/// let url = deltalake::storage::table_url("s3://bucket/table")?;
+/// let options = HashMap::from([("AWS_REGION".to_string(), "eu-west-1".to_string())]);
+/// let store = deltalake::storage::open_log_store(&url, &options)?;
+/// # Ok(()) }
+/// ```
+pub fn open_log_store(url: &Url, options: &HashMap<String, String>) -> DeltaResult<Arc<dyn LogStore>> {
+    let options = StorageOptions::new(options);
+    if matches!(url.scheme(), "s3" | "s3a") {
+        let (store, commits) = s3::build(url, &options)?;
+        let root_path = root_path(url)?;
+        return Ok(match commits {
+            s3::S3Commits::Put(mode) => {
+                Arc::new(ObjectLogStore::new(store, url.clone(), root_path).with_create_mode(mode))
+            }
+            s3::S3Commits::DynamoDb(dynamo) => Arc::new(DynamoLogStore::new(store, url.clone(), root_path, *dynamo)?),
+        });
+    }
+    Ok(Arc::new(ObjectLogStore::open(url, &options)?))
+}
+
+/// The path of the table root inside its store.
+fn root_path(url: &Url) -> DeltaResult<Path> {
+    Path::from_url_path(url.path())
+        .map_err(|e| DeltaError::InvalidArgument(format!("invalid table path {}: {e}", options::redact_url(url))))
+}
 
 /// Turn a user-supplied location (URI or local path, relative or absolute) into a directory URL.
 pub fn table_url(location: &str) -> DeltaResult<Url> {
@@ -164,6 +206,8 @@ pub struct ObjectLogStore {
     store: Arc<dyn ObjectStore>,
     root_url: Url,
     root_path: Path,
+    /// How commit files are created.
+    create_mode: CreateMode,
     /// The local file system when it is the store: the log and the Parquet files are read directly.
     local: Option<LocalRoot>,
 }
@@ -179,49 +223,72 @@ impl fmt::Debug for ObjectLogStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectLogStore")
             .field("root", &self.root_url.as_str())
+            .field("create_mode", &self.create_mode)
             .finish()
     }
 }
 
 impl ObjectLogStore {
-    /// A log store over `store`, for the table whose root is `root_path` in it.
+    /// A log store over `store`, for the table whose root is `root_path` in it; commits by
+    /// conditional put.
     pub fn new(store: Arc<dyn ObjectStore>, root_url: Url, root_path: Path) -> Self {
         Self {
             store,
             root_url,
             root_path,
+            create_mode: CreateMode::Conditional,
             local: None,
         }
     }
 
-    /// Open the store for a table location. `options` are backend settings (credentials, endpoints).
+    /// Create commit files with `mode` instead of a conditional put.
+    pub fn with_create_mode(mut self, mode: CreateMode) -> Self {
+        self.create_mode = mode;
+        self
+    }
+
+    /// Open the store for a table location (`file`, `memory`, `s3`, `s3a`, `az`, `abfs`, `abfss`,
+    /// `azure`, `adl`, `gs`). `options` are backend settings (credentials, endpoints) over the
+    /// environment's; S3 tables with a DynamoDB lock need [`open_log_store`].
     pub fn for_url(url: &Url, options: &HashMap<String, String>) -> DeltaResult<Self> {
-        let _ = options;
-        match url.scheme() {
+        Self::open(url, &StorageOptions::new(options))
+    }
+
+    fn open(url: &Url, options: &StorageOptions) -> DeltaResult<Self> {
+        let root = root_path(url)?;
+        let store = match url.scheme() {
             "file" => {
-                let root_path = Path::from_url_path(url.path())
-                    .map_err(|e| DeltaError::InvalidArgument(format!("invalid table path {url}: {e}")))?;
-                let store = Self::new(Arc::new(LocalFileSystem::new()), url.clone(), root_path);
+                let store = Self::new(Arc::new(LocalFileSystem::new()), url.clone(), root);
                 let fs = LocalFileSystem::new();
                 let local = fs
                     .path_to_filesystem(&store.log_path())
                     .ok()
                     .map(|log_dir| LocalRoot { fs, log_dir });
-                Ok(Self { local, ..store })
+                return Ok(Self { local, ..store });
             }
-            "memory" => {
-                let root_path = Path::from_url_path(url.path())
-                    .map_err(|e| DeltaError::InvalidArgument(format!("invalid table path {url}: {e}")))?;
-                Ok(Self::new(
-                    memory_store(url.host_str().unwrap_or_default()),
-                    url.clone(),
-                    root_path,
-                ))
+            "memory" => memory_store(url.host_str().unwrap_or_default()),
+            "s3" | "s3a" => match s3::build(url, options)? {
+                (store, s3::S3Commits::Put(mode)) => {
+                    return Ok(Self::new(store, url.clone(), root).with_create_mode(mode));
+                }
+                (_, s3::S3Commits::DynamoDb(_)) => {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "{} uses a DynamoDB lock: open it with storage::open_log_store",
+                        options::redact_url(url)
+                    )));
+                }
+            },
+            "az" | "abfs" | "abfss" | "azure" | "adl" => azure::build(url, options)?,
+            "gs" => gcs::build(url, options)?,
+            other => {
+                return Err(DeltaError::InvalidArgument(format!(
+                    "unsupported storage scheme '{other}' in {} (supported: file, memory, s3, s3a, az, \
+                     abfs, abfss, azure, adl, gs)",
+                    options::redact_url(url)
+                )));
             }
-            other => Err(DeltaError::InvalidArgument(format!(
-                "unsupported storage scheme '{other}' in {url} (supported: file, memory)"
-            ))),
-        }
+        };
+        Ok(Self::new(store, url.clone(), root))
     }
 }
 
@@ -314,17 +381,12 @@ impl LogStore for ObjectLogStore {
     fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>> {
         Box::pin(async move {
             let path = self.log_path().join(crate::log::commit_file_name(version).as_str());
-            let opts = PutOptions {
-                mode: PutMode::Create,
-                ..Default::default()
-            };
-            match self.store.put_opts(&path, body.into(), opts).await {
-                Ok(_) => Ok(()),
-                Err(object_store::Error::AlreadyExists { .. }) => Err(DeltaError::VersionExists {
+            match create_file(self.store.as_ref(), &path, body, self.create_mode).await? {
+                Created::Ours => Ok(()),
+                Created::Theirs => Err(DeltaError::VersionExists {
                     uri: self.root_url.to_string(),
                     version,
                 }),
-                Err(e) => Err(e.into()),
             }
         })
     }
@@ -347,6 +409,63 @@ mod tests {
         let abs = resolve_file(&root, &root_path, "file:///other/f.parquet").unwrap();
         assert_eq!(abs.as_ref(), "other/f.parquet");
         assert!(resolve_file(&root, &root_path, "s3://bucket/f.parquet").is_err());
+    }
+
+    fn options(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn cloud_uris_open_their_stores_at_their_roots() {
+        let s3 = options(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ]);
+        let azure = options(&[
+            ("AZURE_STORAGE_ACCOUNT_NAME", "account"),
+            ("AZURE_STORAGE_ACCOUNT_KEY", "c2VjcmV0"),
+        ]);
+        let key = r#"{"gcs_base_url": "http://127.0.0.1:1", "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""}"#;
+        let gcs = options(&[("GOOGLE_SERVICE_ACCOUNT_KEY", key)]);
+        for (uri, options) in [
+            ("s3://bucket/a/t", &s3),
+            ("s3a://bucket/a/t", &s3),
+            ("az://container/a/t", &azure),
+            ("azure://container/a/t", &azure),
+            ("abfs://container/a/t", &azure),
+            ("abfss://container@account.dfs.core.windows.net/a/t", &azure),
+            ("gs://bucket/a/t", &gcs),
+        ] {
+            let url = table_url(uri).unwrap();
+            let store = open_log_store(&url, options).unwrap_or_else(|e| panic!("{uri}: {e}"));
+            assert_eq!(store.root_path().as_ref(), "a/t", "{uri}");
+            assert_eq!(store.log_path().as_ref(), "a/t/_delta_log", "{uri}");
+        }
+    }
+
+    #[test]
+    fn the_dynamodb_locking_provider_selects_the_dynamodb_log_store() {
+        let url = table_url("s3://bucket/t").unwrap();
+        let mut s3 = options(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "very-secret"),
+            ("AWS_S3_LOCKING_PROVIDER", "dynamodb"),
+        ]);
+        let store = open_log_store(&url, &s3).unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.starts_with("DynamoLogStore"), "{shown}");
+        assert!(
+            shown.contains("dynamodb.eu-west-1.amazonaws.com") && shown.contains("delta_log"),
+            "{shown}"
+        );
+        assert!(!shown.contains("very-secret"), "{shown}");
+        // Only `open_log_store` knows the DynamoDB store.
+        assert!(ObjectLogStore::for_url(&url, &s3).is_err());
+        s3.insert("AWS_S3_LOCKING_PROVIDER".into(), "zookeeper".into());
+        let err = open_log_store(&url, &s3).unwrap_err();
+        assert!(err.to_string().contains("zookeeper"), "{err}");
     }
 
     #[test]

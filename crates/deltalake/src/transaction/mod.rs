@@ -309,7 +309,7 @@ fn now_after(previous: i64) -> i64 {
 }
 
 /// Exponential backoff with jitter: about 10 ms doubling per attempt, at most about 1 s.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = 10u64.saturating_mul(1 << attempt.min(7));
     let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base / 255;
     Duration::from_millis((base / 2 + jitter / 2).min(1_000))

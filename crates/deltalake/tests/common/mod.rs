@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cloud;
+pub mod proxy;
+pub mod services;
+
 use std::path::{Path, PathBuf};
 
 use arrow::array::{ArrayRef, RecordBatch, make_array};
