@@ -23,6 +23,8 @@ pub enum Fixture {
     CheckpointedLog,
     /// `rows` generated rows in `data_files` files written by our writer.
     Dataset,
+    /// The merge scenario's source rows, in one Parquet file.
+    MergeSource,
 }
 
 /// Rows each commit of the log claims its file holds.
@@ -54,6 +56,7 @@ impl<'a> Fixtures<'a> {
                 Fixture::Log => write_log(&self.ctx.log_table(), self.ctx.sizes.log_commits)?,
                 Fixture::CheckpointedLog => self.checkpointed_log()?,
                 Fixture::Dataset => write_dataset(self.ctx)?,
+                Fixture::MergeSource => crate::scenarios::merge::write_source(self.ctx)?,
             }
             self.ready.push(*fixture);
         }

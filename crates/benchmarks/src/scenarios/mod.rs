@@ -1,6 +1,7 @@
 //! The scenarios: what each measures on our side, on raw arrow-rs and on the reference package,
 //! which data set it needs and the target it is judged by.
 
+pub mod merge;
 mod read;
 mod write;
 
@@ -22,12 +23,14 @@ pub enum Group {
     Read,
     /// Writing, appending and checkpointing.
     Write,
+    /// Table operations: merge.
+    Merge,
     /// Both.
     All,
 }
 
 impl Group {
-    /// Whether a scenario of group `other` (`Read` or `Write`) is part of this selection.
+    /// Whether a scenario of group `other` (`Read`, `Write` or `Merge`) is part of this selection.
     pub fn includes(self, other: Group) -> bool {
         self == Group::All || self == other
     }
@@ -91,6 +94,13 @@ pub enum Target {
     },
     /// The latency at the last reported commit at most this many seconds.
     LastLatency(f64),
+    /// Our time and peak memory at most these.
+    Budget {
+        /// Seconds.
+        seconds: f64,
+        /// Peak resident memory in megabytes (2^20 bytes).
+        megabytes: f64,
+    },
 }
 
 /// One benchmark scenario.
@@ -277,6 +287,34 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             reference_raw: None,
             summary: Summary::Median,
             target: Target::Seconds(0.2),
+        },
+        Scenario {
+            name: "merge",
+            group: Group::Merge,
+            title: format!(
+                "merge {} rows (half updates, half inserts) into {rows}",
+                human_count(merge::source_rows(sizes.rows))
+            ),
+            needs: &[Fixture::Dataset, Fixture::MergeSource],
+            ours: Some(merge::merge_ours),
+            raw: None,
+            reference: Some(Script {
+                file: "merge.py",
+                args: |ctx| {
+                    vec![
+                        arg(ctx.dataset_table()),
+                        arg(ctx.merge_source()),
+                        arg(ctx.scratch("merge-reference")),
+                        ctx.sizes.slow_runs.to_string(),
+                    ]
+                },
+            }),
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::Budget {
+                seconds: 1.0,
+                megabytes: 400.0,
+            },
         },
     ]
 }

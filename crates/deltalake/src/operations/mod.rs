@@ -5,6 +5,8 @@ pub mod convert;
 pub mod create;
 pub mod delete;
 pub mod filesystem_check;
+pub mod merge;
+mod assign;
 mod matching;
 pub mod optimize;
 pub mod restore;
