@@ -9,7 +9,12 @@ use pyo3::prelude::*;
 
 /// One clause as `TableMerger` records it: `(kind, predicate, updates, except_cols)`, where kind
 /// is the name of the `TableMerger` method (`when_matched_update`, ...).
-pub type PyMergeClause = (String, Option<String>, Option<Vec<(String, String)>>, Option<Vec<String>>);
+pub type PyMergeClause = (
+    String,
+    Option<String>,
+    Option<Vec<(String, String)>>,
+    Option<Vec<String>>,
+);
 
 /// `merge` with `clause` added.
 pub fn add_clause(merge: MergeBuilder, clause: PyMergeClause) -> PyResult<MergeBuilder> {
@@ -29,8 +34,9 @@ pub fn add_clause(merge: MergeBuilder, clause: PyMergeClause) -> PyResult<MergeB
         "when_matched_update" => {
             merge.when_matched_update(|u| updates.into_iter().fold(when!(u), |u, (c, e)| u.update(c, e)))
         }
-        "when_not_matched_by_source_update" => merge
-            .when_not_matched_by_source_update(|u| updates.into_iter().fold(when!(u), |u, (c, e)| u.update(c, e))),
+        "when_not_matched_by_source_update" => {
+            merge.when_not_matched_by_source_update(|u| updates.into_iter().fold(when!(u), |u, (c, e)| u.update(c, e)))
+        }
         "when_not_matched_insert" => {
             merge.when_not_matched_insert(|i| updates.into_iter().fold(when!(i), |i, (c, e)| i.set(c, e)))
         }
@@ -61,7 +67,10 @@ pub fn metrics_dict(m: &MergeMetrics) -> HashMap<&'static str, i64> {
         ("num_target_files_added", n(m.num_target_files_added)),
         ("num_target_files_removed", n(m.num_target_files_removed)),
         ("num_target_change_files_added", n(m.num_target_change_files_added)),
-        ("num_target_deletion_vectors_added", n(m.num_target_deletion_vectors_added)),
+        (
+            "num_target_deletion_vectors_added",
+            n(m.num_target_deletion_vectors_added),
+        ),
         ("execution_time_ms", ms(m.execution_time_ms)),
         ("scan_time_ms", ms(m.scan_time_ms)),
         ("rewrite_time_ms", ms(m.rewrite_time_ms)),

@@ -19,9 +19,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::arrow_interop::{ArrowStream, reader_from_py};
-use crate::merge::{PyMergeClause, add_clause, metrics_dict};
 use crate::error::to_py;
 use crate::filter::PyFilter;
+use crate::merge::{PyMergeClause, add_clause, metrics_dict};
 use crate::runtime::{block_on, runtime};
 use crate::write::{PyCommitProperties, PyWriterProperties};
 

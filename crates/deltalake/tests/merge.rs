@@ -87,8 +87,14 @@ async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
 #[tokio::test]
 async fn each_clause_alone() {
     let cases: Vec<(&str, Vec<(i64, i64)>)> = vec![
-        ("matched update", (0..20).map(|i| (i, if i >= 15 { new(i) } else { old(i) })).collect()),
-        ("matched update all", (0..20).map(|i| (i, if i >= 15 { new(i) } else { old(i) })).collect()),
+        (
+            "matched update",
+            (0..20).map(|i| (i, if i >= 15 { new(i) } else { old(i) })).collect(),
+        ),
+        (
+            "matched update all",
+            (0..20).map(|i| (i, if i >= 15 { new(i) } else { old(i) })).collect(),
+        ),
         ("matched delete", (0..15).map(|i| (i, old(i))).collect()),
         (
             "insert",
@@ -98,7 +104,10 @@ async fn each_clause_alone() {
             "insert all",
             (0..25).map(|i| (i, if i >= 20 { new(i) } else { old(i) })).collect(),
         ),
-        ("by source update", (0..20).map(|i| (i, if i < 15 { -1 } else { old(i) })).collect()),
+        (
+            "by source update",
+            (0..20).map(|i| (i, if i < 15 { -1 } else { old(i) })).collect(),
+        ),
         ("by source delete", (15..20).map(|i| (i, old(i))).collect()),
     ];
     for (case, expected) in cases {
@@ -195,8 +204,7 @@ async fn clauses_apply_in_order_with_conditions() {
     assert_eq!(info.operation.as_deref(), Some("MERGE"));
     let parameters = info.operation_parameters.unwrap();
     assert_eq!(parameters["predicate"], "target.id = source.id");
-    let matched: serde_json::Value =
-        serde_json::from_str(parameters["matchedPredicates"].as_str().unwrap()).unwrap();
+    let matched: serde_json::Value = serde_json::from_str(parameters["matchedPredicates"].as_str().unwrap()).unwrap();
     assert_eq!(matched[0]["actionType"], "update");
     assert_eq!(matched[1]["actionType"], "delete");
     assert_eq!(matched[1]["predicate"], "target.id <> 17");
@@ -264,7 +272,12 @@ async fn deletion_vectors_through_delete_update_merge_optimize_vacuum() {
         .unwrap();
     assert_eq!(metrics.num_target_rows_copied, 0, "no row copied: {metrics:?}");
     assert!(metrics.num_target_deletion_vectors_added >= 1, "{metrics:?}");
-    let dvs = table.snapshot().files().iter().filter(|f| f.deletion_vector().is_some()).count();
+    let dvs = table
+        .snapshot()
+        .files()
+        .iter()
+        .filter(|f| f.deletion_vector().is_some())
+        .count();
     assert!(dvs >= 1);
     let expected: Vec<(i64, i64)> = (3..20)
         .filter(|&i| i != 6)
@@ -332,7 +345,11 @@ async fn schema_evolution_adds_source_columns() {
     let mut columns = source.columns().to_vec();
     columns.push(note);
     let mut fields: Vec<_> = source.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(arrow::datatypes::Field::new("note", arrow::datatypes::DataType::Utf8, true));
+    fields.push(arrow::datatypes::Field::new(
+        "note",
+        arrow::datatypes::DataType::Utf8,
+        true,
+    ));
     let source = RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns).unwrap();
 
     // Without schema evolution the extra column is ignored by update-all, and refused by name.
@@ -418,7 +435,11 @@ async fn bad_input_is_refused_without_a_new_version() {
     }
     let reopened = DeltaTable::open(dir.path().to_str().unwrap()).await.unwrap();
     assert_eq!(reopened.version(), version);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), files_before, "no file left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        files_before,
+        "no file left behind"
+    );
 
     // Duplicate source keys are fine when only inserts can apply.
     let (merged, metrics) = table

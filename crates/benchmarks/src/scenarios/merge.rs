@@ -68,10 +68,9 @@ fn link_table(from: &Path, to: &Path) -> BenchResult<()> {
 /// Merge the source (read into memory untimed) into a fresh copy of the data set's table.
 pub fn merge_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
     let rt = runtime()?;
-    let source: Vec<RecordBatch> =
-        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(ctx.merge_source())?)?
-            .build()?
-            .collect::<Result<_, _>>()?;
+    let source: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(ctx.merge_source())?)?
+        .build()?
+        .collect::<Result<_, _>>()?;
     let dir = ctx.scratch("merge-ours");
     let location = path_str(&dir)?;
     let half = source_rows(ctx.sizes.rows) / 2;

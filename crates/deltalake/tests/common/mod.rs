@@ -116,7 +116,12 @@ pub fn reference_python() -> Option<String> {
 /// interpreter exit ("terminate called without an active exception") after a successful read.
 pub fn run_python(python: &str, script: &str, args: &[&str]) {
     let script = format!("{script}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n");
-    let out = std::process::Command::new(python).arg("-c").arg(script).args(args).output().unwrap();
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",

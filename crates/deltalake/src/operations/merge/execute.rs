@@ -122,9 +122,16 @@ pub(super) async fn merge(builder: MergeBuilder) -> DeltaResult<(DeltaTable, Mer
     };
     let mut parameters = Map::new();
     parameters.insert("predicate".into(), Value::from(predicate));
-    let names = ["matchedPredicates", "notMatchedPredicates", "notMatchedBySourcePredicates"];
+    let names = [
+        "matchedPredicates",
+        "notMatchedPredicates",
+        "notMatchedBySourcePredicates",
+    ];
     for (name, descriptions) in names.iter().zip(&plan.descriptions) {
-        parameters.insert((*name).into(), Value::from(Value::Array(descriptions.clone()).to_string()));
+        parameters.insert(
+            (*name).into(),
+            Value::from(Value::Array(descriptions.clone()).to_string()),
+        );
     }
     let result = CommitBuilder::new(Operation::new("MERGE", parameters))
         .with_actions(actions)

@@ -324,7 +324,8 @@ impl SourceIndex {
                 Keys::Integer(map)
             }
             None => {
-                let converter = RowConverter::new(keys.iter().map(|k| SortField::new(k.data_type().clone())).collect())?;
+                let converter =
+                    RowConverter::new(keys.iter().map(|k| SortField::new(k.data_type().clone())).collect())?;
                 let encoded = converter.convert_columns(keys)?;
                 let mut map = KeyMap::with_capacity_and_hasher(rows, Default::default());
                 for row in (0..rows_u32).filter(|&r| set.value(r as usize)) {

@@ -260,7 +260,10 @@ impl MergeMetrics {
         put("numTargetFilesAdded", n(self.num_target_files_added));
         put("numTargetFilesRemoved", n(self.num_target_files_removed));
         put("numTargetChangeFilesAdded", n(self.num_target_change_files_added));
-        put("numTargetDeletionVectorsAdded", n(self.num_target_deletion_vectors_added));
+        put(
+            "numTargetDeletionVectorsAdded",
+            n(self.num_target_deletion_vectors_added),
+        );
         put("executionTimeMs", self.execution_time_ms);
         put("scanTimeMs", self.scan_time_ms);
         put("rewriteTimeMs", self.rewrite_time_ms);
@@ -389,7 +392,11 @@ impl MergeBuilder {
     /// target columns only).
     pub fn when_not_matched_by_source_update(self, build: impl FnOnce(UpdateClause) -> UpdateClause) -> Self {
         let c = build(UpdateClause::default());
-        self.clause(ClauseKind::NotMatchedBySource, c.predicate, ClauseAction::Update(c.updates))
+        self.clause(
+            ClauseKind::NotMatchedBySource,
+            c.predicate,
+            ClauseAction::Update(c.updates),
+        )
     }
 
     /// `WHEN NOT MATCHED BY SOURCE [AND condition] THEN DELETE`

@@ -251,7 +251,9 @@ impl Binder<'_> {
             })
             .transpose()?;
         let action = match &clause.action {
-            ClauseAction::Update(updates) => Bound::Target(TargetAction::Update(self.assignments(clause.kind, updates)?)),
+            ClauseAction::Update(updates) => {
+                Bound::Target(TargetAction::Update(self.assignments(clause.kind, updates)?))
+            }
             ClauseAction::UpdateAll(except) => Bound::Target(TargetAction::Update(self.all_columns(except, false)?)),
             ClauseAction::Delete => Bound::Target(TargetAction::Delete),
             ClauseAction::Insert(values) => Bound::Insert(self.inserted(self.assignments(clause.kind, values)?)?),
