@@ -524,3 +524,26 @@ async fn the_reference_reads_merged_tables() {
         assert_eq!(rows(&merged).await.len(), 20);
     }
 }
+
+#[tokio::test]
+async fn table_rules_hold_for_merged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = table(dir.path(), false, &[]).await;
+    let table = table.alter().add_constraint("small_id", "id < 100").await.unwrap();
+    let version = table.version();
+    for merge in [
+        table
+            .merge(source(), "target.id = source.id")
+            .when_matched_update(|u| u.update("id", "source.id + 1000")),
+        table
+            .merge(rows_of([500i64].into_iter(), new), "target.id = source.id")
+            .when_not_matched_insert_all(|i| i),
+    ] {
+        let err = merge.await.unwrap_err();
+        assert!(err.to_string().contains("small_id"), "{err}");
+    }
+    assert_eq!(
+        DeltaTable::open(dir.path().to_str().unwrap()).await.unwrap().version(),
+        version
+    );
+}
