@@ -547,3 +547,44 @@ async fn table_rules_hold_for_merged_rows() {
         version
     );
 }
+
+#[tokio::test]
+async fn column_mapping_tables_keep_physical_names() {
+    for mode in ["name", "id"] {
+        let dir = tempfile::tempdir().unwrap();
+        let table = table(dir.path(), true, &[("delta.columnMapping.mode", mode)]).await;
+        let source = rows_of([2i64, 30].into_iter(), new);
+        let note: ArrayRef = Arc::new(StringArray::from(vec!["two", "thirty"]));
+        let mut columns = source.columns().to_vec();
+        columns.push(note);
+        let mut fields: Vec<_> = source.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(arrow::datatypes::Field::new(
+            "note",
+            arrow::datatypes::DataType::Utf8,
+            true,
+        ));
+        let source = RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns).unwrap();
+        let (merged, _) = table
+            .merge(source, "target.id = source.id")
+            .with_merge_schema(true)
+            .when_matched_update_all(|u| u)
+            .when_not_matched_insert_all(|i| i)
+            .await
+            .unwrap();
+        let note = merged.snapshot().schema().field("note").unwrap();
+        assert!(
+            note.metadata.contains_key("delta.columnMapping.physicalName"),
+            "{mode}: {note:?}"
+        );
+        let reopened = DeltaTable::open(dir.path().to_str().unwrap()).await.unwrap();
+        let batches = reopened.scan().build().unwrap().collect().await.unwrap();
+        let found = render_sorted_rows(&batches, reopened.snapshot().arrow_schema()).unwrap();
+        assert_eq!(found.len(), 21, "{mode}");
+        assert!(found.contains(&"2 | a | 2000 | two".to_string()), "{mode}: {found:?}");
+        assert!(
+            found.contains(&"30 | b | 30000 | thirty".to_string()),
+            "{mode}: {found:?}"
+        );
+        assert!(found.contains(&"3 | a | 11 | ∅".to_string()), "{mode}: {found:?}");
+    }
+}
