@@ -588,3 +588,30 @@ async fn column_mapping_tables_keep_physical_names() {
         assert!(found.contains(&"3 | a | 11 | ∅".to_string()), "{mode}: {found:?}");
     }
 }
+
+#[tokio::test]
+async fn unqualified_columns_resolve_to_the_relation_that_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = table(dir.path(), false, &[]).await;
+    let renamed = RecordBatch::try_from_iter(vec![
+        ("src_id", Arc::new(Int64Array::from(vec![1, 40])) as ArrayRef),
+        ("amount", Arc::new(Int64Array::from(vec![-1, -40])) as _),
+    ])
+    .unwrap();
+    let (merged, _) = table
+        .merge(renamed, "id = src_id")
+        .when_matched_update(|u| u.predicate("amount < 0").update("value", "amount + value"))
+        .when_not_matched_insert(|i| i.set("id", "src_id").set("value", "amount").set("part", "'c'"))
+        .await
+        .unwrap();
+    let found = rows(&merged).await;
+    assert!(found.contains(&format!("1 | a | {}", old(1) - 1)), "{found:?}");
+    assert!(found.contains(&"40 | c | -40".to_string()), "{found:?}");
+
+    let err = table
+        .merge(source(), "id = source.id")
+        .when_matched_delete(|d| d)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ambiguous"), "{err}");
+}

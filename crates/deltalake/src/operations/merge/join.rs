@@ -126,6 +126,37 @@ impl Aliases {
         side
     }
 
+    /// `expr` with each column not qualified by an alias qualified by the relation that has it
+    /// (`x` becomes `source.x` when only the source has a column `x`); a name both have is
+    /// ambiguous.
+    pub fn qualified(&self, expr: &Expr, target: &StructType, source: &StructType) -> DeltaResult<Expr> {
+        let is_alias = |name: &str| name.eq_ignore_ascii_case(&self.target) || name.eq_ignore_ascii_case(&self.source);
+        for path in expr.column_paths() {
+            if let Some(first) = path.first()
+                && !is_alias(first)
+                && target.field(first).is_some()
+                && source.field(first).is_some()
+            {
+                return Err(DeltaError::InvalidExpression(format!(
+                    "column '{first}' is ambiguous in {expr}: write {}.{first} or {}.{first}",
+                    self.target, self.source
+                )));
+            }
+        }
+        Ok(map_columns(expr, &|path| {
+            let alias = match path.first() {
+                Some(first) if is_alias(first) => None,
+                Some(first) if target.field(first).is_some() => Some(&self.target),
+                Some(first) if source.field(first).is_some() => Some(&self.source),
+                _ => None,
+            };
+            match alias {
+                Some(alias) => std::iter::once(alias.clone()).chain(path.iter().cloned()).collect(),
+                None => path.to_vec(),
+            }
+        }))
+    }
+
     /// `expr` with its columns' relation names dropped (`target.x` becomes `x`).
     pub fn unqualified(&self, expr: &Expr) -> Expr {
         map_columns(expr, &|path| match path.split_first() {

@@ -94,7 +94,8 @@ impl Plan {
             StructField::new(&aliases.target, DataType::Struct(Box::new(schema.clone())), true),
             StructField::new(&aliases.source, DataType::Struct(Box::new(source_schema.clone())), true),
         ]);
-        let join = Join::new(&Expr::parse(predicate)?, &combined, &aliases)?;
+        let predicate = aliases.qualified(&Expr::parse(predicate)?, &schema, &source_schema)?;
+        let join = Join::new(&predicate, &combined, &aliases)?;
         let rules = WriteRules::new(&schema, snapshot.properties())?;
         let target_fields = nullable_fields(&arrow_schema);
         let source_fields = nullable_fields(&source.schema());
@@ -245,7 +246,7 @@ impl Binder<'_> {
             .predicate
             .as_deref()
             .map(|sql| {
-                let expr = Expr::parse(sql)?;
+                let expr = self.qualified(&Expr::parse(sql)?)?;
                 self.check_side(clause.kind, &expr)?;
                 expr.bind_predicate(self.combined)
             })
@@ -260,6 +261,11 @@ impl Binder<'_> {
             ClauseAction::InsertAll(except) => Bound::Insert(self.inserted(self.all_columns(except, true)?)?),
         };
         Ok((predicate, action))
+    }
+
+    /// `expr` with its unqualified columns qualified (see [`Aliases::qualified`]).
+    fn qualified(&self, expr: &Expr) -> DeltaResult<Expr> {
+        self.plan.aliases.qualified(expr, &self.plan.schema, self.source_schema)
     }
 
     /// Fail if `expr` reads the relation that has no row for this kind of clause.
@@ -323,7 +329,7 @@ impl Binder<'_> {
                         self.plan.schema.fields[index].name
                     )));
                 }
-                let expr = value.to_expr()?;
+                let expr = self.qualified(&value.to_expr()?)?;
                 self.check_side(kind, &expr)?;
                 self.assignment(index, expr.bind(self.combined)?)
             })
