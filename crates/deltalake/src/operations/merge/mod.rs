@@ -305,8 +305,9 @@ pub struct MergeBuilder {
 }
 
 impl MergeBuilder {
-    /// A merge of `source` into `table` (at its loaded version), joined on the SQL `predicate`
-    /// whose columns are qualified by `target.` and `source.` (see the alias setters).
+    /// A merge of `source` into `table` (at its loaded version), joined on the SQL `predicate`.
+    /// Columns in expressions are qualified by `target.` and `source.` (see the alias setters);
+    /// an unqualified name is taken from the one relation that has such a column.
     pub fn new(table: DeltaTable, source: impl Into<MergeSource>, predicate: impl Into<String>) -> Self {
         Self {
             table,
