@@ -13,6 +13,7 @@ from deltalake.table import (
     ProtocolVersions,
     TableAlterer,
     TableFeatures,
+    TableMerger,
     TableOptimizer,
 )
 from deltalake.transaction import CommitProperties, PostCommitHookProperties, Transaction
@@ -32,6 +33,7 @@ __all__ = [
     "StructType",
     "TableAlterer",
     "TableFeatures",
+    "TableMerger",
     "TableOptimizer",
     "Transaction",
     "WriterProperties",

@@ -89,6 +89,16 @@ class RawDeltaTable:
         predicate: str | None = None,
         commit_properties: Any = None,
     ) -> dict[str, int]: ...
+    def merge(
+        self,
+        source: Any,
+        predicate: str,
+        clauses: list[tuple[str, str | None, list[tuple[str, str]] | None, list[str] | None]],
+        source_alias: str | None = None,
+        target_alias: str | None = None,
+        merge_schema: bool = False,
+        commit_properties: Any = None,
+    ) -> dict[str, int]: ...
     def optimize(
         self,
         z_order_columns: list[str] | None = None,

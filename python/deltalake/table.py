@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Union
 
 from deltalake import _internal
-from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow
+from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow, to_arrow_stream
 from deltalake.exceptions import DeltaError, NotSupportedError
 from deltalake.schema import Field, Schema
 from deltalake.transaction import CommitProperties
@@ -608,6 +608,58 @@ class DeltaTable:
             raise TypeError("predicate must be a SQL string")
         return self._table.update(assignments, predicate, commit_properties)
 
+    def merge(
+        self,
+        source: Any,
+        predicate: str,
+        source_alias: str | None = None,
+        target_alias: str | None = None,
+        merge_schema: bool = False,
+        error_on_type_mismatch: bool = True,
+        writer_properties: WriterProperties | None = None,
+        streamed_exec: bool = True,
+        max_spill_size: int | None = None,
+        max_temp_directory_size: int | None = None,
+        *args: Any,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> TableMerger:
+        """Start a MERGE of ``source`` into the table, joined on the SQL ``predicate``; add
+        clauses on the returned :class:`TableMerger` and call ``execute()``.
+
+        Args:
+            source: the rows to merge: a pyarrow Table, RecordBatch or RecordBatchReader, a
+                pandas DataFrame, or anything with ``__arrow_c_stream__``. It is held in memory.
+            predicate: the join condition, e.g. ``"target.id = source.id"``; it needs at least
+                one equality between a target and a source expression.
+            source_alias: the name of the source in expressions (default ``source``).
+            target_alias: the name of the target in expressions (default ``target``).
+            merge_schema: add the source's columns the table lacks to its schema.
+            error_on_type_mismatch: accepted for compatibility (a value that does not convert
+                to its column's type is always an error).
+            writer_properties: accepted for compatibility (new files use the defaults).
+            streamed_exec: accepted for compatibility (the target is always streamed).
+            max_spill_size: accepted for compatibility.
+            max_temp_directory_size: accepted for compatibility.
+            commit_properties: retries and custom metadata of the commit.
+            post_commithook_properties: accepted for compatibility.
+        """
+        del error_on_type_mismatch, streamed_exec, max_spill_size, max_temp_directory_size, args
+        del post_commithook_properties
+        _check_writer_properties(writer_properties)
+        _check_commit_properties(commit_properties)
+        if not isinstance(predicate, str):
+            raise TypeError("predicate must be a SQL string")
+        return TableMerger(
+            self,
+            to_arrow_stream(source),
+            predicate,
+            source_alias,
+            target_alias,
+            merge_schema,
+            commit_properties,
+        )
+
     @property
     def optimize(self) -> TableOptimizer:
         """File compaction and Z-ordering: ``dt.optimize.compact()``,
@@ -753,6 +805,124 @@ class TableFeatures(str, Enum):
     DomainMetadata = "domainMetadata"
     IcebergCompatV1 = "icebergCompatV1"
     MaterializePartitionColumns = "materializePartitionColumns"
+
+
+class TableMerger:
+    """The clauses of a MERGE (from :meth:`DeltaTable.merge`), applied by :meth:`execute`.
+
+    Clauses of a kind are tried in the order added; the first whose predicate holds applies.
+    Column names with special characters are quoted in backticks: ``target.`my column```.
+    """
+
+    def __init__(
+        self,
+        table: DeltaTable,
+        source: Any,
+        predicate: str,
+        source_alias: str | None,
+        target_alias: str | None,
+        merge_schema: bool,
+        commit_properties: CommitProperties | None,
+    ) -> None:
+        self._table = table
+        self._source = source
+        self._predicate = predicate
+        self._source_alias = source_alias
+        self._target_alias = target_alias
+        self._merge_schema = merge_schema
+        self._commit_properties = commit_properties
+        self._clauses: list[tuple[str, str | None, list[tuple[str, str]] | None, list[str] | None]] = []
+
+    def _add(
+        self,
+        kind: str,
+        predicate: str | None,
+        updates: dict[str, str] | None = None,
+        except_cols: list[str] | None = None,
+    ) -> TableMerger:
+        if predicate is not None and not isinstance(predicate, str):
+            raise TypeError("predicate must be a SQL string")
+        assignments = None
+        if updates is not None:
+            if not isinstance(updates, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in updates.items()
+            ):
+                raise TypeError("updates must be a dict of column names to SQL expressions")
+            assignments = list(updates.items())
+        if except_cols is not None and not all(isinstance(c, str) for c in except_cols):
+            raise TypeError("except_cols must be a list of column names")
+        self._clauses.append((kind, predicate, assignments, except_cols))
+        return self
+
+    def when_matched_update(
+        self, updates: dict[str, str], predicate: str | None = None
+    ) -> TableMerger:
+        """Update the matched target rows (where ``predicate`` holds): column name to SQL
+        expression over the target and source columns (``{"x": "source.x"}``)."""
+        return self._add("when_matched_update", predicate, updates)
+
+    def when_matched_update_all(
+        self, predicate: str | None = None, except_cols: list[str] | None = None
+    ) -> TableMerger:
+        """Update every column of the matched target rows from the source column of the same
+        name (but ``except_cols``)."""
+        return self._add("when_matched_update_all", predicate, None, except_cols)
+
+    def when_matched_delete(self, predicate: str | None = None) -> TableMerger:
+        """Delete the matched target rows (where ``predicate`` holds)."""
+        return self._add("when_matched_delete", predicate)
+
+    def when_not_matched_insert(
+        self, updates: dict[str, str], predicate: str | None = None
+    ) -> TableMerger:
+        """Insert the source rows matching no target row (where ``predicate`` holds): column
+        name to SQL expression over the source columns; other columns are null."""
+        return self._add("when_not_matched_insert", predicate, updates)
+
+    def when_not_matched_insert_all(
+        self, predicate: str | None = None, except_cols: list[str] | None = None
+    ) -> TableMerger:
+        """Insert the source rows matching no target row, every column from the source column
+        of the same name (but ``except_cols``)."""
+        return self._add("when_not_matched_insert_all", predicate, None, except_cols)
+
+    def when_not_matched_by_source_update(
+        self, updates: dict[str, str], predicate: str | None = None
+    ) -> TableMerger:
+        """Update the target rows no source row matches (where ``predicate`` holds), with SQL
+        expressions over the target columns."""
+        return self._add("when_not_matched_by_source_update", predicate, updates)
+
+    def when_not_matched_by_source_delete(self, predicate: str | None = None) -> TableMerger:
+        """Delete the target rows no source row matches (where ``predicate`` holds)."""
+        return self._add("when_not_matched_by_source_delete", predicate)
+
+    def execute(self) -> dict[str, Any]:
+        """Run the merge as one commit (none when nothing changes); the table moves to it.
+
+        Returns:
+            The metrics: ``num_source_rows``, ``num_target_rows_inserted``,
+            ``num_target_rows_updated``, ``num_target_rows_deleted``, ``num_target_rows_copied``,
+            ``num_output_rows``, ``num_target_files_scanned``,
+            ``num_target_files_skipped_during_scan``, ``num_target_files_added``,
+            ``num_target_files_removed``, ``num_target_change_files_added``,
+            ``num_target_deletion_vectors_added``, ``execution_time_ms``, ``scan_time_ms`` and
+            ``rewrite_time_ms``.
+
+        Raises:
+            DeltaError: no clause, an unknown column, invalid SQL, a value not convertible to
+                its column, or a target row matched by more than one source row.
+            CommitFailedError: a concurrent commit conflicts with the merge.
+        """
+        return self._table._table.merge(
+            self._source,
+            self._predicate,
+            self._clauses,
+            self._source_alias,
+            self._target_alias,
+            self._merge_schema,
+            self._commit_properties,
+        )
 
 
 class TableOptimizer:

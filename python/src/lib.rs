@@ -7,6 +7,7 @@
 mod arrow_interop;
 mod error;
 mod filter;
+mod merge;
 mod runtime;
 mod schema;
 mod table;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::log::FileView;
 use deltalake::operations::alter::AlterTableBuilder;
+use deltalake::operations::merge::MergeSource;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::vacuum::VacuumMode;
 use deltalake::protocol::StructType;
@@ -19,9 +20,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use url::Url;
 
-use crate::arrow_interop::ArrowStream;
+use crate::arrow_interop::{ArrowStream, reader_from_py};
 use crate::error::to_py;
 use crate::filter::PyFilter;
+use crate::merge::{PyMergeClause, add_clause, metrics_dict};
 use crate::runtime::{block_on, runtime};
 use crate::write::{PyCommitProperties, PyWriterProperties};
 
@@ -507,6 +509,46 @@ impl RawDeltaTable {
             ("scan_time_ms", millis(m.scan_time_ms)),
             ("rewrite_time_ms", millis(m.rewrite_time_ms)),
         ]))
+    }
+
+    /// Merge the Arrow `source` into the table, joined on the SQL `predicate`, applying
+    /// `clauses` (see `deltalake.TableMerger`) in order; returns the metrics with the reference
+    /// package's keys (`num_source_rows`, `num_target_rows_inserted`, ...).
+    #[pyo3(signature = (source, predicate, clauses, source_alias = None, target_alias = None,
+        merge_schema = false, commit_properties = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn merge(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        predicate: String,
+        clauses: Vec<PyMergeClause>,
+        source_alias: Option<String>,
+        target_alias: Option<String>,
+        merge_schema: bool,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<HashMap<&'static str, i64>> {
+        let reader = reader_from_py(source)?;
+        let schema = arrow::array::RecordBatchReader::schema(&reader);
+        let batches = reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| to_py(CoreError::from(e)))?;
+        let source = MergeSource::Stream(schema, futures::stream::iter(batches.into_iter().map(Ok)).boxed());
+        let mut merge = self.current().merge(source, predicate).with_merge_schema(merge_schema);
+        if let Some(alias) = source_alias {
+            merge = merge.with_source_alias(alias);
+        }
+        if let Some(alias) = target_alias {
+            merge = merge.with_target_alias(alias);
+        }
+        if let Some(commit) = &commit_properties {
+            merge = merge.with_commit_properties(commit.to_core()?);
+        }
+        for clause in clauses {
+            merge = add_clause(merge, clause)?;
+        }
+        let metrics = self.update_with(py, |_| merge.execute())?;
+        Ok(metrics_dict(&metrics))
     }
 
     /// Compact the small files (or, with `z_order_columns`, rewrite the files sorted by the

@@ -95,6 +95,11 @@ impl Context {
         self.work.join("dataset-partitioned")
     }
 
+    /// The Parquet file of the merge scenario's source rows.
+    pub fn merge_source(&self) -> PathBuf {
+        self.work.join("merge-source.parquet")
+    }
+
     /// A scratch directory for one run (the caller removes it).
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.work.join("scratch").join(name)

@@ -25,6 +25,8 @@ pub enum Fixture {
     Dataset,
     /// The same rows partitioned by `flag`, one commit per slice of rows.
     PartitionedDataset,
+    /// The merge scenario's source rows, in one Parquet file.
+    MergeSource,
 }
 
 /// Rows each commit of the log claims its file holds.
@@ -59,6 +61,7 @@ impl<'a> Fixtures<'a> {
                 Fixture::PartitionedDataset => {
                     write_dataset(self.ctx, &self.ctx.partitioned_dataset_table(), &[PARTITION_COLUMN])?
                 }
+                Fixture::MergeSource => crate::scenarios::merge::write_source(self.ctx)?,
             }
             self.ready.push(*fixture);
         }

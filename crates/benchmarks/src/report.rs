@@ -163,6 +163,13 @@ fn judge(
         (Target::VsReference { memory, .. }, Metric::Peak) => {
             (format!("≤ {memory:.2}× delta-rs"), vs_reference.map(|v| v <= memory))
         }
+        (Target::Budget { seconds, .. }, Metric::Time) => {
+            (format!("≤ {}", format_seconds(seconds)), ours.map(|v| v <= seconds))
+        }
+        (Target::Budget { megabytes, .. }, Metric::Peak) => (
+            format!("≤ {megabytes:.0} MB"),
+            ours.map(|v| v <= megabytes * 1024.0 * 1024.0),
+        ),
         (Target::LastLatency(limit), Metric::LatencyAt(commit)) if Some(commit) == last_point => {
             (format!("≤ {}", format_seconds(limit)), ours.map(|v| v <= limit))
         }

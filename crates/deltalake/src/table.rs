@@ -12,6 +12,7 @@ use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
 use crate::operations::delete::DeleteBuilder;
 use crate::operations::filesystem_check::FileSystemCheckBuilder;
+use crate::operations::merge::{MergeBuilder, MergeSource};
 use crate::operations::optimize::OptimizeBuilder;
 use crate::operations::restore::RestoreBuilder;
 use crate::operations::update::UpdateBuilder;
@@ -275,6 +276,12 @@ impl DeltaTable {
     /// loaded version (see [`UpdateBuilder`]).
     pub fn update(&self) -> UpdateBuilder {
         UpdateBuilder::new(self.clone())
+    }
+
+    /// Merge `source` rows into the table, joined on the SQL `predicate` (`target.id = source.id`),
+    /// as a new commit on top of the loaded version (see [`MergeBuilder`]).
+    pub fn merge(&self, source: impl Into<MergeSource>, predicate: impl Into<String>) -> MergeBuilder {
+        MergeBuilder::new(self.clone(), source, predicate)
     }
 
     /// Compact small files or Z-order rows, as a new commit on top of the loaded version (see

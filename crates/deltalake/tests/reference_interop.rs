@@ -6,39 +6,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use arrow::array::{
     ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use common::{read_expected_rows, render_sorted_rows};
+use common::{read_expected_rows, reference_python, render_sorted_rows, run_python};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
-
-fn reference_python() -> Option<String> {
-    match std::env::var("DELTA_REFERENCE_PYTHON") {
-        Ok(p) => Some(p),
-        Err(_) if std::env::var("CI").is_ok() => panic!("CI must set DELTA_REFERENCE_PYTHON (scripts/test.sh does)"),
-        Err(_) => {
-            eprintln!("DELTA_REFERENCE_PYTHON not set: run scripts/setup-python.sh; skipping reference checks");
-            None
-        }
-    }
-}
-
-/// Run `script`; it ends with `os._exit(0)` because `deltalake` 1.6.6 sometimes aborts at
-/// interpreter exit ("terminate called without an active exception") after a successful read.
-fn run_python(python: &str, script: &str, args: &[&str]) {
-    let script = format!("{script}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n");
-    let out = Command::new(python).arg("-c").arg(script).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Read `table` with the reference reader into `out` (Parquet): version and rows.
 const READ_WITH_REFERENCE: &str = r#"

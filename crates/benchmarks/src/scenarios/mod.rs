@@ -1,6 +1,7 @@
 //! The scenarios: what each measures on our side, on raw arrow-rs and on the reference package,
 //! which data set it needs and the target it is judged by.
 
+pub mod merge;
 mod python;
 mod read;
 mod write;
@@ -23,6 +24,8 @@ pub enum Group {
     Read,
     /// Writing, appending and checkpointing.
     Write,
+    /// Table operations: merge.
+    Merge,
     /// Our Python package against the reference package, script for script.
     Python,
     /// Every group.
@@ -106,6 +109,13 @@ pub enum Target {
     },
     /// The latency at the last reported commit at most this many seconds.
     LastLatency(f64),
+    /// Our time and peak memory at most these.
+    Budget {
+        /// Seconds.
+        seconds: f64,
+        /// Peak resident memory in megabytes (2^20 bytes).
+        megabytes: f64,
+    },
 }
 
 /// One benchmark scenario.
@@ -286,10 +296,41 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             summary: Summary::Median,
             target: Target::Seconds(0.2),
         },
+        Scenario {
+            name: "merge",
+            group: Group::Merge,
+            title: format!(
+                "merge {} rows (half updates, half inserts) into {rows}",
+                human_count(merge::source_rows(sizes.rows))
+            ),
+            needs: &[Fixture::Dataset, Fixture::MergeSource],
+            ours: Some(Implementation::Rust(merge::merge_ours)),
+            raw: None,
+            reference: Some(Script {
+                file: "merge.py",
+                args: |ctx| merge_args(ctx, "merge-reference"),
+            }),
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::Budget {
+                seconds: 1.0,
+                megabytes: 400.0,
+            },
+        },
     ]
     .into_iter()
     .chain(python::scenarios(sizes))
     .collect()
+}
+
+/// `merge.py` into a copy of the data set made in `scratch`.
+pub(crate) fn merge_args(ctx: &Context, scratch: &str) -> Vec<String> {
+    vec![
+        arg(ctx.dataset_table()),
+        arg(ctx.merge_source()),
+        arg(ctx.scratch(scratch)),
+        ctx.sizes.slow_runs.to_string(),
+    ]
 }
 
 /// `open_table.py` on the log without a checkpoint.

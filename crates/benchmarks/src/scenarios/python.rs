@@ -2,7 +2,9 @@
 //! reference package, so both are driven through the same `deltalake` API; the raw side is pyarrow
 //! reading the same Parquet files.
 
-use super::{Group, Implementation, Scenario, Script, Summary, Target, arg, human_count, open_log_args, scan_args};
+use super::{
+    Group, Implementation, Scenario, Script, Summary, Target, arg, human_count, merge, merge_args, open_log_args, scan_args,
+};
 use crate::context::{Context, Sizes};
 use crate::data::flag_of;
 use crate::fixtures::Fixture;
@@ -97,6 +99,27 @@ pub fn scenarios(sizes: &Sizes) -> Vec<Scenario> {
             reference: Some(Script {
                 file: "write.py",
                 args: |ctx| write_args(ctx, "py-write-reference"),
+            }),
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::None,
+        },
+        Scenario {
+            name: "py-merge",
+            group: Group::Python,
+            title: format!(
+                "python: merge {} rows (half updates, half inserts) into {rows}",
+                human_count(merge::source_rows(sizes.rows))
+            ),
+            needs: &[Fixture::Dataset, Fixture::MergeSource],
+            ours: Some(Implementation::Python(Script {
+                file: "merge.py",
+                args: |ctx| merge_args(ctx, "py-merge-ours"),
+            })),
+            raw: None,
+            reference: Some(Script {
+                file: "merge.py",
+                args: |ctx| merge_args(ctx, "py-merge-reference"),
             }),
             reference_raw: None,
             summary: Summary::Median,

@@ -1,11 +1,13 @@
 //! Table operations, each a builder that ends in one transaction.
 
 pub mod alter;
+mod assign;
 pub mod convert;
 pub mod create;
 pub mod delete;
 pub mod filesystem_check;
 mod matching;
+pub mod merge;
 pub mod optimize;
 pub mod restore;
 mod rewrite;

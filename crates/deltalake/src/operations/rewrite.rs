@@ -52,7 +52,11 @@ impl Rewrite {
     /// (`delta.enableDeletionVectors` and the `deletionVectors` feature), recording change data
     /// when `delta.enableChangeDataFeed` is on.
     pub fn new(snapshot: &Snapshot, store: Arc<dyn LogStore>) -> DeltaResult<Self> {
-        let layout = layout_of(snapshot)?;
+        Self::with_layout(snapshot, store, layout_of(snapshot)?)
+    }
+
+    /// [`Rewrite::new`], writing files laid out as `layout` (the table's, with an evolved schema).
+    pub fn with_layout(snapshot: &Snapshot, store: Arc<dyn LogStore>, layout: TableLayout) -> DeltaResult<Self> {
         let data = DataWriter::new(store.clone(), layout.clone(), WriterConfig::default())?;
         let changes = snapshot
             .table_properties()

@@ -5,19 +5,16 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use arrow::array::{ArrayRef, RecordBatch};
-use arrow::compute::{CastOptions, can_cast_types, cast_with_options};
-use arrow::datatypes::DataType as ArrowType;
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
+use super::assign::{Assignment, assign};
 use super::matching::{Matching, Predicate, ensure_not_append_only, millis};
 use super::rewrite::Rewrite;
 use super::table_after_commit;
 use crate::error::{DeltaError, DeltaResult};
-use crate::expr::{BoundExpr, Expr};
-use crate::protocol::StructField;
+use crate::expr::Expr;
 use crate::snapshot::Snapshot;
 use crate::table::DeltaTable;
 use crate::transaction::{CommitBuilder, CommitProperties, Operation};
@@ -83,14 +80,6 @@ pub struct UpdateBuilder {
     commit_properties: CommitProperties,
 }
 
-/// One `column = expression` of an update, bound to the table.
-struct Assignment {
-    index: usize,
-    field: StructField,
-    value: BoundExpr,
-    target: ArrowType,
-}
-
 impl UpdateBuilder {
     /// An update of `table` on top of its loaded version; add assignments with `with_update`.
     pub fn new(table: DeltaTable) -> Self {
@@ -152,22 +141,13 @@ impl UpdateBuilder {
                         available.join(", ")
                     ))
                 })?;
-                let field = schema.fields[index].clone();
                 if !seen.insert(index) {
                     return Err(DeltaError::InvalidArgument(format!(
                         "column '{}' is assigned more than once",
-                        field.name
+                        schema.fields[index].name
                     )));
                 }
-                let value = value.to_expr()?.bind(schema)?;
-                let target = snapshot.arrow_schema().field(index).data_type().clone();
-                check_assignable(&field, &value, &target)?;
-                Ok(Assignment {
-                    index,
-                    field,
-                    value,
-                    target,
-                })
+                Assignment::new(snapshot, index, value.to_expr()?.bind(schema)?)
             })
             .collect()
     }
@@ -202,7 +182,7 @@ impl UpdateBuilder {
                 let writing = Instant::now();
                 metrics.num_updated_rows += updated;
                 let before = rows.matched_rows()?;
-                let after = assign(&before, &assignments, &rules)?;
+                let after = assign(&before, &before, &assignments, &rules)?;
                 rewrite.write_changes(&before, "update_preimage").await?;
                 rewrite.write_changes(&after, "update_postimage").await?;
                 rewrite.write_rows(&after).await?;
@@ -256,70 +236,4 @@ impl std::future::IntoFuture for UpdateBuilder {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
-}
-
-/// Fail unless values of `value` can be stored in `field`: the same type, a literal that
-/// converts exactly, or a type Arrow converts from (checked per value when written).
-fn check_assignable(field: &StructField, value: &BoundExpr, target: &ArrowType) -> DeltaResult<()> {
-    let from = value.data_type().to_arrow()?;
-    if &from == target {
-        return Ok(());
-    }
-    let mismatch = || {
-        DeltaError::InvalidExpression(format!(
-            "cannot assign {} (type {}) to column '{}' of type {}",
-            value.expr(),
-            value.data_type(),
-            field.name,
-            field.data_type
-        ))
-    };
-    if !can_cast_types(&from, target) {
-        return Err(mismatch());
-    }
-    if let Expr::Literal(literal) = value.expr() {
-        strict_cast(&literal.to_array(1)?, target).map_err(|_| mismatch())?;
-    }
-    Ok(())
-}
-
-/// `array` converted to `target`, failing (rather than giving NULL) on values that do not fit.
-fn strict_cast(array: &ArrayRef, target: &ArrowType) -> DeltaResult<ArrayRef> {
-    if array.data_type() == target {
-        return Ok(array.clone());
-    }
-    let options = CastOptions {
-        safe: false,
-        ..Default::default()
-    };
-    Ok(cast_with_options(array, target, &options)?)
-}
-
-/// The rows of `before` with the assignments applied, NOT NULL checked, generated columns
-/// recomputed and the table's invariants and constraints checked.
-fn assign(before: &RecordBatch, assignments: &[Assignment], rules: &WriteRules) -> DeltaResult<RecordBatch> {
-    let mut columns = before.columns().to_vec();
-    for a in assignments {
-        let value = strict_cast(&a.value.evaluate(before)?, &a.target).map_err(|e| {
-            DeltaError::InvalidExpression(format!(
-                "cannot assign {} to column '{}': {e}",
-                a.value.expr(),
-                a.field.name
-            ))
-        })?;
-        if !a.field.nullable && value.null_count() > 0 {
-            return Err(DeltaError::Schema(format!(
-                "column '{}' is NOT NULL but the update sets {} row(s) to NULL",
-                a.field.name,
-                value.null_count()
-            )));
-        }
-        columns[a.index] = value;
-    }
-    let after = RecordBatch::try_new(before.schema(), columns)?;
-    if rules.is_empty() {
-        return Ok(after);
-    }
-    let assigned = |column: &str| assignments.iter().any(|a| a.field.name.eq_ignore_ascii_case(column));
-    rules.apply(after, &assigned)
 }

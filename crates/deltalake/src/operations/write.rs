@@ -484,30 +484,40 @@ impl WriteBuilder {
                         names.join(", ")
                     )));
                 }
-                let mut fields = table.fields.clone();
-                fields.extend(extra.into_iter().map(|f| StructField {
-                    nullable: true,
-                    ..f.clone()
-                }));
-                let mut schema = StructType::new(fields);
-                let mut metadata = snapshot.metadata().clone();
-                if snapshot.column_mapping_mode() != ColumnMappingMode::None {
-                    let max_id = metadata
-                        .configuration
-                        .get("delta.columnMapping.maxColumnId")
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    let (mapped, new_max) = schema.with_column_mapping(max_id);
-                    schema = mapped;
-                    metadata
-                        .configuration
-                        .insert("delta.columnMapping.maxColumnId".into(), new_max.to_string());
-                }
-                metadata.schema_string = schema.to_json();
+                let (schema, metadata) = with_new_columns(snapshot, extra);
                 Ok((schema, Some(metadata)))
             }
         }
     }
+}
+
+/// `snapshot`'s schema with the `extra` columns appended (nullable, given column mapping ids
+/// when the table maps columns), and the metadata action that sets it.
+pub(crate) fn with_new_columns<'a>(
+    snapshot: &Snapshot,
+    extra: impl IntoIterator<Item = &'a StructField>,
+) -> (StructType, Metadata) {
+    let mut fields = snapshot.schema().fields.clone();
+    fields.extend(extra.into_iter().map(|f| StructField {
+        nullable: true,
+        ..f.clone()
+    }));
+    let mut schema = StructType::new(fields);
+    let mut metadata = snapshot.metadata().clone();
+    if snapshot.column_mapping_mode() != ColumnMappingMode::None {
+        let max_id = metadata
+            .configuration
+            .get("delta.columnMapping.maxColumnId")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let (mapped, new_max) = schema.with_column_mapping(max_id);
+        schema = mapped;
+        metadata
+            .configuration
+            .insert("delta.columnMapping.maxColumnId".into(), new_max.to_string());
+    }
+    metadata.schema_string = schema.to_json();
+    (schema, metadata)
 }
 
 impl std::future::IntoFuture for WriteBuilder {

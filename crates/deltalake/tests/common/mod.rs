@@ -102,3 +102,34 @@ pub fn copy_table(name: &str, dest: &Path) {
     }
     copy_dir(&tables_dir().join(name), dest);
 }
+
+/// The reference Python interpreter (`deltalake` 1.6.6 installed), from `DELTA_REFERENCE_PYTHON`;
+/// `None` (the checks are skipped) outside CI when it is not set.
+pub fn reference_python() -> Option<String> {
+    match std::env::var("DELTA_REFERENCE_PYTHON") {
+        Ok(p) => Some(p),
+        Err(_) if std::env::var("CI").is_ok() => panic!("CI must set DELTA_REFERENCE_PYTHON (scripts/test.sh does)"),
+        Err(_) => {
+            eprintln!("DELTA_REFERENCE_PYTHON not set: run scripts/setup-python.sh; skipping reference checks");
+            None
+        }
+    }
+}
+
+/// Run `script`; it ends with `os._exit(0)` because `deltalake` 1.6.6 sometimes aborts at
+/// interpreter exit ("terminate called without an active exception") after a successful read.
+pub fn run_python(python: &str, script: &str, args: &[&str]) {
+    let script = format!("{script}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n");
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
