@@ -11,6 +11,9 @@ venv="${DELTA_PYTHON_TEST_VENV:-$CARGO_TARGET_DIR/python-test-venv}"
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest pyarrow pandas
+# Optional engines that scan our Arrow streams (test_query.py skips their tests without them).
+"$venv/bin/pip" install --quiet --disable-pip-version-check duckdb datafusion ||
+  echo "warning: duckdb / datafusion not installed; their tests will be skipped" >&2
 status=0
 "$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider || status=$?
 if [ "$status" -eq 5 ]; then

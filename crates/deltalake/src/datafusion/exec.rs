@@ -70,11 +70,18 @@ impl DeltaScanExec {
         let concurrency = scan.concurrency().div_ceil(groups.len()).max(2);
         let metrics = ExecutionPlanMetricsSet::new();
         let scanned: usize = groups.iter().map(|g| g.files.len()).sum();
-        MetricBuilder::new(&metrics).global_counter("files_scanned").add(scanned);
+        MetricBuilder::new(&metrics)
+            .global_counter("files_scanned")
+            .add(scanned);
         MetricBuilder::new(&metrics)
             .global_counter("files_skipped")
             .add(table_files - scanned);
-        debug!(files = scanned, table_files, partitions = groups.len(), "planned Delta scan");
+        debug!(
+            files = scanned,
+            table_files,
+            partitions = groups.len(),
+            "planned Delta scan"
+        );
         Self {
             scan,
             schema,
@@ -240,7 +247,11 @@ impl ExecutionPlan for DeltaScanExec {
         Some(self.metrics.clone_inner())
     }
 
-    fn statistics_from_inputs(&self, _input_stats: &[Arc<Statistics>], args: &StatisticsArgs) -> Result<Arc<Statistics>> {
+    fn statistics_from_inputs(
+        &self,
+        _input_stats: &[Arc<Statistics>],
+        args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
         Ok(Arc::new(self.statistics(args.partition())))
     }
 }

@@ -108,9 +108,8 @@ impl TableProvider for DeltaTableProvider {
             builder = builder.with_columns(projection.iter().map(|i| self.schema.field(*i).name()));
         }
         for filter in filters {
-            let expr = to_delta_expr(filter).ok_or_else(|| {
-                DataFusionError::Internal(format!("filter {filter} was not accepted for pushdown"))
-            })?;
+            let expr = to_delta_expr(filter)
+                .ok_or_else(|| DataFusionError::Internal(format!("filter {filter} was not accepted for pushdown")))?;
             builder = builder.with_filter(expr);
         }
         let scan = builder.build()?;

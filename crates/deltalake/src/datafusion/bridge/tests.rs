@@ -17,8 +17,14 @@ fn every_type() -> RecordBatch {
         Arc::new(Field::new("y", DataType::Utf8, true)),
     ];
     let nested = StructArray::from(vec![
-        (struct_fields[0].clone(), Arc::new(Int32Array::from(vec![Some(1), None, Some(3)])) as ArrayRef),
-        (struct_fields[1].clone(), Arc::new(StringArray::from(vec![Some("p"), Some("q"), None])) as ArrayRef),
+        (
+            struct_fields[0].clone(),
+            Arc::new(Int32Array::from(vec![Some(1), None, Some(3)])) as ArrayRef,
+        ),
+        (
+            struct_fields[1].clone(),
+            Arc::new(StringArray::from(vec![Some("p"), Some("q"), None])) as ArrayRef,
+        ),
     ]);
     let mut map = MapBuilder::new(None, StringBuilder::new(), Int64Builder::new());
     map.keys().append_value("k");
@@ -29,30 +35,68 @@ fn every_type() -> RecordBatch {
     map.values().append_null();
     map.append(true).unwrap();
     let columns: Vec<(&str, ArrayRef)> = vec![
-        ("bool", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)]))),
+        (
+            "bool",
+            Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+        ),
         ("i8", Arc::new(Int8Array::from(vec![Some(-1), None, Some(i8::MAX)]))),
         ("i16", Arc::new(Int16Array::from(vec![Some(-2), None, Some(i16::MAX)]))),
         ("i32", Arc::new(Int32Array::from(vec![Some(-3), None, Some(i32::MAX)]))),
         ("i64", Arc::new(Int64Array::from(vec![Some(-4), None, Some(i64::MAX)]))),
-        ("f32", Arc::new(Float32Array::from(vec![Some(1.5), None, Some(f32::NAN)]))),
-        ("f64", Arc::new(Float64Array::from(vec![Some(-0.0), None, Some(f64::INFINITY)]))),
+        (
+            "f32",
+            Arc::new(Float32Array::from(vec![Some(1.5), None, Some(f32::NAN)])),
+        ),
+        (
+            "f64",
+            Arc::new(Float64Array::from(vec![Some(-0.0), None, Some(f64::INFINITY)])),
+        ),
         ("utf8", Arc::new(StringArray::from(vec![Some("é"), None, Some("")]))),
-        ("large_utf8", Arc::new(LargeStringArray::from(vec![Some("l"), None, Some(long_text)]))),
-        ("utf8_view", Arc::new(StringViewArray::from(vec![Some("short"), None, Some(long_text)]))),
-        ("binary", Arc::new(BinaryArray::from(vec![Some(&b"\x00\x01"[..]), None, Some(b"")]))),
-        ("binary_view", Arc::new(BinaryViewArray::from(vec![Some(&b"v"[..]), None, Some(long_text.as_bytes())]))),
-        ("date", Arc::new(Date32Array::from(vec![Some(0), None, Some(2_932_896)]))),
+        (
+            "large_utf8",
+            Arc::new(LargeStringArray::from(vec![Some("l"), None, Some(long_text)])),
+        ),
+        (
+            "utf8_view",
+            Arc::new(StringViewArray::from(vec![Some("short"), None, Some(long_text)])),
+        ),
+        (
+            "binary",
+            Arc::new(BinaryArray::from(vec![Some(&b"\x00\x01"[..]), None, Some(b"")])),
+        ),
+        (
+            "binary_view",
+            Arc::new(BinaryViewArray::from(vec![
+                Some(&b"v"[..]),
+                None,
+                Some(long_text.as_bytes()),
+            ])),
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![Some(0), None, Some(2_932_896)])),
+        ),
         (
             "ts",
-            Arc::new(TimestampMicrosecondArray::from(vec![Some(1), None, Some(253_402_300_799_999_999)]).with_timezone("UTC")),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![Some(1), None, Some(253_402_300_799_999_999)])
+                    .with_timezone("UTC"),
+            ),
         ),
-        ("ts_ntz", Arc::new(TimestampMicrosecondArray::from(vec![Some(-1), None, Some(0)]))),
+        (
+            "ts_ntz",
+            Arc::new(TimestampMicrosecondArray::from(vec![Some(-1), None, Some(0)])),
+        ),
         (
             "decimal",
             Arc::new(
-                Decimal128Array::from(vec![Some(12_345), None, Some(-99_999_999_999_999_999_999_999_999_999_999_999_i128)])
-                    .with_precision_and_scale(38, 2)
-                    .unwrap(),
+                Decimal128Array::from(vec![
+                    Some(12_345),
+                    None,
+                    Some(-99_999_999_999_999_999_999_999_999_999_999_999_i128),
+                ])
+                .with_precision_and_scale(38, 2)
+                .unwrap(),
             ),
         ),
         (
@@ -67,7 +111,11 @@ fn every_type() -> RecordBatch {
         ("map", Arc::new(map.finish())),
         (
             "dictionary",
-            Arc::new(vec![Some("a"), None, Some("a")].into_iter().collect::<DictionaryArray<Int32Type>>()),
+            Arc::new(
+                vec![Some("a"), None, Some("a")]
+                    .into_iter()
+                    .collect::<DictionaryArray<Int32Type>>(),
+            ),
         ),
     ];
     let fields: Vec<Field> = columns
@@ -75,10 +123,9 @@ fn every_type() -> RecordBatch {
         .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
         .collect();
     let mut fields = fields;
-    fields[3] = fields[3].clone().with_metadata(HashMap::from([(
-        "delta.columnMapping.id".to_string(),
-        "4".to_string(),
-    )]));
+    fields[3] = fields[3]
+        .clone()
+        .with_metadata(HashMap::from([("delta.columnMapping.id".to_string(), "4".to_string())]));
     let schema = Schema::new(fields).with_metadata(HashMap::from([("origin".to_string(), "test".to_string())]));
     RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, a)| a).collect()).unwrap()
 }
@@ -123,7 +170,10 @@ fn buffers_are_shared_not_copied() {
         .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
     assert_eq!(df_values.values().inner().as_ptr(), pointer);
     let back = batch_from_datafusion(&df_batch, &schema).unwrap();
-    assert_eq!(back.column(0).as_primitive::<Int64Type>().values().inner().as_ptr(), pointer);
+    assert_eq!(
+        back.column(0).as_primitive::<Int64Type>().values().inner().as_ptr(),
+        pointer
+    );
 }
 
 #[test]
@@ -135,8 +185,12 @@ fn sliced_and_zero_column_batches_keep_their_rows() {
 
     // `SELECT count(*)` scans no column: only the row count crosses.
     let empty = Arc::new(Schema::empty());
-    let rows = RecordBatch::try_new_with_options(empty.clone(), vec![], &RecordBatchOptions::new().with_row_count(Some(5)))
-        .unwrap();
+    let rows = RecordBatch::try_new_with_options(
+        empty.clone(),
+        vec![],
+        &RecordBatchOptions::new().with_row_count(Some(5)),
+    )
+    .unwrap();
     let df_rows = batch_to_datafusion(&rows, &schema_to_datafusion(&empty).unwrap()).unwrap();
     assert_eq!(df_rows.num_rows(), 5);
     assert_eq!(batch_from_datafusion(&df_rows, &empty).unwrap().num_rows(), 5);
@@ -146,7 +200,10 @@ fn sliced_and_zero_column_batches_keep_their_rows() {
 fn a_batch_that_does_not_fit_the_schema_is_an_error() {
     let batch = every_type();
     let other = schema_to_datafusion(&Schema::new(vec![Field::new("x", DataType::Int32, true)])).unwrap();
-    assert!(matches!(batch_to_datafusion(&batch, &other), Err(DeltaError::DataFusion(_))));
+    assert!(matches!(
+        batch_to_datafusion(&batch, &other),
+        Err(DeltaError::DataFusion(_))
+    ));
 }
 
 #[test]
@@ -180,5 +237,8 @@ async fn streams_cross_both_ways() {
         futures::stream::iter(vec![Err(DeltaError::InvalidArgument("boom".into()))]).boxed();
     let (_, back) = stream_from_datafusion(stream_to_datafusion(&schema, failing).unwrap()).unwrap();
     let err = back.try_collect::<Vec<_>>().await.unwrap_err();
-    assert!(matches!(err, DeltaError::InvalidArgument(m) if m == "boom"), "{err}");
+    assert!(
+        matches!(err, DeltaError::InvalidArgument(ref m) if m == "boom"),
+        "{err}"
+    );
 }
