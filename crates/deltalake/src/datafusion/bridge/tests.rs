@@ -118,11 +118,10 @@ fn every_type() -> RecordBatch {
             ),
         ),
     ];
-    let fields: Vec<Field> = columns
+    let mut fields: Vec<Field> = columns
         .iter()
         .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
         .collect();
-    let mut fields = fields;
     fields[3] = fields[3]
         .clone()
         .with_metadata(HashMap::from([("delta.columnMapping.id".to_string(), "4".to_string())]));
