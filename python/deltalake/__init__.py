@@ -6,6 +6,7 @@
 """
 
 from deltalake._internal import __version__
+from deltalake.query import QueryBuilder
 from deltalake.schema import ArrayType, Field, MapType, PrimitiveType, Schema, StructType
 from deltalake.table import (
     DeltaTable,
@@ -29,6 +30,7 @@ __all__ = [
     "PostCommitHookProperties",
     "PrimitiveType",
     "ProtocolVersions",
+    "QueryBuilder",
     "Schema",
     "StructType",
     "TableAlterer",

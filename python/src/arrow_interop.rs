@@ -16,6 +16,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use tokio::runtime::Runtime;
 
+use crate::error::to_py;
+
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 const SCHEMA_CAPSULE: &CStr = c"arrow_schema";
 
@@ -45,6 +47,14 @@ impl ArrowStream {
         }))
     }
 
+    fn take_reader(&self) -> PyResult<BoxedReader> {
+        self.reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| PyValueError::new_err("this Arrow stream was already consumed"))
+    }
+
     fn from_reader(reader: BoxedReader) -> Self {
         Self {
             schema: reader.schema(),
@@ -63,13 +73,24 @@ impl ArrowStream {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let reader = self
-            .reader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .ok_or_else(|| PyValueError::new_err("this Arrow stream was already consumed"))?;
-        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), STREAM_CAPSULE)
+        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(self.take_reader()?), STREAM_CAPSULE)
+    }
+
+    /// Read the rest of the stream into memory (with the GIL released): a new stream over the
+    /// batches read, for callers without a Python Arrow library.
+    fn read_all(&self, py: Python<'_>) -> PyResult<ArrowStream> {
+        let reader = self.take_reader()?;
+        let schema = reader.schema();
+        let batches = py
+            .detach(|| reader.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| match e {
+                ArrowError::ExternalError(inner) => match inner.downcast::<deltalake::DeltaError>() {
+                    Ok(ours) => to_py(*ours),
+                    Err(other) => PyValueError::new_err(other.to_string()),
+                },
+                other => PyValueError::new_err(other.to_string()),
+            })?;
+        Ok(Self::from_batches(schema, batches))
     }
 
     /// Export the schema of the stream as an `arrow_schema` PyCapsule.

@@ -8,6 +8,7 @@ mod arrow_interop;
 mod error;
 mod filter;
 mod merge;
+mod query;
 mod runtime;
 mod schema;
 mod table;
@@ -23,6 +24,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow_interop::ArrowStream>()?;
     m.add_class::<arrow_interop::ArrowSchema>()?;
     m.add_class::<table::RawDeltaTable>()?;
+    m.add_class::<query::PyQueryBuilder>()?;
     m.add_function(wrap_pyfunction!(schema::schema_to_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(schema::schema_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_to_deltalake, m)?)?;

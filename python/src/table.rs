@@ -47,7 +47,7 @@ type MetadataTuple = (
 type ProtocolTuple = (i32, i32, Option<Vec<String>>, Option<Vec<String>>);
 
 impl RawDeltaTable {
-    fn current(&self) -> DeltaTable {
+    pub(crate) fn current(&self) -> DeltaTable {
         self.table.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 

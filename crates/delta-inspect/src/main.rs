@@ -3,10 +3,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use deltalake::datafusion::DeltaSessionExt;
+use deltalake::datafusion::bridge::stream_from_datafusion;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::vacuum::VacuumMode;
+use deltalake::scan::RecordBatchStream;
 use deltalake::{DeltaResult, DeltaTable};
 use futures::StreamExt;
 
@@ -91,6 +95,20 @@ enum Command {
         /// that cannot match (by partition values and statistics) are not read.
         #[arg(long)]
         filter: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Write to this file instead of standard output (required for parquet).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Run a SQL query (DataFusion) over the table, registered as `t`, e.g.
+    /// "SELECT year, count(*) FROM t GROUP BY year".
+    Sql {
+        #[command(flatten)]
+        at: At,
+        /// The query.
+        query: String,
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
@@ -238,34 +256,51 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 scan = scan.with_predicate(&filter);
             }
             let scan = scan.build()?;
-            let sink: Box<dyn Write + Send> = match (&out, format) {
-                (Some(path), _) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
-                (None, Format::Parquet) => return Err("--format parquet needs --out FILE".into()),
-                (None, _) => Box::new(std::io::BufWriter::new(std::io::stdout())),
-            };
-            let mut stream = scan.execute();
-            match format {
-                Format::Json => {
-                    let mut w = arrow_json::LineDelimitedWriter::new(sink);
-                    while let Some(batch) = stream.next().await {
-                        w.write(&batch?)?;
-                    }
-                    w.finish()?;
-                }
-                Format::Csv => {
-                    let mut w = arrow_csv::Writer::new(sink);
-                    while let Some(batch) = stream.next().await {
-                        w.write(&batch?)?;
-                    }
-                }
-                Format::Parquet => {
-                    let mut w = parquet::arrow::ArrowWriter::try_new(sink, scan.schema(), None)?;
-                    while let Some(batch) = stream.next().await {
-                        w.write(&batch?)?;
-                    }
-                    w.close()?;
-                }
+            write_batches(scan.schema(), scan.execute(), format, out.as_deref()).await?;
+        }
+        Command::Sql { at, query, format, out } => {
+            let ctx = datafusion::prelude::SessionContext::new();
+            ctx.register_delta("t", &open(&at).await?)?;
+            let stream = ctx.sql(&query).await?.execute_stream().await?;
+            let (schema, batches) = stream_from_datafusion(stream)?;
+            write_batches(schema, batches, format, out.as_deref()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Write `stream` (of `schema`) as `format` to `out`, or to standard output.
+async fn write_batches(
+    schema: SchemaRef,
+    mut stream: RecordBatchStream,
+    format: Format,
+    out: Option<&std::path::Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let sink: Box<dyn Write + Send> = match (out, format) {
+        (Some(path), _) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        (None, Format::Parquet) => return Err("--format parquet needs --out FILE".into()),
+        (None, _) => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    match format {
+        Format::Json => {
+            let mut w = arrow_json::LineDelimitedWriter::new(sink);
+            while let Some(batch) = stream.next().await {
+                w.write(&batch?)?;
             }
+            w.finish()?;
+        }
+        Format::Csv => {
+            let mut w = arrow_csv::Writer::new(sink);
+            while let Some(batch) = stream.next().await {
+                w.write(&batch?)?;
+            }
+        }
+        Format::Parquet => {
+            let mut w = parquet::arrow::ArrowWriter::try_new(sink, schema, None)?;
+            while let Some(batch) = stream.next().await {
+                w.write(&batch?)?;
+            }
+            w.close()?;
         }
     }
     Ok(())

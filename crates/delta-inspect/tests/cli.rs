@@ -243,3 +243,42 @@ fn optimize_compacts_and_zorders_and_prints_the_metrics() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+#[test]
+fn sql_queries_the_table_as_t() {
+    let out = run(&[
+        "sql",
+        &table("delta-0.8.0-partitioned"),
+        "SELECT year, count(*) AS n FROM t GROUP BY year ORDER BY year",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            serde_json::json!({"year": "2020", "n": 3}),
+            serde_json::json!({"year": "2021", "n": 4})
+        ]
+    );
+
+    // Time travel applies to the registered table; CSV output.
+    let out = run(&[
+        "sql",
+        &table("simple_table"),
+        "--version",
+        "0",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM t",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n5\n");
+
+    let out = run(&["sql", &table("simple_table"), "SELECT nope FROM t"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}

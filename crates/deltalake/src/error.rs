@@ -145,6 +145,37 @@ pub enum DeltaError {
     /// A JSON document could not be read or written.
     #[error("json error: {0}")]
     Json(#[from] serde_json::Error),
+
+    /// An error from DataFusion while planning or running a query.
+    #[cfg(feature = "datafusion")]
+    #[error("datafusion error: {0}")]
+    DataFusion(Box<datafusion::error::DataFusionError>),
+}
+
+#[cfg(feature = "datafusion")]
+impl From<datafusion::error::DataFusionError> for DeltaError {
+    /// A DataFusion error; one that wraps an error of ours (raised by a Delta scan inside a query)
+    /// gives that error back.
+    fn from(err: datafusion::error::DataFusionError) -> Self {
+        use datafusion::error::DataFusionError;
+        match err {
+            DataFusionError::External(inner) => match inner.downcast::<DeltaError>() {
+                Ok(ours) => *ours,
+                Err(other) => Self::DataFusion(Box::new(DataFusionError::External(other))),
+            },
+            other => Self::DataFusion(Box::new(other)),
+        }
+    }
+}
+
+#[cfg(feature = "datafusion")]
+impl From<DeltaError> for datafusion::error::DataFusionError {
+    fn from(err: DeltaError) -> Self {
+        match err {
+            DeltaError::DataFusion(inner) => *inner,
+            other => Self::External(Box::new(other)),
+        }
+    }
 }
 
 fn fmt_version(version: Option<i64>) -> impl fmt::Display {

@@ -6,6 +6,8 @@
 
 mod add_actions;
 mod arrow_utils;
+#[cfg(feature = "datafusion")]
+pub mod datafusion;
 pub mod error;
 pub mod expr;
 pub mod log;

@@ -185,6 +185,12 @@ impl<'a> FileView<'a> {
         deletion_vector_at(self.batch.column(col::DELETION_VECTOR).as_struct(), self.row)
     }
 
+    /// The live rows of the file by its statistics (`numRecords` less the deletion vector's
+    /// cardinality); `None` without statistics.
+    pub fn live_rows(&self) -> Option<usize> {
+        crate::protocol::actions::live_rows(self.stats(), self.deletion_vector().as_ref())
+    }
+
     /// The key that identifies the logical file: path and deletion vector id.
     pub fn key(&self) -> FileKey {
         FileKey::new(self.path(), self.deletion_vector().as_ref())

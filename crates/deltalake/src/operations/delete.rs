@@ -183,7 +183,7 @@ pub(crate) async fn delete_rows(
     let mut rewrite_time = std::time::Duration::ZERO;
     let result: DeltaResult<()> = async {
         for file in candidates.iter().filter(|c| c.all_match && !read_all) {
-            metrics.num_deleted_rows += live_rows(&file.add).unwrap_or(0);
+            metrics.num_deleted_rows += file.add.live_rows().unwrap_or(0);
             rewrite.remove(file);
         }
         let to_read = candidates.iter().filter(|c| !c.all_match || read_all).collect();
@@ -226,12 +226,4 @@ impl std::future::IntoFuture for DeleteBuilder {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
-}
-
-/// The live rows of a file by its statistics (`numRecords` less the deletion vector's cardinality).
-fn live_rows(add: &crate::protocol::Add) -> Option<usize> {
-    let stats: Value = serde_json::from_str(add.stats.as_deref()?).ok()?;
-    let records = stats.get("numRecords")?.as_i64()?;
-    let deleted = add.deletion_vector.as_ref().map_or(0, |dv| dv.cardinality);
-    usize::try_from(records - deleted).ok()
 }

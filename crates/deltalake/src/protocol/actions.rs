@@ -72,6 +72,23 @@ impl Add {
             clustering_provider: None,
         }
     }
+
+    /// The live rows of the file by its statistics: `numRecords` less the rows its deletion vector
+    /// deletes; `None` without statistics.
+    pub fn live_rows(&self) -> Option<usize> {
+        live_rows(self.stats.as_deref(), self.deletion_vector.as_ref())
+    }
+}
+
+/// The live rows of a data file with these statistics (JSON) and deletion vector.
+pub(crate) fn live_rows(stats: Option<&str>, dv: Option<&DeletionVectorDescriptor>) -> Option<usize> {
+    #[derive(Deserialize)]
+    struct Counts {
+        #[serde(rename = "numRecords")]
+        num_records: Option<i64>,
+    }
+    let records = serde_json::from_str::<Counts>(stats?).ok()?.num_records?;
+    usize::try_from(records - dv.map_or(0, |dv| dv.cardinality)).ok()
 }
 
 /// A data file removed from the table (a tombstone).

@@ -231,16 +231,25 @@ impl Scan {
     /// Read the files as a stream of batches, several row groups at once, in file and row order.
     /// Must be polled inside a Tokio runtime.
     pub fn execute(&self) -> RecordBatchStream {
-        read_files(self.context.clone(), self.files.clone(), self.concurrency)
-            .map_ok(|(_, batch)| batch)
-            .boxed()
+        self.read_some(self.files.clone(), self.concurrency)
     }
 
     /// Read one file of the table (planned by this scan or not) with this scan's columns and filter.
     pub(crate) fn read_file(&self, file: ScanFile) -> RecordBatchStream {
-        read_files(self.context.clone(), vec![file], self.concurrency)
+        self.read_some(vec![file], self.concurrency)
+    }
+
+    /// Read some files of the table (planned by this scan or not) with this scan's columns and
+    /// filter, `concurrency` row groups at once.
+    pub(crate) fn read_some(&self, files: Vec<ScanFile>, concurrency: usize) -> RecordBatchStream {
+        read_files(self.context.clone(), files, concurrency.max(1))
             .map_ok(|(_, batch)| batch)
             .boxed()
+    }
+
+    /// How many row groups [`Scan::execute`] decodes at once.
+    pub(crate) fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     /// Read everything into memory.
