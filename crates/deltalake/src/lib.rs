@@ -6,6 +6,7 @@
 
 mod add_actions;
 mod arrow_utils;
+pub mod clustering;
 pub mod error;
 pub mod expr;
 pub mod log;
