@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{DataType, DomainMetadata, Protocol, StructType};
+use crate::protocol::{DataType, DomainMetadata, PrimitiveType, Protocol, StructType};
 use crate::write::stats::{StatsCollector, StatsConfig};
 
 /// The metadata domain holding the clustering columns.
@@ -191,9 +191,16 @@ pub(crate) fn clustering_domain(
         }
         if !stats.has_bounds(&logical) {
             let reason = match data_type {
-                DataType::Primitive(_) => "the table collects no statistics for it \
+                DataType::Primitive(p)
+                    if !matches!(
+                        p,
+                        PrimitiveType::Boolean | PrimitiveType::Binary | PrimitiveType::Variant
+                    ) =>
+                {
+                    "the table collects no statistics for it \
                      (delta.dataSkippingNumIndexedCols / delta.dataSkippingStatsColumns)"
-                    .to_string(),
+                        .to_string()
+                }
                 other => format!("its type {other} has no minimum and maximum statistics"),
             };
             return Err(DeltaError::InvalidArgument(format!(

@@ -1,12 +1,15 @@
-//! Z-order: rows sorted along a Z-order (Morton) curve of several columns, so rows close in
-//! every one of those columns land in the same files and statistics skip files for range
-//! predicates on any of them.
+//! Space-filling curves: rows sorted along a Z-order (Morton) or Hilbert curve of several
+//! columns, so rows close in every one of those columns land in the same files and statistics
+//! skip files for range predicates on any of them.
 //!
 //! Each column is encoded in Arrow's order-preserving row format (nulls first) and its rows
 //! ranked (equal values share a rank); ranks are scaled to 32 bits so that every column spans the
 //! same range whatever its type, width or number of distinct values (like range partition ids).
-//! The scaled ranks are interleaved bit by bit, most significant first, and rows sorted by the
-//! interleaved key.
+//! Z-order interleaves the scaled ranks bit by bit, most significant first. Hilbert first maps
+//! the ranks to the "transposed" Hilbert index (J. Skilling, *Programming the Hilbert curve*,
+//! 2004), whose interleaved bits are the position along the curve: unlike Z-order, consecutive
+//! cells of the curve are always neighbours, so ranges of the key make more compact boxes.
+//! Rows are sorted by the interleaved key.
 
 use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
 use arrow::compute::{SortOptions, take_record_batch};
@@ -14,18 +17,73 @@ use arrow::row::{RowConverter, SortField};
 
 use crate::error::DeltaResult;
 
-/// The rows of `batch` in Z-order of the columns at `columns` (ties keep their order).
-pub(super) fn zorder_sort(batch: &RecordBatch, columns: &[usize]) -> DeltaResult<RecordBatch> {
-    let ranks: Vec<Vec<u32>> = columns
-        .iter()
-        .map(|i| scaled_ranks(batch.column(*i)))
-        .collect::<DeltaResult<_>>()?;
+/// A space-filling curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Curve {
+    /// Z-order (Morton): bits of the ranks interleaved.
+    ZOrder,
+    /// Hilbert: better locality, used for clustering.
+    Hilbert,
+}
+
+/// The rows of `batch` in the order of `curve` over the values of `keys` (arrays of the batch's
+/// length; ties keep their order).
+pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<RecordBatch> {
+    let mut ranks: Vec<Vec<u32>> = keys.iter().map(scaled_ranks).collect::<DeltaResult<_>>()?;
+    if curve == Curve::Hilbert && ranks.len() > 1 {
+        let mut point = vec![0u32; ranks.len()];
+        for row in 0..batch.num_rows() {
+            for (c, column) in ranks.iter().enumerate() {
+                point[c] = column[row];
+            }
+            hilbert_transpose(&mut point);
+            for (c, column) in ranks.iter_mut().enumerate() {
+                column[row] = point[c];
+            }
+        }
+    }
     let keys = interleave(&ranks, batch.num_rows());
     let width = 4 * ranks.len();
     let mut order: Vec<usize> = (0..batch.num_rows()).collect();
     order.sort_by(|a, b| keys[a * width..(a + 1) * width].cmp(&keys[b * width..(b + 1) * width]));
     let indices = UInt64Array::from_iter_values(order.into_iter().map(|i| i as u64));
     Ok(take_record_batch(batch, &indices)?)
+}
+
+/// Map a point of 32-bit coordinates, in place, to the transposed form of its Hilbert index:
+/// bit `b` of coordinate `c` becomes bit `b * n + c` of the index (most significant first).
+fn hilbert_transpose(x: &mut [u32]) {
+    let n = x.len();
+    // Undo the rotations and reflections the curve applies at each level, from the coarsest.
+    let mut q = 1u32 << 31;
+    while q > 1 {
+        let low = q - 1;
+        for i in 0..n {
+            if x[i] & q != 0 {
+                x[0] ^= low;
+            } else {
+                let swap = (x[0] ^ x[i]) & low;
+                x[0] ^= swap;
+                x[i] ^= swap;
+            }
+        }
+        q >>= 1;
+    }
+    // Gray-code the result.
+    for i in 1..n {
+        x[i] ^= x[i - 1];
+    }
+    let mut flip = 0u32;
+    let mut q = 1u32 << 31;
+    while q > 1 {
+        if x[n - 1] & q != 0 {
+            flip ^= q - 1;
+        }
+        q >>= 1;
+    }
+    for v in x.iter_mut() {
+        *v ^= flip;
+    }
 }
 
 /// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
@@ -90,7 +148,12 @@ mod tests {
         let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
         let batch =
             RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
-        let sorted = zorder_sort(&batch, &[0, 1]).unwrap();
+        let sorted = curve_sort(
+            &batch,
+            &[batch.column(0).clone(), batch.column(1).clone()],
+            Curve::ZOrder,
+        )
+        .unwrap();
         let xs = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         let ys = sorted.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
         assert!(xs.is_null(0));
@@ -108,7 +171,7 @@ mod tests {
         let long = "x".repeat(40);
         let names = StringArray::from(vec![format!("{long}b"), format!("{long}a"), "c".to_string()]);
         let batch = RecordBatch::try_from_iter(vec![("n", Arc::new(names) as ArrayRef)]).unwrap();
-        let sorted = zorder_sort(&batch, &[0]).unwrap();
+        let sorted = curve_sort(&batch, &[batch.column(0).clone()], Curve::Hilbert).unwrap();
         let names = sorted.column(0).as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(
             names.iter().flatten().collect::<Vec<_>>(),
@@ -131,5 +194,52 @@ mod tests {
         let keys = interleave(&ranks, 4);
         let first_bytes: Vec<u8> = keys.chunks(8).map(|k| k[0]).collect();
         assert_eq!(first_bytes, [0x80, 0x40, 0xc0, 0x00]);
+    }
+
+    #[test]
+    fn hilbert_steps_between_neighbours() {
+        // Every point of an 8x8 grid, shuffled: along the Hilbert curve each point is next to
+        // the previous one (Z-order jumps).
+        let points: Vec<(i64, i64)> = (0..64).map(|i| ((i * 37 % 64) / 8, (i * 37 % 64) % 8)).collect();
+        let xs = Int64Array::from_iter_values(points.iter().map(|p| p.0));
+        let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
+        let batch =
+            RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
+        let keys = [batch.column(0).clone(), batch.column(1).clone()];
+        let steps = |curve| {
+            let sorted = curve_sort(&batch, &keys, curve).unwrap();
+            let xs = sorted
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec();
+            let ys = sorted
+                .column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec();
+            (1..64)
+                .map(|i| (xs[i] - xs[i - 1]).abs() + (ys[i] - ys[i - 1]).abs())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            steps(Curve::Hilbert).iter().all(|s| *s == 1),
+            "{:?}",
+            steps(Curve::Hilbert)
+        );
+        assert!(steps(Curve::ZOrder).iter().any(|s| *s > 1));
+    }
+
+    #[test]
+    fn hilbert_of_one_column_is_its_order() {
+        let values = Int64Array::from(vec![5, 3, 9, 1]);
+        let batch = RecordBatch::try_from_iter(vec![("v", Arc::new(values) as ArrayRef)]).unwrap();
+        let sorted = curve_sort(&batch, &[batch.column(0).clone()], Curve::Hilbert).unwrap();
+        let values = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(values.values().to_vec(), vec![1, 3, 5, 9]);
     }
 }
