@@ -1,11 +1,13 @@
-//! The data sets scenarios read: a long commit log (with and without a checkpoint) and a table of
-//! generated rows in several files. Built once per benchmark run, before any measurement.
+//! The data sets scenarios read: a long commit log (with and without a checkpoint), a table of
+//! generated rows in several files (and a copy with deletion vectors enabled) and a table of many
+//! small files. Built once per benchmark run, before any measurement.
 
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
+use deltalake::write::WriterConfig;
 use deltalake::protocol::StructType;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -23,7 +25,17 @@ pub enum Fixture {
     CheckpointedLog,
     /// `rows` generated rows in `data_files` files written by our writer.
     Dataset,
+    /// A copy of the data set with `delta.enableDeletionVectors` set.
+    DatasetWithDeletionVectors,
+    /// [`SMALL_FILES`] files of [`SMALL_FILE_ROWS`] rows, in one commit.
+    SmallFiles,
 }
+
+/// Files of the small-files table.
+pub const SMALL_FILES: usize = 1_000;
+
+/// Rows per small file.
+const SMALL_FILE_ROWS: usize = 100;
 
 /// Rows each commit of the log claims its file holds.
 const ROWS_PER_LOGGED_FILE: i64 = 1_000;
@@ -46,14 +58,18 @@ impl<'a> Fixtures<'a> {
             if self.ready.contains(fixture) {
                 continue;
             }
-            if *fixture == Fixture::CheckpointedLog {
-                self.ensure(&[Fixture::Log])?;
+            match fixture {
+                Fixture::CheckpointedLog => self.ensure(&[Fixture::Log])?,
+                Fixture::DatasetWithDeletionVectors => self.ensure(&[Fixture::Dataset])?,
+                _ => {}
             }
             eprintln!("preparing {fixture:?} ...");
             match fixture {
                 Fixture::Log => write_log(&self.ctx.log_table(), self.ctx.sizes.log_commits)?,
                 Fixture::CheckpointedLog => self.checkpointed_log()?,
                 Fixture::Dataset => write_dataset(self.ctx)?,
+                Fixture::DatasetWithDeletionVectors => self.dataset_with_deletion_vectors()?,
+                Fixture::SmallFiles => write_small_files(self.ctx)?,
             }
             self.ready.push(*fixture);
         }
@@ -76,6 +92,28 @@ impl<'a> Fixtures<'a> {
             BenchResult::Ok(())
         })
     }
+}
+
+impl Fixtures<'_> {
+    /// Copy the data set and enable deletion vectors on the copy.
+    fn dataset_with_deletion_vectors(&self) -> BenchResult<()> {
+        let dest = self.ctx.dataset_dv_table();
+        copy_table(&self.ctx.dataset_table(), &dest)?;
+        let location = path_str(&dest)?;
+        runtime()?.block_on(async {
+            let table = DeltaTable::open(location).await?;
+            let properties = [("delta.enableDeletionVectors".to_string(), "true".to_string())].into();
+            table.alter().set_properties(properties).await?;
+            BenchResult::Ok(())
+        })
+    }
+}
+
+/// Copy an unpartitioned table: its data files and its log, into a new directory `to`.
+pub fn copy_table(from: &Path, to: &Path) -> BenchResult<()> {
+    remove_dir(to)?;
+    copy_dir(from, to)?;
+    copy_dir(&from.join("_delta_log"), &to.join("_delta_log"))
 }
 
 /// Copy the files directly in `from` into a new directory `to`.
@@ -166,6 +204,32 @@ fn write_dataset(ctx: &Context) -> BenchResult<()> {
                 .with_stream(data::schema(), stream.boxed())
                 .with_mode(SaveMode::Append)
                 .await?;
+        }
+        BenchResult::Ok(())
+    })
+}
+
+/// Write [`SMALL_FILES`] batches of [`SMALL_FILE_ROWS`] rows in one commit, a file each (the
+/// writer rolls after every batch).
+fn write_small_files(ctx: &Context) -> BenchResult<()> {
+    let table = ctx.small_files_table();
+    remove_dir(&table)?;
+    let location = path_str(&table)?;
+    let batches = (0..SMALL_FILES)
+        .map(|i| data::batch((i * SMALL_FILE_ROWS) as u64, SMALL_FILE_ROWS))
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = WriterConfig {
+        target_file_size: 1,
+        ..WriterConfig::default()
+    };
+    runtime()?.block_on(async {
+        let table = DeltaTable::write(location)
+            .with_batches(batches)
+            .with_writer_config(config)
+            .await?;
+        let files = table.snapshot().files().len();
+        if files != SMALL_FILES {
+            return Err(format!("the small-files table has {files} files, not {SMALL_FILES}").into());
         }
         BenchResult::Ok(())
     })

@@ -1,6 +1,7 @@
 //! The scenarios: what each measures on our side, on raw arrow-rs and on the reference package,
 //! which data set it needs and the target it is judged by.
 
+mod maintenance;
 mod read;
 mod write;
 
@@ -22,12 +23,14 @@ pub enum Group {
     Read,
     /// Writing, appending and checkpointing.
     Write,
-    /// Both.
+    /// Optimizing and deleting.
+    Maintenance,
+    /// Every group.
     All,
 }
 
 impl Group {
-    /// Whether a scenario of group `other` (`Read` or `Write`) is part of this selection.
+    /// Whether a scenario of group `other` (not `All`) is part of this selection.
     pub fn includes(self, other: Group) -> bool {
         self == Group::All || self == other
     }
@@ -152,7 +155,7 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
         .filter(|p| *p < sizes.appends)
         .collect();
     latency_points.push(sizes.appends);
-    vec![
+    let mut scenarios = vec![
         Scenario {
             name: "open-log",
             group: Group::Read,
@@ -278,7 +281,9 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             summary: Summary::Median,
             target: Target::Seconds(0.2),
         },
-    ]
+    ];
+    scenarios.extend(maintenance::scenarios(sizes));
+    scenarios
 }
 
 fn scan_args(ctx: &Context, mode: &str) -> Vec<String> {

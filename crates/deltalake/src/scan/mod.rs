@@ -234,9 +234,10 @@ impl Scan {
             .boxed()
     }
 
-    /// Read one file of the table (planned by this scan or not) with this scan's columns and filter.
-    pub(crate) fn read_file(&self, file: ScanFile) -> RecordBatchStream {
-        read_files(self.context.clone(), vec![file], self.concurrency)
+    /// Read files of the table (planned by this scan or not) with this scan's columns and filter,
+    /// in order, several row groups at once.
+    pub(crate) fn read_files(&self, files: Vec<ScanFile>) -> RecordBatchStream {
+        read_files(self.context.clone(), files, self.concurrency)
             .map_ok(|(_, batch)| batch)
             .boxed()
     }

@@ -11,8 +11,11 @@
 //! cells of the curve are always neighbours, so ranges of the key make more compact boxes.
 //! Rows are sorted by the interleaved key.
 
+use std::sync::Arc;
+
 use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
-use arrow::compute::{SortOptions, take_record_batch};
+use arrow::compute::{SortOptions, partition, sort_to_indices, take, take_record_batch};
+use arrow::datatypes::DataType as ArrowType;
 use arrow::row::{RowConverter, SortField};
 
 use crate::error::DeltaResult;
@@ -27,12 +30,19 @@ pub(super) enum Curve {
 }
 
 /// The rows of `batch` in the order of `curve` over the values of `keys` (arrays of the batch's
-/// length; ties keep their order).
+/// length; ties keep their order). Columns are ranked on threads of their own.
 pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<RecordBatch> {
-    let mut ranks: Vec<Vec<u32>> = keys.iter().map(scaled_ranks).collect::<DeltaResult<_>>()?;
+    let mut ranks: Vec<Vec<u32>> = std::thread::scope(|scope| {
+        let ranking: Vec<_> = keys.iter().map(|k| scope.spawn(move || scaled_ranks(k))).collect();
+        ranking
+            .into_iter()
+            .map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect::<DeltaResult<_>>()
+    })?;
+    let rows = batch.num_rows();
     if curve == Curve::Hilbert && ranks.len() > 1 {
         let mut point = vec![0u32; ranks.len()];
-        for row in 0..batch.num_rows() {
+        for row in 0..rows {
             for (c, column) in ranks.iter().enumerate() {
                 point[c] = column[row];
             }
@@ -42,12 +52,36 @@ pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -
             }
         }
     }
-    let keys = interleave(&ranks, batch.num_rows());
-    let width = 4 * ranks.len();
-    let mut order: Vec<usize> = (0..batch.num_rows()).collect();
-    order.sort_by(|a, b| keys[a * width..(a + 1) * width].cmp(&keys[b * width..(b + 1) * width]));
-    let indices = UInt64Array::from_iter_values(order.into_iter().map(|i| i as u64));
-    Ok(take_record_batch(batch, &indices)?)
+    let order: Vec<u64> = if ranks.len() <= 2 {
+        // Keys of one or two columns fit in a u64: sort (key, row) pairs.
+        let key = |row: usize| match ranks.as_slice() {
+            [x] => u64::from(x[row]) << 32,
+            [x, y] => (spread(x[row]) << 1) | spread(y[row]),
+            _ => 0,
+        };
+        let mut pairs: Vec<(u64, u64)> = (0..rows).map(|row| (key(row), row as u64)).collect();
+        pairs.sort_unstable();
+        pairs.into_iter().map(|(_, row)| row).collect()
+    } else {
+        let keys = interleave(&ranks, rows);
+        let width = 4 * ranks.len();
+        let mut order: Vec<u64> = (0..rows as u64).collect();
+        let key = |row: u64| &keys[row as usize * width..(row as usize + 1) * width];
+        order.sort_by(|a, b| key(*a).cmp(key(*b)));
+        order
+    };
+    drop(ranks);
+    Ok(take_record_batch(batch, &UInt64Array::from(order))?)
+}
+
+/// The 32 bits of `value` at the even bits of a u64 (bit `i` at bit `2i`).
+fn spread(value: u32) -> u64 {
+    let mut x = u64::from(value);
+    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+    (x | (x << 1)) & 0x5555_5555_5555_5555
 }
 
 /// Map a point of 32-bit coordinates, in place, to the transposed form of its Hilbert index:
@@ -87,29 +121,37 @@ fn hilbert_transpose(x: &mut [u32]) {
 }
 
 /// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
-/// `0..distinct values` to `0..2^32`.
+/// `0..distinct values` to `0..2^32`. Primitive, string and binary columns are sorted as they
+/// are; others in Arrow's order-preserving row format.
 fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
     let options = SortOptions {
         descending: false,
         nulls_first: true,
     };
-    let converter = RowConverter::new(vec![SortField::new_with_options(column.data_type().clone(), options)])?;
-    let rows = converter.convert_columns(std::slice::from_ref(column))?;
-    let mut order: Vec<usize> = (0..rows.num_rows()).collect();
-    order.sort_unstable_by(|a, b| rows.row(*a).cmp(&rows.row(*b)));
-    let mut ranks = vec![0u64; rows.num_rows()];
-    let mut rank = 0u64;
-    for pair in order.windows(2) {
-        if rows.row(pair[0]) != rows.row(pair[1]) {
-            rank += 1;
+    let direct = column.data_type().is_primitive()
+        || matches!(
+            column.data_type(),
+            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Binary | ArrowType::LargeBinary | ArrowType::Boolean
+        );
+    let sortable = if direct {
+        column.clone()
+    } else {
+        let converter = RowConverter::new(vec![SortField::new_with_options(column.data_type().clone(), options)])?;
+        let rows = converter.convert_columns(std::slice::from_ref(column))?;
+        Arc::new(rows.try_into_binary()?) as ArrayRef
+    };
+    let order = sort_to_indices(&sortable, Some(options), None)?;
+    let sorted = take(&sortable, &order, None)?;
+    let groups = partition(&[sorted])?.ranges();
+    let distinct = groups.len().max(1) as u128;
+    let mut ranks = vec![0u32; column.len()];
+    for (rank, group) in groups.into_iter().enumerate() {
+        let scaled = u32::try_from(((rank as u128) << 32) / distinct).unwrap_or(u32::MAX);
+        for i in group {
+            ranks[order.value(i) as usize] = scaled;
         }
-        ranks[pair[1]] = rank;
     }
-    let distinct = u128::from(rank) + 1;
-    Ok(ranks
-        .into_iter()
-        .map(|r| u32::try_from((u128::from(r) << 32) / distinct).unwrap_or(u32::MAX))
-        .collect())
+    Ok(ranks)
 }
 
 /// The interleaved keys of `rows` rows: 4 bytes per column each, back to back, bit `b` of

@@ -64,7 +64,8 @@ pub enum OptimizeType {
 /// rewritten into new files; a partition whose only small file has no deletion vector is left
 /// alone, so optimizing twice commits nothing the second time. Z-order rewrites each partition
 /// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, a
-/// sorted copy, and 4 + 8 bytes per row and Z-order column for keys and ranks). Up to
+/// sorted copy, a sorted copy of each Z-order column while it is ranked, and about 4 bytes per
+/// row and column plus 16 per row for ranks and keys). Up to
 /// [`OptimizeBuilder::with_max_concurrent_tasks`] groups are read and written at once (on the
 /// calling task; files are decoded on background tasks); compaction streams, so its memory is
 /// bounded by the writer's budget and the scan's read-ahead. The commit conflicts only with a concurrent removal
@@ -490,33 +491,28 @@ impl Rewriter {
 
     /// Stream the live rows of the bin's files, in order, into `writer`.
     async fn copy(&self, bin: &Bin, writer: &mut DataWriter) -> DeltaResult<()> {
-        for file in &bin.files {
-            let mut batches = self.read(file).await?;
-            while let Some(batch) = batches.try_next().await? {
-                writer.write(&batch).await?;
-            }
+        let mut batches = self.read(bin);
+        while let Some(batch) = batches.try_next().await? {
+            writer.write(&batch).await?;
         }
         Ok(())
     }
 
     /// The live rows of the bin's files, read into memory and sorted along the curve of `order`.
     async fn sorted(&self, bin: &Bin, order: &RowOrder) -> DeltaResult<RecordBatch> {
-        let mut batches = Vec::new();
-        for file in &bin.files {
-            batches.extend(self.read(file).await?.try_collect::<Vec<_>>().await?);
-        }
+        let batches: Vec<RecordBatch> = self.read(bin).try_collect().await?;
         let rows = arrow::compute::concat_batches(&self.scan.schema(), &batches)?;
         drop(batches);
         curve_sort(&rows, &order.keys(&rows)?, order.curve)
     }
 
-    /// The live rows of `file`.
-    async fn read(&self, file: &Candidate) -> DeltaResult<RecordBatchStream> {
-        let scan_file = ScanFile {
+    /// The live rows of the bin's files, in order (several files read ahead at once).
+    fn read(&self, bin: &Bin) -> RecordBatchStream {
+        let files = bin.files.iter().map(|file| ScanFile {
             rows: RowSelection::live(file.add.deletion_vector.clone()),
             ..file.scan_file.clone()
-        };
-        Ok(self.scan.read_file(scan_file))
+        });
+        self.scan.read_files(files.collect())
     }
 }
 
