@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
-use deltalake::write::WriterConfig;
 use deltalake::protocol::StructType;
+use deltalake::write::WriterConfig;
 use futures::StreamExt;
 use serde_json::{Value, json};
 

@@ -151,7 +151,9 @@ async fn column_mapping_keeps_physical_names_in_the_domain() {
 
 #[tokio::test]
 async fn bad_clustering_columns_leave_no_table() {
-    let cases: [(&[&str], &[&str], &[(&str, &str)], &str); 5] = [
+    /// Clustering columns, partition columns, properties and the error expected.
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
         (&["nope"], &[], &[], "does not exist"),
         (&["flag"], &[], &[], "no minimum and maximum"),
         (&["x"], &["name"], &[], "partitioned and clustered"),

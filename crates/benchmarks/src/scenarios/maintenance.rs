@@ -138,23 +138,37 @@ fn optimize_runs(
 pub fn zorder_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
     let kind = OptimizeType::ZOrder(ZORDER_COLUMNS.map(String::from).to_vec());
     let files = ctx.sizes.data_files;
-    optimize_runs(ctx, ctx.sizes.slow_runs, ctx.dataset_table(), "zorder-ours", kind, |m| {
-        if m.num_files_removed != files || m.num_files_added == 0 {
-            return Err(format!("Z-order rewrote {} of {files} files", m.num_files_removed).into());
-        }
-        Ok(())
-    })
+    optimize_runs(
+        ctx,
+        ctx.sizes.slow_runs,
+        ctx.dataset_table(),
+        "zorder-ours",
+        kind,
+        |m| {
+            if m.num_files_removed != files || m.num_files_added == 0 {
+                return Err(format!("Z-order rewrote {} of {files} files", m.num_files_removed).into());
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Compact a copy of the small-files table.
 pub fn compact_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
     let source = ctx.small_files_table();
-    optimize_runs(ctx, ctx.sizes.runs, source, "compact-ours", OptimizeType::Compact, |m| {
-        if m.num_files_removed != SMALL_FILES || m.num_files_added != 1 {
-            return Err(format!("compacted {} files into {}", m.num_files_removed, m.num_files_added).into());
-        }
-        Ok(())
-    })
+    optimize_runs(
+        ctx,
+        ctx.sizes.runs,
+        source,
+        "compact-ours",
+        OptimizeType::Compact,
+        |m| {
+            if m.num_files_removed != SMALL_FILES || m.num_files_added != 1 {
+                return Err(format!("compacted {} files into {}", m.num_files_removed, m.num_files_added).into());
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Delete [`DELETE_PREDICATE`] from a fresh copy of `source` each run.
@@ -170,7 +184,11 @@ fn delete_runs(ctx: &Context, source: std::path::PathBuf, name: &str, vectors: b
             copy_table(&source, &dir)?;
             Ok(rt.block_on(DeltaTable::open(location))?)
         },
-        |table| Ok(rt.block_on(table.delete().with_predicate(DELETE_PREDICATE).execute())?.1),
+        |table| {
+            Ok(rt
+                .block_on(table.delete().with_predicate(DELETE_PREDICATE).execute())?
+                .1)
+        },
         |m| {
             // A tenth of the rows, give or take the randomness of the generated values.
             let tenth = rows / 10;
