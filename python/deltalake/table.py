@@ -945,6 +945,9 @@ class TableOptimizer:
     ) -> dict[str, Any]:
         """Pack the small files of each partition into files of about ``target_size`` bytes.
 
+        On a clustered table (liquid clustering), cluster instead: the files not yet clustered
+        are sorted along a Hilbert curve of the clustering columns and rewritten, incrementally.
+
         Args:
             partition_filters: ``(column, op, value)`` filters on partition columns selecting the
                 partitions to compact.

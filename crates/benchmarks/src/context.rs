@@ -100,6 +100,16 @@ impl Context {
         self.work.join("merge-source.parquet")
     }
 
+    /// The data set with deletion vectors enabled.
+    pub fn dataset_dv_table(&self) -> PathBuf {
+        self.work.join("dataset-dv")
+    }
+
+    /// The table of many small files.
+    pub fn small_files_table(&self) -> PathBuf {
+        self.work.join("small-files")
+    }
+
     /// A scratch directory for one run (the caller removes it).
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.work.join("scratch").join(name)

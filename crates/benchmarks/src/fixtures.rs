@@ -1,5 +1,6 @@
-//! The data sets scenarios read: a long commit log (with and without a checkpoint) and a table of
-//! generated rows in several files. Built once per benchmark run, before any measurement.
+//! The data sets scenarios read: a long commit log (with and without a checkpoint), a table of
+//! generated rows in several files (and a copy with deletion vectors enabled) and a table of many
+//! small files. Built once per benchmark run, before any measurement.
 
 use std::path::Path;
 
@@ -7,6 +8,7 @@ use chrono::{DateTime, SecondsFormat};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::StructType;
+use deltalake::write::WriterConfig;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -27,7 +29,17 @@ pub enum Fixture {
     PartitionedDataset,
     /// The merge scenario's source rows, in one Parquet file.
     MergeSource,
+    /// A copy of the data set with `delta.enableDeletionVectors` set.
+    DatasetWithDeletionVectors,
+    /// [`SMALL_FILES`] files of [`SMALL_FILE_ROWS`] rows, in one commit.
+    SmallFiles,
 }
+
+/// Files of the small-files table.
+pub const SMALL_FILES: usize = 1_000;
+
+/// Rows per small file.
+const SMALL_FILE_ROWS: usize = 100;
 
 /// Rows each commit of the log claims its file holds.
 const ROWS_PER_LOGGED_FILE: i64 = 1_000;
@@ -50,8 +62,10 @@ impl<'a> Fixtures<'a> {
             if self.ready.contains(fixture) {
                 continue;
             }
-            if *fixture == Fixture::CheckpointedLog {
-                self.ensure(&[Fixture::Log])?;
+            match fixture {
+                Fixture::CheckpointedLog => self.ensure(&[Fixture::Log])?,
+                Fixture::DatasetWithDeletionVectors => self.ensure(&[Fixture::Dataset])?,
+                _ => {}
             }
             eprintln!("preparing {fixture:?} ...");
             match fixture {
@@ -62,6 +76,8 @@ impl<'a> Fixtures<'a> {
                     write_dataset(self.ctx, &self.ctx.partitioned_dataset_table(), &[PARTITION_COLUMN])?
                 }
                 Fixture::MergeSource => crate::scenarios::merge::write_source(self.ctx)?,
+                Fixture::DatasetWithDeletionVectors => self.dataset_with_deletion_vectors()?,
+                Fixture::SmallFiles => write_small_files(self.ctx)?,
             }
             self.ready.push(*fixture);
         }
@@ -84,6 +100,28 @@ impl<'a> Fixtures<'a> {
             BenchResult::Ok(())
         })
     }
+}
+
+impl Fixtures<'_> {
+    /// Copy the data set and enable deletion vectors on the copy.
+    fn dataset_with_deletion_vectors(&self) -> BenchResult<()> {
+        let dest = self.ctx.dataset_dv_table();
+        copy_table(&self.ctx.dataset_table(), &dest)?;
+        let location = path_str(&dest)?;
+        runtime()?.block_on(async {
+            let table = DeltaTable::open(location).await?;
+            let properties = [("delta.enableDeletionVectors".to_string(), "true".to_string())].into();
+            table.alter().set_properties(properties).await?;
+            BenchResult::Ok(())
+        })
+    }
+}
+
+/// Copy an unpartitioned table: its data files and its log, into a new directory `to`.
+pub fn copy_table(from: &Path, to: &Path) -> BenchResult<()> {
+    remove_dir(to)?;
+    copy_dir(from, to)?;
+    copy_dir(&from.join("_delta_log"), &to.join("_delta_log"))
 }
 
 /// Copy the files directly in `from` into a new directory `to`.
@@ -178,6 +216,32 @@ fn write_dataset(ctx: &Context, table: &Path, partition_by: &[&str]) -> BenchRes
                 .with_partition_columns(partition_by.iter().copied())
                 .with_mode(SaveMode::Append)
                 .await?;
+        }
+        BenchResult::Ok(())
+    })
+}
+
+/// Write [`SMALL_FILES`] batches of [`SMALL_FILE_ROWS`] rows in one commit, a file each (the
+/// writer rolls after every batch).
+fn write_small_files(ctx: &Context) -> BenchResult<()> {
+    let table = ctx.small_files_table();
+    remove_dir(&table)?;
+    let location = path_str(&table)?;
+    let batches = (0..SMALL_FILES)
+        .map(|i| data::batch((i * SMALL_FILE_ROWS) as u64, SMALL_FILE_ROWS))
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = WriterConfig {
+        target_file_size: 1,
+        ..WriterConfig::default()
+    };
+    runtime()?.block_on(async {
+        let table = DeltaTable::write(location)
+            .with_batches(batches)
+            .with_writer_config(config)
+            .await?;
+        let files = table.snapshot().files().len();
+        if files != SMALL_FILES {
+            return Err(format!("the small-files table has {files} files, not {SMALL_FILES}").into());
         }
         BenchResult::Ok(())
     })

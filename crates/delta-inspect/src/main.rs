@@ -73,7 +73,8 @@ enum Command {
         #[arg(long)]
         execute: bool,
     },
-    /// Compact small files (or Z-order rows) and print what was done as JSON.
+    /// Compact small files (or Z-order rows; on a clustered table, cluster the files not yet
+    /// clustered) and print what was done as JSON.
     Optimize {
         /// The table location.
         table: String,
@@ -83,6 +84,9 @@ enum Command {
         /// Z-order by these columns, comma separated, instead of compacting.
         #[arg(long, value_delimiter = ',')]
         zorder: Option<Vec<String>>,
+        /// On a clustered table, cluster at most this many bytes of files together.
+        #[arg(long)]
+        max_cluster_size: Option<u64>,
     },
     /// Read the rows.
     Scan {
@@ -166,6 +170,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "name": s.metadata().name,
                 "description": s.metadata().description,
                 "partition_columns": s.partition_columns(),
+                "clustering_columns": s.clustering_columns()?,
                 "properties": s.properties(),
                 "num_files": s.files().len(),
                 "size_bytes": s.files().total_size(),
@@ -222,9 +227,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             table,
             target_size,
             zorder,
+            max_cluster_size,
         } => {
             let table = DeltaTable::open(table).await?;
+            let clustering = table.snapshot().clustering_columns()?;
             let mut optimize = table.optimize();
+            if let Some(bytes) = max_cluster_size {
+                optimize = optimize.with_max_cluster_size(bytes);
+            }
             if let Some(bytes) = target_size {
                 optimize = optimize.with_target_size(bytes);
             }
@@ -234,6 +244,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let (table, metrics) = optimize.await?;
             let mut report = metrics.to_json();
             report.insert("version".into(), table.version().into());
+            report.insert("clusteringColumns".into(), serde_json::json!(clustering));
             print_json(&report.into());
         }
         Command::Schema(at) => {

@@ -216,6 +216,17 @@ fn vacuum_lists_by_default_and_deletes_with_execute() {
 }
 
 #[test]
+fn info_and_optimize_report_clustering_columns() {
+    let out = run(&["info", &table("table_with_liquid_clustering")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["clustering_columns"], serde_json::json!(["id"]));
+    let out = run(&["info", &table("simple_table")]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(info["clustering_columns"].is_null());
+}
+
+#[test]
 fn optimize_compacts_and_zorders_and_prints_the_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let copy = copy_simple_table(dir.path());
@@ -238,6 +249,8 @@ fn optimize_compacts_and_zorders_and_prints_the_metrics() {
         (metrics["version"].as_i64(), metrics["preserveInsertionOrder"].as_bool()),
         (Some(6), Some(false))
     );
+
+    assert!(metrics["clusteringColumns"].is_null());
 
     let out = run(&["optimize", location, "--zorder", "nope"]);
     assert!(!out.status.success());

@@ -6,6 +6,7 @@
 
 mod add_actions;
 mod arrow_utils;
+pub mod clustering;
 #[cfg(feature = "datafusion")]
 pub mod datafusion;
 pub mod error;

@@ -240,4 +240,28 @@ impl Snapshot {
     pub fn domain_metadata(&self) -> &HashMap<String, DomainMetadata> {
         &self.state.domains
     }
+
+    /// The clustering columns of a clustered table (logical names, nested ones joined by dots;
+    /// none after `CLUSTER BY NONE`), or `None` when the table is not clustered. Fails when the
+    /// clustering domain is malformed or names a column the schema lacks.
+    ///
+    /// ```no_run
+    /// # async fn example() -> deltalake::DeltaResult<()> {
+    /// let table = deltalake::DeltaTable::open("path/to/table").await?;
+    /// if let Some(columns) = table.snapshot().clustering_columns()? {
+    ///     println!("clustered by {columns:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn clustering_columns(&self) -> DeltaResult<Option<Vec<String>>> {
+        Ok(self
+            .clustering_paths()?
+            .map(|paths| paths.into_iter().map(|p| p.join(".")).collect()))
+    }
+
+    /// The clustering columns as logical paths (top-level name first); see
+    /// [`Snapshot::clustering_columns`].
+    pub(crate) fn clustering_paths(&self) -> DeltaResult<Option<Vec<Vec<String>>>> {
+        crate::clustering::clustering_paths(self.protocol(), &self.schema, &self.state.domains)
+    }
 }

@@ -255,6 +255,41 @@ async fn the_reference_reads_what_our_optimize_commits() {
     }
 }
 
+#[tokio::test]
+async fn the_reference_reads_our_clustered_tables() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().join("clustered");
+    let loc = location.to_str().unwrap();
+    let schema = deltalake::protocol::StructType::try_from_arrow(&sample(0, 0..1).schema()).unwrap();
+    let table = DeltaTable::create(loc)
+        .with_schema(schema)
+        .with_clustering_columns(["score", "name"])
+        .await
+        .unwrap();
+    assert!(table.snapshot().protocol().has_writer_feature("clustering"));
+    for i in 0..4 {
+        DeltaTable::write(loc)
+            .with_batches(vec![sample(19_000 + i as i32, i * 10..(i + 1) * 10)])
+            .with_mode(SaveMode::Append)
+            .await
+            .unwrap();
+    }
+    compare_with_reference(&python, &location).await;
+    let table = DeltaTable::open(loc).await.unwrap();
+    let (table, metrics) = table.optimize().await.unwrap();
+    assert_eq!(metrics.num_files_removed, 4);
+    compare_with_reference(&python, &location).await;
+    DeltaTable::write(loc)
+        .with_batches(vec![sample(19_010, 40..60)])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap();
+    let (_, metrics) = DeltaTable::open(loc).await.unwrap().optimize().await.unwrap();
+    assert_eq!(metrics.num_files_removed, table.snapshot().files().len() + 1);
+    compare_with_reference(&python, &location).await;
+}
+
 /// Delete the commits of versions up to `version`: only our checkpoint of `version` covers them.
 fn drop_commits_through(location: &Path, version: i64) {
     for v in 0..=version {

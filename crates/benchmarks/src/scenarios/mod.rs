@@ -1,6 +1,7 @@
 //! The scenarios: what each measures on our side, on raw arrow-rs and on the reference package,
 //! which data set it needs and the target it is judged by.
 
+mod maintenance;
 pub mod merge;
 mod python;
 mod read;
@@ -24,6 +25,8 @@ pub enum Group {
     Read,
     /// Writing, appending and checkpointing.
     Write,
+    /// Optimizing and deleting.
+    Maintenance,
     /// Table operations: merge.
     Merge,
     /// Our Python package against the reference package, script for script.
@@ -319,6 +322,7 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
         },
     ]
     .into_iter()
+    .chain(maintenance::scenarios(sizes))
     .chain(python::scenarios(sizes))
     .collect()
 }

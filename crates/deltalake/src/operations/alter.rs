@@ -1,5 +1,5 @@
-//! Altering a table's definition: CHECK constraints, properties, columns, features, name and
-//! description. Each change is one commit; the protocol is upgraded when the change needs it.
+//! Altering a table's definition: CHECK constraints, properties, columns, features, clustering
+//! columns, name and description. Each change is one commit; the protocol is upgraded when the change needs it.
 
 use std::collections::HashMap;
 
@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use tracing::info;
 
 use super::table_after_commit;
+use crate::clustering::{CLUSTERING_DOMAIN, clustering_domain, with_clustering_features};
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
 use crate::protocol::{Action, Metadata, Protocol, StructField, StructType};
@@ -42,6 +43,10 @@ pub enum TableChange {
     AddColumns(Vec<StructField>),
     /// Add table features to the protocol by name.
     AddFeatures(Vec<String>),
+    /// Set the clustering columns (`ALTER TABLE ... CLUSTER BY`), making an unpartitioned table
+    /// clustered if it is not; no columns is `CLUSTER BY NONE`. Existing files are not rewritten:
+    /// the next OPTIMIZE clusters the files it rewrites by the new columns.
+    ClusterBy(Vec<String>),
     /// Set the table name.
     SetName(String),
     /// Set the table description.
@@ -113,6 +118,19 @@ impl AlterTableBuilder {
         self.with_change(TableChange::AddFeatures(features.into_iter().map(Into::into).collect()))
     }
 
+    /// Set the clustering columns; none to stop clustering (see [`TableChange::ClusterBy`]).
+    ///
+    /// ```no_run
+    /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+    /// let table = table.alter().cluster_by(["country", "day"]).await?;
+    /// let table = table.alter().cluster_by(Vec::<String>::new()).await?;
+    /// assert_eq!(table.snapshot().clustering_columns()?, Some(vec![]));
+    /// # Ok(()) }
+    /// ```
+    pub fn cluster_by<S: Into<String>>(self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.with_change(TableChange::ClusterBy(columns.into_iter().map(Into::into).collect()))
+    }
+
     /// Set the table name.
     pub fn set_name(self, name: impl Into<String>) -> Self {
         self.with_change(TableChange::SetName(name.into()))
@@ -142,6 +160,7 @@ impl AlterTableBuilder {
         let mut schema = snapshot.schema().clone();
         let mut protocol = snapshot.protocol().clone();
         let mut parameters = Map::new();
+        let mut domains = Vec::new();
         let operation = match &change {
             TableChange::AddConstraint { name, expression } => {
                 let key = constraint_key(&metadata.configuration, name);
@@ -179,6 +198,10 @@ impl AlterTableBuilder {
                     metadata.configuration.insert(key.clone(), value.clone());
                 }
                 TableProperties::new(&metadata.configuration).validate()?;
+                if let Some(columns) = snapshot.clustering_columns()? {
+                    // The clustering columns must keep their statistics.
+                    clustering_domain(&schema, &metadata.partition_columns, &metadata.configuration, &columns)?;
+                }
                 parameters.insert("properties".into(), Value::from(serde_json::to_string(properties)?));
                 "SET TBLPROPERTIES"
             }
@@ -193,6 +216,17 @@ impl AlterTableBuilder {
                 protocol = protocol.with_features(features)?;
                 parameters.insert("features".into(), Value::from(serde_json::to_string(features)?));
                 "ADD FEATURE"
+            }
+            TableChange::ClusterBy(columns) => {
+                let domain = clustering_domain(&schema, &metadata.partition_columns, &metadata.configuration, columns)?;
+                protocol = with_clustering_features(&protocol)?;
+                if snapshot.domain_metadata().get(CLUSTERING_DOMAIN) != Some(&domain) {
+                    domains.push(domain);
+                }
+                let old = snapshot.clustering_columns()?.unwrap_or_default();
+                parameters.insert("oldClusteringColumns".into(), Value::from(old.join(",")));
+                parameters.insert("newClusteringColumns".into(), Value::from(columns.join(",")));
+                "CLUSTER BY"
             }
             TableChange::SetName(name) => {
                 metadata.name = Some(name.clone());
@@ -216,6 +250,7 @@ impl AlterTableBuilder {
         if &metadata != snapshot.metadata() {
             actions.push(Action::Metadata(metadata));
         }
+        actions.extend(domains.into_iter().map(Action::DomainMetadata));
         if actions.is_empty() {
             return Ok(self.table);
         }

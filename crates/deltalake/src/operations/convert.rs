@@ -153,10 +153,10 @@ impl ConvertToDeltaBuilder {
         if let Some(description) = &self.description {
             create = create.with_description(description.clone());
         }
-        let (protocol, metadata) = create.actions()?;
-        let stats_config = StatsConfig::from_table_properties(&metadata.configuration)?;
+        let table = create.actions()?;
+        let stats_config = StatsConfig::from_table_properties(&table.metadata.configuration)?;
 
-        let mut actions = vec![Action::Protocol(protocol), Action::Metadata(metadata)];
+        let mut actions = table.into_actions();
         let mut total_size = 0;
         for (((relative, meta), (_, footer)), partition_values) in files.iter().zip(&footers).zip(partitions) {
             let mut stats = StatsCollector::new(&data_schema, &[], &stats_config)?;

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::clustering::{clustering_domain, with_clustering_features};
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{Action, DataType, Format, Metadata, Protocol, StructType};
+use crate::protocol::{Action, DataType, DomainMetadata, Format, Metadata, Protocol, StructType};
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::{DeltaTable, DeltaTableBuilder};
@@ -22,7 +23,29 @@ pub enum IfExists {
     Ignore,
 }
 
+/// The first actions of a new table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTable {
+    /// Its protocol: the smallest that covers its schema, properties and clustering.
+    pub protocol: Protocol,
+    /// Its metadata.
+    pub metadata: Metadata,
+    /// Its metadata domains (the clustering columns of a clustered table).
+    pub domains: Vec<DomainMetadata>,
+}
+
+impl NewTable {
+    /// The actions, in commit order: protocol, metadata, domains.
+    pub fn into_actions(self) -> Vec<Action> {
+        let mut actions = vec![Action::Protocol(self.protocol), Action::Metadata(self.metadata)];
+        actions.extend(self.domains.into_iter().map(Action::DomainMetadata));
+        actions
+    }
+}
+
 /// Creates a new table.
+///
+/// A table can be partitioned or clustered ([`CreateBuilder::with_clustering_columns`]), not both.
 ///
 /// ```no_run
 /// # async fn example() -> deltalake::DeltaResult<()> {
@@ -44,6 +67,7 @@ pub struct CreateBuilder {
     table: DeltaTableBuilder,
     schema: Option<StructType>,
     partition_columns: Vec<String>,
+    clustering_columns: Option<Vec<String>>,
     properties: HashMap<String, String>,
     name: Option<String>,
     description: Option<String>,
@@ -58,6 +82,7 @@ impl CreateBuilder {
             table,
             schema: None,
             partition_columns: Vec::new(),
+            clustering_columns: None,
             properties: HashMap::new(),
             name: None,
             description: None,
@@ -82,6 +107,27 @@ impl CreateBuilder {
     /// Partition columns, in order.
     pub fn with_partition_columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
         self.partition_columns = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Cluster the table by these columns (logical names, nested ones dotted): the table gets the
+    /// `clustering` and `domainMetadata` features and the `delta.clustering` domain, and OPTIMIZE
+    /// clusters its files by them. Columns must exist, get statistics (a type with a minimum and
+    /// a maximum, within `delta.dataSkippingNumIndexedCols` / `delta.dataSkippingStatsColumns`)
+    /// and not be partition columns; at most four, and the table cannot also be partitioned.
+    /// No columns makes a clustered table without clustering columns.
+    ///
+    /// ```no_run
+    /// # async fn example(schema: deltalake::protocol::StructType) -> deltalake::DeltaResult<()> {
+    /// let table = deltalake::DeltaTable::create("/tmp/events")
+    ///     .with_schema(schema)
+    ///     .with_clustering_columns(["user_id", "ts"])
+    ///     .await?;
+    /// assert_eq!(table.snapshot().clustering_columns()?, Some(vec!["user_id".into(), "ts".into()]));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_clustering_columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.clustering_columns = Some(columns.into_iter().map(Into::into).collect());
         self
     }
 
@@ -121,8 +167,8 @@ impl CreateBuilder {
         self
     }
 
-    /// The protocol and metadata actions of the new table.
-    pub fn actions(&self) -> DeltaResult<(Protocol, Metadata)> {
+    /// The first actions of the new table, checked.
+    pub fn actions(&self) -> DeltaResult<NewTable> {
         let schema = self
             .schema
             .as_ref()
@@ -141,7 +187,17 @@ impl CreateBuilder {
             schema.clone()
         };
         crate::table_properties::TableProperties::new(&properties).validate()?;
-        let protocol = Protocol::required_for(&schema, &properties)?;
+        let mut protocol = Protocol::required_for(&schema, &properties)?;
+        let mut domains = Vec::new();
+        if let Some(columns) = &self.clustering_columns {
+            domains.push(clustering_domain(
+                &schema,
+                &self.partition_columns,
+                &properties,
+                columns,
+            )?);
+            protocol = with_clustering_features(&protocol)?;
+        }
         let metadata = Metadata {
             id: uuid::Uuid::new_v4().to_string(),
             name: self.name.clone(),
@@ -152,7 +208,11 @@ impl CreateBuilder {
             configuration: properties,
             created_time: Some(chrono::Utc::now().timestamp_millis()),
         };
-        Ok((protocol, metadata))
+        Ok(NewTable {
+            protocol,
+            metadata,
+            domains,
+        })
     }
 
     /// Create the table.
@@ -168,21 +228,24 @@ impl CreateBuilder {
             Err(DeltaError::NotATable { .. }) => {}
             Err(e) => return Err(e),
         }
-        let (protocol, metadata) = self.actions()?;
+        let table = self.actions()?;
         let mut parameters = Map::new();
         parameters.insert(
             "partitionBy".into(),
             Value::from(serde_json::to_string(&self.partition_columns)?),
         );
+        if let Some(columns) = &self.clustering_columns {
+            parameters.insert("clusterBy".into(), Value::from(serde_json::to_string(columns)?));
+        }
         parameters.insert(
             "properties".into(),
-            Value::from(serde_json::to_string(&metadata.configuration)?),
+            Value::from(serde_json::to_string(&table.metadata.configuration)?),
         );
-        if let Some(d) = &metadata.description {
+        if let Some(d) = &table.metadata.description {
             parameters.insert("description".into(), Value::from(d.clone()));
         }
         let result = CommitBuilder::new(Operation::new("CREATE TABLE", parameters))
-            .with_actions([Action::Protocol(protocol), Action::Metadata(metadata)])
+            .with_actions(table.into_actions())
             .with_properties(self.commit_properties)
             .commit(store.as_ref(), None)
             .await;

@@ -15,6 +15,7 @@ use super::delete::delete_rows;
 use super::matching::{Predicate, ensure_not_append_only};
 use super::table_after_commit;
 use crate::arrow_utils::{FieldMatch, conform_array};
+use crate::clustering::ensure_clustering_kept;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
 use crate::log::commit_file_name;
@@ -259,18 +260,18 @@ impl WriteBuilder {
                 if let Some(description) = &self.description {
                     create = create.with_description(description.clone());
                 }
-                let (protocol, metadata) = create.actions()?;
-                let schema = metadata.schema()?;
+                let table = create.actions()?;
+                let schema = table.metadata.schema()?;
                 let mapping = matches!(
-                    metadata
+                    table
+                        .metadata
                         .configuration
                         .get("delta.columnMapping.mode")
                         .map(String::as_str),
                     Some("name" | "id")
                 );
-                let partitions = metadata.partition_columns.clone();
-                actions.push(Action::Protocol(protocol));
-                actions.push(Action::Metadata(metadata));
+                let partitions = table.metadata.partition_columns.clone();
+                actions.extend(table.into_actions());
                 (schema, partitions, mapping)
             }
             Some(snapshot) => {
@@ -300,6 +301,9 @@ impl WriteBuilder {
                     (Some(p), true) => p.clone(),
                     _ => snapshot.partition_columns().to_vec(),
                 };
+                if let Some(clustering) = snapshot.clustering_paths()? {
+                    ensure_clustering_kept(&clustering, &schema, &partitions)?;
+                }
                 if let Some(mut metadata) = metadata {
                     metadata.partition_columns = partitions.clone();
                     actions.push(Action::Metadata(metadata));

@@ -67,6 +67,8 @@ pub(crate) struct OurChanges<'a> {
     pub scope: &'a ReadScope,
     pub removed: HashSet<&'a str>,
     pub app_ids: HashSet<&'a str>,
+    /// Metadata domains we set or remove.
+    pub domains: HashSet<&'a str>,
     pub changes_metadata: bool,
 }
 
@@ -74,6 +76,7 @@ impl<'a> OurChanges<'a> {
     pub fn new(scope: &'a ReadScope, actions: &'a [Action]) -> Self {
         let mut removed = HashSet::new();
         let mut app_ids = HashSet::new();
+        let mut domains = HashSet::new();
         let mut changes_metadata = false;
         for action in actions {
             match action {
@@ -83,6 +86,9 @@ impl<'a> OurChanges<'a> {
                 Action::Txn(t) => {
                     app_ids.insert(t.app_id.as_str());
                 }
+                Action::DomainMetadata(d) => {
+                    domains.insert(d.domain.as_str());
+                }
                 Action::Metadata(_) | Action::Protocol(_) => changes_metadata = true,
                 _ => {}
             }
@@ -91,6 +97,7 @@ impl<'a> OurChanges<'a> {
             scope,
             removed,
             app_ids,
+            domains,
             changes_metadata,
         }
     }
@@ -110,6 +117,9 @@ impl<'a> OurChanges<'a> {
                         "application '{}' committed a transaction concurrently",
                         t.app_id
                     ));
+                }
+                Action::DomainMetadata(d) if self.domains.contains(d.domain.as_str()) => {
+                    return conflict(format!("metadata domain '{}' changed concurrently", d.domain));
                 }
                 Action::Remove(r) => {
                     if self.removed.contains(r.path.as_str()) {
@@ -197,6 +207,22 @@ mod tests {
         changes.check(1, &[add("theirs"), remove("old")]).unwrap();
         assert!(changes.check(1, &[txn("app")]).is_err());
         changes.check(1, &[txn("other")]).unwrap();
+    }
+
+    #[test]
+    fn domain_changes_conflict_only_with_the_same_domain() {
+        let domain = |name: &str| {
+            Action::DomainMetadata(crate::protocol::DomainMetadata {
+                domain: name.into(),
+                configuration: "{}".into(),
+                removed: false,
+            })
+        };
+        let ours = vec![domain("delta.clustering")];
+        let changes = OurChanges::new(&ReadScope::Nothing, &ours);
+        changes.check(1, &[domain("other"), add("x")]).unwrap();
+        let err = changes.check(1, &[domain("delta.clustering")]).unwrap_err();
+        assert!(err.to_string().contains("delta.clustering"), "{err}");
     }
 
     #[test]

@@ -189,6 +189,16 @@ impl StatsCollector {
         Ok(())
     }
 
+    /// Whether the leaf column at this logical path (names matched case-insensitively) gets a
+    /// minimum and a maximum: it is selected for statistics and of a type that has bounds.
+    pub fn has_bounds(&self, path: &[String]) -> bool {
+        self.leaves.iter().any(|l| {
+            l.bounded.is_some()
+                && l.logical.len() == path.len()
+                && l.logical.iter().zip(path).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        })
+    }
+
     /// Rows seen so far.
     pub fn num_records(&self) -> i64 {
         self.num_records

@@ -1,10 +1,10 @@
-//! OPTIMIZE: compaction of small files into files of about a target size, and Z-ordering of
-//! rows by several columns, one partition at a time, as a commit that changes no data
-//! (`dataChange: false`).
+//! OPTIMIZE: compaction of small files into files of about a target size, Z-ordering of rows
+//! by several columns, one partition at a time, and incremental clustering of clustered tables,
+//! as a commit that changes no data (`dataChange: false`).
 
+mod curve;
 mod metrics;
 mod plan;
-mod zorder;
 
 use std::sync::Arc;
 
@@ -13,13 +13,14 @@ use object_store::ObjectStoreExt;
 use serde_json::Map;
 use tracing::info;
 
+use curve::{Curve, curve_sort};
 pub use metrics::{FileSizeMetrics, OptimizeMetrics};
-use plan::{Bin, plan};
-use zorder::zorder_sort;
+use plan::{Bin, Strategy, plan};
 
 use super::matching::{Candidate, Matching, Predicate, is_partition};
 use super::rewrite::layout_of;
 use super::table_after_commit;
+use crate::clustering::CLUSTERING_PROVIDER;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
 use crate::protocol::{Action, Add};
@@ -29,14 +30,18 @@ use crate::storage::LogStore;
 use crate::table::DeltaTable;
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterConfig};
+use arrow::array::{ArrayRef, AsArray, RecordBatch};
 
 /// The table property giving the target size of data files, in bytes (`104857600`, or with a
 /// unit: `128mb`).
 const TARGET_FILE_SIZE_PROPERTY: &str = "delta.targetFileSize";
 
-/// Rows handed to the writer at a time when writing a Z-ordered partition, so files roll at
-/// the target size.
-const ZORDER_WRITE_ROWS: usize = 1024;
+/// Rows handed to the writer at a time when writing sorted rows, so files roll at the target
+/// size.
+const SORTED_WRITE_ROWS: usize = 1024;
+
+/// The default bound of the input of one clustering bin, in target file sizes.
+const CLUSTER_BIN_TARGETS: u64 = 4;
 
 /// How an optimize rewrites files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,21 +52,34 @@ pub enum OptimizeType {
     Compact,
     /// Rewrite every file of each partition, rows sorted by the Z-order of these columns (not
     /// partition columns). Each partition is sorted in memory: its rows must fit, decoded.
+    /// Clustered tables refuse it: they are ordered by their clustering columns.
     ZOrder(Vec<String>),
 }
 
-/// Rewrites the files of a table for faster reads: compaction (the default) or Z-order.
+/// Rewrites the files of a table for faster reads: compaction (the default) or Z-order; on a
+/// clustered table, incremental clustering.
 ///
 /// Compaction packs, per partition, the files smaller than the target size and the files with
 /// deletion vectors (whose deleted rows are dropped) into groups of about the target size, each
 /// rewritten into new files; a partition whose only small file has no deletion vector is left
 /// alone, so optimizing twice commits nothing the second time. Z-order rewrites each partition
 /// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, a
-/// sorted copy, and 4 + 8 bytes per row and Z-order column for keys and ranks). Up to
+/// sorted copy, a sorted copy of each Z-order column while it is ranked, and about 4 bytes per
+/// row and column plus 16 per row for ranks and keys). Up to
 /// [`OptimizeBuilder::with_max_concurrent_tasks`] groups are read and written at once (on the
 /// calling task; files are decoded on background tasks); compaction streams, so its memory is
 /// bounded by the writer's budget and the scan's read-ahead. The commit conflicts only with a concurrent removal
 /// of a file it rewrote; concurrent appends are kept.
+///
+/// On a clustered table (with clustering columns), the default optimize clusters incrementally:
+/// clustered files (`clusteringProvider` set) of at least a quarter of the target size and without a
+/// deletion vector are settled and left alone; the other files (new data, small clustered files,
+/// files with deletion vectors) are packed, in insertion order, into bins of at most
+/// [`OptimizeBuilder::with_max_cluster_size`] bytes, and each bin is sorted in memory along a
+/// Hilbert curve of the clustering columns and written into files of even sizes near the
+/// target, which carry `clusteringProvider`. A second optimize without new data commits
+/// nothing; after an append it rewrites only the new (and small clustered) files. Files
+/// clustered by earlier clustering columns stay as they are until rewritten for another reason.
 ///
 /// ```no_run
 /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
@@ -78,6 +96,7 @@ pub struct OptimizeBuilder {
     predicate: Option<Predicate>,
     kind: OptimizeType,
     max_concurrent_tasks: usize,
+    max_cluster_size: Option<u64>,
     writer_config: WriterConfig,
     commit_properties: CommitProperties,
 }
@@ -91,6 +110,7 @@ impl OptimizeBuilder {
             predicate: None,
             kind: OptimizeType::Compact,
             max_concurrent_tasks: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_cluster_size: None,
             writer_config: WriterConfig::default(),
             commit_properties: CommitProperties::default(),
         }
@@ -126,6 +146,14 @@ impl OptimizeBuilder {
         self
     }
 
+    /// On a clustered table, the most bytes of files clustered together in one bin, which is
+    /// sorted in memory (default: four times the target size). Larger bins cluster better
+    /// (fewer overlapping files) and use more memory.
+    pub fn with_max_cluster_size(mut self, bytes: u64) -> Self {
+        self.max_cluster_size = Some(bytes.max(1));
+        self
+    }
+
     /// How new files are written; its target file size is replaced by the optimize's target, and
     /// its memory budget (`max_buffered_bytes`) is shared by the groups written at once.
     pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
@@ -149,7 +177,19 @@ impl OptimizeBuilder {
         let target_size = self.target_size(&snapshot)?;
         let too_large = || DeltaError::InvalidArgument(format!("target size {target_size} is too large"));
         let target_bytes = i64::try_from(target_size).map_err(|_| too_large())?;
-        let zorder = self.zorder_columns(&snapshot)?;
+        let order = self.row_order(&snapshot)?;
+        let strategy = match &order {
+            None => Strategy::Compact,
+            Some(o) if o.curve == Curve::ZOrder => Strategy::ZOrder,
+            Some(_) => {
+                let bytes = self
+                    .max_cluster_size
+                    .unwrap_or(target_size.saturating_mul(CLUSTER_BIN_TARGETS));
+                Strategy::Cluster {
+                    max_bin_size: i64::try_from(bytes).unwrap_or(i64::MAX),
+                }
+            }
+        };
         let matching = Matching::new(
             snapshot.clone(),
             store.clone(),
@@ -163,7 +203,7 @@ impl OptimizeBuilder {
             )));
         }
         let now = chrono::Utc::now().timestamp_millis();
-        let plan = plan(matching.candidates(now)?, &self.kind, target_bytes);
+        let plan = plan(matching.candidates(now)?, strategy, target_bytes);
 
         let removed: Vec<&Candidate> = plan.bins.iter().flat_map(|b| &b.files).collect();
         let mut metrics = OptimizeMetrics {
@@ -173,7 +213,7 @@ impl OptimizeBuilder {
             num_batches: plan.bins.len(),
             total_considered_files: plan.considered_files,
             total_files_skipped: plan.considered_files - removed.len(),
-            preserve_insertion_order: zorder.is_none(),
+            preserve_insertion_order: order.is_none(),
             ..OptimizeMetrics::default()
         };
         if plan.bins.is_empty() {
@@ -190,7 +230,7 @@ impl OptimizeBuilder {
                 max_buffered_bytes: (self.writer_config.max_buffered_bytes / self.max_concurrent_tasks).max(1),
                 ..self.writer_config
             },
-            zorder: zorder.clone(),
+            order: order.clone(),
         };
         let adds = rewriter.rewrite_all(&plan.bins, self.max_concurrent_tasks).await?;
         metrics.num_files_added = adds.len();
@@ -217,10 +257,14 @@ impl OptimizeBuilder {
         let predicates: Vec<String> = matching.predicate().map(|p| p.expr().to_string()).into_iter().collect();
         parameters.insert("predicate".into(), serde_json::to_string(&predicates)?.into());
         parameters.insert("targetSize".into(), target_size.to_string().into());
-        parameters.insert(
-            "zOrderBy".into(),
-            serde_json::to_string(zorder.as_ref().map_or(&[][..], |z| &z.names))?.into(),
-        );
+        let names = |curve| {
+            let names = order.as_ref().filter(|o| o.curve == curve).map(|o| o.names.clone());
+            serde_json::to_string(&names.unwrap_or_default())
+        };
+        parameters.insert("zOrderBy".into(), names(Curve::ZOrder)?.into());
+        if order.as_ref().is_some_and(|o| o.curve == Curve::Hilbert) {
+            parameters.insert("clusterBy".into(), names(Curve::Hilbert)?.into());
+        }
         let committed = CommitBuilder::new(Operation::new("OPTIMIZE", parameters))
             .with_actions(actions)
             .with_read_scope(read)
@@ -263,19 +307,35 @@ impl OptimizeBuilder {
         Ok(size)
     }
 
-    /// The Z-order columns, checked against the schema (`None` for compaction).
-    fn zorder_columns(&self, snapshot: &Snapshot) -> DeltaResult<Option<ZOrderColumns>> {
-        let OptimizeType::ZOrder(names) = &self.kind else {
-            return Ok(None);
+    /// How rows are reordered: by the clustering columns on a clustered table, by the Z-order
+    /// columns (checked against the schema) for Z-order, not at all for compaction.
+    fn row_order(&self, snapshot: &Snapshot) -> DeltaResult<Option<RowOrder>> {
+        let clustering = snapshot.clustering_paths()?.filter(|c| !c.is_empty());
+        let names = match (&self.kind, clustering) {
+            (OptimizeType::ZOrder(_), Some(paths)) => {
+                let names: Vec<String> = paths.iter().map(|p| p.join(".")).collect();
+                return Err(DeltaError::InvalidArgument(format!(
+                    "the table is clustered by {names:?}: optimize clusters it by those columns, Z-order does not apply"
+                )));
+            }
+            (OptimizeType::Compact, Some(paths)) => {
+                return Ok(Some(RowOrder {
+                    names: paths.iter().map(|p| p.join(".")).collect(),
+                    paths,
+                    curve: Curve::Hilbert,
+                }));
+            }
+            (OptimizeType::Compact, None) => return Ok(None),
+            (OptimizeType::ZOrder(names), None) => names,
         };
         if names.is_empty() {
             return Err(DeltaError::InvalidArgument("Z-order needs at least one column".into()));
         }
         let schema = snapshot.schema();
-        let indices = names
+        let paths = names
             .iter()
             .map(|name| {
-                let i = schema.index_of(name).ok_or_else(|| {
+                let field = schema.field(name).ok_or_else(|| {
                     let available: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
                     DeltaError::InvalidArgument(format!(
                         "Z-order column '{name}' does not exist in the table; columns are: {}",
@@ -287,12 +347,13 @@ impl OptimizeBuilder {
                         "cannot Z-order by partition column '{name}': each partition is ordered separately"
                     )));
                 }
-                Ok(i)
+                Ok(vec![field.name.clone()])
             })
             .collect::<DeltaResult<_>>()?;
-        Ok(Some(ZOrderColumns {
+        Ok(Some(RowOrder {
             names: names.clone(),
-            indices,
+            paths,
+            curve: Curve::ZOrder,
         }))
     }
 }
@@ -306,11 +367,36 @@ impl std::future::IntoFuture for OptimizeBuilder {
     }
 }
 
-/// The columns to Z-order by: as given, and their positions in the table schema.
+/// How the rows of a bin are reordered: along a curve of some columns.
 #[derive(Debug, Clone)]
-struct ZOrderColumns {
+struct RowOrder {
+    /// The columns as named in the commit.
     names: Vec<String>,
-    indices: Vec<usize>,
+    /// Their logical paths in the table schema (top-level name first).
+    paths: Vec<Vec<String>>,
+    curve: Curve,
+}
+
+impl RowOrder {
+    /// The arrays of the ordering columns in `batch` (of the table's logical schema).
+    fn keys(&self, batch: &RecordBatch) -> DeltaResult<Vec<ArrayRef>> {
+        self.paths
+            .iter()
+            .map(|path| {
+                let missing = || DeltaError::Schema(format!("column '{}' is not in the data", path.join(".")));
+                let (first, rest) = path.split_first().ok_or_else(missing)?;
+                let mut array = batch.column_by_name(first).ok_or_else(missing)?.clone();
+                for name in rest {
+                    let inner = array
+                        .as_struct_opt()
+                        .and_then(|s| s.column_by_name(name))
+                        .ok_or_else(missing)?;
+                    array = inner.clone();
+                }
+                Ok(array)
+            })
+            .collect()
+    }
 }
 
 /// Rewrites bins of files into new files.
@@ -320,7 +406,7 @@ struct Rewriter {
     store: Arc<dyn LogStore>,
     layout: TableLayout,
     config: WriterConfig,
-    zorder: Option<ZOrderColumns>,
+    order: Option<RowOrder>,
 }
 
 impl Rewriter {
@@ -352,10 +438,47 @@ impl Rewriter {
 
     /// Rewrite one bin into new files (deleted again on failure).
     async fn rewrite(&self, bin: &Bin) -> DeltaResult<Vec<Add>> {
-        let mut writer = DataWriter::new(self.store.clone(), self.layout.clone(), self.config.clone())?;
-        let written = match &self.zorder {
-            None => self.copy(bin, &mut writer).await,
-            Some(columns) => self.sort(bin, &columns.indices, &mut writer).await,
+        let target = self.config.target_file_size;
+        let Some(order) = &self.order else {
+            return self.write(Rows::Files(bin), target).await;
+        };
+        let sorted = self.sorted(bin, order).await?;
+        if order.curve == Curve::ZOrder {
+            return self.write(Rows::Sorted(&sorted), target).await;
+        }
+        // Clustering: even files, the bin's bytes over as many files as the target size needs,
+        // cut by rows, so that no small last file is left to cluster again next time.
+        let input: usize = bin.files.iter().map(|f| usize::try_from(f.add.size).unwrap_or(0)).sum();
+        let files = input.div_ceil(target).max(1);
+        let rows_per_file = sorted.num_rows().div_ceil(files).max(1);
+        let mut adds = Vec::new();
+        for offset in (0..sorted.num_rows()).step_by(rows_per_file) {
+            let part = sorted.slice(offset, rows_per_file.min(sorted.num_rows() - offset));
+            match self.write(Rows::Sorted(&part), usize::MAX).await {
+                Ok(written) => adds.extend(written),
+                Err(e) => {
+                    discard(self.store.as_ref(), &adds).await;
+                    return Err(e);
+                }
+            }
+        }
+        for add in &mut adds {
+            add.clustering_provider = Some(CLUSTERING_PROVIDER.to_string());
+        }
+        Ok(adds)
+    }
+
+    /// Write `rows` into new files that roll at `target_file_size` bytes (deleted again on
+    /// failure).
+    async fn write(&self, rows: Rows<'_>, target_file_size: usize) -> DeltaResult<Vec<Add>> {
+        let config = WriterConfig {
+            target_file_size,
+            ..self.config.clone()
+        };
+        let mut writer = DataWriter::new(self.store.clone(), self.layout.clone(), config)?;
+        let written = match rows {
+            Rows::Files(bin) => self.copy(bin, &mut writer).await,
+            Rows::Sorted(batch) => write_sorted(batch, &mut writer).await,
         };
         match written {
             Ok(()) => writer.finish().await,
@@ -368,41 +491,46 @@ impl Rewriter {
 
     /// Stream the live rows of the bin's files, in order, into `writer`.
     async fn copy(&self, bin: &Bin, writer: &mut DataWriter) -> DeltaResult<()> {
-        for file in &bin.files {
-            let mut batches = self.read(file).await?;
-            while let Some(batch) = batches.try_next().await? {
-                writer.write(&batch).await?;
-            }
+        let mut batches = self.read(bin);
+        while let Some(batch) = batches.try_next().await? {
+            writer.write(&batch).await?;
         }
         Ok(())
     }
 
-    /// Read the live rows of the bin's files into memory, sort them in Z-order of `columns` and
-    /// write them into `writer`.
-    async fn sort(&self, bin: &Bin, columns: &[usize], writer: &mut DataWriter) -> DeltaResult<()> {
-        let mut batches = Vec::new();
-        for file in &bin.files {
-            batches.extend(self.read(file).await?.try_collect::<Vec<_>>().await?);
-        }
+    /// The live rows of the bin's files, read into memory and sorted along the curve of `order`.
+    async fn sorted(&self, bin: &Bin, order: &RowOrder) -> DeltaResult<RecordBatch> {
+        let batches: Vec<RecordBatch> = self.read(bin).try_collect().await?;
         let rows = arrow::compute::concat_batches(&self.scan.schema(), &batches)?;
         drop(batches);
-        let sorted = zorder_sort(&rows, columns)?;
-        drop(rows);
-        for offset in (0..sorted.num_rows()).step_by(ZORDER_WRITE_ROWS) {
-            let len = ZORDER_WRITE_ROWS.min(sorted.num_rows() - offset);
-            writer.write(&sorted.slice(offset, len)).await?;
-        }
-        Ok(())
+        curve_sort(&rows, &order.keys(&rows)?, order.curve)
     }
 
-    /// The live rows of `file`.
-    async fn read(&self, file: &Candidate) -> DeltaResult<RecordBatchStream> {
-        let scan_file = ScanFile {
+    /// The live rows of the bin's files, in order (several files read ahead at once).
+    fn read(&self, bin: &Bin) -> RecordBatchStream {
+        let files = bin.files.iter().map(|file| ScanFile {
             rows: RowSelection::live(file.add.deletion_vector.clone()),
             ..file.scan_file.clone()
-        };
-        Ok(self.scan.read_file(scan_file))
+        });
+        self.scan.read_some(files.collect(), self.scan.concurrency())
     }
+}
+
+/// The rows a writer is given.
+enum Rows<'a> {
+    /// The live rows of a bin's files, in order.
+    Files(&'a Bin),
+    /// Rows in memory.
+    Sorted(&'a RecordBatch),
+}
+
+/// Hand `sorted` to `writer` a slice at a time, so its files roll at their target size.
+async fn write_sorted(sorted: &RecordBatch, writer: &mut DataWriter) -> DeltaResult<()> {
+    for offset in (0..sorted.num_rows()).step_by(SORTED_WRITE_ROWS) {
+        let len = SORTED_WRITE_ROWS.min(sorted.num_rows() - offset);
+        writer.write(&sorted.slice(offset, len)).await?;
+    }
+    Ok(())
 }
 
 /// Delete data files that will not be committed (best effort).

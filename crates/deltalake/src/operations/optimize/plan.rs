@@ -1,10 +1,45 @@
 //! Which files an optimize rewrites, and in which groups: files grouped by partition, then
-//! packed into bins of about the target size (compaction) or taken whole (Z-order).
+//! packed into bins of about the target size (compaction), taken whole (Z-order), or, for
+//! clustering, the files not yet clustered packed into bins of a bounded size.
 
 use std::collections::BTreeMap;
 
-use super::OptimizeType;
 use crate::operations::matching::Candidate;
+
+/// How files are chosen and grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Strategy {
+    /// Small files and files with deletion vectors, packed into bins of about the target size.
+    Compact,
+    /// Every file of a partition, in one bin.
+    ZOrder,
+    /// The files [`cluster_groups`] picks, in bins of at most `max_bin_size` bytes.
+    Cluster {
+        /// The most bytes of input files in one bin (each bin is sorted in memory).
+        max_bin_size: i64,
+    },
+}
+
+/// What the planner needs to know of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Shape {
+    /// Its size in bytes.
+    pub size: i64,
+    /// It has a deletion vector.
+    pub deletion_vector: bool,
+    /// It was written clustered (`clusteringProvider` set).
+    pub clustered: bool,
+}
+
+impl Shape {
+    fn of(file: &Candidate) -> Self {
+        Self {
+            size: file.add.size,
+            deletion_vector: file.add.deletion_vector.is_some(),
+            clustered: file.add.clustering_provider.is_some(),
+        }
+    }
+}
 
 /// Files of one partition rewritten together into new files.
 pub(super) struct Bin {
@@ -23,7 +58,7 @@ pub(super) struct Plan {
 }
 
 /// Group `files` by partition and choose what to rewrite.
-pub(super) fn plan(files: Vec<Candidate>, kind: &OptimizeType, target_size: i64) -> Plan {
+pub(super) fn plan(files: Vec<Candidate>, strategy: Strategy, target_size: i64) -> Plan {
     let considered_files = files.len();
     let mut partitions: BTreeMap<Vec<(String, Option<String>)>, Vec<Candidate>> = BTreeMap::new();
     for file in files {
@@ -41,20 +76,16 @@ pub(super) fn plan(files: Vec<Candidate>, kind: &OptimizeType, target_size: i64)
     for (_, mut files) in partitions {
         files.sort_by(|a, b| (a.add.modification_time, &a.add.path).cmp(&(b.add.modification_time, &b.add.path)));
         let before = bins.len();
-        match kind {
-            OptimizeType::Compact => {
-                let shapes: Vec<(i64, bool)> = files
-                    .iter()
-                    .map(|f| (f.add.size, f.add.deletion_vector.is_some()))
-                    .collect();
-                let groups = compaction_groups(&shapes, target_size);
-                let mut slots: Vec<Option<Candidate>> = files.into_iter().map(Some).collect();
-                for group in groups {
-                    let files = group.into_iter().filter_map(|i| slots[i].take()).collect();
-                    bins.push(Bin { files });
-                }
-            }
-            OptimizeType::ZOrder(_) => bins.push(Bin { files }),
+        let shapes: Vec<Shape> = files.iter().map(Shape::of).collect();
+        let groups = match strategy {
+            Strategy::Compact => compaction_groups(&shapes, target_size),
+            Strategy::ZOrder => vec![(0..files.len()).collect()],
+            Strategy::Cluster { max_bin_size } => cluster_groups(&shapes, target_size, max_bin_size),
+        };
+        let mut slots: Vec<Option<Candidate>> = files.into_iter().map(Some).collect();
+        for group in groups {
+            let files = group.into_iter().filter_map(|i| slots[i].take()).collect();
+            bins.push(Bin { files });
         }
         if bins.len() > before {
             optimized += 1;
@@ -67,20 +98,48 @@ pub(super) fn plan(files: Vec<Candidate>, kind: &OptimizeType, target_size: i64)
     }
 }
 
-/// Pack the files of one partition, given as `(size, has deletion vector)` in insertion order,
-/// into groups of about `target_size` bytes (indices into `files`). Files at least the target
+/// Pack the files of one partition, in insertion order, into groups of about `target_size`
+/// bytes (indices into `files`). Files at least the target
 /// size without a deletion vector are already compact and left out; consecutive small files
 /// fill a group until the next would overflow it. A group of one file without a deletion vector
 /// is dropped: rewriting it gains nothing.
-pub(super) fn compaction_groups(files: &[(i64, bool)], target_size: i64) -> Vec<Vec<usize>> {
+pub(super) fn compaction_groups(files: &[Shape], target_size: i64) -> Vec<Vec<usize>> {
+    let chosen = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.size < target_size || f.deletion_vector)
+        .map(|(i, _)| i);
+    let mut groups = pack(files, chosen, target_size);
+    groups.retain(|g| g.len() > 1 || files[g[0]].deletion_vector);
+    groups
+}
+
+/// The incremental clustering policy, for the files of one partition in insertion order: a
+/// clustered file of at least a quarter of the target size (clustering writes files of half the
+/// target or more, unless all it had was smaller; the margin allows for sorted data compressing
+/// better) without a deletion vector is settled and left
+/// alone; every other file (new, unclustered data; small clustered files, such as the last file
+/// of a previous clustering; files with deletion vectors, whose deleted rows are dropped) is
+/// clustered again, packed into groups of at most `max_bin_size` bytes, each sorted on its own.
+/// A group of one clustered file without a deletion vector is dropped: it is clustered already,
+/// so clustering twice commits nothing the second time.
+pub(super) fn cluster_groups(files: &[Shape], target_size: i64, max_bin_size: i64) -> Vec<Vec<usize>> {
+    let settled = |f: &Shape| f.clustered && !f.deletion_vector && f.size.saturating_mul(4) >= target_size;
+    let chosen = files.iter().enumerate().filter(|(_, f)| !settled(f)).map(|(i, _)| i);
+    let mut groups = pack(files, chosen, max_bin_size);
+    groups.retain(|g| g.len() > 1 || !files[g[0]].clustered || files[g[0]].deletion_vector);
+    groups
+}
+
+/// Consecutive `chosen` files in groups of at most `limit` bytes (a file larger than the limit
+/// alone).
+fn pack(files: &[Shape], chosen: impl Iterator<Item = usize>, limit: i64) -> Vec<Vec<usize>> {
     let mut groups = Vec::new();
     let mut current: Vec<usize> = Vec::new();
     let mut current_size = 0i64;
-    for (i, &(size, has_dv)) in files.iter().enumerate() {
-        if size >= target_size && !has_dv {
-            continue;
-        }
-        if !current.is_empty() && current_size.saturating_add(size) > target_size {
+    for i in chosen {
+        let size = files[i].size;
+        if !current.is_empty() && current_size.saturating_add(size) > limit {
             groups.push(std::mem::take(&mut current));
             current_size = 0;
         }
@@ -90,29 +149,63 @@ pub(super) fn compaction_groups(files: &[(i64, bool)], target_size: i64) -> Vec<
     if !current.is_empty() {
         groups.push(current);
     }
-    groups.retain(|g| g.len() > 1 || files[g[0]].1);
     groups
 }
 
 #[cfg(test)]
 mod tests {
-    use super::compaction_groups;
+    use super::{Shape, cluster_groups, compaction_groups};
+
+    fn shapes(files: &[(i64, bool)]) -> Vec<Shape> {
+        files
+            .iter()
+            .map(|&(size, deletion_vector)| Shape {
+                size,
+                deletion_vector,
+                clustered: false,
+            })
+            .collect()
+    }
 
     #[test]
     fn small_files_fill_groups_up_to_the_target() {
-        let files = [(30, false), (30, false), (30, false), (30, false), (30, false)];
+        let files = shapes(&[(30, false), (30, false), (30, false), (30, false), (30, false)]);
         assert_eq!(compaction_groups(&files, 100), vec![vec![0, 1, 2], vec![3, 4]]);
     }
 
     #[test]
     fn large_files_and_lone_small_files_are_skipped() {
-        let files = [(150, false), (40, false), (100, false)];
+        let files = shapes(&[(150, false), (40, false), (100, false)]);
         assert!(compaction_groups(&files, 100).is_empty());
     }
 
     #[test]
     fn a_file_with_deletion_vector_is_rewritten_alone_or_large() {
-        assert_eq!(compaction_groups(&[(10, true)], 100), vec![vec![0]]);
-        assert_eq!(compaction_groups(&[(500, true), (500, false)], 100), vec![vec![0]]);
+        assert_eq!(compaction_groups(&shapes(&[(10, true)]), 100), vec![vec![0]]);
+        assert_eq!(
+            compaction_groups(&shapes(&[(500, true), (500, false)]), 100),
+            vec![vec![0]]
+        );
+    }
+
+    #[test]
+    fn clustering_leaves_settled_files_and_groups_the_rest() {
+        let file = |size, clustered, deletion_vector| Shape {
+            size,
+            deletion_vector,
+            clustered,
+        };
+        let files = [
+            file(100, true, false), // settled
+            file(30, true, false),  // settled: at least a quarter of the target
+            file(20, true, false),  // small clustered: clustered again
+            file(500, false, false),
+            file(10, false, false),
+            file(300, true, true), // deleted rows to drop
+        ];
+        assert_eq!(cluster_groups(&files, 100, 520), vec![vec![2, 3], vec![4, 5]]);
+        // A lone new file is clustered; a lone clustered file is not rewritten again.
+        assert_eq!(cluster_groups(&[file(10, false, false)], 100, 550), vec![vec![0]]);
+        assert!(cluster_groups(&[file(10, true, false), file(100, true, false)], 100, 550).is_empty());
     }
 }

@@ -1,0 +1,287 @@
+//! Space-filling curves: rows sorted along a Z-order (Morton) or Hilbert curve of several
+//! columns, so rows close in every one of those columns land in the same files and statistics
+//! skip files for range predicates on any of them.
+//!
+//! Each column is encoded in Arrow's order-preserving row format (nulls first) and its rows
+//! ranked (equal values share a rank); ranks are scaled to 32 bits so that every column spans the
+//! same range whatever its type, width or number of distinct values (like range partition ids).
+//! Z-order interleaves the scaled ranks bit by bit, most significant first. Hilbert first maps
+//! the ranks to the "transposed" Hilbert index (J. Skilling, *Programming the Hilbert curve*,
+//! 2004), whose interleaved bits are the position along the curve: unlike Z-order, consecutive
+//! cells of the curve are always neighbours, so ranges of the key make more compact boxes.
+//! Rows are sorted by the interleaved key.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
+use arrow::compute::{SortOptions, partition, sort_to_indices, take, take_record_batch};
+use arrow::datatypes::DataType as ArrowType;
+use arrow::row::{RowConverter, SortField};
+
+use crate::error::DeltaResult;
+
+/// A space-filling curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Curve {
+    /// Z-order (Morton): bits of the ranks interleaved.
+    ZOrder,
+    /// Hilbert: better locality, used for clustering.
+    Hilbert,
+}
+
+/// The rows of `batch` in the order of `curve` over the values of `keys` (arrays of the batch's
+/// length; ties keep their order). Columns are ranked on threads of their own.
+pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<RecordBatch> {
+    let mut ranks: Vec<Vec<u32>> = std::thread::scope(|scope| {
+        let ranking: Vec<_> = keys.iter().map(|k| scope.spawn(move || scaled_ranks(k))).collect();
+        ranking
+            .into_iter()
+            .map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect::<DeltaResult<_>>()
+    })?;
+    let rows = batch.num_rows();
+    if curve == Curve::Hilbert && ranks.len() > 1 {
+        let mut point = vec![0u32; ranks.len()];
+        for row in 0..rows {
+            for (c, column) in ranks.iter().enumerate() {
+                point[c] = column[row];
+            }
+            hilbert_transpose(&mut point);
+            for (c, column) in ranks.iter_mut().enumerate() {
+                column[row] = point[c];
+            }
+        }
+    }
+    let order: Vec<u64> = if ranks.len() <= 2 {
+        // Keys of one or two columns fit in a u64: sort (key, row) pairs.
+        let key = |row: usize| match ranks.as_slice() {
+            [x] => u64::from(x[row]) << 32,
+            [x, y] => (spread(x[row]) << 1) | spread(y[row]),
+            _ => 0,
+        };
+        let mut pairs: Vec<(u64, u64)> = (0..rows).map(|row| (key(row), row as u64)).collect();
+        pairs.sort_unstable();
+        pairs.into_iter().map(|(_, row)| row).collect()
+    } else {
+        let keys = interleave(&ranks, rows);
+        let width = 4 * ranks.len();
+        let mut order: Vec<u64> = (0..rows as u64).collect();
+        let key = |row: u64| &keys[row as usize * width..(row as usize + 1) * width];
+        order.sort_by(|a, b| key(*a).cmp(key(*b)));
+        order
+    };
+    drop(ranks);
+    Ok(take_record_batch(batch, &UInt64Array::from(order))?)
+}
+
+/// The 32 bits of `value` at the even bits of a u64 (bit `i` at bit `2i`).
+fn spread(value: u32) -> u64 {
+    let mut x = u64::from(value);
+    x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+    (x | (x << 1)) & 0x5555_5555_5555_5555
+}
+
+/// Map a point of 32-bit coordinates, in place, to the transposed form of its Hilbert index:
+/// bit `b` of coordinate `c` becomes bit `b * n + c` of the index (most significant first).
+fn hilbert_transpose(x: &mut [u32]) {
+    let n = x.len();
+    // Undo the rotations and reflections the curve applies at each level, from the coarsest.
+    let mut q = 1u32 << 31;
+    while q > 1 {
+        let low = q - 1;
+        for i in 0..n {
+            if x[i] & q != 0 {
+                x[0] ^= low;
+            } else {
+                let swap = (x[0] ^ x[i]) & low;
+                x[0] ^= swap;
+                x[i] ^= swap;
+            }
+        }
+        q >>= 1;
+    }
+    // Gray-code the result.
+    for i in 1..n {
+        x[i] ^= x[i - 1];
+    }
+    let mut flip = 0u32;
+    let mut q = 1u32 << 31;
+    while q > 1 {
+        if x[n - 1] & q != 0 {
+            flip ^= q - 1;
+        }
+        q >>= 1;
+    }
+    for v in x.iter_mut() {
+        *v ^= flip;
+    }
+}
+
+/// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
+/// `0..distinct values` to `0..2^32`. Primitive, string and binary columns are sorted as they
+/// are; others in Arrow's order-preserving row format.
+fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
+    let options = SortOptions {
+        descending: false,
+        nulls_first: true,
+    };
+    let direct = column.data_type().is_primitive()
+        || matches!(
+            column.data_type(),
+            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Binary | ArrowType::LargeBinary | ArrowType::Boolean
+        );
+    let sortable = if direct {
+        column.clone()
+    } else {
+        let converter = RowConverter::new(vec![SortField::new_with_options(column.data_type().clone(), options)])?;
+        let rows = converter.convert_columns(std::slice::from_ref(column))?;
+        Arc::new(rows.try_into_binary()?) as ArrayRef
+    };
+    let order = sort_to_indices(&sortable, Some(options), None)?;
+    let sorted = take(&sortable, &order, None)?;
+    let groups = partition(&[sorted])?.ranges();
+    let distinct = groups.len().max(1) as u128;
+    let mut ranks = vec![0u32; column.len()];
+    for (rank, group) in groups.into_iter().enumerate() {
+        let scaled = u32::try_from(((rank as u128) << 32) / distinct).unwrap_or(u32::MAX);
+        for i in group {
+            ranks[order.value(i) as usize] = scaled;
+        }
+    }
+    Ok(ranks)
+}
+
+/// The interleaved keys of `rows` rows: 4 bytes per column each, back to back, bit `b` of
+/// column `c` (most significant first) at bit `b * columns + c`.
+fn interleave(columns: &[Vec<u32>], rows: usize) -> Vec<u8> {
+    let n = columns.len();
+    let width = 4 * n;
+    let mut out = vec![0u8; rows * width];
+    for (row, target) in out.chunks_exact_mut(width.max(1)).enumerate() {
+        for (c, column) in columns.iter().enumerate() {
+            let value = column[row];
+            for bit in (0..32).filter(|bit| value & (1 << (31 - bit)) != 0) {
+                let position = bit * n + c;
+                target[position / 8] |= 0x80 >> (position % 8);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, Int32Array, Int64Array, StringArray};
+
+    use super::*;
+
+    #[test]
+    fn sorts_along_the_curve_with_nulls_first() {
+        // A 4x4 grid, shuffled; Z-order visits the 2x2 quadrants one after the other.
+        let mut points: Vec<(i64, i64)> = (0..4).flat_map(|x| (0..4).map(move |y| (x, y))).collect();
+        points.reverse();
+        points.push((-1, 0));
+        let xs = Int64Array::from_iter(points.iter().map(|p| (p.0 >= 0).then_some(p.0)));
+        let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
+        let batch =
+            RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
+        let sorted = curve_sort(
+            &batch,
+            &[batch.column(0).clone(), batch.column(1).clone()],
+            Curve::ZOrder,
+        )
+        .unwrap();
+        let xs = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let ys = sorted.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert!(xs.is_null(0));
+        let quadrant = |i: usize| (xs.value(i) / 2, ys.value(i) / 2);
+        let quadrants: Vec<_> = (1..17).map(quadrant).collect();
+        // Each quadrant's four points are contiguous.
+        for chunk in quadrants.chunks(4) {
+            assert!(chunk.iter().all(|q| *q == chunk[0]), "{quadrants:?}");
+        }
+        assert_eq!((xs.value(1), ys.value(1)), (0, 0));
+    }
+
+    #[test]
+    fn strings_order_by_all_their_bytes() {
+        let long = "x".repeat(40);
+        let names = StringArray::from(vec![format!("{long}b"), format!("{long}a"), "c".to_string()]);
+        let batch = RecordBatch::try_from_iter(vec![("n", Arc::new(names) as ArrayRef)]).unwrap();
+        let sorted = curve_sort(&batch, &[batch.column(0).clone()], Curve::Hilbert).unwrap();
+        let names = sorted.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(
+            names.iter().flatten().collect::<Vec<_>>(),
+            ["c".to_string(), format!("{long}a"), format!("{long}b")]
+        );
+    }
+
+    #[test]
+    fn columns_weigh_the_same_whatever_their_type_and_range() {
+        // A narrow int column with few values and a wide one with large values: each of the
+        // first two bits of the key comes from a different column.
+        let small = Int32Array::from(vec![1, 0, 1, 0]);
+        let large = Int64Array::from(vec![0, 1 << 40, 1 << 40, 0]);
+        let ranks = [
+            scaled_ranks(&(Arc::new(small) as ArrayRef)).unwrap(),
+            scaled_ranks(&(Arc::new(large) as ArrayRef)).unwrap(),
+        ];
+        assert_eq!(ranks[0], [1 << 31, 0, 1 << 31, 0]);
+        assert_eq!(ranks[1], [0, 1 << 31, 1 << 31, 0]);
+        let keys = interleave(&ranks, 4);
+        let first_bytes: Vec<u8> = keys.chunks(8).map(|k| k[0]).collect();
+        assert_eq!(first_bytes, [0x80, 0x40, 0xc0, 0x00]);
+    }
+
+    #[test]
+    fn hilbert_steps_between_neighbours() {
+        // Every point of an 8x8 grid, shuffled: along the Hilbert curve each point is next to
+        // the previous one (Z-order jumps).
+        let points: Vec<(i64, i64)> = (0..64).map(|i| ((i * 37 % 64) / 8, (i * 37 % 64) % 8)).collect();
+        let xs = Int64Array::from_iter_values(points.iter().map(|p| p.0));
+        let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
+        let batch =
+            RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
+        let keys = [batch.column(0).clone(), batch.column(1).clone()];
+        let steps = |curve| {
+            let sorted = curve_sort(&batch, &keys, curve).unwrap();
+            let xs = sorted
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec();
+            let ys = sorted
+                .column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec();
+            (1..64)
+                .map(|i| (xs[i] - xs[i - 1]).abs() + (ys[i] - ys[i - 1]).abs())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            steps(Curve::Hilbert).iter().all(|s| *s == 1),
+            "{:?}",
+            steps(Curve::Hilbert)
+        );
+        assert!(steps(Curve::ZOrder).iter().any(|s| *s > 1));
+    }
+
+    #[test]
+    fn hilbert_of_one_column_is_its_order() {
+        let values = Int64Array::from(vec![5, 3, 9, 1]);
+        let batch = RecordBatch::try_from_iter(vec![("v", Arc::new(values) as ArrayRef)]).unwrap();
+        let sorted = curve_sort(&batch, &[batch.column(0).clone()], Curve::Hilbert).unwrap();
+        let values = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(values.values().to_vec(), vec![1, 3, 5, 9]);
+    }
+}
