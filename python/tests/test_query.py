@@ -77,7 +77,7 @@ def test_session_config_is_applied(tables: Path) -> None:
     assert sum(b.num_rows for b in batches) == 7
     assert max(b.num_rows for b in batches) <= 2
     with pytest.raises(ValueError, match="configuration"):
-        QueryBuilder({"datafusion.no_such_option": "1"})
+        QueryBuilder({"datafusion.execution.batch_size": "many"})
 
 
 def test_errors_are_delta_errors(tables: Path) -> None:
