@@ -62,7 +62,13 @@ async fn writers_killed_at_random_points_never_corrupt_the_table() {
     assert!(latest >= runs, "only {latest} commits landed in {runs} runs");
     let checkpoints = std::fs::read_dir(dir.path().join("_delta_log"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".checkpoint.parquet"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".checkpoint.parquet")
+        })
         .count();
     assert!(checkpoints > 0, "no checkpoint was written");
 }

@@ -3,7 +3,8 @@
 //! reading the same Parquet files.
 
 use super::{
-    Group, Implementation, Scenario, Script, Summary, Target, arg, human_count, merge, merge_args, open_log_args, scan_args,
+    Group, Implementation, Scenario, Script, Summary, Target, arg, human_count, merge, merge_args, open_log_args,
+    scan_args,
 };
 use crate::context::{Context, Sizes};
 use crate::data::flag_of;

@@ -200,11 +200,7 @@ impl Matching {
 
     /// Read every row of `file`, with its deletion vector and which rows match.
     pub async fn read(&self, file: &Candidate) -> DeltaResult<FileRows> {
-        let batches: Vec<RecordBatch> = self
-            .reader
-            .read_file(file.scan_file.clone())
-            .try_collect()
-            .await?;
+        let batches: Vec<RecordBatch> = self.reader.read_file(file.scan_file.clone()).try_collect().await?;
         let schema = batches
             .first()
             .map_or_else(|| self.reader.schema(), RecordBatch::schema);

@@ -384,7 +384,7 @@ impl LogStore for ObjectLogStore {
             match create_file(self.store.as_ref(), &path, body, self.create_mode).await? {
                 Created::Ours => Ok(()),
                 Created::Theirs => Err(DeltaError::VersionExists {
-                    uri: self.root_url.to_string(),
+                    uri: options::redact_url(&self.root_url),
                     version,
                 }),
             }
@@ -395,6 +395,17 @@ impl LogStore for ObjectLogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_conflict_does_not_name_the_password_of_the_table_uri() {
+        let url = Url::parse("s3://key:s3cr3t@bucket/t/").unwrap();
+        let store = ObjectLogStore::new(Arc::new(InMemory::new()), url, Path::from("t"));
+        store.write_commit(0, Bytes::from_static(b"{}\n")).await.unwrap();
+        let err = store.write_commit(0, Bytes::from_static(b"[]\n")).await.unwrap_err();
+        assert!(matches!(err, DeltaError::VersionExists { version: 0, .. }), "{err}");
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        assert!(!format!("{err:?}").contains("s3cr3t"), "{err:?}");
+    }
 
     #[test]
     fn resolves_relative_encoded_and_absolute_paths() {

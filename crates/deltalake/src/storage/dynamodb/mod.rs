@@ -159,7 +159,10 @@ impl DynamoLogStore {
             options.region.clone(),
             options.credentials.clone(),
         )?;
-        let table_path = root_url.as_str().trim_end_matches('/').to_string();
+        // The entries' key, also in messages and logs: never with a password of the table URI.
+        let mut without_password = root_url.clone();
+        let _ = without_password.set_password(None);
+        let table_path = without_password.as_str().trim_end_matches('/').to_string();
         Ok(Self {
             files: ObjectLogStore::new(store, root_url, root_path),
             client,
