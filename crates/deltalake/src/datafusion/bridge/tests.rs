@@ -12,7 +12,7 @@ use super::*;
 /// (views, dictionaries, large offsets) DataFusion may hand back; nulls everywhere.
 fn every_type() -> RecordBatch {
     let long_text = "a string longer than twelve bytes, stored out of line";
-    let struct_fields = vec![
+    let struct_fields = [
         Arc::new(Field::new("x", DataType::Int32, true)),
         Arc::new(Field::new("y", DataType::Utf8, true)),
     ];
