@@ -9,10 +9,10 @@ use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use futures::{StreamExt, TryStreamExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-use serde_json::Value;
 
 use super::load_deletion_vector;
 use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::actions::live_rows;
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 
@@ -40,7 +40,8 @@ pub async fn selection_vectors(snapshot: &Snapshot, store: &dyn LogStore) -> Del
         .iter()
         .filter_map(|f| {
             let dv = f.deletion_vector()?;
-            Some((f.path().to_string(), f.size(), num_records(f.stats()), dv))
+            // All the file's rows, deleted or not: the mask covers each of them.
+            Some((f.path().to_string(), f.size(), live_rows(f.stats(), None), dv))
         })
         .collect();
     let masks: Vec<(String, BooleanArray)> = futures::stream::iter(files)
@@ -73,12 +74,6 @@ pub async fn selection_vectors(snapshot: &Snapshot, store: &dyn LogStore) -> Del
         SELECTION_SCHEMA.clone(),
         vec![Arc::new(paths), Arc::new(lists)],
     )?)
-}
-
-/// `numRecords` of a file's JSON statistics.
-fn num_records(stats: Option<&str>) -> Option<usize> {
-    let stats: Value = serde_json::from_str(stats?).ok()?;
-    usize::try_from(stats.get("numRecords")?.as_u64()?).ok()
 }
 
 /// The row count in the footer of the data file at `path` (as in the log).
