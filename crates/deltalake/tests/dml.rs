@@ -7,11 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use common::render_sorted_rows;
+use common::{changes, render_sorted_rows};
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::Action;
 use deltalake::{DeltaError, DeltaTable, col, lit};
-use futures::TryStreamExt;
 
 /// Rows `ids` with `part` = `a` below 10, else `b`, and `value` = `(id * 37) % 100`.
 fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
@@ -79,21 +78,6 @@ fn same(_: i64, value: i64) -> i64 {
 async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
     let commits = table.commits_after(version - 1).await.unwrap();
     commits.into_iter().find(|c| c.version == version).unwrap().actions
-}
-
-/// The change data feed from `start` as `id | part | value | change_type | version`, sorted.
-async fn changes(table: &DeltaTable, start: i64) -> Vec<String> {
-    let batches: Vec<RecordBatch> = table
-        .changes(start)
-        .unwrap()
-        .execute()
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    let schema = Arc::new(batches[0].schema().project(&[0, 1, 2, 3, 4]).unwrap());
-    render_sorted_rows(&batches, &schema).unwrap()
 }
 
 #[tokio::test]

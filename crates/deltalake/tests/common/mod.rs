@@ -6,12 +6,14 @@ pub mod proxy;
 pub mod services;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, make_array};
 use arrow::compute::cast;
 use arrow::datatypes::SchemaRef;
 use arrow::datatypes::{DataType, TimeUnit};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use futures::TryStreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// `../shared/testdata` seen from the repository root.
@@ -132,4 +134,20 @@ pub fn run_python(python: &str, script: &str, args: &[&str]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The change data feed of `table` from `start`, its first five columns (in the DML tests: `id |
+/// part | value | change_type | version`) rendered as sorted rows.
+pub async fn changes(table: &deltalake::DeltaTable, start: i64) -> Vec<String> {
+    let batches: Vec<RecordBatch> = table
+        .changes(start)
+        .unwrap()
+        .execute()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let schema = Arc::new(batches[0].schema().project(&[0, 1, 2, 3, 4]).unwrap());
+    render_sorted_rows(&batches, &schema).unwrap()
 }
