@@ -9,6 +9,6 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" >&2
   "$venv/bin/pip" install --quiet --disable-pip-version-check "pyarrow>=16" >&2
 fi
-MATURIN_PEP517_ARGS="--release" "$venv/bin/pip" install --quiet --disable-pip-version-check \
+MATURIN_PEP517_ARGS="--profile release" "$venv/bin/pip" install --quiet --disable-pip-version-check \
   --force-reinstall --no-deps ./python >&2
 echo "$venv/bin/python"
