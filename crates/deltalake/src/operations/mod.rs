@@ -6,6 +6,7 @@ pub mod convert;
 pub mod create;
 pub mod delete;
 pub mod filesystem_check;
+mod key_map;
 mod matching;
 pub mod merge;
 pub mod optimize;

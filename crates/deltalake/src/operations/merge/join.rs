@@ -2,9 +2,6 @@
 //! rest of the predicate (the residual), a hash index of the source rows by key, and the
 //! predicate that prunes the target files no source key can match.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
 use arrow::compute::kernels::sort::{SortOptions, sort_to_indices};
 use arrow::compute::{cast, is_not_null};
@@ -14,6 +11,7 @@ use arrow::row::{RowConverter, SortField};
 use super::Aliases;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{BinaryOp, BoundExpr, Expr};
+use crate::operations::key_map::KeyMap;
 use crate::protocol::{Scalar, StructType};
 
 /// The join predicate, split: `target_expr = source_expr` conjuncts and whatever else.
@@ -251,42 +249,6 @@ fn bounds(values: &ArrayRef) -> DeltaResult<Option<(Scalar, Scalar)>> {
     };
     Ok(Some((first(false)?, first(true)?)))
 }
-
-/// A fast hasher for join keys (the multiply-rotate scheme of Firefox's hash): keys are not
-/// chosen by an adversary here, and SipHash would dominate the probe.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl KeyHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.add(word);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type KeyMap<K> = HashMap<K, u32, BuildHasherDefault<KeyHasher>>;
 
 /// No further source row with the same key.
 const END: u32 = u32::MAX;

@@ -11,14 +11,13 @@
 //! cells of the curve are always neighbours, so ranges of the key make more compact boxes.
 //! Rows are sorted by the interleaved key.
 
-use std::sync::Arc;
-
-use arrow::array::{ArrayRef, RecordBatch, UInt64Array};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use arrow::compute::{SortOptions, partition, sort_to_indices, take, take_record_batch};
 use arrow::datatypes::DataType as ArrowType;
 use arrow::row::{RowConverter, SortField};
 
 use crate::error::DeltaResult;
+use crate::operations::key_map::KeyMap;
 
 /// A space-filling curve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,37 +120,88 @@ fn hilbert_transpose(x: &mut [u32]) {
 }
 
 /// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
-/// `0..distinct values` to `0..2^32`. Primitive, string and binary columns are sorted as they
-/// are; others in Arrow's order-preserving row format.
+/// `0..distinct values` to `0..2^32`. Primitive and boolean columns are sorted as they are;
+/// strings and binaries (and other types, in Arrow's order-preserving row format) are ranked by
+/// their distinct values: a hash pass, then only the distinct values sorted.
 fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
-    let options = SortOptions {
-        descending: false,
-        nulls_first: true,
-    };
-    let direct = column.data_type().is_primitive()
-        || matches!(
-            column.data_type(),
-            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Binary | ArrowType::LargeBinary | ArrowType::Boolean
-        );
-    let sortable = if direct {
-        column.clone()
-    } else {
-        let converter = RowConverter::new(vec![SortField::new_with_options(column.data_type().clone(), options)])?;
-        let rows = converter.convert_columns(std::slice::from_ref(column))?;
-        Arc::new(rows.try_into_binary()?) as ArrayRef
-    };
-    let order = sort_to_indices(&sortable, Some(options), None)?;
-    let sorted = take(&sortable, &order, None)?;
+    Ok(match column.data_type() {
+        ArrowType::Utf8 => distinct_ranks(column.as_string::<i32>().iter().map(as_bytes)),
+        ArrowType::LargeUtf8 => distinct_ranks(column.as_string::<i64>().iter().map(as_bytes)),
+        ArrowType::Utf8View => distinct_ranks(column.as_string_view().iter().map(as_bytes)),
+        ArrowType::Binary => distinct_ranks(column.as_binary::<i32>().iter()),
+        ArrowType::LargeBinary => distinct_ranks(column.as_binary::<i64>().iter()),
+        ArrowType::BinaryView => distinct_ranks(column.as_binary_view().iter()),
+        t if t.is_primitive() || *t == ArrowType::Boolean => sorted_ranks(column)?,
+        t => {
+            let field = SortField::new_with_options(t.clone(), NULLS_FIRST);
+            let rows = RowConverter::new(vec![field])?.convert_columns(std::slice::from_ref(column))?;
+            distinct_ranks(rows.try_into_binary()?.iter())
+        }
+    })
+}
+
+/// The bytes of a string value, which order like the string.
+fn as_bytes(value: Option<&str>) -> Option<&[u8]> {
+    value.map(str::as_bytes)
+}
+
+/// Ascending, nulls first: the order of the ranks.
+const NULLS_FIRST: SortOptions = SortOptions {
+    descending: false,
+    nulls_first: true,
+};
+
+/// [`scaled_ranks`] of a primitive or boolean column, by sorting it.
+fn sorted_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
+    let order = sort_to_indices(column, Some(NULLS_FIRST), None)?;
+    let sorted = take(column, &order, None)?;
     let groups = partition(&[sorted])?.ranges();
-    let distinct = groups.len().max(1) as u128;
+    let distinct = groups.len();
     let mut ranks = vec![0u32; column.len()];
     for (rank, group) in groups.into_iter().enumerate() {
-        let scaled = u32::try_from(((rank as u128) << 32) / distinct).unwrap_or(u32::MAX);
+        let scaled = scale(rank, distinct);
         for i in group {
             ranks[order.value(i) as usize] = scaled;
         }
     }
     Ok(ranks)
+}
+
+/// [`scaled_ranks`] of values given as bytes whose order is the column's (`None` for null).
+fn distinct_ranks<'a>(values: impl ExactSizeIterator<Item = Option<&'a [u8]>>) -> Vec<u32> {
+    const NULL: u32 = u32::MAX;
+    let mut ids: KeyMap<&'a [u8]> = KeyMap::default();
+    let mut rows = Vec::with_capacity(values.len());
+    let mut nulls = false;
+    for value in values {
+        rows.push(match value {
+            Some(value) => {
+                let next = u32::try_from(ids.len()).unwrap_or(NULL - 1);
+                *ids.entry(value).or_insert(next)
+            }
+            None => {
+                nulls = true;
+                NULL
+            }
+        });
+    }
+    let mut distinct: Vec<(&[u8], u32)> = ids.into_iter().collect();
+    distinct.sort_unstable();
+    let first = usize::from(nulls);
+    let groups = distinct.len() + first;
+    let mut rank_of = vec![0u32; distinct.len()];
+    for (rank, (_, id)) in distinct.iter().enumerate() {
+        rank_of[*id as usize] = scale(first + rank, groups);
+    }
+    for row in &mut rows {
+        *row = if *row == NULL { 0 } else { rank_of[*row as usize] };
+    }
+    rows
+}
+
+/// Rank `rank` of `groups` scaled to `0..2^32`.
+fn scale(rank: usize, groups: usize) -> u32 {
+    u32::try_from(((rank as u128) << 32) / groups.max(1) as u128).unwrap_or(u32::MAX)
 }
 
 /// The interleaved keys of `rows` rows: 4 bytes per column each, back to back, bit `b` of
@@ -218,6 +268,33 @@ mod tests {
         assert_eq!(
             names.iter().flatten().collect::<Vec<_>>(),
             ["c".to_string(), format!("{long}a"), format!("{long}b")]
+        );
+    }
+
+    #[test]
+    fn distinct_values_rank_like_a_sort_with_nulls_first() {
+        // Hashing distinct values gives the ranks a full sort gives, for strings and row-format
+        // values alike.
+        let names: StringArray = (0..500u32)
+            .map(|i| (i % 7 != 3).then(|| format!("v{}", i * 7919 % 61)))
+            .collect();
+        let names = Arc::new(names) as ArrayRef;
+        let ranks = scaled_ranks(&names).unwrap();
+        assert_eq!(ranks, sorted_ranks(&names).unwrap());
+        assert_eq!(ranks[3], 0, "nulls rank first");
+        let distinct: std::collections::BTreeSet<u32> = ranks.iter().copied().collect();
+        assert_eq!(distinct.len(), 62);
+        let dates = Arc::new(arrow::array::Date32Array::from_iter(
+            (0..500).map(|i| (i % 5 != 0).then_some(i % 9)),
+        ));
+        let lists = Arc::new(arrow::array::ListArray::from_iter_primitive::<
+            arrow::datatypes::Int32Type,
+            _,
+            _,
+        >((0..500).map(|i| (i % 5 != 0).then(|| vec![Some(i % 9)])))) as ArrayRef;
+        assert_eq!(
+            scaled_ranks(&lists).unwrap(),
+            sorted_ranks(&(dates as ArrayRef)).unwrap()
         );
     }
 
