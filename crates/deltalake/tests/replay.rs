@@ -137,6 +137,53 @@ async fn stale_or_broken_last_checkpoint_is_survived() {
     assert_eq!(paths(&open(dir.path()).await.unwrap()), ["a", "b"]);
 }
 
+/// Local tables open from `_last_checkpoint` by looking files up by name: a few or many commits
+/// after the checkpoint, a hint older than the latest checkpoint and time travel all give the
+/// state the whole log gives.
+#[tokio::test]
+async fn the_checkpoint_hint_and_the_commits_after_it_give_the_whole_state() {
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path(), &[vec![protocol(1, 2), metadata(), add("a")]]);
+    open(dir.path()).await.unwrap().create_checkpoint().await.unwrap();
+    let commit = |version: usize| {
+        let mut actions = vec![add(&format!("f{version}"))];
+        if version % 10 == 0 {
+            actions.push(remove(&format!("f{}", version - 5)));
+        }
+        let body: String = actions.iter().map(|a| format!("{a}\n")).collect();
+        std::fs::write(dir.path().join(format!("_delta_log/{version:020}.json")), body).unwrap();
+    };
+    let expected = |version: usize| {
+        let mut files: Vec<String> = (1..=version)
+            .filter(|v| v % 10 != 5 || v + 5 > version)
+            .map(|v| format!("f{v}"))
+            .chain(["a".to_string()])
+            .collect();
+        files.sort();
+        files
+    };
+    let at = |version: i64| {
+        DeltaTable::builder(dir.path().to_str().unwrap())
+            .with_version(version)
+            .load()
+    };
+    for version in 1..=3 {
+        commit(version);
+    }
+    assert_eq!(paths(&open(dir.path()).await.unwrap()), expected(3));
+    for version in 4..=100 {
+        commit(version);
+    }
+    let latest = open(dir.path()).await.unwrap();
+    assert_eq!((latest.version(), paths(&latest)), (100, expected(100)));
+    assert_eq!(paths(&at(17).await.unwrap()), expected(17));
+    latest.create_checkpoint().await.unwrap();
+    commit(101);
+    std::fs::write(dir.path().join("_delta_log/_last_checkpoint"), r#"{"version":0}"#).unwrap();
+    assert_eq!(paths(&open(dir.path()).await.unwrap()), expected(101));
+    assert_eq!(paths(&at(40).await.unwrap()), expected(40));
+}
+
 #[tokio::test]
 async fn gaps_missing_versions_and_garbage_commits_are_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,12 +1,14 @@
 //! Reading checkpoints: classic single-file, multi-part and V2 (JSON or Parquet top level with sidecars).
 
+use std::sync::Arc;
+
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
 use futures::{StreamExt, TryStreamExt, stream};
 use object_store::ObjectMeta;
 use object_store::path::Path;
-use parquet::arrow::ParquetRecordBatchStreamBuilder;
-use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
 use super::file_list::{AddBatchBuilder, adds_from_checkpoint};
 use super::listing::LogFile;
@@ -14,7 +16,7 @@ use super::tombstones::{TOMBSTONE_SCHEMA, TombstoneBatchBuilder, tombstones_from
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::parse_actions;
 use crate::protocol::{Action, Sidecar};
-use crate::storage::{LogStore, get_bytes};
+use crate::storage::{LogStore, ObjectFileReader, get_bytes};
 
 /// Checkpoint columns other than `add` and `remove` that replay needs.
 const OTHER_ACTIONS: &[&str] = &[
@@ -112,18 +114,16 @@ async fn read_checkpoint_file(store: &dyn LogStore, version: i64, meta: &ObjectM
     }
 }
 
-/// Read the actions of a Parquet checkpoint part or sidecar.
+/// Read the actions of a Parquet checkpoint part or sidecar, its row groups decoded in parallel
+/// (on tasks of their own inside a Tokio runtime), in order.
 async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectMeta) -> DeltaResult<CheckpointData> {
-    let path = meta.location.to_string();
-    let invalid = |e: &dyn std::fmt::Display| {
-        DeltaError::invalid_log(&path, Some(version), format!("unreadable checkpoint: {e}"))
-    };
-    let reader = store.file_reader(meta.location.clone(), Some(meta.size));
-    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+    let path: Arc<str> = meta.location.to_string().into();
+    let mut reader = store.file_reader(meta.location.clone(), Some(meta.size));
+    let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
         .await
-        .map_err(|e| invalid(&e))?;
+        .map_err(|e| unreadable(&path, version, &e))?;
     // Whole `add` and non-file columns; of `remove`, only what tombstones keep (not stats or tags).
-    let wanted: Vec<usize> = builder
+    let wanted: Vec<usize> = metadata
         .parquet_schema()
         .columns()
         .iter()
@@ -135,12 +135,53 @@ async fn read_parquet_actions(store: &dyn LogStore, version: i64, meta: &ObjectM
         })
         .map(|(i, _)| i)
         .collect();
-    let mask = ProjectionMask::leaves(builder.parquet_schema(), wanted);
-    let mut stream = builder
-        .with_projection(mask)
-        .with_batch_size(65_536)
-        .build()
-        .map_err(|e| invalid(&e))?;
+    let mask = ProjectionMask::leaves(metadata.parquet_schema(), wanted);
+    let row_groups = metadata.metadata().num_row_groups();
+    let decode = |row_groups: Vec<usize>| {
+        let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), metadata.clone())
+            .with_projection(mask.clone())
+            .with_row_groups(row_groups)
+            .with_batch_size(65_536);
+        decode_actions(builder, path.clone(), version)
+    };
+    let parts: Vec<CheckpointData> = match tokio::runtime::Handle::try_current() {
+        Ok(runtime) if row_groups > 1 => {
+            let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+            stream::iter(0..row_groups)
+                .map(|group| runtime.spawn(decode(vec![group])))
+                .buffered(parallel)
+                .map(|joined| match joined {
+                    Ok(part) => part,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(e) => Err(unreadable(&path, version, &e)),
+                })
+                .try_collect()
+                .await?
+        }
+        _ => vec![decode((0..row_groups).collect()).await?],
+    };
+    let mut data = CheckpointData::default();
+    for part in parts {
+        data.adds.extend(part.adds);
+        data.tombstones.extend(part.tombstones);
+        data.actions.extend(part.actions);
+    }
+    Ok(data)
+}
+
+/// The error of a checkpoint file that cannot be decoded.
+fn unreadable(path: &str, version: i64, e: &dyn std::fmt::Display) -> DeltaError {
+    DeltaError::invalid_log(path, Some(version), format!("unreadable checkpoint: {e}"))
+}
+
+/// Decode the row groups `builder` selects into file and other actions.
+async fn decode_actions(
+    builder: ParquetRecordBatchStreamBuilder<ObjectFileReader>,
+    path: Arc<str>,
+    version: i64,
+) -> DeltaResult<CheckpointData> {
+    let invalid = |e: &dyn std::fmt::Display| unreadable(&path, version, e);
+    let mut stream = builder.build().map_err(|e| invalid(&e))?;
     let mut data = CheckpointData::default();
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| invalid(&e))?;

@@ -187,6 +187,10 @@ impl FileActions<'_> {
     }
 }
 
+/// Actions per row group of a checkpoint file: readers decode row groups in parallel, so a
+/// checkpoint of many thousand files loads on every core.
+const CHECKPOINT_ROW_GROUP_ROWS: usize = 4096;
+
 /// One Parquet file being written to the object store.
 struct ParquetSink {
     writer: AsyncArrowWriter<BufWriter>,
@@ -196,7 +200,10 @@ struct ParquetSink {
 
 impl ParquetSink {
     fn create(store: &dyn LogStore, path: Path, schema: &SchemaRef) -> DeltaResult<Self> {
-        let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(CHECKPOINT_ROW_GROUP_ROWS))
+            .build();
         let sink = BufWriter::new(store.object_store().clone(), path.clone());
         let writer = AsyncArrowWriter::try_new(sink, schema.clone(), Some(properties))?;
         Ok(Self { writer, path, rows: 0 })

@@ -78,25 +78,48 @@ pub(crate) fn list_dir(dir: &FsPath, log: &Path, offset: Option<&str>) -> object
         } else {
             entry.metadata()
         };
-        let metadata = match metadata {
-            Ok(m) => m,
-            // Removed since the directory was read (a concurrent cleanup).
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io_error(e, &path)),
-        };
-        if !metadata.is_file() {
-            continue;
+        // Removed since the directory was read (a concurrent cleanup) when `None`.
+        if let Some(meta) = file_meta(metadata, &path, log, name)? {
+            files.push(meta);
         }
-        let modified = metadata.modified().map_err(|e| io_error(e, &path))?;
-        files.push(ObjectMeta {
-            location: log.clone().join(name),
-            last_modified: DateTime::<Utc>::from(modified),
-            size: metadata.len(),
-            e_tag: None,
-            version: None,
-        });
     }
     Ok(files)
+}
+
+/// The metadata of the files `names` directly in `dir` (`log` in the store), `None` for those
+/// missing (or not files), in order.
+pub(crate) fn stat_files(dir: &FsPath, log: &Path, names: &[String]) -> object_store::Result<Vec<Option<ObjectMeta>>> {
+    names
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            file_meta(std::fs::metadata(&path), &path, log, name)
+        })
+        .collect()
+}
+
+/// The object metadata of the file `name` of `log` from its file system metadata; `None` when it
+/// is missing or not a file.
+fn file_meta(
+    metadata: io::Result<std::fs::Metadata>,
+    path: &FsPath,
+    log: &Path,
+    name: &str,
+) -> object_store::Result<Option<ObjectMeta>> {
+    let metadata = match metadata {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(e, path)),
+    };
+    let modified = metadata.modified().map_err(|e| io_error(e, path))?;
+    Ok(Some(ObjectMeta {
+        location: log.clone().join(name),
+        last_modified: DateTime::<Utc>::from(modified),
+        size: metadata.len(),
+        e_tag: None,
+        version: None,
+    }))
 }
 
 /// Read whole files, one result per file.

@@ -130,6 +130,14 @@ pub trait LogStore: Send + Sync + fmt::Debug {
         list_log(self.object_store().as_ref(), self.log_path(), offset)
     }
 
+    /// The metadata of the files of `_delta_log` named `names` (`None` for those missing), in
+    /// order; `None` from a store that lists the log from an offset faster than it looks files
+    /// up one by one (object stores do; a local directory is only ever read whole).
+    fn lookup_log(&self, names: Vec<String>) -> Option<BoxFuture<'_, DeltaResult<Vec<Option<ObjectMeta>>>>> {
+        let _ = names;
+        None
+    }
+
     /// Read whole files of the log, one result per file, in the order given. Many files are read
     /// at once.
     fn read_log_files(&self, files: Vec<Path>) -> BoxStream<'_, object_store::Result<Bytes>> {
@@ -341,6 +349,12 @@ impl LogStore for ObjectLogStore {
         };
         let (log, offset) = (self.log_path(), offset.map(str::to_string));
         async move { Ok(local::blocking(move || local::list_dir(&dir, &log, offset.as_deref())).await??) }.boxed()
+    }
+
+    fn lookup_log(&self, names: Vec<String>) -> Option<BoxFuture<'_, DeltaResult<Vec<Option<ObjectMeta>>>>> {
+        let dir = self.local.as_ref()?.log_dir.clone();
+        let log = self.log_path();
+        Some(async move { Ok(local::blocking(move || local::stat_files(&dir, &log, &names)).await??) }.boxed())
     }
 
     fn read_log_files(&self, files: Vec<Path>) -> BoxStream<'_, object_store::Result<Bytes>> {
