@@ -260,11 +260,21 @@ pub(super) struct SourceIndex {
     next: Vec<u32>,
 }
 
-/// Keys of one integer column are hashed as integers; others in Arrow's row format.
+/// Keys of one integer column are looked up in an array when their range is dense (at most
+/// [`DENSE_RANGE_PER_ROW`] values per source row), else hashed as integers; other keys are
+/// hashed in Arrow's row format.
 enum Keys {
+    /// The first row of each key from `first`: `heads[key - first]`, [`END`] for none.
+    Dense {
+        first: i64,
+        heads: Vec<u32>,
+    },
     Integer(KeyMap<i64>),
     Rows(RowConverter, KeyMap<Box<[u8]>>),
 }
+
+/// Integer keys spanning up to this many values per source row are indexed by an array.
+const DENSE_RANGE_PER_ROW: u64 = 2;
 
 /// The key columns as one integer column, when there is one key of an integer type.
 fn as_integers(keys: &[ArrayRef]) -> DeltaResult<Option<ArrayRef>> {
@@ -310,11 +320,27 @@ impl SourceIndex {
         let keys = match as_integers(keys)? {
             Some(ints) => {
                 let ints = ints.as_primitive::<Int64Type>();
-                let mut map = KeyMap::with_capacity_and_hasher(rows, Default::default());
-                for row in (0..rows_u32).filter(|&r| set.value(r as usize)) {
-                    link(row, map.insert(ints.value(row as usize), row));
+                // A single key column: its non-null rows are the set ones.
+                let span = arrow::compute::min(ints).zip(arrow::compute::max(ints));
+                let span = span.map(|(lo, hi)| (lo, hi.abs_diff(lo)));
+                match span {
+                    Some((first, span)) if span < DENSE_RANGE_PER_ROW * rows as u64 => {
+                        let mut heads = vec![END; span as usize + 1];
+                        for row in (0..rows_u32).filter(|&r| set.value(r as usize)) {
+                            let head = &mut heads[ints.value(row as usize).abs_diff(first) as usize];
+                            link(row, (*head != END).then_some(*head));
+                            *head = row;
+                        }
+                        Keys::Dense { first, heads }
+                    }
+                    _ => {
+                        let mut map = KeyMap::with_capacity_and_hasher(rows, Default::default());
+                        for row in (0..rows_u32).filter(|&r| set.value(r as usize)) {
+                            link(row, map.insert(ints.value(row as usize), row));
+                        }
+                        Keys::Integer(map)
+                    }
                 }
-                Keys::Integer(map)
             }
             None => {
                 let converter =
@@ -345,11 +371,27 @@ impl SourceIndex {
                 source = self.next[source as usize];
             }
         };
+        let integers = || {
+            as_integers(keys)?
+                .ok_or_else(|| DeltaError::InvalidArgument("the target key is not of the source key's type".into()))
+        };
         match &self.keys {
+            Keys::Dense { first, heads } => {
+                let ints = integers()?;
+                let ints = ints.as_primitive::<Int64Type>();
+                for row in set.values().set_indices() {
+                    let head = ints
+                        .value(row)
+                        .checked_sub(*first)
+                        .and_then(|offset| usize::try_from(offset).ok())
+                        .and_then(|offset| heads.get(offset));
+                    if let Some(&head) = head.filter(|h| **h != END) {
+                        emit(row, head);
+                    }
+                }
+            }
             Keys::Integer(map) => {
-                let ints = as_integers(keys)?.ok_or_else(|| {
-                    DeltaError::InvalidArgument("the target key is not of the source key's type".into())
-                })?;
+                let ints = integers()?;
                 let ints = ints.as_primitive::<Int64Type>();
                 for row in set.values().set_indices() {
                     if let Some(&first) = map.get(&ints.value(row)) {
@@ -388,6 +430,32 @@ mod tests {
         let mut matched: Vec<u32> = s.values().to_vec();
         matched[1..].sort_unstable();
         assert_eq!(matched, vec![1, 0, 2]);
+
+        assert!(matches!(index.keys, Keys::Dense { .. }));
+
+        // Sparse integer keys are hashed; far below or above the source's keys never match.
+        let source: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![
+            Some(5),
+            Some(1 << 40),
+            Some(5),
+            None,
+        ]));
+        let index = SourceIndex::new(&[source]).unwrap();
+        assert!(matches!(index.keys, Keys::Integer(_)));
+        let target: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![i64::MIN, 5, 1 << 40, i64::MAX]));
+        let (t, s) = index.probe(&[target], &BooleanArray::from(vec![true; 4])).unwrap();
+        assert_eq!(
+            (t.values().to_vec(), s.values().to_vec()),
+            (vec![1, 1, 2], vec![2, 0, 1])
+        );
+        let dense: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![5, 7, 5]));
+        let index = SourceIndex::new(&[dense]).unwrap();
+        let target: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![i64::MIN, 5, 6, 7, 8, i64::MAX]));
+        let (t, s) = index.probe(&[target], &BooleanArray::from(vec![true; 6])).unwrap();
+        assert_eq!(
+            (t.values().to_vec(), s.values().to_vec()),
+            (vec![1, 1, 3], vec![2, 0, 1])
+        );
 
         let a: ArrayRef = Arc::new(StringArray::from(vec!["x", "y"]));
         let b: ArrayRef = Arc::new(Int32Array::from(vec![1, 1]));
