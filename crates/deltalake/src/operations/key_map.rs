@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// A map from column values to row numbers or ids.
 pub(crate) type KeyMap<K> = HashMap<K, u32, BuildHasherDefault<KeyHasher>>;
 
-/// The multiply-rotate scheme of Firefox's hash, a word at a time.
+/// The multiply-rotate scheme of Firefox's hash, a word at a time, with a final mix.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct KeyHasher(u64);
 
@@ -36,6 +36,27 @@ impl Hasher for KeyHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // A multiply only carries low bits upwards: fold the high bits down, so the low bits
+        // (the bucket) depend on every byte, keys that differ in their last bytes included.
+        let h = (self.0 ^ (self.0 >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn keys_differing_in_their_last_bytes_spread_over_buckets() {
+        // Zero-padded names, as in generated keys: only the last bytes differ. Their low bits
+        // (what a table of 4096 buckets uses) must not collide much.
+        let build = BuildHasherDefault::<KeyHasher>::default();
+        let buckets: std::collections::HashSet<u64> = (0..4096)
+            .map(|i| build.hash_one(format!("key-{i:05}").as_bytes()) & 4095)
+            .collect();
+        assert!(buckets.len() > 2000, "{} distinct buckets of 4096", buckets.len());
     }
 }

@@ -37,8 +37,9 @@ impl Predicate {
     }
 }
 
-/// How many candidate files are read ahead while the previous ones are rewritten.
-const READ_AHEAD: usize = 4;
+/// How many candidate files are read at once: the one being rewritten and the next. Each is held
+/// whole, and each read already decodes several row groups at once.
+const READ_AHEAD: usize = 2;
 
 /// The rows of a snapshot that match an optional predicate (none: every row).
 pub(crate) struct Matching {

@@ -11,12 +11,12 @@
 //! cells of the curve are always neighbours, so ranges of the key make more compact boxes.
 //! Rows are sorted by the interleaved key.
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
-use arrow::compute::{SortOptions, partition, sort_to_indices, take, take_record_batch};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt64Array};
+use arrow::compute::{SortOptions, partition, sort_to_indices, take};
 use arrow::datatypes::DataType as ArrowType;
 use arrow::row::{RowConverter, SortField};
 
-use crate::error::DeltaResult;
+use crate::error::{DeltaError, DeltaResult};
 use crate::operations::key_map::KeyMap;
 
 /// A space-filling curve.
@@ -70,7 +70,42 @@ pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -
         order
     };
     drop(ranks);
-    Ok(take_record_batch(batch, &UInt64Array::from(order))?)
+    take_in_parallel(batch, &UInt64Array::from(order))
+}
+
+/// The rows `order` of `batch`, its columns gathered on as many threads as there are cores.
+fn take_in_parallel(batch: &RecordBatch, order: &UInt64Array) -> DeltaResult<RecordBatch> {
+    let columns = batch.columns();
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(columns.len())
+        .max(1);
+    let mut taken: Vec<Option<ArrayRef>> = vec![None; columns.len()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|worker| {
+                scope.spawn(move || {
+                    (worker..columns.len())
+                        .step_by(threads)
+                        .map(|i| Ok((i, take(&columns[i], order, None)?)))
+                        .collect::<DeltaResult<Vec<_>>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            let done = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            for (i, column) in done {
+                taken[i] = Some(column);
+            }
+        }
+        Ok::<_, DeltaError>(())
+    })?;
+    let options = RecordBatchOptions::new().with_row_count(Some(order.len()));
+    Ok(RecordBatch::try_new_with_options(
+        batch.schema(),
+        taken.into_iter().flatten().collect(),
+        &options,
+    )?)
 }
 
 /// The 32 bits of `value` at the even bits of a u64 (bit `i` at bit `2i`).
