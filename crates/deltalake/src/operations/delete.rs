@@ -172,10 +172,14 @@ pub(crate) async fn delete_rows(
     store: Arc<dyn LogStore>,
     predicate: Option<Expr>,
 ) -> DeltaResult<DeletedRows> {
-    let matching = Matching::new(snapshot.clone(), store.clone(), predicate)?;
+    let mut rewrite = Rewrite::new(snapshot, store.clone())?;
+    let mut matching = Matching::new(snapshot.clone(), store, predicate)?;
+    if rewrite.uses_deletion_vectors() && !rewrite.records_changes() {
+        // Only which rows match is needed.
+        matching = matching.reading_predicate_columns()?;
+    }
     let now = chrono::Utc::now().timestamp_millis();
     let candidates = matching.candidates(now)?;
-    let mut rewrite = Rewrite::new(snapshot, store)?;
     // Change data, once a commit has any, must hold every change: files dropped whole are
     // then read too. Without it, readers take the removed files as the deleted rows.
     let read_all = rewrite.records_changes() && candidates.iter().any(|c| !c.all_match);

@@ -120,6 +120,20 @@ impl Matching {
         })
     }
 
+    /// Read only the columns the predicate reads, for operations that mark rows without writing
+    /// them (deletion vectors, no change data): [`FileRows::batch`] then holds those columns.
+    pub fn reading_predicate_columns(mut self) -> DeltaResult<Self> {
+        let columns = self
+            .predicate
+            .as_ref()
+            .map(BoundExpr::top_level_columns)
+            .unwrap_or_default();
+        self.reader = ScanBuilder::new(self.snapshot.clone(), self.store.clone())
+            .with_columns(columns)
+            .build()?;
+        Ok(self)
+    }
+
     /// The predicate, bound to the table schema.
     pub fn predicate(&self) -> Option<&BoundExpr> {
         self.predicate.as_ref()

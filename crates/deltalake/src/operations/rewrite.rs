@@ -79,6 +79,11 @@ impl Rewrite {
         })
     }
 
+    /// Whether rows are dropped by deletion vectors, never by copying the other rows.
+    pub fn uses_deletion_vectors(&self) -> bool {
+        self.deletion_vectors
+    }
+
     /// Whether change data is recorded.
     pub fn records_changes(&self) -> bool {
         self.changes.is_some()
