@@ -147,7 +147,7 @@ async fn the_checkpoint_hint_and_the_commits_after_it_give_the_whole_state() {
     open(dir.path()).await.unwrap().create_checkpoint().await.unwrap();
     let commit = |version: usize| {
         let mut actions = vec![add(&format!("f{version}"))];
-        if version % 10 == 0 {
+        if version.is_multiple_of(10) {
             actions.push(remove(&format!("f{}", version - 5)));
         }
         let body: String = actions.iter().map(|a| format!("{a}\n")).collect();
