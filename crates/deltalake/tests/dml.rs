@@ -142,6 +142,41 @@ async fn delete_copies_the_other_rows_of_files_with_matches() {
     assert_eq!(table.snapshot().files().len(), 0);
 }
 
+/// Files of many batches are copied a batch at a time: a file whose only match is in its last
+/// batch loses just that row, a file of many batches without a match is left as it is.
+#[tokio::test]
+async fn delete_streams_files_of_many_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    DeltaTable::write(location)
+        .with_batches(vec![batch(0..30_000)])
+        .await
+        .unwrap();
+    let table = DeltaTable::write(location)
+        .with_batches(vec![batch(30_000..60_000)])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap();
+    let paths = |t: &DeltaTable| {
+        t.snapshot()
+            .files()
+            .iter()
+            .map(|f| f.path().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = paths(&table);
+    let (table, metrics) = table.delete().with_predicate("id = 29999").await.unwrap();
+    assert_eq!(rows(&table).await, expected(0..60_000, |i, _| i != 29_999, same));
+    assert_eq!((metrics.num_deleted_rows, metrics.num_copied_rows), (1, 29_999));
+    assert_eq!((metrics.num_removed_files, metrics.num_added_files), (1, 1));
+    let after = paths(&table);
+    assert_eq!(
+        before.iter().filter(|p| after.contains(p)).count(),
+        1,
+        "{before:?} {after:?}"
+    );
+}
+
 #[tokio::test]
 async fn deletion_vectors_through_delete_update_delete() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
-use super::matching::{Matching, Predicate, ensure_not_append_only, millis};
+use super::matching::{Candidate, Matching, Predicate, ensure_not_append_only, millis};
 use super::rewrite::{Rewrite, RewriteCounts};
 use super::table_after_commit;
 use crate::error::DeltaResult;
@@ -190,18 +190,47 @@ pub(crate) async fn delete_rows(
             metrics.num_deleted_rows += file.add.live_rows().unwrap_or(0);
             rewrite.remove(file);
         }
-        let to_read = candidates.iter().filter(|c| !c.all_match || read_all).collect();
-        let mut reads = matching.read_each(to_read);
-        while let Some((file, rows)) = reads.try_next().await? {
-            let deleted = rows.matched.true_count();
-            if deleted == 0 {
-                continue;
+        let to_read: Vec<&Candidate> = candidates.iter().filter(|c| !c.all_match || read_all).collect();
+        if rewrite.uses_deletion_vectors() {
+            let mut reads = matching.read_each(to_read);
+            while let Some((file, rows)) = reads.try_next().await? {
+                let deleted = rows.matched.true_count();
+                if deleted == 0 {
+                    continue;
+                }
+                let writing = Instant::now();
+                metrics.num_deleted_rows += deleted;
+                rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
+                rewrite.drop_matched(file, &rows).await?;
+                rewrite_time += writing.elapsed();
             }
-            let writing = Instant::now();
-            metrics.num_deleted_rows += deleted;
-            rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
-            rewrite.drop_matched(file, &rows).await?;
-            rewrite_time += writing.elapsed();
+            return Ok(());
+        }
+        // Files are copied a batch at a time; the batches before a file's first match wait, as
+        // a file without one is left as it is.
+        for file in to_read {
+            let mut waiting = Vec::new();
+            let mut matched = false;
+            let mut batches = matching.read_batches(file);
+            while let Some(rows) = batches.try_next().await? {
+                let deleted = rows.matched.true_count();
+                if !matched && deleted == 0 {
+                    waiting.push(rows);
+                    continue;
+                }
+                let writing = Instant::now();
+                for earlier in std::mem::take(&mut waiting) {
+                    rewrite.copy_rows(&earlier.kept_rows()?).await?;
+                }
+                matched = true;
+                metrics.num_deleted_rows += deleted;
+                rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
+                rewrite.copy_rows(&rows.kept_rows()?).await?;
+                rewrite_time += writing.elapsed();
+            }
+            if matched {
+                rewrite.remove(file);
+            }
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use arrow::array::{Array, BooleanArray, RecordBatch};
 use arrow::compute::{and, concat_batches, filter_record_batch, not};
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
+use futures::{StreamExt, TryFutureExt, TryStreamExt};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{BoundExpr, Expr, FileSkipping};
@@ -220,15 +220,42 @@ impl Matching {
             .first()
             .map_or_else(|| self.reader.schema(), RecordBatch::schema);
         let batch = concat_batches(&schema, &batches)?;
-        let deleted = match &file.add.deletion_vector {
-            Some(dv) => Some(load_deletion_vector(self.store.as_ref(), dv, &file.add.path).await?),
-            None => None,
-        };
-        let rows = batch.num_rows();
-        let live = match &deleted {
-            Some(d) => d.keep_mask(0, rows),
-            None => BooleanArray::from(vec![true; rows]),
-        };
+        drop(batches);
+        let deleted = self.deleted_rows(file).await?;
+        let live = keep_mask(deleted.as_ref(), 0, batch.num_rows());
+        self.file_rows(batch, deleted, live)
+    }
+
+    /// The rows of `file` a batch at a time, in file order, each as the [`FileRows`] of that
+    /// batch (`deleted` left out): for rewrites that copy rows without holding the whole file.
+    pub fn read_batches<'a>(&'a self, file: &'a Candidate) -> BoxStream<'a, DeltaResult<FileRows>> {
+        async move {
+            let deleted = self.deleted_rows(file).await?;
+            let mut first_row = 0u64;
+            let batches = self.reader.read_file(file.scan_file.clone()).map(move |batch| {
+                let batch = batch?;
+                let live = keep_mask(deleted.as_ref(), first_row, batch.num_rows());
+                first_row += batch.num_rows() as u64;
+                self.file_rows(batch, None, live)
+            });
+            Ok::<_, DeltaError>(batches)
+        }
+        .try_flatten_stream()
+        .boxed()
+    }
+
+    /// The rows the deletion vector of `file` deletes.
+    async fn deleted_rows(&self, file: &Candidate) -> DeltaResult<Option<DeletedRows>> {
+        match &file.add.deletion_vector {
+            Some(dv) => Ok(Some(
+                load_deletion_vector(self.store.as_ref(), dv, &file.add.path).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// `batch` with which of its `live` rows match and which are kept.
+    fn file_rows(&self, batch: RecordBatch, deleted: Option<DeletedRows>, live: BooleanArray) -> DeltaResult<FileRows> {
         let matched = match &self.predicate {
             Some(p) => and(&live, &true_only(&p.evaluate_predicate(&batch)?))?,
             None => live.clone(),
@@ -259,6 +286,14 @@ impl Matching {
 }
 
 /// TRUE where `verdict` is TRUE; FALSE where it is FALSE or NULL.
+/// The rows `first_row..first_row + len` that `deleted` keeps (all of them without a vector).
+fn keep_mask(deleted: Option<&DeletedRows>, first_row: u64, len: usize) -> BooleanArray {
+    match deleted {
+        Some(d) => d.keep_mask(first_row, len),
+        None => BooleanArray::from(vec![true; len]),
+    }
+}
+
 fn true_only(verdict: &BooleanArray) -> BooleanArray {
     match verdict.nulls() {
         Some(nulls) => BooleanArray::new(verdict.values() & nulls.inner(), None),

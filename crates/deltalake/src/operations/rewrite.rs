@@ -128,10 +128,16 @@ impl Rewrite {
             }));
             self.counts.deletion_vectors_added += 1;
         } else {
-            self.write_rows(&rows.kept_rows()?).await?;
-            self.counts.copied_rows += kept;
+            self.copy_rows(&rows.kept_rows()?).await?;
             self.remove(file);
         }
+        Ok(())
+    }
+
+    /// Copy rows of a file being rewritten, unchanged, into new data files.
+    pub async fn copy_rows(&mut self, rows: &RecordBatch) -> DeltaResult<()> {
+        self.write_rows(rows).await?;
+        self.counts.copied_rows += rows.num_rows();
         Ok(())
     }
 
