@@ -143,7 +143,7 @@ async fn delete_copies_the_other_rows_of_files_with_matches() {
 }
 
 /// Files of many batches are copied a batch at a time: a file whose only match is in its last
-/// batch loses just that row, a file of many batches without a match is left as it is.
+/// batch (its earlier batches wait for it) loses just that row; the other file is left as it is.
 #[tokio::test]
 async fn delete_streams_files_of_many_batches() {
     let dir = tempfile::tempdir().unwrap();
