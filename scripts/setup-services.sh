@@ -12,7 +12,11 @@ if [ ! -x "$moto_venv/bin/moto_server" ]; then
   python3 -m venv "$moto_venv" >&2
   "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.*" >&2
 fi
-echo "export DELTA_TEST_MOTO_SERVER='$moto_venv/bin/moto_server'"
+# moto_server_serial.py: moto with one request at a time, so conditional puts are atomic.
+moto_server="$cache/moto-server-serial"
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$moto_venv/bin/python" "$(cd "$(dirname "$0")" && pwd)/moto_server_serial.py" > "$moto_server"
+chmod +x "$moto_server"
+echo "export DELTA_TEST_MOTO_SERVER='$moto_server'"
 
 azurite_dir="$cache/azurite"
 if [ ! -x "$azurite_dir/node_modules/.bin/azurite" ]; then
