@@ -69,6 +69,10 @@ impl DeleteMetrics {
 
 /// Deletes the rows of a table that match a predicate (all rows without one).
 ///
+/// Files pruned by statistics are not read; files whose partition values match are dropped
+/// whole. With deletion vectors (and no change data feed) only the predicate's columns are read;
+/// otherwise the other rows of each file with a match are copied a batch at a time.
+///
 /// ```no_run
 /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
 /// let (table, metrics) = table.delete().with_predicate("year = 2021 AND value < 0").await?;
