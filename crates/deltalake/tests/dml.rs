@@ -3,57 +3,16 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use common::dml::{commit_actions, id_part_value, old, rows, table};
 use common::{changes, render_sorted_rows};
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::Action;
 use deltalake::{DeltaError, DeltaTable, col, lit};
 
-/// Rows `ids` with `part` = `a` below 10, else `b`, and `value` = `(id * 37) % 100`.
-fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
-    RecordBatch::try_from_iter(vec![
-        ("id", Arc::new(Int64Array::from_iter_values(ids.clone())) as ArrayRef),
-        (
-            "part",
-            Arc::new(StringArray::from_iter_values(
-                ids.clone().map(|i| if i < 10 { "a" } else { "b" }),
-            )) as _,
-        ),
-        (
-            "value",
-            Arc::new(Int64Array::from_iter_values(ids.map(|i| (i * 37) % 100))) as _,
-        ),
-    ])
-    .unwrap()
-}
-
-/// A table of ids 0..20 in two commits (one file each, or one per partition), with `properties`.
-async fn table(dir: &Path, partitioned: bool, properties: &[(&str, &str)]) -> DeltaTable {
-    let location = dir.to_str().unwrap();
-    let partitions: Vec<&str> = if partitioned { vec!["part"] } else { vec![] };
-    DeltaTable::write(location)
-        .with_batches(vec![batch(0..12)])
-        .with_partition_columns(partitions)
-        .with_configuration(properties.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-        .await
-        .unwrap();
-    DeltaTable::write(location)
-        .with_batches(vec![batch(12..20)])
-        .with_mode(SaveMode::Append)
-        .await
-        .unwrap()
-}
-
-/// The rows as `id | part | value`, sorted.
-async fn rows(table: &DeltaTable) -> Vec<String> {
-    let batches = table.scan().build().unwrap().collect().await.unwrap();
-    render_sorted_rows(&batches, table.snapshot().arrow_schema()).unwrap()
-}
-
-/// The rows of `batch(ids)` for which `keep(id, value)` holds, rendered like [`rows`].
+/// The rows of `id_part_value(ids, old)` for which `keep(id, value)` holds, rendered like [`rows`].
 fn expected(ids: std::ops::Range<i64>, keep: impl Fn(i64, i64) -> bool, set: impl Fn(i64, i64) -> i64) -> Vec<String> {
     let mut out: Vec<String> = ids
         .filter_map(|id| {
@@ -72,12 +31,6 @@ fn all(_: i64, _: i64) -> bool {
 
 fn same(_: i64, value: i64) -> i64 {
     value
-}
-
-/// The actions of the commit of `version`.
-async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
-    let commits = table.commits_after(version - 1).await.unwrap();
-    commits.into_iter().find(|c| c.version == version).unwrap().actions
 }
 
 #[tokio::test]
@@ -149,11 +102,11 @@ async fn delete_streams_files_of_many_batches() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap();
     DeltaTable::write(location)
-        .with_batches(vec![batch(0..30_000)])
+        .with_batches(vec![id_part_value(0..30_000, old)])
         .await
         .unwrap();
     let table = DeltaTable::write(location)
-        .with_batches(vec![batch(30_000..60_000)])
+        .with_batches(vec![id_part_value(30_000..60_000, old)])
         .with_mode(SaveMode::Append)
         .await
         .unwrap();
@@ -236,7 +189,7 @@ async fn large_deletion_vectors_go_to_a_file_and_whole_files_are_removed() {
     let dir = tempfile::tempdir().unwrap();
     let location = dir.path().to_str().unwrap();
     let table = DeltaTable::write(location)
-        .with_batches(vec![batch(0..3000)])
+        .with_batches(vec![id_part_value(0..3000, old)])
         .with_configuration([("delta.enableDeletionVectors".to_string(), "true".to_string())].into())
         .await
         .unwrap();
@@ -452,7 +405,7 @@ async fn concurrent_appends_conflict_only_when_they_may_match() {
 
     // An append to partition b races a delete in partition a: both commit.
     DeltaTable::write(location)
-        .with_batches(vec![batch(30..35)])
+        .with_batches(vec![id_part_value(30..35, old)])
         .await
         .unwrap();
     let (table, _) = stale.delete().with_predicate("part = 'a' AND id < 5").await.unwrap();
@@ -463,7 +416,7 @@ async fn concurrent_appends_conflict_only_when_they_may_match() {
     // An append to partition a races a delete in partition a: conflict.
     let stale = table;
     DeltaTable::write(location)
-        .with_batches(vec![batch(5..7)])
+        .with_batches(vec![id_part_value(5..7, old)])
         .await
         .unwrap();
     let err = stale.delete().with_predicate("part = 'a'").await.unwrap_err();

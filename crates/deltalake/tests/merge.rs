@@ -4,67 +4,24 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use common::dml::{commit_actions, id_part_value, old, rows, table};
 use common::{reference_python, render_sorted_rows, run_python};
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::Action;
 use deltalake::{DeltaError, DeltaTable};
-
-/// Rows `ids` with `part` = `a` below 10, else `b`, and `value` = `value(id)`.
-fn rows_of(ids: impl Iterator<Item = i64> + Clone, value: impl Fn(i64) -> i64) -> RecordBatch {
-    RecordBatch::try_from_iter(vec![
-        ("id", Arc::new(Int64Array::from_iter_values(ids.clone())) as ArrayRef),
-        (
-            "part",
-            Arc::new(StringArray::from_iter_values(
-                ids.clone().map(|i| if i < 10 { "a" } else { "b" }),
-            )) as _,
-        ),
-        ("value", Arc::new(Int64Array::from_iter_values(ids.map(value))) as _),
-    ])
-    .unwrap()
-}
-
-/// The target's value of `id`.
-fn old(id: i64) -> i64 {
-    (id * 37) % 100
-}
 
 /// The source's value of `id`.
 fn new(id: i64) -> i64 {
     id * 1000
 }
 
-/// A table of ids 0..20 (`value` = [`old`]) in two commits, with `properties`.
-async fn table(dir: &Path, partitioned: bool, properties: &[(&str, &str)]) -> DeltaTable {
-    let location = dir.to_str().unwrap();
-    let partitions: Vec<&str> = if partitioned { vec!["part"] } else { vec![] };
-    DeltaTable::write(location)
-        .with_batches(vec![rows_of(0..12, old)])
-        .with_partition_columns(partitions)
-        .with_configuration(properties.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-        .await
-        .unwrap();
-    DeltaTable::write(location)
-        .with_batches(vec![rows_of(12..20, old)])
-        .with_mode(SaveMode::Append)
-        .await
-        .unwrap()
-}
-
 /// The source: ids 15..25 with `value` = [`new`].
 fn source() -> RecordBatch {
-    rows_of(15..25, new)
-}
-
-/// The table's rows as `id | part | value`, sorted.
-async fn rows(table: &DeltaTable) -> Vec<String> {
-    let batches = table.scan().build().unwrap().collect().await.unwrap();
-    render_sorted_rows(&batches, table.snapshot().arrow_schema()).unwrap()
+    id_part_value(15..25, new)
 }
 
 /// `(id, value)` rows rendered like [`rows`], sorted.
@@ -75,12 +32,6 @@ fn render(rows: impl IntoIterator<Item = (i64, i64)>) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-/// The actions of the commit of `version`.
-async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
-    let commits = table.commits_after(version - 1).await.unwrap();
-    commits.into_iter().find(|c| c.version == version).unwrap().actions
 }
 
 #[tokio::test]
@@ -243,7 +194,7 @@ async fn partitioned_tables_skip_files_the_source_cannot_match() {
 
     // A merge matching nothing and inserting nothing commits nothing.
     let (same, metrics) = merged
-        .merge(rows_of([100i64].into_iter(), new), "target.id = source.id")
+        .merge(id_part_value([100i64].into_iter(), new), "target.id = source.id")
         .when_matched_delete(|d| d)
         .await
         .unwrap();
@@ -263,7 +214,10 @@ async fn deletion_vectors_through_delete_update_merge_optimize_vacuum() {
         .await
         .unwrap();
     let (table, metrics) = table
-        .merge(rows_of([1i64, 5, 6, 16, 30].into_iter(), new), "target.id = source.id")
+        .merge(
+            id_part_value([1i64, 5, 6, 16, 30].into_iter(), new),
+            "target.id = source.id",
+        )
         .when_matched_update_all(|u| u.predicate("source.id <> 6"))
         .when_matched_delete(|d| d)
         .when_not_matched_insert_all(|i| i)
@@ -305,7 +259,7 @@ async fn change_data_feed_records_each_change() {
     let dir = tempfile::tempdir().unwrap();
     let table = table(dir.path(), false, &[("delta.enableChangeDataFeed", "true")]).await;
     let (merged, metrics) = table
-        .merge(rows_of([2i64, 3, 50].into_iter(), new), "target.id = source.id")
+        .merge(id_part_value([2i64, 3, 50].into_iter(), new), "target.id = source.id")
         .when_matched_update(|u| u.predicate("source.id = 2").update("value", "source.value"))
         .when_matched_delete(|d| d)
         .when_not_matched_insert_all(|i| i)
@@ -329,7 +283,7 @@ async fn change_data_feed_records_each_change() {
 async fn schema_evolution_adds_source_columns() {
     let dir = tempfile::tempdir().unwrap();
     let table = table(dir.path(), false, &[]).await;
-    let source = rows_of([1i64, 30].into_iter(), new);
+    let source = id_part_value([1i64, 30].into_iter(), new);
     let note: ArrayRef = Arc::new(StringArray::from(vec!["one", "thirty"]));
     let mut columns = source.columns().to_vec();
     columns.push(note);
@@ -371,7 +325,7 @@ async fn bad_input_is_refused_without_a_new_version() {
     let table = table(dir.path(), false, &[]).await;
     let version = table.version();
     let files_before = std::fs::read_dir(dir.path()).unwrap().count();
-    let duplicated = rows_of([15i64, 15, 16].into_iter(), new);
+    let duplicated = id_part_value([15i64, 15, 16].into_iter(), new);
     let cases: Vec<(deltalake::operations::merge::MergeBuilder, &str)> = vec![
         (
             table
@@ -432,7 +386,7 @@ async fn bad_input_is_refused_without_a_new_version() {
 
     // Duplicate source keys are fine when only inserts can apply.
     let (merged, metrics) = table
-        .merge(rows_of([30i64, 30].into_iter(), new), "target.id = source.id")
+        .merge(id_part_value([30i64, 30].into_iter(), new), "target.id = source.id")
         .when_not_matched_insert_all(|i| i)
         .await
         .unwrap();
@@ -448,7 +402,7 @@ async fn concurrent_appends_conflict_only_when_they_may_match() {
 
     // An append of ids far outside the source's keys races the merge: both commit.
     DeltaTable::write(location)
-        .with_batches(vec![rows_of(1000..1005, old)])
+        .with_batches(vec![id_part_value(1000..1005, old)])
         .with_mode(SaveMode::Append)
         .await
         .unwrap();
@@ -464,12 +418,12 @@ async fn concurrent_appends_conflict_only_when_they_may_match() {
     // An append of a key the source holds races the merge: a conflict, not a duplicate.
     let stale = merged;
     DeltaTable::write(location)
-        .with_batches(vec![rows_of(40..41, old)])
+        .with_batches(vec![id_part_value(40..41, old)])
         .with_mode(SaveMode::Append)
         .await
         .unwrap();
     let err = stale
-        .merge(rows_of(38..42, new), "target.id = source.id")
+        .merge(id_part_value(38..42, new), "target.id = source.id")
         .when_not_matched_insert_all(|i| i)
         .await
         .unwrap_err();
@@ -525,7 +479,7 @@ async fn table_rules_hold_for_merged_rows() {
             .merge(source(), "target.id = source.id")
             .when_matched_update(|u| u.update("id", "source.id + 1000")),
         table
-            .merge(rows_of([500i64].into_iter(), new), "target.id = source.id")
+            .merge(id_part_value([500i64].into_iter(), new), "target.id = source.id")
             .when_not_matched_insert_all(|i| i),
     ] {
         let err = merge.await.unwrap_err();
@@ -542,7 +496,7 @@ async fn column_mapping_tables_keep_physical_names() {
     for mode in ["name", "id"] {
         let dir = tempfile::tempdir().unwrap();
         let table = table(dir.path(), true, &[("delta.columnMapping.mode", mode)]).await;
-        let source = rows_of([2i64, 30].into_iter(), new);
+        let source = id_part_value([2i64, 30].into_iter(), new);
         let note: ArrayRef = Arc::new(StringArray::from(vec!["two", "thirty"]));
         let mut columns = source.columns().to_vec();
         columns.push(note);

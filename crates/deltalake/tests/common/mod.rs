@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cloud;
+pub mod dml;
 pub mod proxy;
 pub mod services;
 
