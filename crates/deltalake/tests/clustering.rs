@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
-use common::render_sorted_rows;
+use common::{commit_actions, commit_info, render_sorted_rows};
 use deltalake::clustering::{CLUSTERING_DOMAIN, CLUSTERING_PROVIDER};
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::write::{SaveMode, SchemaMode};
@@ -86,22 +86,6 @@ fn paths(table: &DeltaTable) -> HashSet<String> {
     table.snapshot().files().iter().map(|f| f.path().to_string()).collect()
 }
 
-async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
-    table.commits_after(version - 1).await.unwrap().remove(0).actions
-}
-
-async fn commit_info(table: &DeltaTable, version: i64) -> serde_json::Value {
-    let info = commit_actions(table, version)
-        .await
-        .into_iter()
-        .find_map(|a| match a {
-            Action::CommitInfo(c) => Some(c),
-            _ => None,
-        })
-        .unwrap();
-    serde_json::to_value(info).unwrap()
-}
-
 /// How many files a scan with this predicate reads.
 fn files_scanned(table: &DeltaTable, predicate: &str) -> usize {
     table.scan().with_predicate(predicate).build().unwrap().files().len()
@@ -122,7 +106,7 @@ async fn creation_records_the_clustering_columns_and_features() {
     let domain = &snapshot.domain_metadata()[CLUSTERING_DOMAIN];
     let configuration: serde_json::Value = serde_json::from_str(&domain.configuration).unwrap();
     assert_eq!(configuration["clusteringColumns"], serde_json::json!([["x"], ["y"]]));
-    let info = commit_info(&table, 0).await;
+    let info = serde_json::to_value(commit_info(&table, 0).await).unwrap();
     assert_eq!(info["operationParameters"]["clusterBy"], r#"["x","Y"]"#);
 
     // An unclustered table has none.
@@ -200,7 +184,7 @@ async fn alter_sets_changes_and_drops_clustering_columns() {
         Some(vec!["x".to_string()])
     );
     assert!(table.snapshot().protocol().has_writer_feature("clustering"));
-    let info = commit_info(&table, 2).await;
+    let info = serde_json::to_value(commit_info(&table, 2).await).unwrap();
     assert_eq!(info["operation"], "CLUSTER BY");
     assert_eq!(info["operationParameters"]["newClusteringColumns"], "x");
 
@@ -313,7 +297,7 @@ async fn optimize_clusters_incrementally() {
             _ => {}
         }
     }
-    let info = commit_info(&table, table.version()).await;
+    let info = serde_json::to_value(commit_info(&table, table.version()).await).unwrap();
     assert_eq!(info["operationParameters"]["clusterBy"], r#"["x","y"]"#);
     assert_eq!(info["operationParameters"]["zOrderBy"], "[]");
     assert_eq!(info["operationMetrics"]["numFilesRemoved"], 8);

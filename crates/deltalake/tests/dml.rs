@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
-use common::dml::{commit_actions, id_part_value, old, rows, table};
-use common::{changes, render_sorted_rows};
+use common::dml::{id_part_value, old, rows, table};
+use common::{changes, commit_actions, render_sorted_rows};
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::Action;
 use deltalake::{DeltaError, DeltaTable, col, lit};

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use common::dml::{commit_actions, id_part_value, old, rows, table};
-use common::{reference_python, render_sorted_rows, run_python};
+use common::dml::{id_part_value, old, rows, table};
+use common::{commit_info, reference_python, render_sorted_rows, run_python};
 use deltalake::operations::write::SaveMode;
-use deltalake::protocol::Action;
 use deltalake::{DeltaError, DeltaTable};
 
 /// The source's value of `id`.
@@ -143,14 +142,7 @@ async fn clauses_apply_in_order_with_conditions() {
     assert_eq!(metrics.num_target_rows_inserted, 4);
 
     // The commit says what was done.
-    let actions = commit_actions(&merged, merged.version()).await;
-    let info = actions
-        .iter()
-        .find_map(|a| match a {
-            Action::CommitInfo(c) => Some(c.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let info = commit_info(&merged, merged.version()).await;
     assert_eq!(info.operation.as_deref(), Some("MERGE"));
     let parameters = info.operation_parameters.unwrap();
     assert_eq!(parameters["predicate"], "target.id = source.id");

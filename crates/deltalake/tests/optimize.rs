@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use common::render_sorted_rows;
+use common::{commit_actions, commit_info_in, render_sorted_rows};
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::Action;
@@ -73,11 +73,6 @@ fn data_files(dir: &Path) -> usize {
         .sum()
 }
 
-async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
-    let commits = table.commits_after(version - 1).await.unwrap();
-    commits.into_iter().next().unwrap().actions
-}
-
 #[tokio::test]
 async fn compaction_merges_small_files_and_keeps_every_row() {
     for partitioned in [false, true] {
@@ -100,14 +95,7 @@ async fn compaction_merges_small_files_and_keeps_every_row() {
         assert_eq!(metrics.files_added.total_files, partitions);
 
         let actions = commit_actions(&table, table.version()).await;
-        let info = actions
-            .iter()
-            .find_map(|a| match a {
-                Action::CommitInfo(c) => Some(c.clone()),
-                _ => None,
-            })
-            .unwrap();
-        let info = serde_json::to_value(info).unwrap();
+        let info = serde_json::to_value(commit_info_in(&actions)).unwrap();
         assert_eq!(info["operation"], "OPTIMIZE");
         assert_eq!(info["operationParameters"]["zOrderBy"], "[]");
         assert_eq!(info["operationParameters"]["targetSize"], "104857600");

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
-use deltalake::protocol::Action;
 
 use super::render_sorted_rows;
 
@@ -52,10 +51,4 @@ pub async fn table(dir: &Path, partitioned: bool, properties: &[(&str, &str)]) -
 pub async fn rows(table: &DeltaTable) -> Vec<String> {
     let batches = table.scan().build().unwrap().collect().await.unwrap();
     render_sorted_rows(&batches, table.snapshot().arrow_schema()).unwrap()
-}
-
-/// The actions of the commit of `version`.
-pub async fn commit_actions(table: &DeltaTable, version: i64) -> Vec<Action> {
-    let commits = table.commits_after(version - 1).await.unwrap();
-    commits.into_iter().find(|c| c.version == version).unwrap().actions
 }

@@ -152,3 +152,25 @@ pub async fn changes(table: &deltalake::DeltaTable, start: i64) -> Vec<String> {
     let schema = Arc::new(batches[0].schema().project(&[0, 1, 2, 3, 4]).unwrap());
     render_sorted_rows(&batches, &schema).unwrap()
 }
+
+/// The actions of the commit of `version`.
+pub async fn commit_actions(table: &deltalake::DeltaTable, version: i64) -> Vec<deltalake::protocol::Action> {
+    let commits = table.commits_after(version - 1).await.unwrap();
+    commits.into_iter().find(|c| c.version == version).unwrap().actions
+}
+
+/// The `commitInfo` of the commit of `version`.
+pub async fn commit_info(table: &deltalake::DeltaTable, version: i64) -> deltalake::protocol::CommitInfo {
+    commit_info_in(&commit_actions(table, version).await)
+}
+
+/// The `commitInfo` among a commit's `actions`.
+pub fn commit_info_in(actions: &[deltalake::protocol::Action]) -> deltalake::protocol::CommitInfo {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            deltalake::protocol::Action::CommitInfo(c) => Some(c.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
