@@ -177,11 +177,11 @@ pub(crate) async fn delete_rows(
     predicate: Option<Expr>,
 ) -> DeltaResult<DeletedRows> {
     let mut rewrite = Rewrite::new(snapshot, store.clone())?;
-    let mut matching = Matching::new(snapshot.clone(), store, predicate)?;
-    if rewrite.uses_deletion_vectors() && !rewrite.records_changes() {
-        // Only which rows match is needed.
-        matching = matching.reading_predicate_columns()?;
-    }
+    // Marking rows in deletion vectors only needs to know which rows match.
+    let matching = match rewrite.uses_deletion_vectors() && !rewrite.records_changes() {
+        true => Matching::marking(snapshot.clone(), store, predicate)?,
+        false => Matching::new(snapshot.clone(), store, predicate)?,
+    };
     let now = chrono::Utc::now().timestamp_millis();
     let candidates = matching.candidates(now)?;
     // Change data, once a commit has any, must hold every change: files dropped whole are

@@ -102,8 +102,28 @@ impl Matching {
     /// The rows of `snapshot` matching `predicate`, bound to its schema (unknown columns and type
     /// errors are reported here).
     pub fn new(snapshot: Arc<Snapshot>, store: Arc<dyn LogStore>, predicate: Option<Expr>) -> DeltaResult<Self> {
+        Self::build(snapshot, store, predicate, false)
+    }
+
+    /// [`Matching::new`] reading only the columns the predicate reads, for operations that mark
+    /// rows without writing them (deletion vectors, no change data): [`FileRows::batch`] then
+    /// holds those columns.
+    pub fn marking(snapshot: Arc<Snapshot>, store: Arc<dyn LogStore>, predicate: Option<Expr>) -> DeltaResult<Self> {
+        Self::build(snapshot, store, predicate, true)
+    }
+
+    fn build(
+        snapshot: Arc<Snapshot>,
+        store: Arc<dyn LogStore>,
+        predicate: Option<Expr>,
+        predicate_columns_only: bool,
+    ) -> DeltaResult<Self> {
         let predicate = predicate.map(|p| p.bind_predicate(snapshot.schema())).transpose()?;
-        let reader = ScanBuilder::new(snapshot.clone(), store.clone()).build()?;
+        let mut reader = ScanBuilder::new(snapshot.clone(), store.clone());
+        if predicate_columns_only {
+            reader = reader.with_columns(predicate.as_ref().map(BoundExpr::top_level_columns).unwrap_or_default());
+        }
+        let reader = reader.build()?;
         let partition_fields = snapshot
             .schema()
             .fields
@@ -118,20 +138,6 @@ impl Matching {
             reader,
             partition_fields,
         })
-    }
-
-    /// Read only the columns the predicate reads, for operations that mark rows without writing
-    /// them (deletion vectors, no change data): [`FileRows::batch`] then holds those columns.
-    pub fn reading_predicate_columns(mut self) -> DeltaResult<Self> {
-        let columns = self
-            .predicate
-            .as_ref()
-            .map(BoundExpr::top_level_columns)
-            .unwrap_or_default();
-        self.reader = ScanBuilder::new(self.snapshot.clone(), self.store.clone())
-            .with_columns(columns)
-            .build()?;
-        Ok(self)
     }
 
     /// The predicate, bound to the table schema.
