@@ -7,6 +7,7 @@
 mod add_actions;
 mod arrow_utils;
 pub mod clustering;
+mod cpu_pool;
 #[cfg(feature = "datafusion")]
 pub mod datafusion;
 pub mod error;

@@ -1,8 +1,8 @@
 //! Parquet encoding of one data file, its columns encoded in parallel.
 //!
-//! Rows are gathered into chunks; the columns of a chunk are encoded by one blocking task each
-//! while the caller prepares the next chunk (the tasks of the previous chunk are awaited only when
-//! the next one is ready). A finished row group is assembled off the async threads and streamed to
+//! Rows are gathered into chunks; the columns of a chunk are encoded by one task each on the CPU
+//! pool while the caller prepares the next chunk (the tasks of the previous chunk are awaited only
+//! when the next one is ready). A finished row group is assembled on the pool too and streamed to
 //! the object store, so only the row group in progress is held in memory, as with `ArrowWriter`.
 
 use std::io::Write;
@@ -18,8 +18,8 @@ use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use tokio::io::AsyncWriteExt;
-use tokio::task::JoinHandle;
 
+use crate::cpu_pool;
 use crate::error::{DeltaError, DeltaResult};
 
 /// Rows are handed to the column encoders in chunks of about this many bytes of Arrow data, large
@@ -50,8 +50,8 @@ impl Write for SharedBuffer {
     }
 }
 
-/// A column writer encoding a chunk on a blocking thread; it is handed back when done.
-type Encoding = JoinHandle<Result<ArrowColumnWriter, ParquetError>>;
+/// A column writer encoding a chunk on the CPU pool; it is handed back when done.
+type Encoding = cpu_pool::Task<Result<ArrowColumnWriter, ParquetError>>;
 
 /// Writes one Parquet file, encoding the columns of each row group in parallel.
 pub(super) struct ParallelEncoder {
@@ -162,7 +162,7 @@ impl ParallelEncoder {
             .take()
             .ok_or_else(|| self.failed("the file writer was lost"))?;
         let path = self.path.clone();
-        let file = tokio::task::spawn_blocking(move || {
+        let file = cpu_pool::spawn(move || {
             let chunks = writers
                 .into_iter()
                 .map(ArrowColumnWriter::close)
@@ -197,7 +197,7 @@ impl ParallelEncoder {
         self.sink.shutdown().await.map_err(|e| self.failed(e))
     }
 
-    /// Encode the gathered rows: one blocking task per column, left running until the next chunk.
+    /// Encode the gathered rows: one task on the CPU pool per column, left running until the next chunk.
     async fn encode_pending(&mut self) -> DeltaResult<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -228,7 +228,7 @@ impl ParallelEncoder {
             .into_iter()
             .zip(leaves)
             .map(|(mut writer, leaves)| {
-                tokio::task::spawn_blocking(move || {
+                cpu_pool::spawn(move || {
                     for leaf in &leaves {
                         writer.write(leaf)?;
                     }
