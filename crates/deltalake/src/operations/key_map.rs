@@ -35,6 +35,11 @@ impl Hasher for KeyHasher {
         self.add(word);
     }
 
+    fn write_u128(&mut self, words: u128) {
+        self.add(words as u64);
+        self.add((words >> 64) as u64);
+    }
+
     fn finish(&self) -> u64 {
         // A multiply only carries low bits upwards: fold the high bits down, so the low bits
         // (the bucket) depend on every byte, keys that differ in their last bytes included.

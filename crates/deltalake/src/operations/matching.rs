@@ -6,11 +6,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, RecordBatch};
-use arrow::compute::{and, concat_batches, filter_record_batch, not};
+use arrow::compute::{and, filter_record_batch, not};
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 
+use super::columns::concat_columns;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{BoundExpr, Expr, FileSkipping};
 use crate::log::FileView;
@@ -225,8 +226,7 @@ impl Matching {
         let schema = batches
             .first()
             .map_or_else(|| self.reader.schema(), RecordBatch::schema);
-        let batch = concat_batches(&schema, &batches)?;
-        drop(batches);
+        let batch = concat_columns(&schema, batches).await?;
         let deleted = self.deleted_rows(file).await?;
         let live = keep_mask(deleted.as_ref(), 0, batch.num_rows());
         self.file_rows(batch, deleted, live)

@@ -2,6 +2,7 @@
 
 pub mod alter;
 mod assign;
+mod columns;
 pub mod convert;
 pub mod create;
 pub mod delete;

@@ -9,14 +9,19 @@
 //! the ranks to the "transposed" Hilbert index (J. Skilling, *Programming the Hilbert curve*,
 //! 2004), whose interleaved bits are the position along the curve: unlike Z-order, consecutive
 //! cells of the curve are always neighbours, so ranges of the key make more compact boxes.
-//! Rows are sorted by the interleaved key.
+//! Rows are sorted by the interleaved key; the sorted rows are gathered a chunk at a time, so no
+//! sorted copy of all the rows is held.
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt64Array};
-use arrow::compute::{SortOptions, partition, sort_to_indices, take};
-use arrow::datatypes::DataType as ArrowType;
+use std::ops::Range;
+
+use arrow::array::{Array, ArrayRef, AsArray, GenericByteArray, GenericByteViewArray, RecordBatch, UInt64Array};
+use arrow::compute::kernels::cmp::distinct;
+use arrow::compute::{SortOptions, sort_to_indices, take};
+use arrow::datatypes::{ByteArrayType, ByteViewType, DataType as ArrowType};
 use arrow::row::{RowConverter, SortField};
 
-use crate::error::{DeltaError, DeltaResult};
+use crate::error::DeltaResult;
+use crate::operations::columns::take_columns;
 use crate::operations::key_map::KeyMap;
 
 /// A space-filling curve.
@@ -28,9 +33,29 @@ pub(super) enum Curve {
     Hilbert,
 }
 
+/// Rows in the order of a curve: the rows, and the order in which to take them.
+#[derive(Debug)]
+pub(super) struct SortedRows {
+    rows: RecordBatch,
+    order: UInt64Array,
+}
+
+impl SortedRows {
+    /// The number of rows.
+    pub(super) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The rows at `range` of the curve order, each column gathered on the CPU pool.
+    pub(super) async fn gather(&self, range: Range<usize>) -> DeltaResult<RecordBatch> {
+        take_columns(&self.rows, &self.order.slice(range.start, range.len())).await
+    }
+}
+
 /// The rows of `batch` in the order of `curve` over the values of `keys` (arrays of the batch's
 /// length; ties keep their order). Columns are ranked on threads of their own.
-pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<RecordBatch> {
+pub(super) fn curve_sort(batch: RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<SortedRows> {
+    let rows = batch.num_rows();
     let mut ranks: Vec<Vec<u32>> = std::thread::scope(|scope| {
         let ranking: Vec<_> = keys.iter().map(|k| scope.spawn(move || scaled_ranks(k))).collect();
         ranking
@@ -38,7 +63,6 @@ pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -
             .map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect::<DeltaResult<_>>()
     })?;
-    let rows = batch.num_rows();
     if curve == Curve::Hilbert && ranks.len() > 1 {
         let mut point = vec![0u32; ranks.len()];
         for row in 0..rows {
@@ -58,54 +82,47 @@ pub(super) fn curve_sort(batch: &RecordBatch, keys: &[ArrayRef], curve: Curve) -
             [x, y] => (spread(x[row]) << 1) | spread(y[row]),
             _ => 0,
         };
-        let mut pairs: Vec<(u64, u64)> = (0..rows).map(|row| (key(row), row as u64)).collect();
-        pairs.sort_unstable();
-        pairs.into_iter().map(|(_, row)| row).collect()
+        let pairs: Vec<(u64, u64)> = (0..rows).map(|row| (key(row), row as u64)).collect();
+        drop(ranks);
+        sort_pairs(pairs)
     } else {
         let keys = interleave(&ranks, rows);
-        let width = 4 * ranks.len();
+        drop(ranks);
+        let width = keys.len() / rows.max(1);
         let mut order: Vec<u64> = (0..rows as u64).collect();
         let key = |row: u64| &keys[row as usize * width..(row as usize + 1) * width];
         order.sort_by(|a, b| key(*a).cmp(key(*b)));
         order
     };
-    drop(ranks);
-    take_in_parallel(batch, &UInt64Array::from(order))
+    Ok(SortedRows {
+        rows: batch,
+        order: UInt64Array::from(order),
+    })
 }
 
-/// The rows `order` of `batch`, its columns gathered on as many threads as there are cores.
-fn take_in_parallel(batch: &RecordBatch, order: &UInt64Array) -> DeltaResult<RecordBatch> {
-    let columns = batch.columns();
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(columns.len())
-        .max(1);
-    let mut taken: Vec<Option<ArrayRef>> = vec![None; columns.len()];
+/// The rows of `pairs` of (key, row) sorted by key then row: each half sorted on a thread of its
+/// own, then the halves merged.
+fn sort_pairs(mut pairs: Vec<(u64, u64)>) -> Vec<u64> {
+    let len = pairs.len();
+    let (left, right) = pairs.split_at_mut(len / 2);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|worker| {
-                scope.spawn(move || {
-                    (worker..columns.len())
-                        .step_by(threads)
-                        .map(|i| Ok((i, take(&columns[i], order, None)?)))
-                        .collect::<DeltaResult<Vec<_>>>()
-                })
-            })
-            .collect();
-        for worker in workers {
-            let done = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-            for (i, column) in done {
-                taken[i] = Some(column);
-            }
+        let sorting = scope.spawn(|| left.sort_unstable());
+        right.sort_unstable();
+        sorting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    });
+    let mut order = Vec::with_capacity(len);
+    let (mut l, mut r) = (0, 0);
+    while l < left.len() && r < right.len() {
+        if left[l] <= right[r] {
+            order.push(left[l].1);
+            l += 1;
+        } else {
+            order.push(right[r].1);
+            r += 1;
         }
-        Ok::<_, DeltaError>(())
-    })?;
-    let options = RecordBatchOptions::new().with_row_count(Some(order.len()));
-    Ok(RecordBatch::try_new_with_options(
-        batch.schema(),
-        taken.into_iter().flatten().collect(),
-        &options,
-    )?)
+    }
+    order.extend(left[l..].iter().chain(&right[r..]).map(|(_, row)| *row));
+    order
 }
 
 /// The 32 bits of `value` at the even bits of a u64 (bit `i` at bit `2i`).
@@ -159,25 +176,32 @@ fn hilbert_transpose(x: &mut [u32]) {
 /// strings and binaries (and other types, in Arrow's order-preserving row format) are ranked by
 /// their distinct values: a hash pass, then only the distinct values sorted.
 fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
+    let len = column.len();
     Ok(match column.data_type() {
-        ArrowType::Utf8 => distinct_ranks(column.as_string::<i32>().iter().map(as_bytes)),
-        ArrowType::LargeUtf8 => distinct_ranks(column.as_string::<i64>().iter().map(as_bytes)),
-        ArrowType::Utf8View => distinct_ranks(column.as_string_view().iter().map(as_bytes)),
-        ArrowType::Binary => distinct_ranks(column.as_binary::<i32>().iter()),
-        ArrowType::LargeBinary => distinct_ranks(column.as_binary::<i64>().iter()),
-        ArrowType::BinaryView => distinct_ranks(column.as_binary_view().iter()),
+        ArrowType::Utf8 => distinct_ranks(len, bytes(column.as_string::<i32>())),
+        ArrowType::LargeUtf8 => distinct_ranks(len, bytes(column.as_string::<i64>())),
+        ArrowType::Utf8View => distinct_ranks(len, view_bytes(column.as_string_view())),
+        ArrowType::Binary => distinct_ranks(len, bytes(column.as_binary::<i32>())),
+        ArrowType::LargeBinary => distinct_ranks(len, bytes(column.as_binary::<i64>())),
+        ArrowType::BinaryView => distinct_ranks(len, view_bytes(column.as_binary_view())),
         t if t.is_primitive() || *t == ArrowType::Boolean => sorted_ranks(column)?,
         t => {
             let field = SortField::new_with_options(t.clone(), NULLS_FIRST);
             let rows = RowConverter::new(vec![field])?.convert_columns(std::slice::from_ref(column))?;
-            distinct_ranks(rows.try_into_binary()?.iter())
+            distinct_ranks(len, bytes(&rows.try_into_binary()?))
         }
     })
 }
 
-/// The bytes of a string value, which order like the string.
-fn as_bytes(value: Option<&str>) -> Option<&[u8]> {
-    value.map(str::as_bytes)
+/// The bytes of row `i` of a string or binary array (`None` for null), which order like its
+/// values.
+fn bytes<'a, T: ByteArrayType>(array: &'a GenericByteArray<T>) -> impl Fn(usize) -> Option<&'a [u8]> + Sync {
+    move |i| array.is_valid(i).then(|| AsRef::<[u8]>::as_ref(array.value(i)))
+}
+
+/// [`bytes`] of a string or binary view array.
+fn view_bytes<'a, T: ByteViewType>(array: &'a GenericByteViewArray<T>) -> impl Fn(usize) -> Option<&'a [u8]> + Sync {
+    move |i| array.is_valid(i).then(|| AsRef::<[u8]>::as_ref(array.value(i)))
 }
 
 /// Ascending, nulls first: the order of the ranks.
@@ -190,42 +214,83 @@ const NULLS_FIRST: SortOptions = SortOptions {
 fn sorted_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
     let order = sort_to_indices(column, Some(NULLS_FIRST), None)?;
     let sorted = take(column, &order, None)?;
-    let groups = partition(&[sorted])?.ranges();
-    let distinct = groups.len();
-    let mut ranks = vec![0u32; column.len()];
-    for (rank, group) in groups.into_iter().enumerate() {
-        let scaled = scale(rank, distinct);
-        for i in group {
-            ranks[order.value(i) as usize] = scaled;
+    let n = sorted.len();
+    let mut ranks = vec![0u32; n];
+    if n == 0 {
+        return Ok(ranks);
+    }
+    // Whether each sorted value differs from the one before it (nulls equal each other).
+    let changes = distinct(&sorted.slice(1, n - 1), &sorted.slice(0, n - 1))?;
+    let groups = changes.true_count() + 1;
+    let (mut rank, mut scaled) = (0, scale(0, groups));
+    ranks[order.value(0) as usize] = scaled;
+    for (i, changed) in changes.values().iter().enumerate() {
+        if changed {
+            rank += 1;
+            scaled = scale(rank, groups);
         }
+        ranks[order.value(i + 1) as usize] = scaled;
     }
     Ok(ranks)
 }
 
-/// [`scaled_ranks`] of values given as bytes whose order is the column's (`None` for null).
-fn distinct_ranks<'a>(values: impl ExactSizeIterator<Item = Option<&'a [u8]>>) -> Vec<u32> {
+/// Rows per thread below which [`distinct_ranks`] uses fewer threads.
+const DISTINCT_ROWS_PER_THREAD: usize = 1 << 20;
+
+/// [`scaled_ranks`] of `len` values given as bytes whose order is the column's (`None` for
+/// null). Each core looks up the distinct values of a part of the rows; the parts' distinct values
+/// are then merged, and only they are sorted.
+fn distinct_ranks<'a>(len: usize, value: impl Fn(usize) -> Option<&'a [u8]> + Sync) -> Vec<u32> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(len / DISTINCT_ROWS_PER_THREAD)
+        .max(1);
+    distinct_ranks_in_parts(len, value, len.div_ceil(threads))
+}
+
+/// [`distinct_ranks`] with the rows cut in parts of `part` rows, one thread each.
+fn distinct_ranks_in_parts<'a>(len: usize, value: impl Fn(usize) -> Option<&'a [u8]> + Sync, part: usize) -> Vec<u32> {
     const NULL: u32 = u32::MAX;
-    let mut ids: KeyMap<&'a [u8]> = KeyMap::default();
-    let mut rows = Vec::with_capacity(values.len());
-    let mut nulls = false;
-    for value in values {
-        rows.push(match value {
-            Some(value) => {
-                let next = u32::try_from(ids.len()).unwrap_or(NULL - 1);
-                *ids.entry(value).or_insert(next)
-            }
-            None => {
-                nulls = true;
-                NULL
-            }
-        });
+    let part = part.max(1);
+    let mut rows = vec![NULL; len];
+    // Each part's rows get ids among the part's own distinct values.
+    let value = &value;
+    let parts: Vec<Distinct<'a>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks_mut(part)
+            .enumerate()
+            .map(|(p, ids)| {
+                scope.spawn(move || {
+                    let mut distinct = Distinct::default();
+                    for (i, id) in ids.iter_mut().enumerate() {
+                        if let Some(v) = value(p * part + i) {
+                            *id = distinct.id(v);
+                        }
+                    }
+                    distinct
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    // Then ids among all distinct values, in order of first appearance.
+    let mut all = Distinct::default();
+    for (ids, distinct) in rows.chunks_mut(part).zip(parts) {
+        let global: Vec<u32> = distinct.values.iter().map(|v| all.id(v)).collect();
+        for id in ids.iter_mut().filter(|id| **id != NULL) {
+            *id = global[*id as usize];
+        }
     }
-    let mut distinct: Vec<(&[u8], u32)> = ids.into_iter().collect();
-    distinct.sort_unstable();
-    let first = usize::from(nulls);
+    let distinct = all.values;
+    let mut by_value: Vec<u32> = (0..u32::try_from(distinct.len()).unwrap_or(NULL)).collect();
+    by_value.sort_unstable_by_key(|id| distinct[*id as usize]);
+    let first = usize::from(rows.contains(&NULL));
     let groups = distinct.len() + first;
     let mut rank_of = vec![0u32; distinct.len()];
-    for (rank, (_, id)) in distinct.iter().enumerate() {
+    for (rank, id) in by_value.iter().enumerate() {
         rank_of[*id as usize] = scale(first + rank, groups);
     }
     for row in &mut rows {
@@ -234,9 +299,50 @@ fn distinct_ranks<'a>(values: impl ExactSizeIterator<Item = Option<&'a [u8]>>) -
     rows
 }
 
+/// Distinct values by id, in order of first appearance. Values of up to 15 bytes are looked up
+/// packed into a `u128` (no pointer to follow, no bytes to compare), longer ones by reference.
+#[derive(Default)]
+struct Distinct<'a> {
+    short: KeyMap<u128>,
+    long: KeyMap<&'a [u8]>,
+    values: Vec<&'a [u8]>,
+}
+
+impl<'a> Distinct<'a> {
+    /// The id of `value`: a new one if it was not seen yet.
+    fn id(&mut self, value: &'a [u8]) -> u32 {
+        let next = u32::try_from(self.values.len()).unwrap_or(u32::MAX - 1);
+        let id = match packed(value) {
+            Some(key) => *self.short.entry(key).or_insert(next),
+            None => *self.long.entry(value).or_insert(next),
+        };
+        if id as usize == self.values.len() {
+            self.values.push(value);
+        }
+        id
+    }
+}
+
+/// A value of at most 15 bytes packed with its length into a `u128` (equal only for equal
+/// values); `None` for longer values.
+fn packed(value: &[u8]) -> Option<u128> {
+    let mut bytes = [0u8; 16];
+    bytes
+        .get_mut(..value.len())
+        .filter(|_| value.len() < 16)?
+        .copy_from_slice(value);
+    bytes[15] = value.len() as u8;
+    Some(u128::from_le_bytes(bytes))
+}
+
 /// Rank `rank` of `groups` scaled to `0..2^32`.
 fn scale(rank: usize, groups: usize) -> u32 {
-    u32::try_from(((rank as u128) << 32) / groups.max(1) as u128).unwrap_or(u32::MAX)
+    let scaled = match u64::try_from(rank) {
+        // In u64 while it fits (a u128 division is several times slower).
+        Ok(rank) if rank < 1 << 32 => u128::from((rank << 32) / groups.max(1) as u64),
+        _ => ((rank as u128) << 32) / groups.max(1) as u128,
+    };
+    u32::try_from(scaled).unwrap_or(u32::MAX)
 }
 
 /// The interleaved keys of `rows` rows: 4 bytes per column each, back to back, bit `b` of
@@ -265,6 +371,26 @@ mod tests {
 
     use super::*;
 
+    /// `batch` sorted along `curve` of its columns `keys`, read as two batches and gathered three
+    /// rows at a time.
+    fn sorted(batch: &RecordBatch, keys: &[usize], curve: Curve) -> RecordBatch {
+        let half = batch.num_rows() / 2;
+        let parts = vec![batch.slice(0, half), batch.slice(half, batch.num_rows() - half)];
+        let keys: Vec<ArrayRef> = keys.iter().map(|k| batch.column(*k).clone()).collect();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let rows = crate::operations::columns::concat_columns(&batch.schema(), parts)
+                .await
+                .unwrap();
+            let sorted = curve_sort(rows, &keys, curve).unwrap();
+            let mut chunks = Vec::new();
+            for offset in (0..sorted.len()).step_by(3) {
+                chunks.push(sorted.gather(offset..(offset + 3).min(sorted.len())).await.unwrap());
+            }
+            arrow::compute::concat_batches(&batch.schema(), &chunks).unwrap()
+        })
+    }
+
     #[test]
     fn sorts_along_the_curve_with_nulls_first() {
         // A 4x4 grid, shuffled; Z-order visits the 2x2 quadrants one after the other.
@@ -275,12 +401,7 @@ mod tests {
         let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
         let batch =
             RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
-        let sorted = curve_sort(
-            &batch,
-            &[batch.column(0).clone(), batch.column(1).clone()],
-            Curve::ZOrder,
-        )
-        .unwrap();
+        let sorted = sorted(&batch, &[0, 1], Curve::ZOrder);
         let xs = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         let ys = sorted.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
         assert!(xs.is_null(0));
@@ -298,12 +419,51 @@ mod tests {
         let long = "x".repeat(40);
         let names = StringArray::from(vec![format!("{long}b"), format!("{long}a"), "c".to_string()]);
         let batch = RecordBatch::try_from_iter(vec![("n", Arc::new(names) as ArrayRef)]).unwrap();
-        let sorted = curve_sort(&batch, &[batch.column(0).clone()], Curve::Hilbert).unwrap();
+        let sorted = sorted(&batch, &[0], Curve::Hilbert);
         let names = sorted.column(0).as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(
             names.iter().flatten().collect::<Vec<_>>(),
             ["c".to_string(), format!("{long}a"), format!("{long}b")]
         );
+    }
+
+    #[test]
+    fn packed_and_referenced_values_rank_together() {
+        // Values of up to 15 bytes are looked up packed, longer ones by reference: both kinds,
+        // and values that differ only by trailing zero bytes, rank like a sort.
+        let long = vec![b'a'; 15];
+        let values: Vec<Vec<u8>> = vec![
+            [long.clone(), vec![0]].concat(),
+            b"a".to_vec(),
+            long.clone(),
+            b"a\0".to_vec(),
+            [long.clone(), b"b".to_vec()].concat(),
+            b"a".to_vec(),
+            long[..14].to_vec(),
+            [long.clone(), vec![0]].concat(),
+        ];
+        let array = Arc::new(arrow::array::BinaryArray::from_iter_values(&values)) as ArrayRef;
+        let ranks = scaled_ranks(&array).unwrap();
+        assert_eq!(ranks, sorted_ranks(&array).unwrap());
+        let distinct: std::collections::BTreeSet<u32> = ranks.iter().copied().collect();
+        assert_eq!(distinct.len(), 6);
+    }
+
+    #[test]
+    fn parts_looked_up_apart_rank_like_the_whole() {
+        // Parts of 7 rows find their distinct values on threads of their own; merged, the ranks
+        // are those of a sort, nulls first, whatever part a value first appears in.
+        let names: StringArray = (0..200u32)
+            .map(|i| (i % 11 != 4).then(|| format!("n{}", (i * 37) % 23)))
+            .collect();
+        let expected = sorted_ranks(&(Arc::new(names.clone()) as ArrayRef)).unwrap();
+        for part in [1, 7, 64, 200] {
+            assert_eq!(
+                distinct_ranks_in_parts(names.len(), bytes(&names), part),
+                expected,
+                "parts of {part}"
+            );
+        }
     }
 
     #[test]
@@ -359,9 +519,8 @@ mod tests {
         let ys = Int64Array::from_iter_values(points.iter().map(|p| p.1));
         let batch =
             RecordBatch::try_from_iter(vec![("x", Arc::new(xs) as ArrayRef), ("y", Arc::new(ys) as _)]).unwrap();
-        let keys = [batch.column(0).clone(), batch.column(1).clone()];
         let steps = |curve| {
-            let sorted = curve_sort(&batch, &keys, curve).unwrap();
+            let sorted = sorted(&batch, &[0, 1], curve);
             let xs = sorted
                 .column(0)
                 .as_any()
@@ -392,7 +551,7 @@ mod tests {
     fn hilbert_of_one_column_is_its_order() {
         let values = Int64Array::from(vec![5, 3, 9, 1]);
         let batch = RecordBatch::try_from_iter(vec![("v", Arc::new(values) as ArrayRef)]).unwrap();
-        let sorted = curve_sort(&batch, &[batch.column(0).clone()], Curve::Hilbert).unwrap();
+        let sorted = sorted(&batch, &[0], Curve::Hilbert);
         let values = sorted.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         assert_eq!(values.values().to_vec(), vec![1, 3, 5, 9]);
     }

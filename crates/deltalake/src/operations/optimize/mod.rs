@@ -13,10 +13,11 @@ use object_store::ObjectStoreExt;
 use serde_json::Map;
 use tracing::info;
 
-use curve::{Curve, curve_sort};
+use curve::{Curve, SortedRows, curve_sort};
 pub use metrics::{FileSizeMetrics, OptimizeMetrics};
 use plan::{Bin, Strategy, plan};
 
+use super::columns::concat_columns;
 use super::matching::{Candidate, Matching, Predicate, is_partition};
 use super::rewrite::layout_of;
 use super::table_after_commit;
@@ -39,6 +40,9 @@ const TARGET_FILE_SIZE_PROPERTY: &str = "delta.targetFileSize";
 /// Rows handed to the writer at a time when writing sorted rows, so files roll at the target
 /// size.
 const SORTED_WRITE_ROWS: usize = 1024;
+
+/// Sorted rows are gathered this many at a time (while the writer encodes the previous ones).
+const GATHER_ROWS: usize = 16 * 1024;
 
 /// The default bound of the input of one clustering bin, in target file sizes.
 const CLUSTER_BIN_TARGETS: u64 = 4;
@@ -64,8 +68,9 @@ pub enum OptimizeType {
 /// rewritten into new files; a partition whose only small file has no deletion vector is left
 /// alone, so optimizing twice commits nothing the second time. Z-order rewrites each partition
 /// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, a
-/// sorted copy, a sorted copy of each Z-order column while it is ranked, and about 4 bytes per
-/// row and column plus 16 per row for ranks and keys). Up to
+/// copy of each Z-order column while it is ranked, and about 4 bytes per row and column plus 24
+/// per row for ranks, keys and order); the sorted rows are gathered a chunk at a time as they
+/// are written. Up to
 /// [`OptimizeBuilder::with_max_concurrent_tasks`] groups are read and written at once (on the
 /// calling task; files are decoded on background tasks); compaction streams, so its memory is
 /// bounded by the writer's budget and the scan's read-ahead. The commit conflicts only with a concurrent removal
@@ -444,17 +449,17 @@ impl Rewriter {
         };
         let sorted = self.sorted(bin, order).await?;
         if order.curve == Curve::ZOrder {
-            return self.write(Rows::Sorted(&sorted), target).await;
+            return self.write(Rows::Sorted(&sorted, 0..sorted.len()), target).await;
         }
         // Clustering: even files, the bin's bytes over as many files as the target size needs,
         // cut by rows, so that no small last file is left to cluster again next time.
         let input: usize = bin.files.iter().map(|f| usize::try_from(f.add.size).unwrap_or(0)).sum();
         let files = input.div_ceil(target).max(1);
-        let rows_per_file = sorted.num_rows().div_ceil(files).max(1);
+        let rows_per_file = sorted.len().div_ceil(files).max(1);
         let mut adds = Vec::new();
-        for offset in (0..sorted.num_rows()).step_by(rows_per_file) {
-            let part = sorted.slice(offset, rows_per_file.min(sorted.num_rows() - offset));
-            match self.write(Rows::Sorted(&part), usize::MAX).await {
+        for offset in (0..sorted.len()).step_by(rows_per_file) {
+            let part = offset..(offset + rows_per_file).min(sorted.len());
+            match self.write(Rows::Sorted(&sorted, part), usize::MAX).await {
                 Ok(written) => adds.extend(written),
                 Err(e) => {
                     discard(self.store.as_ref(), &adds).await;
@@ -478,7 +483,7 @@ impl Rewriter {
         let mut writer = DataWriter::new(self.store.clone(), self.layout.clone(), config)?;
         let written = match rows {
             Rows::Files(bin) => self.copy(bin, &mut writer).await,
-            Rows::Sorted(batch) => write_sorted(batch, &mut writer).await,
+            Rows::Sorted(sorted, range) => write_sorted(sorted, range, &mut writer).await,
         };
         match written {
             Ok(()) => writer.finish().await,
@@ -499,11 +504,11 @@ impl Rewriter {
     }
 
     /// The live rows of the bin's files, read into memory and sorted along the curve of `order`.
-    async fn sorted(&self, bin: &Bin, order: &RowOrder) -> DeltaResult<RecordBatch> {
+    async fn sorted(&self, bin: &Bin, order: &RowOrder) -> DeltaResult<SortedRows> {
         let batches: Vec<RecordBatch> = self.read(bin).try_collect().await?;
-        let rows = arrow::compute::concat_batches(&self.scan.schema(), &batches)?;
-        drop(batches);
-        curve_sort(&rows, &order.keys(&rows)?, order.curve)
+        let rows = concat_columns(&self.scan.schema(), batches).await?;
+        let keys = order.keys(&rows)?;
+        curve_sort(rows, &keys, order.curve)
     }
 
     /// The live rows of the bin's files, in order (several files read ahead at once).
@@ -520,15 +525,19 @@ impl Rewriter {
 enum Rows<'a> {
     /// The live rows of a bin's files, in order.
     Files(&'a Bin),
-    /// Rows in memory.
-    Sorted(&'a RecordBatch),
+    /// Sorted rows in memory, those at a range of their order.
+    Sorted(&'a SortedRows, std::ops::Range<usize>),
 }
 
-/// Hand `sorted` to `writer` a slice at a time, so its files roll at their target size.
-async fn write_sorted(sorted: &RecordBatch, writer: &mut DataWriter) -> DeltaResult<()> {
-    for offset in (0..sorted.num_rows()).step_by(SORTED_WRITE_ROWS) {
-        let len = SORTED_WRITE_ROWS.min(sorted.num_rows() - offset);
-        writer.write(&sorted.slice(offset, len)).await?;
+/// Hand the rows at `range` of `sorted` to `writer` a slice at a time, so its files roll at their
+/// target size.
+async fn write_sorted(sorted: &SortedRows, range: std::ops::Range<usize>, writer: &mut DataWriter) -> DeltaResult<()> {
+    for start in range.clone().step_by(GATHER_ROWS) {
+        let chunk = sorted.gather(start..(start + GATHER_ROWS).min(range.end)).await?;
+        for offset in (0..chunk.num_rows()).step_by(SORTED_WRITE_ROWS) {
+            let len = SORTED_WRITE_ROWS.min(chunk.num_rows() - offset);
+            writer.write(&chunk.slice(offset, len)).await?;
+        }
     }
     Ok(())
 }
