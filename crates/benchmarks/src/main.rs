@@ -23,6 +23,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc, the allocator the `deltalake` PyPI package ships with, so peak memory compares like
+/// for like (glibc malloc keeps freed memory in an arena per thread).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Errors of the benchmark harness, with their message.
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
