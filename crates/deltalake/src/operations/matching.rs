@@ -291,7 +291,6 @@ impl Matching {
     }
 }
 
-/// TRUE where `verdict` is TRUE; FALSE where it is FALSE or NULL.
 /// The rows `first_row..first_row + len` that `deleted` keeps (all of them without a vector).
 fn keep_mask(deleted: Option<&DeletedRows>, first_row: u64, len: usize) -> BooleanArray {
     match deleted {
@@ -300,7 +299,8 @@ fn keep_mask(deleted: Option<&DeletedRows>, first_row: u64, len: usize) -> Boole
     }
 }
 
-fn true_only(verdict: &BooleanArray) -> BooleanArray {
+/// TRUE where `verdict` is TRUE; FALSE where it is FALSE or NULL.
+pub(crate) fn true_only(verdict: &BooleanArray) -> BooleanArray {
     match verdict.nulls() {
         Some(nulls) => BooleanArray::new(verdict.values() & nulls.inner(), None),
         None => verdict.clone(),

@@ -14,7 +14,7 @@ use super::plan::{BoundClause, Plan, TargetAction};
 use super::{ClauseKind, MergeBuilder, MergeMetrics, collect_source};
 use crate::error::{DeltaError, DeltaResult};
 use crate::operations::assign::{Assignment, assign};
-use crate::operations::matching::{Candidate, FileRows, Matching, ensure_not_append_only, millis};
+use crate::operations::matching::{Candidate, FileRows, Matching, ensure_not_append_only, millis, true_only};
 use crate::operations::rewrite::{Rewrite, layout_of};
 use crate::operations::table_after_commit;
 use crate::protocol::Action;
@@ -176,14 +176,6 @@ fn choose<A>(clauses: &[BoundClause<A>], input: &RecordBatch) -> DeltaResult<Vec
         chosen.push(hit);
     }
     Ok(chosen)
-}
-
-/// TRUE where `verdict` is TRUE; FALSE where it is FALSE or NULL.
-fn true_only(verdict: &BooleanArray) -> BooleanArray {
-    match verdict.nulls() {
-        Some(nulls) => BooleanArray::new(verdict.values() & nulls.inner(), None),
-        None => verdict.clone(),
-    }
 }
 
 impl Merger<'_> {
