@@ -1,4 +1,5 @@
-//! A pool of threads, one per core, for CPU-bound work off the async threads (Parquet encoding).
+//! A pool of threads, one per core, for CPU-bound work off the async threads: Parquet encoding,
+//! and concatenating and gathering columns.
 //!
 //! Tokio's blocking pool starts a thread for every task that finds no idle one, so bursts of
 //! short encoding tasks (one per column per chunk) grow it to many threads. Each thread that
@@ -18,7 +19,7 @@ use tokio::sync::oneshot;
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The queue of the pool's threads, started on first use.
-static POOL: LazyLock<Mutex<Sender<Job>>> = LazyLock::new(|| {
+static POOL: LazyLock<Sender<Job>> = LazyLock::new(|| {
     let (sender, receiver) = channel::<Job>();
     let receiver = Arc::new(Mutex::new(receiver));
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -31,7 +32,7 @@ static POOL: LazyLock<Mutex<Sender<Job>>> = LazyLock::new(|| {
             tracing::warn!(error = %e, "could not start a CPU pool thread");
         }
     }
-    Mutex::new(sender)
+    sender
 });
 
 /// Run jobs until the queue is gone.
@@ -64,7 +65,7 @@ pub(crate) fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
     let job: Job = Box::new(move || {
         let _ = done.send(catch_unwind(AssertUnwindSafe(f)));
     });
-    let queued = POOL.lock().unwrap_or_else(PoisonError::into_inner).send(job);
+    let queued = POOL.send(job);
     Task(queued.ok().map(|()| result))
 }
 
