@@ -52,6 +52,14 @@ impl SortedRows {
     }
 }
 
+/// `range` cut into consecutive ranges of `size` (the last one shorter).
+pub(super) fn cut(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
+    let end = range.end;
+    range
+        .step_by(size.max(1))
+        .map(move |start| start..(start + size.max(1)).min(end))
+}
+
 /// The rows of `batch` in the order of `curve` over the values of `keys` (arrays of the batch's
 /// length; ties keep their order). Columns are ranked on threads of their own.
 pub(super) fn curve_sort(batch: RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<SortedRows> {
@@ -86,9 +94,9 @@ pub(super) fn curve_sort(batch: RecordBatch, keys: &[ArrayRef], curve: Curve) ->
         drop(ranks);
         sort_pairs(pairs)
     } else {
+        let width = 4 * ranks.len();
         let keys = interleave(&ranks, rows);
         drop(ranks);
-        let width = keys.len() / rows.max(1);
         let mut order: Vec<u64> = (0..rows as u64).collect();
         let key = |row: u64| &keys[row as usize * width..(row as usize + 1) * width];
         order.sort_by(|a, b| key(*a).cmp(key(*b)));
@@ -384,8 +392,8 @@ mod tests {
                 .unwrap();
             let sorted = curve_sort(rows, &keys, curve).unwrap();
             let mut chunks = Vec::new();
-            for offset in (0..sorted.len()).step_by(3) {
-                chunks.push(sorted.gather(offset..(offset + 3).min(sorted.len())).await.unwrap());
+            for part in cut(0..sorted.len(), 3) {
+                chunks.push(sorted.gather(part).await.unwrap());
             }
             arrow::compute::concat_batches(&batch.schema(), &chunks).unwrap()
         })

@@ -13,7 +13,7 @@ use object_store::ObjectStoreExt;
 use serde_json::Map;
 use tracing::info;
 
-use curve::{Curve, SortedRows, curve_sort};
+use curve::{Curve, SortedRows, curve_sort, cut};
 pub use metrics::{FileSizeMetrics, OptimizeMetrics};
 use plan::{Bin, Strategy, plan};
 
@@ -457,8 +457,7 @@ impl Rewriter {
         let files = input.div_ceil(target).max(1);
         let rows_per_file = sorted.len().div_ceil(files).max(1);
         let mut adds = Vec::new();
-        for offset in (0..sorted.len()).step_by(rows_per_file) {
-            let part = offset..(offset + rows_per_file).min(sorted.len());
+        for part in cut(0..sorted.len(), rows_per_file) {
             match self.write(Rows::Sorted(&sorted, part), usize::MAX).await {
                 Ok(written) => adds.extend(written),
                 Err(e) => {
@@ -532,11 +531,10 @@ enum Rows<'a> {
 /// Hand the rows at `range` of `sorted` to `writer` a slice at a time, so its files roll at their
 /// target size.
 async fn write_sorted(sorted: &SortedRows, range: std::ops::Range<usize>, writer: &mut DataWriter) -> DeltaResult<()> {
-    for start in range.clone().step_by(GATHER_ROWS) {
-        let chunk = sorted.gather(start..(start + GATHER_ROWS).min(range.end)).await?;
-        for offset in (0..chunk.num_rows()).step_by(SORTED_WRITE_ROWS) {
-            let len = SORTED_WRITE_ROWS.min(chunk.num_rows() - offset);
-            writer.write(&chunk.slice(offset, len)).await?;
+    for part in cut(range, GATHER_ROWS) {
+        let chunk = sorted.gather(part).await?;
+        for slice in cut(0..chunk.num_rows(), SORTED_WRITE_ROWS) {
+            writer.write(&chunk.slice(slice.start, slice.len())).await?;
         }
     }
     Ok(())
