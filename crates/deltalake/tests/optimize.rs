@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use common::{commit_actions, commit_info_in, render_sorted_rows};
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::write::SaveMode;
@@ -301,6 +301,72 @@ async fn zorder_rejects_unknown_and_partition_columns() {
         .await
         .unwrap();
     assert_eq!(table.snapshot().files().len(), 2);
+}
+
+/// Rows `ids` of (`name`: one of 13 strings or null, `id`).
+fn named(ids: std::ops::Range<i64>) -> RecordBatch {
+    let names = StringArray::from_iter(
+        ids.clone()
+            .map(|i| (i % 10 != 3).then(|| format!("n{:02}", i * 7 % 13))),
+    );
+    RecordBatch::try_from_iter(vec![
+        ("name", Arc::new(names) as ArrayRef),
+        ("id", Arc::new(Int64Array::from_iter_values(ids)) as _),
+    ])
+    .unwrap()
+}
+
+#[tokio::test]
+async fn zorder_of_dictionary_encoded_and_plain_strings_orders_them_nulls_first() {
+    // Files whose strings are stored with a dictionary are sorted without decoding them; a file
+    // stored without one makes the bin decode them all. Either way every row is kept, in order.
+    for plain_file in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let location = dir.path().to_str().unwrap();
+        let plain = parquet::file::properties::WriterProperties::builder()
+            .set_dictionary_enabled(false)
+            .build();
+        for (i, dictionary) in [true, !plain_file, true].into_iter().enumerate() {
+            let mut config = deltalake::write::WriterConfig::default();
+            if !dictionary {
+                config.properties = plain.clone();
+            }
+            DeltaTable::write(location)
+                .with_batches(vec![named(i as i64 * 100..(i as i64 + 1) * 100)])
+                .with_mode(SaveMode::Append)
+                .with_writer_config(config)
+                .await
+                .unwrap();
+        }
+        let table = DeltaTable::open(location).await.unwrap();
+        let before = rows(&table).await;
+        let (table, metrics) = table
+            .optimize()
+            .with_type(OptimizeType::ZOrder(vec!["name".into()]))
+            .await
+            .unwrap();
+        assert_eq!((metrics.num_files_removed, metrics.num_files_added), (3, 1));
+        assert_eq!(rows(&table).await, before);
+        // One column: the curve is its order, nulls first; the file holds plain strings.
+        let batches = table.scan().build().unwrap().collect().await.unwrap();
+        let names: Vec<Option<String>> = batches
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|n| n.map(String::from))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "plain file: {plain_file}");
+        let file =
+            std::fs::File::open(dir.path().join(table.snapshot().files().iter().next().unwrap().path())).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        assert_eq!(reader.schema().field(0).data_type(), &arrow::datatypes::DataType::Utf8);
+    }
 }
 
 #[tokio::test]

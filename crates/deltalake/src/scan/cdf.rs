@@ -202,6 +202,7 @@ impl ChangeDataFeed {
             matcher,
             filter: None,
             batch_size: 8192,
+            dictionaries: false,
         });
         let schema = self.schema();
         let scan_files = files.iter().map(|change| change.file.clone()).collect();

@@ -40,6 +40,8 @@ pub(crate) struct ScanContext {
     pub filter: Option<BoundExpr>,
     /// Rows per batch.
     pub batch_size: usize,
+    /// Dictionary-encoded string and binary columns are returned as dictionary arrays.
+    pub dictionaries: bool,
 }
 
 /// One file to read.
@@ -211,15 +213,18 @@ async fn open_file(ctx: Arc<ScanContext>, index: usize, file: ScanFile) -> Delta
             rows,
         }]);
     }
-    let metadata = with_microsecond_int96(metadata).map_err(|e| DeltaError::invalid_data_file(&display, e))?;
-    let file_schema = metadata.schema().clone();
+    let mut metadata = with_microsecond_int96(metadata).map_err(|e| DeltaError::invalid_data_file(&display, e))?;
     // The reader returns columns in file order, whatever order they are asked in.
     let mut roots: Vec<usize> = data_fields
         .iter()
-        .filter_map(|f| ctx.matcher.position(f, file_schema.fields()))
+        .filter_map(|f| ctx.matcher.position(f, metadata.schema().fields()))
         .collect();
     roots.sort_unstable();
     roots.dedup();
+    if ctx.dictionaries {
+        metadata = with_dictionaries(metadata, &roots).map_err(|e| DeltaError::invalid_data_file(&display, e))?;
+    }
+    let file_schema = metadata.schema().clone();
     let mask = ProjectionMask::roots(metadata.parquet_schema(), roots.clone());
     let file = open(roots.iter().map(|i| file_schema.field(*i).clone()).collect());
     let mut first_row = 0u64;
@@ -348,6 +353,44 @@ fn with_microsecond_int96(metadata: ArrowReaderMetadata) -> parquet::errors::Res
     ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(hint))
 }
 
+/// Ask the reader for the top-level string and binary columns among `roots` that every row group
+/// stores with a dictionary as `Dictionary(Int32, _)` arrays: the values stay in the dictionary.
+fn with_dictionaries(metadata: ArrowReaderMetadata, roots: &[usize]) -> parquet::errors::Result<ArrowReaderMetadata> {
+    let parquet = metadata.parquet_schema();
+    let chunks = metadata.metadata().row_groups();
+    let encoded: Vec<usize> = (0..parquet.num_columns())
+        .filter(|leaf| {
+            chunks
+                .iter()
+                .all(|rg| rg.column(*leaf).dictionary_page_offset().is_some())
+        })
+        .map(|leaf| parquet.get_column_root_idx(leaf))
+        .filter(|root| roots.contains(root))
+        .collect();
+    let schema = metadata.schema();
+    let mut changed = false;
+    let fields: Fields = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f.data_type() {
+            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Binary | ArrowType::LargeBinary
+                if encoded.contains(&i) =>
+            {
+                changed = true;
+                let dictionary = ArrowType::Dictionary(Box::new(ArrowType::Int32), Box::new(f.data_type().clone()));
+                Arc::new(f.as_ref().clone().with_data_type(dictionary))
+            }
+            _ => f.clone(),
+        })
+        .collect();
+    if !changed {
+        return Ok(metadata);
+    }
+    let hint = Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(hint))
+}
+
 fn nanos_to_micros(field: &Field) -> Field {
     let t = match field.data_type() {
         ArrowType::Timestamp(TimeUnit::Nanosecond, tz) => ArrowType::Timestamp(TimeUnit::Microsecond, tz.clone()),
@@ -411,6 +454,9 @@ fn to_logical(
                 return conform_array(&array, field, FieldMatch::Name, display);
             }
             match ctx.matcher.position(field, file_fields) {
+                Some(i) if ctx.dictionaries && is_dictionary_of(batch.column(i).data_type(), field.data_type()) => {
+                    Ok(batch.column(i).clone())
+                }
                 Some(i) => conform_array(batch.column(i), field, ctx.matcher, display),
                 None => Ok(new_null_array(field.data_type(), rows)),
             }
@@ -436,21 +482,30 @@ fn to_logical(
         .unwrap_or(projected))
 }
 
-/// Non-nullable fields that hold nulls (a column added after this file was written) are relaxed.
+/// Whether `t` is a dictionary with Int32 keys of `values`.
+fn is_dictionary_of(t: &ArrowType, values: &ArrowType) -> bool {
+    matches!(t, ArrowType::Dictionary(keys, v) if **keys == ArrowType::Int32 && **v == *values)
+}
+
+/// The schema of `columns`: `schema`, with the types of the columns (dictionaries kept as they
+/// are) and non-nullable fields that hold nulls (a column added after this file was written)
+/// relaxed.
 fn relaxed_schema(schema: &SchemaRef, columns: &[ArrayRef]) -> SchemaRef {
-    if schema
-        .fields()
-        .iter()
-        .zip(columns)
-        .all(|(f, c)| f.is_nullable() || c.null_count() == 0 && f.data_type() == c.data_type())
-    {
+    let fits = |f: &FieldRef, c: &ArrayRef| f.data_type() == c.data_type() && (f.is_nullable() || c.null_count() == 0);
+    if schema.fields().iter().zip(columns).all(|(f, c)| fits(f, c)) {
         return schema.clone();
     }
     let fields: Fields = schema
         .fields()
         .iter()
         .zip(columns)
-        .map(|(f, c)| Arc::new(Field::new(f.name(), c.data_type().clone(), true).with_metadata(f.metadata().clone())))
+        .map(|(f, c)| match fits(f, c) {
+            true => f.clone(),
+            false => Arc::new(
+                Field::new(f.name(), c.data_type().clone(), f.is_nullable() || c.null_count() > 0)
+                    .with_metadata(f.metadata().clone()),
+            ),
+        })
         .collect();
     Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()))
 }
@@ -504,6 +559,7 @@ mod tests {
             filter: None,
             // Batches that do not divide the row groups.
             batch_size: 30,
+            dictionaries: false,
         });
         let deleted = [0, 99, 100, 101, 555, 999];
         let scan_file = |rows| ScanFile {
@@ -539,6 +595,63 @@ mod tests {
                 .chain([100, 101, 555, 999].map(|id| (2, id)))
                 .collect();
             assert_eq!(rows, expected, "concurrency {concurrency}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dictionary_encoded_strings_are_returned_as_dictionaries_when_asked() {
+        // `a` is stored with a dictionary, `b` without: only `a` comes back as a dictionary.
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(ArrowSchema::new(vec![
+            Field::new("a", ArrowType::Utf8, true),
+            Field::new("b", ArrowType::Utf8, true),
+        ]));
+        let values: arrow::array::StringArray = (0..100).map(|i| (i % 7 != 0).then(|| format!("v{}", i % 5))).collect();
+        let file = std::fs::File::create(dir.path().join("part.parquet")).unwrap();
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_column_dictionary_enabled("b".into(), false)
+            .build();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(properties)).unwrap();
+        let columns: Vec<ArrayRef> = vec![Arc::new(values.clone()), Arc::new(values.clone())];
+        writer
+            .write(&RecordBatch::try_new(schema.clone(), columns).unwrap())
+            .unwrap();
+        writer.close().unwrap();
+        let size = std::fs::metadata(dir.path().join("part.parquet")).unwrap().len() as i64;
+        let url = crate::storage::table_url(dir.path().to_str().unwrap()).unwrap();
+        for dictionaries in [false, true] {
+            let ctx = Arc::new(ScanContext {
+                store: Arc::new(ObjectLogStore::for_url(&url, &Default::default()).unwrap()),
+                read_schema: schema.clone(),
+                output_projection: vec![0, 1],
+                output_schema: schema.clone(),
+                is_partition: vec![false, false],
+                matcher: FieldMatch::Name,
+                filter: None,
+                batch_size: 8192,
+                dictionaries,
+            });
+            let file = ScanFile {
+                path: "part.parquet".into(),
+                size,
+                partition_values: vec![],
+                rows: RowSelection::All,
+            };
+            let read: Vec<(usize, RecordBatch)> = read_files(ctx, vec![file], 2).try_collect().await.unwrap();
+            let batch = &read[0].1;
+            let a = batch.column(0);
+            let expected = match dictionaries {
+                true => ArrowType::Dictionary(Box::new(ArrowType::Int32), Box::new(ArrowType::Utf8)),
+                false => ArrowType::Utf8,
+            };
+            assert_eq!(
+                (a.data_type(), batch.schema().field(0).data_type()),
+                (&expected, &expected)
+            );
+            assert_eq!(batch.column(1).data_type(), &ArrowType::Utf8);
+            let decoded = arrow::compute::cast(a, &ArrowType::Utf8).unwrap();
+            assert_eq!(decoded.as_string::<i32>(), &values);
+            assert_eq!(batch.column(1).as_string::<i32>(), &values);
         }
     }
 }

@@ -38,6 +38,7 @@ pub struct ScanBuilder {
     filters: Vec<Filter>,
     batch_size: usize,
     concurrency: usize,
+    dictionaries: bool,
 }
 
 /// A filter as given to the builder; SQL is parsed at [`ScanBuilder::build`].
@@ -58,6 +59,7 @@ impl ScanBuilder {
             filters: Vec::new(),
             batch_size: 8192,
             concurrency: cpus * 2,
+            dictionaries: false,
         }
     }
 
@@ -92,6 +94,14 @@ impl ScanBuilder {
     /// also bounds the memory held for a slow consumer to about as many row groups.
     pub fn with_concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
+        self
+    }
+
+    /// Return the string and binary columns that a file stores dictionary-encoded as
+    /// `Dictionary(Int32, _)` arrays, not decoded: cheaper to decode, hold and gather. Batches then
+    /// carry schemas of their own. Ignored when the scan has filters.
+    pub(crate) fn with_dictionaries(mut self, dictionaries: bool) -> Self {
+        self.dictionaries = dictionaries;
         self
     }
 
@@ -192,6 +202,7 @@ impl ScanBuilder {
             ColumnMappingMode::Id => FieldMatch::Id,
         };
         let context = ScanContext {
+            dictionaries: self.dictionaries && filter.is_none(),
             store: self.store.clone(),
             read_schema,
             output_projection,

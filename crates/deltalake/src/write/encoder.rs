@@ -34,6 +34,11 @@ impl SharedBuffer {
     fn take(&self) -> Vec<u8> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// Make room for `bytes` more, so a row group is copied in once, not regrown as it comes.
+    fn reserve(&self, bytes: usize) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).reserve(bytes);
+    }
 }
 
 impl Write for SharedBuffer {
@@ -157,6 +162,7 @@ impl ParallelEncoder {
             return Ok(());
         };
         let writers = self.settle(columns).await?;
+        self.buffer.reserve(self.encoded);
         let mut file = self
             .file
             .take()

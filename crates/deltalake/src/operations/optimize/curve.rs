@@ -14,10 +14,12 @@
 
 use std::ops::Range;
 
-use arrow::array::{Array, ArrayRef, AsArray, GenericByteArray, GenericByteViewArray, RecordBatch, UInt64Array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, DictionaryArray, GenericByteArray, GenericByteViewArray, RecordBatch, UInt64Array,
+};
 use arrow::compute::kernels::cmp::distinct;
 use arrow::compute::{SortOptions, sort_to_indices, take};
-use arrow::datatypes::{ByteArrayType, ByteViewType, DataType as ArrowType};
+use arrow::datatypes::{ByteArrayType, ByteViewType, DataType as ArrowType, Int32Type, SchemaRef};
 use arrow::row::{RowConverter, SortField};
 
 use crate::error::DeltaResult;
@@ -33,11 +35,13 @@ pub(super) enum Curve {
     Hilbert,
 }
 
-/// Rows in the order of a curve: the rows, and the order in which to take them.
+/// Rows in the order of a curve: the rows, the order in which to take them, and the schema they
+/// are gathered in.
 #[derive(Debug)]
 pub(super) struct SortedRows {
     rows: RecordBatch,
     order: UInt64Array,
+    schema: SchemaRef,
 }
 
 impl SortedRows {
@@ -48,7 +52,7 @@ impl SortedRows {
 
     /// The rows at `range` of the curve order, each column gathered on the CPU pool.
     pub(super) async fn gather(&self, range: Range<usize>) -> DeltaResult<RecordBatch> {
-        take_columns(&self.rows, &self.order.slice(range.start, range.len())).await
+        take_columns(&self.rows, &self.order.slice(range.start, range.len()), &self.schema).await
     }
 }
 
@@ -61,8 +65,14 @@ pub(super) fn cut(range: Range<usize>, size: usize) -> impl Iterator<Item = Rang
 }
 
 /// The rows of `batch` in the order of `curve` over the values of `keys` (arrays of the batch's
-/// length; ties keep their order). Columns are ranked on threads of their own.
-pub(super) fn curve_sort(batch: RecordBatch, keys: &[ArrayRef], curve: Curve) -> DeltaResult<SortedRows> {
+/// length; ties keep their order), to be gathered in `schema` (the batch's, or the same with
+/// dictionary columns decoded). Columns are ranked on threads of their own.
+pub(super) fn curve_sort(
+    batch: RecordBatch,
+    keys: &[ArrayRef],
+    curve: Curve,
+    schema: SchemaRef,
+) -> DeltaResult<SortedRows> {
     let rows = batch.num_rows();
     let mut ranks: Vec<Vec<u32>> = std::thread::scope(|scope| {
         let ranking: Vec<_> = keys.iter().map(|k| scope.spawn(move || scaled_ranks(k))).collect();
@@ -105,6 +115,7 @@ pub(super) fn curve_sort(batch: RecordBatch, keys: &[ArrayRef], curve: Curve) ->
     Ok(SortedRows {
         rows: batch,
         order: UInt64Array::from(order),
+        schema,
     })
 }
 
@@ -182,23 +193,64 @@ fn hilbert_transpose(x: &mut [u32]) {
 /// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
 /// `0..distinct values` to `0..2^32`. Primitive and boolean columns are sorted as they are;
 /// strings and binaries (and other types, in Arrow's order-preserving row format) are ranked by
-/// their distinct values: a hash pass, then only the distinct values sorted.
+/// their distinct values: a hash pass, then only the distinct values sorted. Dictionaries (with
+/// Int32 keys) are ranked by their values.
 fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
+    if let ArrowType::Dictionary(keys, _) = column.data_type()
+        && **keys == ArrowType::Int32
+    {
+        return dictionary_ranks(column.as_dictionary::<Int32Type>());
+    }
+    value_ranks(column, Nulls::AsFound)
+}
+
+/// [`scaled_ranks`] of a column that is not a dictionary; `nulls` says whether the lowest rank
+/// is kept for nulls.
+fn value_ranks(column: &ArrayRef, nulls: Nulls) -> DeltaResult<Vec<u32>> {
     let len = column.len();
     Ok(match column.data_type() {
-        ArrowType::Utf8 => distinct_ranks(len, bytes(column.as_string::<i32>())),
-        ArrowType::LargeUtf8 => distinct_ranks(len, bytes(column.as_string::<i64>())),
-        ArrowType::Utf8View => distinct_ranks(len, view_bytes(column.as_string_view())),
-        ArrowType::Binary => distinct_ranks(len, bytes(column.as_binary::<i32>())),
-        ArrowType::LargeBinary => distinct_ranks(len, bytes(column.as_binary::<i64>())),
-        ArrowType::BinaryView => distinct_ranks(len, view_bytes(column.as_binary_view())),
-        t if t.is_primitive() || *t == ArrowType::Boolean => sorted_ranks(column)?,
+        ArrowType::Utf8 => distinct_ranks(len, bytes(column.as_string::<i32>()), nulls),
+        ArrowType::LargeUtf8 => distinct_ranks(len, bytes(column.as_string::<i64>()), nulls),
+        ArrowType::Utf8View => distinct_ranks(len, view_bytes(column.as_string_view()), nulls),
+        ArrowType::Binary => distinct_ranks(len, bytes(column.as_binary::<i32>()), nulls),
+        ArrowType::LargeBinary => distinct_ranks(len, bytes(column.as_binary::<i64>()), nulls),
+        ArrowType::BinaryView => distinct_ranks(len, view_bytes(column.as_binary_view()), nulls),
+        t if t.is_primitive() || *t == ArrowType::Boolean => sorted_ranks(column, nulls)?,
         t => {
             let field = SortField::new_with_options(t.clone(), NULLS_FIRST);
             let rows = RowConverter::new(vec![field])?.convert_columns(std::slice::from_ref(column))?;
-            distinct_ranks(len, bytes(&rows.try_into_binary()?))
+            distinct_ranks(len, bytes(&rows.try_into_binary()?), nulls)
         }
     })
+}
+
+/// Whether the lowest rank goes to nulls only when there are some, or always.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nulls {
+    /// Nulls rank lowest if there are any; else the lowest value does.
+    AsFound,
+    /// The lowest rank is left to nulls, whether there are any or not.
+    Reserved,
+}
+
+/// [`scaled_ranks`] of a dictionary array: its values are ranked (the lowest rank kept for null
+/// rows), and each row takes its value's rank.
+fn dictionary_ranks(column: &DictionaryArray<Int32Type>) -> DeltaResult<Vec<u32>> {
+    let of_value = value_ranks(column.values(), Nulls::Reserved)?;
+    let keys = column.keys();
+    let mut ranks: Vec<u32> = keys
+        .values()
+        .iter()
+        .map(|k| usize::try_from(*k).ok().and_then(|k| of_value.get(k)).map_or(0, |r| *r))
+        .collect();
+    if let Some(nulls) = keys.nulls().filter(|n| n.null_count() > 0) {
+        for (rank, valid) in ranks.iter_mut().zip(nulls.iter()) {
+            if !valid {
+                *rank = 0;
+            }
+        }
+    }
+    Ok(ranks)
 }
 
 /// The bytes of row `i` of a string or binary array (`None` for null), which order like its
@@ -218,8 +270,8 @@ const NULLS_FIRST: SortOptions = SortOptions {
     nulls_first: true,
 };
 
-/// [`scaled_ranks`] of a primitive or boolean column, by sorting it.
-fn sorted_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
+/// [`value_ranks`] of a primitive or boolean column, by sorting it.
+fn sorted_ranks(column: &ArrayRef, nulls: Nulls) -> DeltaResult<Vec<u32>> {
     let order = sort_to_indices(column, Some(NULLS_FIRST), None)?;
     let sorted = take(column, &order, None)?;
     let n = sorted.len();
@@ -229,8 +281,10 @@ fn sorted_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
     }
     // Whether each sorted value differs from the one before it (nulls equal each other).
     let changes = distinct(&sorted.slice(1, n - 1), &sorted.slice(0, n - 1))?;
-    let groups = changes.true_count() + 1;
-    let (mut rank, mut scaled) = (0, scale(0, groups));
+    // Nulls sort first: without any, rank 0 is left free if it is reserved for them.
+    let first = usize::from(nulls == Nulls::Reserved && column.null_count() == 0);
+    let groups = first + changes.true_count() + 1;
+    let (mut rank, mut scaled) = (first, scale(first, groups));
     ranks[order.value(0) as usize] = scaled;
     for (i, changed) in changes.values().iter().enumerate() {
         if changed {
@@ -248,16 +302,21 @@ const DISTINCT_ROWS_PER_THREAD: usize = 1 << 20;
 /// [`scaled_ranks`] of `len` values given as bytes whose order is the column's (`None` for
 /// null). Each core looks up the distinct values of a part of the rows; the parts' distinct values
 /// are then merged, and only they are sorted.
-fn distinct_ranks<'a>(len: usize, value: impl Fn(usize) -> Option<&'a [u8]> + Sync) -> Vec<u32> {
+fn distinct_ranks<'a>(len: usize, value: impl Fn(usize) -> Option<&'a [u8]> + Sync, nulls: Nulls) -> Vec<u32> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(len / DISTINCT_ROWS_PER_THREAD)
         .max(1);
-    distinct_ranks_in_parts(len, value, len.div_ceil(threads))
+    distinct_ranks_in_parts(len, value, len.div_ceil(threads), nulls)
 }
 
 /// [`distinct_ranks`] with the rows cut in parts of `part` rows, one thread each.
-fn distinct_ranks_in_parts<'a>(len: usize, value: impl Fn(usize) -> Option<&'a [u8]> + Sync, part: usize) -> Vec<u32> {
+fn distinct_ranks_in_parts<'a>(
+    len: usize,
+    value: impl Fn(usize) -> Option<&'a [u8]> + Sync,
+    part: usize,
+    nulls: Nulls,
+) -> Vec<u32> {
     const NULL: u32 = u32::MAX;
     let part = part.max(1);
     let mut rows = vec![NULL; len];
@@ -295,7 +354,7 @@ fn distinct_ranks_in_parts<'a>(len: usize, value: impl Fn(usize) -> Option<&'a [
     let distinct = all.values;
     let mut by_value: Vec<u32> = (0..u32::try_from(distinct.len()).unwrap_or(NULL)).collect();
     by_value.sort_unstable_by_key(|id| distinct[*id as usize]);
-    let first = usize::from(rows.contains(&NULL));
+    let first = usize::from(nulls == Nulls::Reserved || rows.contains(&NULL));
     let groups = distinct.len() + first;
     let mut rank_of = vec![0u32; distinct.len()];
     for (rank, id) in by_value.iter().enumerate() {
@@ -376,6 +435,7 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::array::{Array, Int32Array, Int64Array, StringArray};
+    use arrow::datatypes::Field;
 
     use super::*;
 
@@ -390,7 +450,7 @@ mod tests {
             let rows = crate::operations::columns::concat_columns(&batch.schema(), parts)
                 .await
                 .unwrap();
-            let sorted = curve_sort(rows, &keys, curve).unwrap();
+            let sorted = curve_sort(rows, &keys, curve, batch.schema()).unwrap();
             let mut chunks = Vec::new();
             for part in cut(0..sorted.len(), 3) {
                 chunks.push(sorted.gather(part).await.unwrap());
@@ -452,7 +512,7 @@ mod tests {
         ];
         let array = Arc::new(arrow::array::BinaryArray::from_iter_values(&values)) as ArrayRef;
         let ranks = scaled_ranks(&array).unwrap();
-        assert_eq!(ranks, sorted_ranks(&array).unwrap());
+        assert_eq!(ranks, sorted_ranks(&array, Nulls::AsFound).unwrap());
         let distinct: std::collections::BTreeSet<u32> = ranks.iter().copied().collect();
         assert_eq!(distinct.len(), 6);
     }
@@ -464,10 +524,10 @@ mod tests {
         let names: StringArray = (0..200u32)
             .map(|i| (i % 11 != 4).then(|| format!("n{}", (i * 37) % 23)))
             .collect();
-        let expected = sorted_ranks(&(Arc::new(names.clone()) as ArrayRef)).unwrap();
+        let expected = sorted_ranks(&(Arc::new(names.clone()) as ArrayRef), Nulls::AsFound).unwrap();
         for part in [1, 7, 64, 200] {
             assert_eq!(
-                distinct_ranks_in_parts(names.len(), bytes(&names), part),
+                distinct_ranks_in_parts(names.len(), bytes(&names), part, Nulls::AsFound),
                 expected,
                 "parts of {part}"
             );
@@ -483,7 +543,7 @@ mod tests {
             .collect();
         let names = Arc::new(names) as ArrayRef;
         let ranks = scaled_ranks(&names).unwrap();
-        assert_eq!(ranks, sorted_ranks(&names).unwrap());
+        assert_eq!(ranks, sorted_ranks(&names, Nulls::AsFound).unwrap());
         assert_eq!(ranks[3], 0, "nulls rank first");
         let distinct: std::collections::BTreeSet<u32> = ranks.iter().copied().collect();
         assert_eq!(distinct.len(), 62);
@@ -497,7 +557,62 @@ mod tests {
         >((0..500).map(|i| (i % 5 != 0).then(|| vec![Some(i % 9)])))) as ArrayRef;
         assert_eq!(
             scaled_ranks(&lists).unwrap(),
-            sorted_ranks(&(dates as ArrayRef)).unwrap()
+            sorted_ranks(&(dates as ArrayRef), Nulls::AsFound).unwrap()
+        );
+    }
+
+    #[test]
+    fn dictionaries_rank_and_gather_like_their_values() {
+        // Two dictionaries (a value in both, one unused, a null value) and a null key: the rows
+        // rank in the order of their values, and are gathered decoded.
+        let dictionary = |keys: Vec<Option<i32>>, values: Vec<Option<&str>>| {
+            Arc::new(DictionaryArray::new(
+                Int32Array::from(keys),
+                Arc::new(StringArray::from(values)),
+            )) as ArrayRef
+        };
+        let first = dictionary(
+            vec![Some(0), None, Some(2), Some(1)],
+            vec![Some("b"), None, Some("a"), Some("z")],
+        );
+        let second = dictionary(vec![Some(1), Some(0), Some(0)], vec![Some("c"), Some("a")]);
+        let batch = |column| RecordBatch::try_from_iter(vec![("n", column)]).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (ranks, values) = runtime.block_on(async {
+            let parts = vec![batch(first), batch(second)];
+            let rows = crate::operations::columns::concat_columns(&parts[0].schema(), parts)
+                .await
+                .unwrap();
+            let ranks = scaled_ranks(rows.column(0)).unwrap();
+            let decoded = Arc::new(arrow::datatypes::Schema::new(vec![Field::new(
+                "n",
+                ArrowType::Utf8,
+                true,
+            )]));
+            let keys = [rows.column(0).clone()];
+            let sorted = curve_sort(rows, &keys, Curve::ZOrder, decoded).unwrap();
+            (ranks, sorted.gather(0..sorted.len()).await.unwrap())
+        });
+        let plain = Arc::new(StringArray::from(vec![
+            Some("b"),
+            None,
+            Some("a"),
+            None,
+            Some("a"),
+            Some("c"),
+            Some("c"),
+        ]));
+        let expected = scaled_ranks(&(plain as ArrayRef)).unwrap();
+        for (i, j) in (0..7).flat_map(|i| (0..7).map(move |j| (i, j))) {
+            assert_eq!(
+                ranks[i].cmp(&ranks[j]),
+                expected[i].cmp(&expected[j]),
+                "rows {i} and {j}"
+            );
+        }
+        assert_eq!(
+            values.column(0).as_string::<i32>().iter().collect::<Vec<_>>(),
+            [None, None, Some("a"), Some("a"), Some("b"), Some("c"), Some("c")]
         );
     }
 

@@ -17,7 +17,7 @@ use curve::{Curve, SortedRows, curve_sort, cut};
 pub use metrics::{FileSizeMetrics, OptimizeMetrics};
 use plan::{Bin, Strategy, plan};
 
-use super::columns::concat_columns;
+use super::columns::{common_dictionaries, concat_columns};
 use super::matching::{Candidate, Matching, Predicate, is_partition};
 use super::rewrite::layout_of;
 use super::table_after_commit;
@@ -67,14 +67,15 @@ pub enum OptimizeType {
 /// deletion vectors (whose deleted rows are dropped) into groups of about the target size, each
 /// rewritten into new files; a partition whose only small file has no deletion vector is left
 /// alone, so optimizing twice commits nothing the second time. Z-order rewrites each partition
-/// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, a
-/// copy of each Z-order column while it is ranked, and about 4 bytes per row and column plus 24
-/// per row for ranks, keys and order); the sorted rows are gathered a chunk at a time as they
-/// are written. Up to
-/// [`OptimizeBuilder::with_max_concurrent_tasks`] groups are read and written at once (on the
-/// calling task; files are decoded on background tasks); compaction streams, so its memory is
-/// bounded by the writer's budget and the scan's read-ahead. The commit conflicts only with a concurrent removal
-/// of a file it rewrote; concurrent appends are kept.
+/// whole, sorted in memory: memory grows with the largest partition (its live rows decoded, but
+/// strings and binaries that files store with a dictionary kept as keys into their distinct
+/// values; a copy of each Z-order column while it is ranked; and about 4 bytes per row and
+/// column plus 24 per row for ranks, keys and order); the sorted rows are gathered a chunk at a
+/// time as they are written. Up to [`OptimizeBuilder::with_max_concurrent_tasks`] groups are
+/// read and written at once (on the calling task; files are decoded on background tasks);
+/// compaction streams, so its memory is bounded by the writer's budget and the scan's
+/// read-ahead. The commit conflicts only with a concurrent removal of a file it rewrote;
+/// concurrent appends are kept.
 ///
 /// On a clustered table (with clustering columns), the default optimize clusters incrementally:
 /// clustered files (`clusteringProvider` set) of at least a quarter of the target size and without a
@@ -226,7 +227,10 @@ impl OptimizeBuilder {
         }
 
         let rewriter = Rewriter {
-            scan: ScanBuilder::new(snapshot.clone(), store.clone()).build()?,
+            // Sorted rows are held in memory: dictionary-encoded columns are kept encoded.
+            scan: ScanBuilder::new(snapshot.clone(), store.clone())
+                .with_dictionaries(order.is_some())
+                .build()?,
             store: store.clone(),
             layout: layout_of(&snapshot)?,
             // Groups are written at once: they share the writer's memory budget.
@@ -505,9 +509,11 @@ impl Rewriter {
     /// The live rows of the bin's files, read into memory and sorted along the curve of `order`.
     async fn sorted(&self, bin: &Bin, order: &RowOrder) -> DeltaResult<SortedRows> {
         let batches: Vec<RecordBatch> = self.read(bin).try_collect().await?;
-        let rows = concat_columns(&self.scan.schema(), batches).await?;
+        let schema = self.scan.schema();
+        let (common, batches) = common_dictionaries(&schema, batches)?;
+        let rows = concat_columns(&common, batches).await?;
         let keys = order.keys(&rows)?;
-        curve_sort(rows, &keys, order.curve)
+        curve_sort(rows, &keys, order.curve, schema)
     }
 
     /// The live rows of the bin's files, in order (several files read ahead at once).
