@@ -17,8 +17,7 @@ use std::ops::Range;
 use arrow::array::{
     Array, ArrayRef, AsArray, DictionaryArray, GenericByteArray, GenericByteViewArray, RecordBatch, UInt64Array,
 };
-use arrow::compute::kernels::cmp::distinct;
-use arrow::compute::{SortOptions, sort_to_indices, take};
+use arrow::compute::SortOptions;
 use arrow::datatypes::{ByteArrayType, ByteViewType, DataType as ArrowType, Int32Type, SchemaRef};
 use arrow::row::{RowConverter, SortField};
 
@@ -94,15 +93,18 @@ pub(super) fn curve_sort(
         }
     }
     let order: Vec<u64> = if ranks.len() <= 2 {
-        // Keys of one or two columns fit in a u64: sort (key, row) pairs.
+        // Keys of one or two columns fit in a u64: their top bits are sorted packed with the row.
         let key = |row: usize| match ranks.as_slice() {
             [x] => u64::from(x[row]) << 32,
             [x, y] => (spread(x[row]) << 1) | spread(y[row]),
             _ => 0,
         };
-        let pairs: Vec<(u64, u64)> = (0..rows).map(|row| (key(row), row as u64)).collect();
+        let packing = Packing::for_rows(rows);
+        let items: Vec<u64> = (0..rows).map(|row| packing.pack(key(row), row)).collect();
         drop(ranks);
-        sort_pairs(pairs)
+        let mut order = Vec::with_capacity(rows);
+        sort_packed(items, |item| order.push(packing.row(item) as u64));
+        order
     } else {
         let width = 4 * ranks.len();
         let keys = interleave(&ranks, rows);
@@ -119,29 +121,59 @@ pub(super) fn curve_sort(
     })
 }
 
-/// The rows of `pairs` of (key, row) sorted by key then row: each half sorted on a thread of its
-/// own, then the halves merged.
-fn sort_pairs(mut pairs: Vec<(u64, u64)>) -> Vec<u64> {
-    let len = pairs.len();
-    let (left, right) = pairs.split_at_mut(len / 2);
+/// A row number and the most significant bits of a 64-bit key packed into one u64, the row in
+/// the low bits: sorting the packed values sorts by key (those bits of it), then row. Eight
+/// bytes per row sort about twice as fast as a (key, row) pair; keys that differ only in the
+/// bits dropped tie, which for ranks of up to 32 bits per column loses no order worth keeping
+/// (10M rows leave 40 bits of key).
+#[derive(Clone, Copy)]
+struct Packing {
+    row_bits: u32,
+}
+
+impl Packing {
+    /// The packing of rows `0..rows`.
+    fn for_rows(rows: usize) -> Self {
+        Self {
+            row_bits: (usize::BITS - rows.saturating_sub(1).leading_zeros()).max(1),
+        }
+    }
+
+    fn pack(self, key: u64, row: usize) -> u64 {
+        (key >> self.row_bits << self.row_bits) | row as u64
+    }
+
+    /// The key bits of a packed value (shifted down).
+    fn key(self, packed: u64) -> u64 {
+        packed >> self.row_bits
+    }
+
+    fn row(self, packed: u64) -> usize {
+        (packed & ((1 << self.row_bits) - 1)) as usize
+    }
+}
+
+/// Visit `items` in order: each half is sorted on a thread of its own, then the halves are
+/// merged.
+fn sort_packed(mut items: Vec<u64>, mut visit: impl FnMut(u64)) {
+    let len = items.len();
+    let (left, right) = items.split_at_mut(len / 2);
     std::thread::scope(|scope| {
         let sorting = scope.spawn(|| left.sort_unstable());
         right.sort_unstable();
         sorting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     });
-    let mut order = Vec::with_capacity(len);
     let (mut l, mut r) = (0, 0);
     while l < left.len() && r < right.len() {
         if left[l] <= right[r] {
-            order.push(left[l].1);
+            visit(left[l]);
             l += 1;
         } else {
-            order.push(right[r].1);
+            visit(right[r]);
             r += 1;
         }
     }
-    order.extend(left[l..].iter().chain(&right[r..]).map(|(_, row)| *row));
-    order
+    left[l..].iter().chain(&right[r..]).copied().for_each(visit);
 }
 
 /// The 32 bits of `value` at the even bits of a u64 (bit `i` at bit `2i`).
@@ -191,8 +223,9 @@ fn hilbert_transpose(x: &mut [u32]) {
 }
 
 /// The rank of each row's value in `column` (nulls first, equal values equal), scaled from
-/// `0..distinct values` to `0..2^32`. Primitive and boolean columns are sorted as they are;
-/// strings and binaries (and other types, in Arrow's order-preserving row format) are ranked by
+/// `0..distinct values` to `0..2^32`. Primitive and boolean columns of up to 64 bits are sorted
+/// by keys that order like their values; strings and binaries (and other types, decimals
+/// included, in Arrow's order-preserving row format) are ranked by
 /// their distinct values: a hash pass, then only the distinct values sorted. Dictionaries (with
 /// Int32 keys) are ranked by their values.
 fn scaled_ranks(column: &ArrayRef) -> DeltaResult<Vec<u32>> {
@@ -215,7 +248,7 @@ fn value_ranks(column: &ArrayRef, nulls: Nulls) -> DeltaResult<Vec<u32>> {
         ArrowType::Binary => distinct_ranks(len, bytes(column.as_binary::<i32>()), nulls),
         ArrowType::LargeBinary => distinct_ranks(len, bytes(column.as_binary::<i64>()), nulls),
         ArrowType::BinaryView => distinct_ranks(len, view_bytes(column.as_binary_view()), nulls),
-        t if t.is_primitive() || *t == ArrowType::Boolean => sorted_ranks(column, nulls)?,
+        _ if let Some(keys) = ordered_keys(column) => sorted_ranks(column, keys, nulls),
         t => {
             let field = SortField::new_with_options(t.clone(), NULLS_FIRST);
             let rows = RowConverter::new(vec![field])?.convert_columns(std::slice::from_ref(column))?;
@@ -270,30 +303,117 @@ const NULLS_FIRST: SortOptions = SortOptions {
     nulls_first: true,
 };
 
-/// [`value_ranks`] of a primitive or boolean column, by sorting it.
-fn sorted_ranks(column: &ArrayRef, nulls: Nulls) -> DeltaResult<Vec<u32>> {
-    let order = sort_to_indices(column, Some(NULLS_FIRST), None)?;
-    let sorted = take(column, &order, None)?;
-    let n = sorted.len();
-    let mut ranks = vec![0u32; n];
-    if n == 0 {
-        return Ok(ranks);
+/// Keys of a column's values that order like them, for the primitive and boolean types that
+/// fit in 64 bits (`None` for other types; the keys of null rows are meaningless).
+fn ordered_keys(column: &ArrayRef) -> Option<Vec<u64>> {
+    use arrow::datatypes::{
+        Date32Type, Date64Type, DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType,
+        DurationSecondType, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int64Type,
+        Time32MillisecondType, Time32SecondType, Time64MicrosecondType, Time64NanosecondType, TimeUnit,
+        TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type,
+        UInt16Type, UInt32Type, UInt64Type,
+    };
+    const SIGN: u64 = 1 << 63;
+    fn keys<T: arrow::datatypes::ArrowPrimitiveType>(column: &ArrayRef, key: impl Fn(T::Native) -> u64) -> Vec<u64> {
+        column.as_primitive::<T>().values().iter().map(|v| key(*v)).collect()
     }
-    // Whether each sorted value differs from the one before it (nulls equal each other).
-    let changes = distinct(&sorted.slice(1, n - 1), &sorted.slice(0, n - 1))?;
-    // Nulls sort first: without any, rank 0 is left free if it is reserved for them.
-    let first = usize::from(nulls == Nulls::Reserved && column.null_count() == 0);
-    let groups = first + changes.true_count() + 1;
-    let (mut rank, mut scaled) = (first, scale(first, groups));
-    ranks[order.value(0) as usize] = scaled;
-    for (i, changed) in changes.values().iter().enumerate() {
-        if changed {
-            rank += 1;
-            scaled = scale(rank, groups);
+    let signed = |v: i64| v as u64 ^ SIGN;
+    // IEEE floats order like integers once negative values have all their bits flipped (and
+    // positive values their sign bit): -NaN < -inf < ... < -0 < +0 < ... < inf < NaN.
+    let float = |bits: u64, sign: u64| match bits & sign {
+        0 => bits | sign,
+        _ => !bits & (sign | (sign - 1)),
+    };
+    Some(match column.data_type() {
+        ArrowType::Boolean => column.as_boolean().values().iter().map(u64::from).collect(),
+        ArrowType::Int8 => keys::<Int8Type>(column, |v| signed(v.into())),
+        ArrowType::Int16 => keys::<Int16Type>(column, |v| signed(v.into())),
+        ArrowType::Int32 => keys::<Int32Type>(column, |v| signed(v.into())),
+        ArrowType::Int64 => keys::<Int64Type>(column, signed),
+        ArrowType::UInt8 => keys::<UInt8Type>(column, u64::from),
+        ArrowType::UInt16 => keys::<UInt16Type>(column, u64::from),
+        ArrowType::UInt32 => keys::<UInt32Type>(column, u64::from),
+        ArrowType::UInt64 => keys::<UInt64Type>(column, |v| v),
+        ArrowType::Float16 => keys::<Float16Type>(column, |v| float(v.to_bits().into(), 1 << 15)),
+        ArrowType::Float32 => keys::<Float32Type>(column, |v| float(v.to_bits().into(), 1 << 31)),
+        ArrowType::Float64 => keys::<Float64Type>(column, |v| float(v.to_bits(), SIGN)),
+        ArrowType::Date32 => keys::<Date32Type>(column, |v| signed(v.into())),
+        ArrowType::Date64 => keys::<Date64Type>(column, signed),
+        ArrowType::Time32(TimeUnit::Second) => keys::<Time32SecondType>(column, |v| signed(v.into())),
+        ArrowType::Time32(TimeUnit::Millisecond) => keys::<Time32MillisecondType>(column, |v| signed(v.into())),
+        ArrowType::Time64(TimeUnit::Microsecond) => keys::<Time64MicrosecondType>(column, signed),
+        ArrowType::Time64(TimeUnit::Nanosecond) => keys::<Time64NanosecondType>(column, signed),
+        ArrowType::Timestamp(TimeUnit::Second, _) => keys::<TimestampSecondType>(column, signed),
+        ArrowType::Timestamp(TimeUnit::Millisecond, _) => keys::<TimestampMillisecondType>(column, signed),
+        ArrowType::Timestamp(TimeUnit::Microsecond, _) => keys::<TimestampMicrosecondType>(column, signed),
+        ArrowType::Timestamp(TimeUnit::Nanosecond, _) => keys::<TimestampNanosecondType>(column, signed),
+        ArrowType::Duration(TimeUnit::Second) => keys::<DurationSecondType>(column, signed),
+        ArrowType::Duration(TimeUnit::Millisecond) => keys::<DurationMillisecondType>(column, signed),
+        ArrowType::Duration(TimeUnit::Microsecond) => keys::<DurationMicrosecondType>(column, signed),
+        ArrowType::Duration(TimeUnit::Nanosecond) => keys::<DurationNanosecondType>(column, signed),
+        _ => return None,
+    })
+}
+
+/// [`value_ranks`] of a column whose values order like `keys` ([`ordered_keys`]): its non-null
+/// rows sorted by the top bits of their key's offset in the keys' span ([`Packing`]), then the
+/// rows of each run of equal top bits by their whole key, so equal keys share a rank.
+fn sorted_ranks(column: &ArrayRef, keys: Vec<u64>, nulls: Nulls) -> Vec<u32> {
+    let len = keys.len();
+    let valid = |row: &usize| column.is_valid(*row);
+    let (min, max) = (0..len).filter(valid).fold((u64::MAX, 0), |(min, max), row| {
+        (min.min(keys[row]), max.max(keys[row]))
+    });
+    let top = max.saturating_sub(min).leading_zeros();
+    let packing = Packing::for_rows(len);
+    let items: Vec<u64> = (0..len)
+        .filter(valid)
+        .map(|row| packing.pack((keys[row] - min).checked_shl(top).unwrap_or(0), row))
+        .collect();
+    // Nulls (rank 0) sort first.
+    let mut next = u32::from(nulls == Nulls::Reserved || items.len() < len);
+    let mut ranks = vec![0u32; len];
+    let mut run: Vec<usize> = Vec::new();
+    let mut run_key = None;
+    sort_packed(items, |item| {
+        let key = packing.key(item);
+        if run_key.is_some_and(|k| k != key) {
+            rank_run(&mut run, &keys, &mut ranks, &mut next);
         }
-        ranks[order.value(i + 1) as usize] = scaled;
+        run_key = Some(key);
+        run.push(packing.row(item));
+    });
+    rank_run(&mut run, &keys, &mut ranks, &mut next);
+    let groups = next as usize;
+    for r in &mut ranks {
+        *r = scale(*r as usize, groups);
     }
-    Ok(ranks)
+    ranks
+}
+
+/// Give the rows of `run` (in order of their key's top bits, which are all equal) ranks from
+/// `next` on, by their whole key; `next` ends past the last rank given.
+fn rank_run(run: &mut Vec<usize>, keys: &[u64], ranks: &mut [u32], next: &mut u32) {
+    match run.as_slice() {
+        [] => return,
+        // Most runs: no key to look at.
+        [row] => {
+            ranks[*row] = *next;
+            *next += 1;
+            run.clear();
+            return;
+        }
+        _ => run.sort_unstable_by_key(|row| (keys[*row], *row)),
+    }
+    let mut previous = None;
+    for row in run.drain(..) {
+        if previous.is_some_and(|p| p != keys[row]) {
+            *next += 1;
+        }
+        previous = Some(keys[row]);
+        ranks[row] = *next;
+    }
+    *next += 1;
 }
 
 /// Rows per thread below which [`distinct_ranks`] uses fewer threads.
@@ -459,6 +579,94 @@ mod tests {
         })
     }
 
+    /// The scaled ranks of `values` found by sorting them, nulls first: what every way of
+    /// ranking must give.
+    fn ranks_by_sort<T: Ord>(values: &[Option<T>]) -> Vec<u32> {
+        let distinct: Vec<&Option<T>> = values
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        values
+            .iter()
+            .map(|v| scale(distinct.binary_search(&v).unwrap(), distinct.len()))
+            .collect()
+    }
+
+    #[test]
+    fn ordered_keys_order_like_the_values() {
+        let floats = [
+            f64::NEG_INFINITY,
+            -2.5,
+            -1e-300,
+            -0.0,
+            0.0,
+            1e-300,
+            3.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let ints = [i64::MIN, -7, -1, 0, 1, i64::MAX];
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(arrow::array::Float64Array::from(floats.to_vec())),
+            Arc::new(arrow::array::Float32Array::from_iter_values(
+                floats.iter().map(|f| *f as f32),
+            )),
+            Arc::new(Int64Array::from(ints.to_vec())),
+            Arc::new(Int32Array::from_iter_values(
+                ints.iter().map(|i| (*i).clamp(-9, 9) as i32),
+            )),
+            Arc::new(arrow::array::UInt64Array::from(vec![0, 1, u64::MAX])),
+            Arc::new(arrow::array::BooleanArray::from(vec![false, true])),
+        ];
+        for column in columns {
+            // Each column is given in ascending order (ties allowed).
+            let keys = ordered_keys(&column).unwrap();
+            assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{column:?}: {keys:x?}");
+        }
+        assert!(ordered_keys(&(Arc::new(StringArray::from(vec!["a"])) as ArrayRef)).is_none());
+    }
+
+    #[test]
+    fn integers_beside_an_outlier_keep_distinct_ranks() {
+        // The outlier spreads the span of the keys: the ids differ only in bits below those
+        // packed with the row, and are told apart by their whole keys.
+        let values: Vec<Option<i64>> = (0..1000)
+            .map(|i| Some(if i == 500 { i64::MIN } else { (i * 7) % 999 }))
+            .collect();
+        let ids = Int64Array::from(values.clone());
+        assert_eq!(
+            scaled_ranks(&(Arc::new(ids) as ArrayRef)).unwrap(),
+            ranks_by_sort(&values)
+        );
+    }
+
+    #[test]
+    fn packed_rows_sort_by_the_top_bits_of_their_key_then_row() {
+        let packing = Packing::for_rows(1000);
+        let mut items = [
+            packing.pack(u64::MAX, 3),
+            packing.pack(5, 9),
+            packing.pack(1 << 60, 0),
+            packing.pack(7, 2),
+        ];
+        items.sort_unstable();
+        // 5 and 7 differ below the bits kept: in row order.
+        let rows: Vec<usize> = items.iter().map(|i| packing.row(*i)).collect();
+        assert_eq!(rows, [2, 9, 0, 3]);
+        assert_eq!(packing.key(packing.pack(u64::MAX, 999)), u64::MAX >> 10);
+    }
+
+    #[test]
+    fn floats_rank_like_a_sort_with_nulls_first() {
+        let values: Vec<Option<i64>> = (0..300).map(|i| (i % 13 != 5).then_some((i * 37) % 41 - 20)).collect();
+        let floats = arrow::array::Float64Array::from_iter(values.iter().map(|v| v.map(|v| v as f64 / 4.0)));
+        assert_eq!(
+            scaled_ranks(&(Arc::new(floats) as ArrayRef)).unwrap(),
+            ranks_by_sort(&values)
+        );
+    }
+
     #[test]
     fn sorts_along_the_curve_with_nulls_first() {
         // A 4x4 grid, shuffled; Z-order visits the 2x2 quadrants one after the other.
@@ -512,7 +720,7 @@ mod tests {
         ];
         let array = Arc::new(arrow::array::BinaryArray::from_iter_values(&values)) as ArrayRef;
         let ranks = scaled_ranks(&array).unwrap();
-        assert_eq!(ranks, sorted_ranks(&array, Nulls::AsFound).unwrap());
+        assert_eq!(ranks, ranks_by_sort(&values.iter().map(Some).collect::<Vec<_>>()));
         let distinct: std::collections::BTreeSet<u32> = ranks.iter().copied().collect();
         assert_eq!(distinct.len(), 6);
     }
@@ -524,7 +732,7 @@ mod tests {
         let names: StringArray = (0..200u32)
             .map(|i| (i % 11 != 4).then(|| format!("n{}", (i * 37) % 23)))
             .collect();
-        let expected = sorted_ranks(&(Arc::new(names.clone()) as ArrayRef), Nulls::AsFound).unwrap();
+        let expected = ranks_by_sort(&names.iter().collect::<Vec<_>>());
         for part in [1, 7, 64, 200] {
             assert_eq!(
                 distinct_ranks_in_parts(names.len(), bytes(&names), part, Nulls::AsFound),
@@ -541,24 +749,21 @@ mod tests {
         let names: StringArray = (0..500u32)
             .map(|i| (i % 7 != 3).then(|| format!("v{}", i * 7919 % 61)))
             .collect();
-        let names = Arc::new(names) as ArrayRef;
-        let ranks = scaled_ranks(&names).unwrap();
-        assert_eq!(ranks, sorted_ranks(&names, Nulls::AsFound).unwrap());
+        let expected = ranks_by_sort(&names.iter().collect::<Vec<_>>());
+        let ranks = scaled_ranks(&(Arc::new(names) as ArrayRef)).unwrap();
+        assert_eq!(ranks, expected);
         assert_eq!(ranks[3], 0, "nulls rank first");
         let distinct: std::collections::BTreeSet<u32> = ranks.iter().copied().collect();
         assert_eq!(distinct.len(), 62);
-        let dates = Arc::new(arrow::array::Date32Array::from_iter(
-            (0..500).map(|i| (i % 5 != 0).then_some(i % 9)),
-        ));
+        let days: Vec<Option<i32>> = (0..500).map(|i| (i % 5 != 0).then_some(i % 9)).collect();
+        let dates = Arc::new(arrow::array::Date32Array::from_iter(days.clone())) as ArrayRef;
+        assert_eq!(scaled_ranks(&dates).unwrap(), ranks_by_sort(&days));
         let lists = Arc::new(arrow::array::ListArray::from_iter_primitive::<
             arrow::datatypes::Int32Type,
             _,
             _,
         >((0..500).map(|i| (i % 5 != 0).then(|| vec![Some(i % 9)])))) as ArrayRef;
-        assert_eq!(
-            scaled_ranks(&lists).unwrap(),
-            sorted_ranks(&(dates as ArrayRef), Nulls::AsFound).unwrap()
-        );
+        assert_eq!(scaled_ranks(&lists).unwrap(), ranks_by_sort(&days));
     }
 
     #[test]
