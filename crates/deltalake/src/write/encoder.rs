@@ -35,7 +35,7 @@ impl SharedBuffer {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Make room for `bytes` more, so a row group is copied in once, not regrown as it comes.
+    /// Make room for `bytes` more, so a row group is copied in once, not regrown as it comes in.
     fn reserve(&self, bytes: usize) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).reserve(bytes);
     }
@@ -162,17 +162,19 @@ impl ParallelEncoder {
             return Ok(());
         };
         let writers = self.settle(columns).await?;
-        self.buffer.reserve(self.encoded);
         let mut file = self
             .file
             .take()
             .ok_or_else(|| self.failed("the file writer was lost"))?;
         let path = self.path.clone();
+        let buffer = self.buffer.clone();
         let file = cpu_pool::spawn(move || {
             let chunks = writers
                 .into_iter()
                 .map(ArrowColumnWriter::close)
                 .collect::<Result<Vec<ArrowColumnChunk>, _>>()?;
+            let size: i64 = chunks.iter().map(|c| c.close().metadata.compressed_size()).sum();
+            buffer.reserve(usize::try_from(size).unwrap_or(0));
             let mut row_group = file.next_row_group()?;
             for chunk in chunks {
                 chunk.append_to_row_group(&mut row_group)?;
