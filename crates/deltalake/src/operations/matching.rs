@@ -42,6 +42,10 @@ impl Predicate {
 /// whole, and each read already decodes several row groups at once.
 const READ_AHEAD: usize = 2;
 
+/// Batches each row group decodes ahead of a rewrite (which encodes slower than rows decode):
+/// 128k rows at the default batch size.
+const BATCHES_AHEAD: usize = 16;
+
 /// The rows of a snapshot that match an optional predicate (none: every row).
 pub(crate) struct Matching {
     snapshot: Arc<Snapshot>,
@@ -120,7 +124,7 @@ impl Matching {
         predicate_columns_only: bool,
     ) -> DeltaResult<Self> {
         let predicate = predicate.map(|p| p.bind_predicate(snapshot.schema())).transpose()?;
-        let mut reader = ScanBuilder::new(snapshot.clone(), store.clone());
+        let mut reader = ScanBuilder::new(snapshot.clone(), store.clone()).with_batches_ahead(BATCHES_AHEAD);
         if predicate_columns_only {
             reader = reader.with_columns(predicate.as_ref().map(BoundExpr::top_level_columns).unwrap_or_default());
         }

@@ -9,7 +9,7 @@ use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicr
 use arrow::datatypes::{DataType as ArrowType, Field, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use futures::StreamExt;
 
-use super::file_reader::{RowSelection, ScanContext, ScanFile, read_files};
+use super::file_reader::{MAX_BATCHES_AHEAD, RowSelection, ScanContext, ScanFile, read_files};
 use super::{RecordBatchStream, partition_scalars};
 use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
@@ -203,6 +203,7 @@ impl ChangeDataFeed {
             filter: None,
             batch_size: 8192,
             dictionaries: false,
+            batches_ahead: MAX_BATCHES_AHEAD,
         });
         let schema = self.schema();
         let scan_files = files.iter().map(|change| change.file.clone()).collect();

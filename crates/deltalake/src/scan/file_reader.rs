@@ -42,6 +42,8 @@ pub(crate) struct ScanContext {
     pub batch_size: usize,
     /// Dictionary-encoded string and binary columns are returned as dictionary arrays.
     pub dictionaries: bool,
+    /// How many batches a unit decodes ahead of its consumer at most.
+    pub batches_ahead: usize,
 }
 
 /// One file to read.
@@ -122,8 +124,8 @@ impl LoadedSelection {
     }
 }
 
-/// How many batches a unit decodes ahead of its consumer at most.
-const MAX_BATCHES_AHEAD: usize = 128;
+/// How many batches a unit decodes ahead of its consumer at most, unless a scan says otherwise.
+pub(crate) const MAX_BATCHES_AHEAD: usize = 128;
 
 /// Read `files` as one stream of batches of the context's output schema, each with the index
 /// of its file: files in order, the rows of each file in order.
@@ -272,7 +274,7 @@ impl ReadUnit {
         };
         let ctx = file.ctx.clone();
         // Room for the whole unit (bounded), and for an error.
-        let ahead = rows.div_ceil(ctx.batch_size).clamp(1, MAX_BATCHES_AHEAD) + 1;
+        let ahead = rows.div_ceil(ctx.batch_size).clamp(1, ctx.batches_ahead.max(1)) + 1;
         let (tx, rx) = tokio::sync::mpsc::channel(ahead);
         tokio::spawn(async move {
             let invalid = |e: &dyn std::fmt::Display| DeltaError::invalid_data_file(&file.display, e);
@@ -560,6 +562,7 @@ mod tests {
             // Batches that do not divide the row groups.
             batch_size: 30,
             dictionaries: false,
+            batches_ahead: MAX_BATCHES_AHEAD,
         });
         let deleted = [0, 99, 100, 101, 555, 999];
         let scan_file = |rows| ScanFile {
@@ -630,6 +633,7 @@ mod tests {
                 filter: None,
                 batch_size: 8192,
                 dictionaries,
+                batches_ahead: MAX_BATCHES_AHEAD,
             });
             let file = ScanFile {
                 path: "part.parquet".into(),

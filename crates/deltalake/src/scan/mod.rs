@@ -14,8 +14,8 @@ use futures::{StreamExt, TryStreamExt};
 use tracing::debug;
 
 pub(crate) use file_reader::load_deletion_vector;
+use file_reader::{MAX_BATCHES_AHEAD, ScanContext, read_files};
 pub use file_reader::{RowSelection, ScanFile};
-use file_reader::{ScanContext, read_files};
 pub use selection::{SELECTION_SCHEMA, selection_vectors};
 
 use crate::arrow_utils::FieldMatch;
@@ -39,6 +39,7 @@ pub struct ScanBuilder {
     batch_size: usize,
     concurrency: usize,
     dictionaries: bool,
+    batches_ahead: usize,
 }
 
 /// A filter as given to the builder; SQL is parsed at [`ScanBuilder::build`].
@@ -60,6 +61,7 @@ impl ScanBuilder {
             batch_size: 8192,
             concurrency: cpus * 2,
             dictionaries: false,
+            batches_ahead: MAX_BATCHES_AHEAD,
         }
     }
 
@@ -102,6 +104,13 @@ impl ScanBuilder {
     /// carry schemas of their own. Ignored when the scan has filters.
     pub(crate) fn with_dictionaries(mut self, dictionaries: bool) -> Self {
         self.dictionaries = dictionaries;
+        self
+    }
+
+    /// How many batches each row group being read decodes ahead of the consumer at most (default
+    /// 128): consumers slower than decoding, such as rewrites, hold less with fewer.
+    pub(crate) fn with_batches_ahead(mut self, batches: usize) -> Self {
+        self.batches_ahead = batches.max(1);
         self
     }
 
@@ -203,6 +212,7 @@ impl ScanBuilder {
         };
         let context = ScanContext {
             dictionaries: self.dictionaries && filter.is_none(),
+            batches_ahead: self.batches_ahead,
             store: self.store.clone(),
             read_schema,
             output_projection,
