@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBufferBuilder, DictionaryArray, GenericByteBuilder, Int32Array, RecordBatch,
-    RecordBatchOptions, UInt64Array, new_empty_array,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBufferBuilder, DictionaryArray, GenericByteBuilder, Int32Array,
+    RecordBatch, RecordBatchOptions, UInt64Array, new_empty_array,
 };
 use arrow::buffer::NullBuffer;
 use arrow::compute::{cast, concat, take};
@@ -15,7 +15,7 @@ use arrow::datatypes::{
 };
 use arrow::error::ArrowError;
 
-use super::key_map::KeyMap;
+use super::key_map::Distinct;
 use crate::cpu_pool;
 use crate::error::DeltaResult;
 
@@ -114,34 +114,45 @@ fn concat_dictionaries(arrays: &[ArrayRef]) -> Result<ArrayRef, ArrowError> {
     )?))
 }
 
-/// The distinct values of string or binary `dictionaries` (a null value kept once), and for each
-/// dictionary the new key of each of its values; `None` past the keys' range.
+/// The distinct values of string or binary `dictionaries` (a null value kept once, last), and
+/// for each dictionary the new key of each of its values; `None` past the keys' range.
 fn merge_values<T: ByteArrayType>(dictionaries: &[&ArrayRef]) -> Option<(ArrayRef, Vec<Vec<i32>>)> {
-    let mut ids: KeyMap<&[u8]> = KeyMap::default();
-    let mut null_id = None;
+    const NULL: u32 = u32::MAX;
+    let mut distinct = Distinct::default();
     let mut merged = GenericByteBuilder::<T>::new();
-    let mut count = 0u32;
-    let mut new_keys = Vec::with_capacity(dictionaries.len());
+    let mut ids = Vec::with_capacity(dictionaries.len());
     for values in dictionaries {
         let values = values.as_bytes::<T>();
-        let mut keys = Vec::with_capacity(values.len());
-        for i in 0..values.len() {
-            let id = match values.is_valid(i) {
-                true => *ids.entry(values.value(i).as_ref()).or_insert_with(|| {
-                    merged.append_value(values.value(i));
-                    count += 1;
-                    count - 1
-                }),
-                false => *null_id.get_or_insert_with(|| {
-                    merged.append_null();
-                    count += 1;
-                    count - 1
-                }),
-            };
-            keys.push(i32::try_from(id).ok()?);
-        }
-        new_keys.push(keys);
+        let of_values: Vec<u32> = (0..values.len())
+            .map(|i| match values.is_valid(i) {
+                true => {
+                    let id = distinct.id(values.value(i).as_ref());
+                    if id as usize == merged.len() {
+                        merged.append_value(values.value(i));
+                    }
+                    id
+                }
+                false => NULL,
+            })
+            .collect();
+        ids.push(of_values);
     }
+    let null = i32::try_from(merged.len()).ok()?;
+    if ids.iter().flatten().any(|id| *id == NULL) {
+        merged.append_null();
+    }
+    let new_keys = ids
+        .into_iter()
+        .map(|of_values| {
+            of_values
+                .into_iter()
+                .map(|id| match id {
+                    NULL => Some(null),
+                    id => i32::try_from(id).ok(),
+                })
+                .collect::<Option<Vec<i32>>>()
+        })
+        .collect::<Option<_>>()?;
     Some((Arc::new(merged.finish()), new_keys))
 }
 

@@ -48,6 +48,43 @@ impl Hasher for KeyHasher {
     }
 }
 
+/// Distinct values by id, in order of first appearance. Values of up to 15 bytes are looked up
+/// packed into a `u128` (no pointer to follow, no bytes to compare), longer ones by reference.
+#[derive(Default)]
+pub(crate) struct Distinct<'a> {
+    short: KeyMap<u128>,
+    long: KeyMap<&'a [u8]>,
+    /// The values, by id.
+    pub values: Vec<&'a [u8]>,
+}
+
+impl<'a> Distinct<'a> {
+    /// The id of `value`: a new one if it was not seen yet.
+    pub fn id(&mut self, value: &'a [u8]) -> u32 {
+        let next = u32::try_from(self.values.len()).unwrap_or(u32::MAX - 1);
+        let id = match packed(value) {
+            Some(key) => *self.short.entry(key).or_insert(next),
+            None => *self.long.entry(value).or_insert(next),
+        };
+        if id as usize == self.values.len() {
+            self.values.push(value);
+        }
+        id
+    }
+}
+
+/// A value of at most 15 bytes packed with its length into a `u128` (equal only for equal
+/// values); `None` for longer values.
+fn packed(value: &[u8]) -> Option<u128> {
+    let mut bytes = [0u8; 16];
+    bytes
+        .get_mut(..value.len())
+        .filter(|_| value.len() < 16)?
+        .copy_from_slice(value);
+    bytes[15] = value.len() as u8;
+    Some(u128::from_le_bytes(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use std::hash::BuildHasher;

@@ -23,7 +23,7 @@ use arrow::row::{RowConverter, SortField};
 
 use crate::error::DeltaResult;
 use crate::operations::columns::take_columns;
-use crate::operations::key_map::KeyMap;
+use crate::operations::key_map::Distinct;
 
 /// A space-filling curve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -484,42 +484,6 @@ fn distinct_ranks_in_parts<'a>(
         *row = if *row == NULL { 0 } else { rank_of[*row as usize] };
     }
     rows
-}
-
-/// Distinct values by id, in order of first appearance. Values of up to 15 bytes are looked up
-/// packed into a `u128` (no pointer to follow, no bytes to compare), longer ones by reference.
-#[derive(Default)]
-struct Distinct<'a> {
-    short: KeyMap<u128>,
-    long: KeyMap<&'a [u8]>,
-    values: Vec<&'a [u8]>,
-}
-
-impl<'a> Distinct<'a> {
-    /// The id of `value`: a new one if it was not seen yet.
-    fn id(&mut self, value: &'a [u8]) -> u32 {
-        let next = u32::try_from(self.values.len()).unwrap_or(u32::MAX - 1);
-        let id = match packed(value) {
-            Some(key) => *self.short.entry(key).or_insert(next),
-            None => *self.long.entry(value).or_insert(next),
-        };
-        if id as usize == self.values.len() {
-            self.values.push(value);
-        }
-        id
-    }
-}
-
-/// A value of at most 15 bytes packed with its length into a `u128` (equal only for equal
-/// values); `None` for longer values.
-fn packed(value: &[u8]) -> Option<u128> {
-    let mut bytes = [0u8; 16];
-    bytes
-        .get_mut(..value.len())
-        .filter(|_| value.len() < 16)?
-        .copy_from_slice(value);
-    bytes[15] = value.len() as u8;
-    Some(u128::from_le_bytes(bytes))
 }
 
 /// Rank `rank` of `groups` scaled to `0..2^32`.
