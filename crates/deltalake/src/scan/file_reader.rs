@@ -351,7 +351,15 @@ fn with_microsecond_int96(metadata: ArrowReaderMetadata) -> parquet::errors::Res
     }
     let schema = metadata.schema();
     let fields: Fields = schema.fields().iter().map(|f| Arc::new(nanos_to_micros(f))).collect();
-    let hint = Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()));
+    read_as(&metadata, fields)
+}
+
+/// The reader of `metadata` asked for `fields`: the file's fields, some of them of other types.
+fn read_as(metadata: &ArrowReaderMetadata, fields: Fields) -> parquet::errors::Result<ArrowReaderMetadata> {
+    let hint = Arc::new(ArrowSchema::new_with_metadata(
+        fields,
+        metadata.schema().metadata().clone(),
+    ));
     ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(hint))
 }
 
@@ -389,8 +397,7 @@ fn with_dictionaries(metadata: ArrowReaderMetadata, roots: &[usize]) -> parquet:
     if !changed {
         return Ok(metadata);
     }
-    let hint = Arc::new(ArrowSchema::new_with_metadata(fields, schema.metadata().clone()));
-    ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(hint))
+    read_as(&metadata, fields)
 }
 
 fn nanos_to_micros(field: &Field) -> Field {
