@@ -558,19 +558,21 @@ mod tests {
         let size = std::fs::metadata(dir.path().join("part.parquet")).unwrap().len() as i64;
 
         let url = crate::storage::table_url(dir.path().to_str().unwrap()).unwrap();
-        let ctx = Arc::new(ScanContext {
-            store: Arc::new(ObjectLogStore::for_url(&url, &Default::default()).unwrap()),
-            read_schema: schema.clone(),
-            output_projection: vec![0],
-            output_schema: schema,
-            is_partition: vec![false],
-            matcher: FieldMatch::Name,
-            filter: None,
-            // Batches that do not divide the row groups.
-            batch_size: 30,
-            dictionaries: false,
-            batches_ahead: MAX_BATCHES_AHEAD,
-        });
+        let context = |batches_ahead| {
+            Arc::new(ScanContext {
+                store: Arc::new(ObjectLogStore::for_url(&url, &Default::default()).unwrap()),
+                read_schema: schema.clone(),
+                output_projection: vec![0],
+                output_schema: schema.clone(),
+                is_partition: vec![false],
+                matcher: FieldMatch::Name,
+                filter: None,
+                // Batches that do not divide the row groups.
+                batch_size: 30,
+                dictionaries: false,
+                batches_ahead,
+            })
+        };
         let deleted = [0, 99, 100, 101, 555, 999];
         let scan_file = |rows| ScanFile {
             path: "part.parquet".into(),
@@ -586,8 +588,14 @@ mod tests {
                 after: inline_dv(&deleted),
             }),
         ];
-        for concurrency in [1, 3, 16] {
-            let read: Vec<(usize, RecordBatch)> = read_files(ctx.clone(), files.clone(), concurrency)
+        // Units decoding one batch ahead, or the whole unit, give the same rows.
+        for (concurrency, batches_ahead) in [
+            (1, MAX_BATCHES_AHEAD),
+            (3, MAX_BATCHES_AHEAD),
+            (16, MAX_BATCHES_AHEAD),
+            (3, 1),
+        ] {
+            let read: Vec<(usize, RecordBatch)> = read_files(context(batches_ahead), files.clone(), concurrency)
                 .try_collect()
                 .await
                 .unwrap();
@@ -604,7 +612,10 @@ mod tests {
                 .chain((0..1000).map(|id| (1, id)))
                 .chain([100, 101, 555, 999].map(|id| (2, id)))
                 .collect();
-            assert_eq!(rows, expected, "concurrency {concurrency}");
+            assert_eq!(
+                rows, expected,
+                "concurrency {concurrency}, {batches_ahead} batches ahead"
+            );
         }
     }
 
