@@ -130,13 +130,21 @@ pub enum DeltaError {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// The request is valid but this implementation does not support it (yet).
+    #[error("not supported: {0}")]
+    NotSupported(String),
+
+    /// The caller cancelled the operation before it finished; nothing was committed.
+    #[error("the operation was cancelled")]
+    Cancelled,
+
     /// An error from the object store.
     #[error("storage error: {0}")]
     ObjectStore(#[from] object_store::Error),
 
     /// An error from Arrow.
     #[error("arrow error: {0}")]
-    Arrow(#[from] arrow::error::ArrowError),
+    Arrow(arrow::error::ArrowError),
 
     /// An error from the Parquet reader or writer.
     #[error("parquet error: {0}")]
@@ -150,6 +158,20 @@ pub enum DeltaError {
     #[cfg(feature = "datafusion")]
     #[error("datafusion error: {0}")]
     DataFusion(Box<datafusion::error::DataFusionError>),
+}
+
+impl From<arrow::error::ArrowError> for DeltaError {
+    /// An Arrow error; one that carries an error of ours (raised inside a stream that crossed an
+    /// Arrow interface) gives that error back.
+    fn from(err: arrow::error::ArrowError) -> Self {
+        match err {
+            arrow::error::ArrowError::ExternalError(inner) => match inner.downcast::<DeltaError>() {
+                Ok(ours) => *ours,
+                Err(other) => Self::Arrow(arrow::error::ArrowError::ExternalError(other)),
+            },
+            other => Self::Arrow(other),
+        }
+    }
 }
 
 #[cfg(feature = "datafusion")]
@@ -212,5 +234,168 @@ impl DeltaError {
     /// Shorthand for [`DeltaError::Schema`].
     pub fn schema(reason: impl Into<String>) -> Self {
         Self::Schema(reason.into())
+    }
+}
+
+/// The kind of a [`DeltaError`]: a small, stable classification that bindings map to their own
+/// exceptions or error codes (see [`DeltaError::kind`]).
+///
+/// The numeric values are part of the C ABI and never change; new kinds get new numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No Delta table at the location, or the requested version of it does not exist.
+    NotFound = 1,
+    /// A data or log file named by the table is missing from storage.
+    FileNotFound = 2,
+    /// A table already exists where a new one was to be created.
+    AlreadyExists = 3,
+    /// The Delta log is invalid, or the table needs a feature this implementation lacks.
+    Protocol = 4,
+    /// A concurrent commit won, a commit ran out of attempts, or an application transaction was
+    /// already committed.
+    CommitConflict = 5,
+    /// Data or a schema does not fit the table's schema, or a schema is invalid.
+    SchemaMismatch = 6,
+    /// Rows break an invariant, CHECK constraint or generated column of the table.
+    ConstraintViolation = 7,
+    /// An argument is invalid: a bad predicate, option, mode, version range, ...
+    InvalidArgument = 8,
+    /// Valid, but not supported by this implementation.
+    NotSupported = 9,
+    /// The object store failed (network, permissions, throttling, ...).
+    Storage = 10,
+    /// A data file or JSON document could not be read or written as expected.
+    Io = 11,
+    /// The caller cancelled the operation.
+    Cancelled = 12,
+    /// A bug or an unexpected state inside the library.
+    Internal = 13,
+}
+
+impl ErrorKind {
+    /// Every kind, in the order of their numbers.
+    pub const ALL: [ErrorKind; 13] = [
+        Self::NotFound,
+        Self::FileNotFound,
+        Self::AlreadyExists,
+        Self::Protocol,
+        Self::CommitConflict,
+        Self::SchemaMismatch,
+        Self::ConstraintViolation,
+        Self::InvalidArgument,
+        Self::NotSupported,
+        Self::Storage,
+        Self::Io,
+        Self::Cancelled,
+        Self::Internal,
+    ];
+
+    /// The stable snake_case name of the kind (`not_found`, `commit_conflict`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::FileNotFound => "file_not_found",
+            Self::AlreadyExists => "already_exists",
+            Self::Protocol => "protocol",
+            Self::CommitConflict => "commit_conflict",
+            Self::SchemaMismatch => "schema_mismatch",
+            Self::ConstraintViolation => "constraint_violation",
+            Self::InvalidArgument => "invalid_argument",
+            Self::NotSupported => "not_supported",
+            Self::Storage => "storage",
+            Self::Io => "io",
+            Self::Cancelled => "cancelled",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorKind {
+    type Err = DeltaError;
+
+    fn from_str(s: &str) -> DeltaResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DeltaError::InvalidArgument(format!("unknown error kind '{s}'")))
+    }
+}
+
+impl DeltaError {
+    /// The kind of this error, for bindings and callers that branch on the class of a failure
+    /// rather than on its details.
+    ///
+    /// ```
+    /// use deltalake::error::{DeltaError, ErrorKind};
+    ///
+    /// let err = DeltaError::NotATable { uri: "/tmp/nothing".into() };
+    /// assert_eq!(err.kind(), ErrorKind::NotFound);
+    /// assert_eq!(err.kind().as_str(), "not_found");
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotATable { .. } | Self::VersionNotFound { .. } => ErrorKind::NotFound,
+            Self::TableExists { .. } => ErrorKind::AlreadyExists,
+            Self::InvalidLog { .. } | Self::UnsupportedFeature { .. } => ErrorKind::Protocol,
+            Self::VersionExists { .. }
+            | Self::CommitConflict { .. }
+            | Self::CommitFailed { .. }
+            | Self::TransactionAlreadyCommitted { .. } => ErrorKind::CommitConflict,
+            Self::Schema(_) => ErrorKind::SchemaMismatch,
+            Self::ConstraintViolation { .. } => ErrorKind::ConstraintViolation,
+            Self::InvalidExpression(_) | Self::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            Self::NotSupported(_) => ErrorKind::NotSupported,
+            Self::Cancelled => ErrorKind::Cancelled,
+            Self::ObjectStore(object_store::Error::NotFound { .. }) => ErrorKind::FileNotFound,
+            Self::ObjectStore(object_store::Error::NotImplemented { .. }) => ErrorKind::NotSupported,
+            Self::ObjectStore(_) => ErrorKind::Storage,
+            Self::InvalidDataFile { .. } | Self::Parquet(_) | Self::Json(_) => ErrorKind::Io,
+            Self::Arrow(_) => ErrorKind::Internal,
+            #[cfg(feature = "datafusion")]
+            Self::DataFusion(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_stable_names_and_numbers() {
+        for (i, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as u32, i as u32 + 1);
+            assert_eq!(kind.as_str().parse::<ErrorKind>().unwrap(), kind);
+        }
+        assert!("nope".parse::<ErrorKind>().is_err());
+    }
+
+    #[test]
+    fn errors_map_to_kinds() {
+        let not_found = object_store::Error::NotFound {
+            path: "/t/x.parquet".into(),
+            source: "gone".into(),
+        };
+        assert_eq!(DeltaError::from(not_found).kind(), ErrorKind::FileNotFound);
+        assert_eq!(
+            DeltaError::InvalidExpression("x".into()).kind(),
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(DeltaError::Cancelled.kind(), ErrorKind::Cancelled);
+        let wrapped = arrow::error::ArrowError::ExternalError(Box::new(DeltaError::schema("no")));
+        assert_eq!(DeltaError::from(wrapped).kind(), ErrorKind::SchemaMismatch);
+        let conflict = DeltaError::CommitConflict {
+            version: 3,
+            reason: "files removed".into(),
+        };
+        assert_eq!(conflict.kind(), ErrorKind::CommitConflict);
     }
 }
