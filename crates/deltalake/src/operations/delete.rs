@@ -21,7 +21,9 @@ use crate::table::DeltaTable;
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 
 /// What a delete did, as recorded in `commitInfo.operationMetrics`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings) with the `deltalake` PyPI package's keys: the field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeleteMetrics {
     /// Rows deleted.
     pub num_deleted_rows: usize,

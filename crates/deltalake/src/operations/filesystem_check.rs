@@ -12,7 +12,9 @@ use crate::table::DeltaTable;
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 
 /// What a file-system check found (and removed, unless it was a dry run).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings) with the `deltalake` PyPI package's keys: the field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FileSystemCheckMetrics {
     /// Whether nothing was committed.
     pub dry_run: bool,

@@ -16,11 +16,16 @@ use crate::table::DeltaTable;
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 
 /// What a restore did, as recorded in `commitInfo.operationMetrics`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings) with the `deltalake` PyPI package's keys (`numRestoredFile`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RestoreMetrics {
     /// Files of the target version added back.
+    #[serde(rename = "numRestoredFile")]
     pub num_restored_files: usize,
     /// Files of the current version removed.
+    #[serde(rename = "numRemovedFile")]
     pub num_removed_files: usize,
     /// Bytes added back.
     pub restored_files_size: i64,

@@ -21,7 +21,9 @@ use crate::transaction::{CommitBuilder, CommitProperties, Operation};
 use crate::write::WriteRules;
 
 /// What an update did, as recorded in `commitInfo.operationMetrics`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings) with the `deltalake` PyPI package's keys: the field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UpdateMetrics {
     /// Rows updated.
     pub num_updated_rows: usize,

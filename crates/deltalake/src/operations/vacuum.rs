@@ -33,7 +33,9 @@ pub enum VacuumMode {
 }
 
 /// What a vacuum deleted (or would delete, in a dry run).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings) with the `deltalake` PyPI package's keys: the field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct VacuumMetrics {
     /// Whether nothing was deleted.
     pub dry_run: bool,

@@ -186,7 +186,10 @@ impl AllColumnsClause {
 }
 
 /// What a merge did, as recorded in `commitInfo.operationMetrics`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings) with the `deltalake` PyPI package's keys: the field names, without
+/// the per-clause counts, which it does not report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MergeMetrics {
     /// Rows in the source.
     pub num_source_rows: usize,
@@ -195,14 +198,18 @@ pub struct MergeMetrics {
     /// Target rows updated, by either kind of clause.
     pub num_target_rows_updated: usize,
     /// Matched target rows updated.
+    #[serde(skip)]
     pub num_target_rows_matched_updated: usize,
     /// Target rows matched by no source row, updated.
+    #[serde(skip)]
     pub num_target_rows_not_matched_by_source_updated: usize,
     /// Target rows deleted, by either kind of clause.
     pub num_target_rows_deleted: usize,
     /// Matched target rows deleted.
+    #[serde(skip)]
     pub num_target_rows_matched_deleted: usize,
     /// Target rows matched by no source row, deleted.
+    #[serde(skip)]
     pub num_target_rows_not_matched_by_source_deleted: usize,
     /// Target rows copied unchanged into new files.
     pub num_target_rows_copied: usize,

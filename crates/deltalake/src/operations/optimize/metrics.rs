@@ -3,7 +3,8 @@
 use serde_json::{Map, Value};
 
 /// Sizes of a set of files.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FileSizeMetrics {
     /// The smallest file, in bytes (0 without files).
     pub min: i64,
@@ -32,20 +33,11 @@ impl FileSizeMetrics {
         }
         m
     }
-
-    fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("min".into(), self.min.into());
-        m.insert("max".into(), self.max.into());
-        m.insert("avg".into(), self.avg.into());
-        m.insert("totalFiles".into(), self.total_files.into());
-        m.insert("totalSize".into(), self.total_size.into());
-        Value::Object(m)
-    }
 }
 
 /// What an optimize did.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OptimizeMetrics {
     /// Data files written.
     pub num_files_added: usize,
@@ -68,19 +60,12 @@ pub struct OptimizeMetrics {
 }
 
 impl OptimizeMetrics {
-    /// The metrics as JSON, as recorded in the commit.
+    /// The metrics as JSON, as recorded in the commit (the same keys as the serialisation).
     pub fn to_json(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("numFilesAdded".into(), self.num_files_added.into());
-        m.insert("numFilesRemoved".into(), self.num_files_removed.into());
-        m.insert("filesAdded".into(), self.files_added.to_json());
-        m.insert("filesRemoved".into(), self.files_removed.to_json());
-        m.insert("partitionsOptimized".into(), self.partitions_optimized.into());
-        m.insert("numBatches".into(), self.num_batches.into());
-        m.insert("totalConsideredFiles".into(), self.total_considered_files.into());
-        m.insert("totalFilesSkipped".into(), self.total_files_skipped.into());
-        m.insert("preserveInsertionOrder".into(), self.preserve_insertion_order.into());
-        m
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
     }
 }
 
