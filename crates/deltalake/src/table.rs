@@ -107,6 +107,19 @@ impl DeltaTableBuilder {
         }
     }
 
+    /// Whether a Delta table (a `_delta_log` with at least one commit or checkpoint) exists at
+    /// the location. A missing location is `false`; storage failures are errors.
+    pub async fn exists(&self) -> DeltaResult<bool> {
+        let store = self.build_log_store()?;
+        match crate::log::LogListing::list(store.as_ref(), None).await {
+            Ok(listing) => Ok(listing.latest_commit().is_some() || !listing.checkpoints.is_empty()),
+            Err(DeltaError::NotATable { .. } | DeltaError::ObjectStore(object_store::Error::NotFound { .. })) => {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Load the table.
     pub async fn load(self) -> DeltaResult<DeltaTable> {
         let store = self.build_log_store()?;
@@ -125,6 +138,23 @@ impl DeltaTableBuilder {
 }
 
 impl DeltaTable {
+    /// Whether a Delta table exists at `location` (see [`DeltaTableBuilder::exists`]).
+    ///
+    /// ```no_run
+    /// # async fn example() -> deltalake::DeltaResult<()> {
+    /// let options = [("aws_region".to_string(), "eu-west-1".to_string())].into();
+    /// if deltalake::DeltaTable::exists("s3://bucket/events", options).await? {
+    ///     println!("found");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn exists(location: impl Into<String>, storage_options: HashMap<String, String>) -> DeltaResult<bool> {
+        DeltaTableBuilder::new(location)
+            .with_storage_options(storage_options)
+            .exists()
+            .await
+    }
+
     /// Open the latest version of the table at `location`.
     pub async fn open(location: impl Into<String>) -> DeltaResult<Self> {
         DeltaTableBuilder::new(location).load().await
@@ -226,6 +256,12 @@ impl DeltaTable {
     /// The change data feed from version `start` to the loaded version.
     pub fn changes(&self, start: i64) -> DeltaResult<ChangeDataFeed> {
         ChangeDataFeed::new(self.snapshot.clone(), self.store.clone(), start)
+    }
+
+    /// The change data feed, by versions or timestamps, with a projection and a filter (see
+    /// [`ChangeDataFeedBuilder`](crate::scan::cdf::ChangeDataFeedBuilder)).
+    pub fn load_cdf(&self) -> crate::scan::cdf::ChangeDataFeedBuilder {
+        crate::scan::cdf::ChangeDataFeedBuilder::new(self.clone())
     }
 
     /// Write a checkpoint of the loaded version (a V2 checkpoint with sidecars when the table has

@@ -183,7 +183,7 @@ enum ReadUnit {
 async fn open_file(ctx: Arc<ScanContext>, index: usize, file: ScanFile) -> DeltaResult<Vec<ReadUnit>> {
     let store = ctx.store.clone();
     let location = store.resolve_file(&file.path)?;
-    let display = location.to_string();
+    let display = store.display_location(&location);
     let selection = LoadedSelection::load(&file.rows, store.as_ref(), &display).await?;
     let data_fields: Vec<FieldRef> = ctx
         .read_schema
@@ -422,7 +422,7 @@ pub(crate) async fn load_deletion_vector(
         return dv.read_inline();
     };
     let location = store.resolve_file(url.as_str())?;
-    let display = location.to_string();
+    let display = store.display_location(&location);
     let range = dv.file_byte_range()?;
     let bytes = get_range(store.object_store().as_ref(), &location, range)
         .await

@@ -149,6 +149,31 @@ pub trait LogStore: Send + Sync + fmt::Debug {
         ObjectFileReader::new(self.object_store().clone(), location, size)
     }
 
+    /// `location` (a path in [`LogStore::object_store`]) as users name it in messages: an
+    /// absolute local path for local tables, else a full URI.
+    fn display_location(&self, location: &Path) -> String {
+        let root = self.root_path().as_ref();
+        let full = location.as_ref();
+        let relative = full.strip_prefix(root).map(|r| r.trim_start_matches('/'));
+        let root_url = self.root_url();
+        match relative {
+            Some(relative)
+                if root.is_empty() || full.len() == root.len() || full.as_bytes().get(root.len()) == Some(&b'/') =>
+            {
+                match root_url.to_file_path() {
+                    Ok(dir) if root_url.scheme() == "file" => dir.join(relative).to_string_lossy().into_owned(),
+                    _ => format!("{root_url}{relative}"),
+                }
+            }
+            _ if root_url.scheme() == "file" => format!("/{full}"),
+            _ => format!(
+                "{}://{}/{full}",
+                root_url.scheme(),
+                root_url.host_str().unwrap_or_default()
+            ),
+        }
+    }
+
     /// The location of a file named by a path in the log: relative (URL-encoded) paths are resolved
     /// under the root, absolute URIs inside this store are accepted.
     fn resolve_file(&self, path: &str) -> DeltaResult<Path> {
@@ -419,6 +444,36 @@ mod tests {
         assert!(matches!(err, DeltaError::VersionExists { version: 0, .. }), "{err}");
         assert!(!err.to_string().contains("s3cr3t"), "{err}");
         assert!(!format!("{err:?}").contains("s3cr3t"), "{err:?}");
+    }
+
+    #[test]
+    fn names_files_as_users_give_them() {
+        let local = ObjectLogStore::new(
+            Arc::new(InMemory::new()),
+            Url::parse("file:///work/t/").unwrap(),
+            Path::from("work/t"),
+        );
+        assert_eq!(
+            local.display_location(&Path::from("work/t/a=1/x.parquet")),
+            "/work/t/a=1/x.parquet"
+        );
+        assert_eq!(
+            local.display_location(&Path::from("other/y.parquet")),
+            "/other/y.parquet"
+        );
+        let s3 = ObjectLogStore::new(
+            Arc::new(InMemory::new()),
+            Url::parse("s3://bucket/t/").unwrap(),
+            Path::from("t"),
+        );
+        assert_eq!(
+            s3.display_location(&Path::from("t/x.parquet")),
+            "s3://bucket/t/x.parquet"
+        );
+        assert_eq!(
+            s3.display_location(&Path::from("tt/x.parquet")),
+            "s3://bucket/tt/x.parquet"
+        );
     }
 
     #[test]
