@@ -6,6 +6,7 @@
 
 mod add_actions;
 mod arrow_utils;
+pub mod bindings;
 pub mod clustering;
 mod cpu_pool;
 #[cfg(feature = "datafusion")]

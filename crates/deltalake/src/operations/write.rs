@@ -53,6 +53,60 @@ pub enum SchemaMode {
     Overwrite,
 }
 
+impl std::str::FromStr for SaveMode {
+    type Err = DeltaError;
+
+    /// `append`, `overwrite`, `error` (or `errorifexists`) and `ignore`, as the bindings spell them.
+    fn from_str(s: &str) -> DeltaResult<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "append" => Ok(Self::Append),
+            "overwrite" => Ok(Self::Overwrite),
+            "error" | "errorifexists" => Ok(Self::ErrorIfExists),
+            "ignore" => Ok(Self::Ignore),
+            _ => Err(DeltaError::InvalidArgument(format!(
+                "mode must be 'error', 'append', 'overwrite' or 'ignore', not '{s}'"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for SaveMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Append => "append",
+            Self::Overwrite => "overwrite",
+            Self::ErrorIfExists => "error",
+            Self::Ignore => "ignore",
+        })
+    }
+}
+
+impl std::str::FromStr for SchemaMode {
+    type Err = DeltaError;
+
+    /// `strict`, `merge` and `overwrite`.
+    fn from_str(s: &str) -> DeltaResult<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "strict" => Ok(Self::Strict),
+            "merge" => Ok(Self::Merge),
+            "overwrite" => Ok(Self::Overwrite),
+            _ => Err(DeltaError::InvalidArgument(format!(
+                "schema_mode must be 'merge', 'overwrite' or unset, not '{s}'"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for SchemaMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Strict => "strict",
+            Self::Merge => "merge",
+            Self::Overwrite => "overwrite",
+        })
+    }
+}
+
 /// A stream of input batches.
 pub type InputStream = BoxStream<'static, DeltaResult<RecordBatch>>;
 

@@ -1,0 +1,109 @@
+//! The active files of a table as bindings list them: paths decoded, locations absolute,
+//! partition values under their logical column names.
+
+use std::collections::HashSet;
+
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+use super::requests::Filter;
+use crate::error::{DeltaError, DeltaResult};
+use crate::log::FileView;
+use crate::table::DeltaTable;
+
+/// One active data file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// The path relative to the table root, URL-decoded (`part=a b/x.parquet`).
+    pub path: String,
+    /// Where the file is: a local path for local tables, else a full URI.
+    pub location: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Partition values by logical column name, in the table's partition column order (`None`
+    /// for null).
+    pub partition_values: Vec<(String, Option<String>)>,
+}
+
+/// The active files of `table`, or with a `filter` only those that may hold matching rows (by
+/// partition values and statistics), in the order of the file list.
+pub fn list_files(table: &DeltaTable, filter: Option<Filter>) -> DeltaResult<Vec<FileEntry>> {
+    let snapshot = table.snapshot();
+    let columns: Vec<(&str, &str)> = snapshot
+        .partition_columns()
+        .iter()
+        .map(|c| {
+            let physical = snapshot.schema().field(c).map_or(c.as_str(), |f| f.physical_name());
+            (c.as_str(), physical)
+        })
+        .collect();
+    let keep: Option<HashSet<String>> = match filter {
+        None => None,
+        Some(filter) => {
+            let scan = table.scan().with_filter(filter.into_expr()?).build()?;
+            Some(scan.files().iter().map(|f| f.path.clone()).collect())
+        }
+    };
+    let root = snapshot.table_root();
+    snapshot
+        .files()
+        .iter()
+        .filter(|f| keep.as_ref().is_none_or(|k| k.contains(f.path())))
+        .map(|file| {
+            let values = file.partition_values();
+            Ok(FileEntry {
+                path: decoded_path(file.path()),
+                location: file_location(&absolute_url(root, &file)?),
+                size: file.size(),
+                partition_values: columns
+                    .iter()
+                    .map(|(name, physical)| {
+                        (
+                            name.to_string(),
+                            values.get(physical).copied().flatten().map(str::to_string),
+                        )
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// `path` (as in the log, URL-encoded) decoded.
+pub fn decoded_path(path: &str) -> String {
+    percent_decode_str(path).decode_utf8_lossy().into_owned()
+}
+
+/// Where a file at `url` is, as users know it: a local path for `file://` URLs, else the URL.
+pub fn file_location(url: &Url) -> String {
+    match url.to_file_path() {
+        Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
+        _ => url.to_string(),
+    }
+}
+
+/// A location given as a URL or as a local path, in the form [`file_location`] gives.
+pub fn location_of(uri_or_path: &str) -> String {
+    Url::parse(uri_or_path).map_or_else(|_| uri_or_path.to_string(), |url| file_location(&url))
+}
+
+fn absolute_url(root: &Url, file: &FileView<'_>) -> DeltaResult<Url> {
+    root.join(file.path())
+        .map_err(|e| DeltaError::invalid_data_file(file.path(), format!("not a valid path: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_and_paths() {
+        let url = Url::parse("file:///tmp/t/a%20b/x.parquet").unwrap();
+        assert_eq!(file_location(&url), "/tmp/t/a b/x.parquet");
+        let s3 = Url::parse("s3://bucket/t/x.parquet").unwrap();
+        assert_eq!(file_location(&s3), "s3://bucket/t/x.parquet");
+        assert_eq!(decoded_path("part=a%20b/x.parquet"), "part=a b/x.parquet");
+        assert_eq!(location_of("file:///tmp/x"), "/tmp/x");
+        assert_eq!(location_of("relative/x"), "relative/x");
+    }
+}
