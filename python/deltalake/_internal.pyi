@@ -13,6 +13,8 @@ class DeltaProtocolError(DeltaError): ...
 class TableNotFoundError(DeltaError): ...
 class CommitFailedError(DeltaError): ...
 class SchemaMismatchError(DeltaError): ...
+class DeltaInvalidArgumentError(DeltaError, ValueError): ...
+class NotSupportedError(DeltaError, NotImplementedError): ...
 
 class ArrowStream:
     """A one-shot stream of record batches (Arrow PyCapsule interface)."""
@@ -108,8 +110,8 @@ class RawDeltaTable:
         max_concurrent_tasks: int | None = None,
         writer_properties: Any = None,
         commit_properties: Any = None,
-    ) -> str:
-        """The metrics as a JSON object."""
+    ) -> dict[str, Any]:
+        """The metrics (``numFilesAdded``, ``filesAdded``, ...)."""
     def vacuum(
         self,
         dry_run: bool = True,
@@ -136,7 +138,7 @@ class RawDeltaTable:
 def schema_to_arrow(schema_json: str) -> ArrowSchema: ...
 def schema_from_arrow(schema: Any) -> str: ...
 def write_to_deltalake(
-    table_uri: str,
+    target: RawDeltaTable | str,
     data: Any,
     mode: str,
     schema_mode: str | None = None,

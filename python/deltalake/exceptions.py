@@ -1,13 +1,17 @@
 """The exceptions raised by deltalake.
 
 Every error coming from the table format derives from :class:`DeltaError`; wrong argument types
-raise :class:`TypeError` and bad argument values :class:`ValueError`.
+raise :class:`TypeError` and bad argument values :class:`ValueError` (checked by the core, they
+raise :class:`DeltaInvalidArgumentError`, both a :class:`DeltaError` and a :class:`ValueError`).
+Unsupported requests raise :class:`NotSupportedError`, also a :class:`NotImplementedError`.
 """
 
 from deltalake._internal import (
     CommitFailedError,
     DeltaError,
+    DeltaInvalidArgumentError,
     DeltaProtocolError,
+    NotSupportedError,
     SchemaMismatchError,
     TableNotFoundError,
 )
@@ -15,11 +19,10 @@ from deltalake._internal import (
 __all__ = [
     "CommitFailedError",
     "DeltaError",
+    "DeltaInvalidArgumentError",
     "DeltaProtocolError",
+    "NotSupportedError",
     "SchemaMismatchError",
     "TableNotFoundError",
 ]
 
-
-class NotSupportedError(DeltaError, NotImplementedError):
-    """An argument or operation that this implementation does not support yet."""

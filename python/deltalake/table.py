@@ -1030,7 +1030,7 @@ class TableOptimizer:
                 raise ValueError(f"{name} must be a positive int")
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
-        metrics = self.table._table.optimize(
+        return self.table._table.optimize(
             z_order_columns,
             _dnf(partition_filters, partition_form=True),
             target_size,
@@ -1038,7 +1038,6 @@ class TableOptimizer:
             writer_properties,
             commit_properties,
         )
-        return json.loads(metrics)
 
 
 class TableAlterer:

@@ -101,15 +101,14 @@ def write_deltalake(
         not isinstance(target_file_size, int) or target_file_size <= 0
     ):
         raise ValueError("target_file_size must be a positive int")
-    table = table_or_uri if isinstance(table_or_uri, DeltaTable) else None
-    if table is not None:
-        uri = table.table_uri
-        if storage_options is None:
-            storage_options = table._storage_options
+    # A DeltaTable is written through its loaded snapshot (only newer commits are read) and moves
+    # to the version written.
+    if isinstance(table_or_uri, DeltaTable):
+        target: _internal.RawDeltaTable | str = table_or_uri._table
     else:
-        uri = _table_uri(table_or_uri)
+        target = _table_uri(table_or_uri)
     _internal.write_to_deltalake(
-        uri,
+        target,
         to_arrow_stream(data),
         mode,
         schema_mode,
@@ -123,8 +122,6 @@ def write_deltalake(
         commit_properties,
         predicate,
     )
-    if table is not None:
-        table.update_incremental()
 
 
 def convert_to_deltalake(

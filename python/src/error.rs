@@ -1,8 +1,11 @@
-//! The Python exceptions and the mapping of the core's errors onto them.
+//! The Python exceptions and the mapping of the core's error kinds onto them.
 
 use deltalake::DeltaError as CoreError;
-use pyo3::exceptions::{PyException, PyFileNotFoundError};
+use deltalake::error::ErrorKind;
+use pyo3::exceptions::{PyException, PyFileNotFoundError, PyNotImplementedError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 pyo3::create_exception!(
     _internal,
@@ -20,7 +23,7 @@ pyo3::create_exception!(
     _internal,
     TableNotFoundError,
     DeltaError,
-    "No Delta table exists at the location."
+    "No Delta table (or no such version of it) exists at the location."
 );
 pyo3::create_exception!(
     _internal,
@@ -36,6 +39,49 @@ pyo3::create_exception!(
     "Data or a schema does not fit the table's schema."
 );
 
+/// `DeltaInvalidArgumentError(DeltaError, ValueError)` and `NotSupportedError(DeltaError,
+/// NotImplementedError)`: both a table error and the built-in a caller may catch instead.
+static INVALID_ARGUMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static NOT_SUPPORTED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn dual_class<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyType>>,
+    name: &str,
+    builtin: Bound<'py, PyType>,
+    doc: &str,
+) -> PyResult<&'py Bound<'py, PyType>> {
+    cell.get_or_try_init(py, || {
+        let bases = PyTuple::new(py, [py.get_type::<DeltaError>(), builtin])?;
+        let namespace = PyDict::new(py);
+        namespace.set_item("__module__", "deltalake._internal")?;
+        namespace.set_item("__doc__", doc)?;
+        let class = py.get_type::<PyType>().call1((name, bases, namespace))?;
+        Ok(class.cast_into::<PyType>()?.unbind())
+    })
+    .map(|class| class.bind(py))
+}
+
+fn invalid_argument(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    dual_class(
+        py,
+        &INVALID_ARGUMENT,
+        "DeltaInvalidArgumentError",
+        py.get_type::<PyValueError>(),
+        "An invalid argument value: a bad predicate, option or version range.",
+    )
+}
+
+fn not_supported(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    dual_class(
+        py,
+        &NOT_SUPPORTED,
+        "NotSupportedError",
+        py.get_type::<PyNotImplementedError>(),
+        "An argument or operation that this implementation does not support yet.",
+    )
+}
+
 /// Add the exception classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -44,21 +90,28 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("TableNotFoundError", py.get_type::<TableNotFoundError>())?;
     m.add("CommitFailedError", py.get_type::<CommitFailedError>())?;
     m.add("SchemaMismatchError", py.get_type::<SchemaMismatchError>())?;
+    m.add("DeltaInvalidArgumentError", invalid_argument(py)?)?;
+    m.add("NotSupportedError", not_supported(py)?)?;
     Ok(())
 }
 
-/// The Python exception for an error of the core.
+/// The Python exception for an error of the core, chosen by its kind.
 pub fn to_py(err: CoreError) -> PyErr {
     let message = err.to_string();
-    match err {
-        CoreError::NotATable { .. } => TableNotFoundError::new_err(message),
-        CoreError::InvalidLog { .. } | CoreError::UnsupportedFeature { .. } => DeltaProtocolError::new_err(message),
-        CoreError::Schema(_) => SchemaMismatchError::new_err(message),
-        CoreError::VersionExists { .. }
-        | CoreError::CommitConflict { .. }
-        | CoreError::CommitFailed { .. }
-        | CoreError::TransactionAlreadyCommitted { .. } => CommitFailedError::new_err(message),
-        CoreError::ObjectStore(object_store::Error::NotFound { .. }) => PyFileNotFoundError::new_err(message),
+    match err.kind() {
+        ErrorKind::NotFound => TableNotFoundError::new_err(message),
+        ErrorKind::Protocol => DeltaProtocolError::new_err(message),
+        ErrorKind::SchemaMismatch => SchemaMismatchError::new_err(message),
+        ErrorKind::CommitConflict => CommitFailedError::new_err(message),
+        ErrorKind::FileNotFound => PyFileNotFoundError::new_err(message),
+        ErrorKind::InvalidArgument => Python::attach(|py| match invalid_argument(py) {
+            Ok(class) => PyErr::from_type(class.clone(), message),
+            Err(e) => e,
+        }),
+        ErrorKind::NotSupported => Python::attach(|py| match not_supported(py) {
+            Ok(class) => PyErr::from_type(class.clone(), message),
+            Err(e) => e,
+        }),
         _ => DeltaError::new_err(message),
     }
 }

@@ -1,14 +1,12 @@
 //! Filters given from Python: a SQL predicate, or DNF tuples already normalised by the Python side
 //! into a list of conjunctions of `(column, op, value)`.
 
-use deltalake::Expr;
-use deltalake::expr::{DnfTerm, DnfValue};
+use deltalake::bindings::Filter;
+use deltalake::expr::DnfValue;
 use deltalake::protocol::{PrimitiveType, Scalar};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
-
-use crate::error::to_py;
 
 /// A filter as passed by `deltalake.table`.
 #[derive(FromPyObject)]
@@ -19,23 +17,17 @@ pub enum PyFilter {
     Dnf(Vec<Vec<(String, String, PyFilterValue)>>),
 }
 
-impl PyFilter {
-    /// The filter as an expression of the core.
-    pub fn into_expr(self) -> PyResult<Expr> {
-        match self {
-            PyFilter::Sql(sql) => Expr::parse(&sql),
-            PyFilter::Dnf(disjuncts) => disjuncts
-                .into_iter()
-                .map(|conjunction| {
-                    conjunction
-                        .into_iter()
-                        .map(|(column, op, value)| DnfTerm::new(column, &op, value.0))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .and_then(Expr::from_dnf),
+impl From<PyFilter> for Filter {
+    fn from(filter: PyFilter) -> Self {
+        match filter {
+            PyFilter::Sql(sql) => Filter::Sql(sql),
+            PyFilter::Dnf(disjuncts) => Filter::Dnf(
+                disjuncts
+                    .into_iter()
+                    .map(|terms| terms.into_iter().map(|(c, op, v)| (c, op, v.0)).collect())
+                    .collect(),
+            ),
         }
-        .map_err(to_py)
     }
 }
 

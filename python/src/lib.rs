@@ -7,7 +7,6 @@
 mod arrow_interop;
 mod error;
 mod filter;
-mod merge;
 mod query;
 mod runtime;
 mod schema;

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 
 use crate::arrow_interop::ArrowStream;
 use crate::error::to_py;
-use crate::runtime::{block_on, runtime};
+use crate::runtime::run;
 use crate::table::RawDeltaTable;
 
 /// A DataFusion session in which Delta tables are registered by name and queried with SQL.
@@ -45,12 +45,11 @@ impl PyQueryBuilder {
     fn execute(&self, py: Python<'_>, sql: &str) -> PyResult<ArrowStream> {
         let ctx = self.ctx.clone();
         let sql = sql.to_string();
-        let (schema, batches) = block_on(py, async move {
+        let (schema, batches) = run(py, async move {
             let frame = ctx.sql(&sql).await.map_err(CoreError::from)?;
             let stream = frame.execute_stream().await.map_err(CoreError::from)?;
             stream_from_datafusion(stream)
-        })?
-        .map_err(to_py)?;
-        Ok(ArrowStream::from_async(schema, batches, runtime()?))
+        })?;
+        ArrowStream::from_async(schema, batches)
     }
 }

@@ -1,31 +1,27 @@
-//! `RawDeltaTable`: a loaded table, the reads on it (with filters), the row-level operations on it
-//! (delete, update) and the maintenance operations on it (restore, file-system check, optimize,
-//! vacuum, alter, checkpoints, log cleanup).
+//! `RawDeltaTable`: a loaded table, the reads on it (with filters), and the operations on it,
+//! each a request of the core's binding facade filled from the Python arguments.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
-use deltalake::log::FileView;
-use deltalake::operations::alter::AlterTableBuilder;
+use deltalake::bindings::{
+    AlterChange, AlterRequest, DeleteRequest, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
+    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, list_files, location_of, metrics_json,
+};
 use deltalake::operations::merge::MergeSource;
 use deltalake::operations::optimize::OptimizeType;
-use deltalake::operations::vacuum::VacuumMode;
 use deltalake::protocol::StructType;
-use deltalake::write::WriterConfig;
-use deltalake::{DeltaError as CoreError, DeltaTable, Expr};
-use futures::StreamExt;
-use percent_encoding::percent_decode_str;
+use deltalake::{DeltaError as CoreError, DeltaTable};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use url::Url;
+use serde::Serialize;
 
 use crate::arrow_interop::{ArrowStream, reader_from_py};
 use crate::error::to_py;
 use crate::filter::PyFilter;
-use crate::merge::{PyMergeClause, add_clause, metrics_dict};
-use crate::runtime::{block_on, runtime};
-use crate::write::{PyCommitProperties, PyWriterProperties};
+use crate::runtime::run;
+use crate::write::{PyCommitProperties, PyWriterProperties, commit_options};
 
 /// A Delta table loaded at some version (wrapped by `deltalake.DeltaTable`).
 #[pyclass(module = "deltalake._internal", frozen)]
@@ -46,57 +42,57 @@ type MetadataTuple = (
 /// `(min_reader_version, min_writer_version, reader_features, writer_features)`.
 type ProtocolTuple = (i32, i32, Option<Vec<String>>, Option<Vec<String>>);
 
+/// One merge clause as `TableMerger` records it: `(kind, predicate, updates, except_cols)`,
+/// where kind is the name of the `TableMerger` method (`when_matched_update`, ...).
+type PyMergeClause = (
+    String,
+    Option<String>,
+    Option<Vec<(String, String)>>,
+    Option<Vec<String>>,
+);
+
 impl RawDeltaTable {
     pub(crate) fn current(&self) -> DeltaTable {
         self.table.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    fn replace(&self, table: DeltaTable) {
+    pub(crate) fn replace(&self, table: DeltaTable) {
         *self.table.lock().unwrap_or_else(PoisonError::into_inner) = table;
     }
 
-    /// Run `change` on a copy of the table with the GIL released, keep the table it gives and
-    /// return the rest of its result.
-    fn update_with<T, F, Fut>(&self, py: Python<'_>, change: F) -> PyResult<T>
+    /// Run an operation that gives a new table and metrics; keep the table, return the metrics
+    /// as a dict with the reference package's keys.
+    fn operate<'py, M, Fut>(&self, py: Python<'py>, operation: Fut) -> PyResult<Bound<'py, PyAny>>
+    where
+        Fut: Future<Output = Result<(DeltaTable, M), CoreError>> + Send,
+        M: Serialize + Send,
+    {
+        let (table, metrics) = run(py, operation)?;
+        self.replace(table);
+        to_dict(py, &metrics)
+    }
+
+    /// Commit an alteration made of one change and move to the new version.
+    fn alter(&self, py: Python<'_>, change: AlterChange, commit: Option<PyCommitProperties>) -> PyResult<()> {
+        let request = AlterRequest {
+            changes: vec![change],
+            commit: commit_options(commit)?,
+        };
+        let table = self.current();
+        let altered = run(py, request.execute(&table))?;
+        self.replace(altered);
+        Ok(())
+    }
+
+    /// Move to another version (or the latest) through `load`.
+    fn reload<F, Fut>(&self, py: Python<'_>, load: F) -> PyResult<()>
     where
         F: FnOnce(DeltaTable) -> Fut,
-        Fut: Future<Output = Result<(DeltaTable, T), CoreError>> + Send,
-        T: Send,
+        Fut: Future<Output = Result<DeltaTable, CoreError>> + Send,
     {
-        let (table, result) = block_on(py, change(self.current()))?.map_err(to_py)?;
+        let table = run(py, load(self.current()))?;
         self.replace(table);
-        Ok(result)
-    }
-
-    /// Commit the change `change` makes to an alteration of the table and move to the new version.
-    fn alter(
-        &self,
-        py: Python<'_>,
-        commit_properties: Option<PyCommitProperties>,
-        change: impl FnOnce(AlterTableBuilder) -> AlterTableBuilder,
-    ) -> PyResult<()> {
-        let mut alter = change(self.current().alter());
-        if let Some(commit) = &commit_properties {
-            alter = alter.with_commit_properties(commit.to_core()?);
-        }
-        self.update_with(py, |_| async move { Ok((alter.execute().await?, ())) })
-    }
-
-    /// `each` of the active files, or of those that may hold rows matching `filter` (by partition
-    /// values and statistics).
-    fn selected_files<T>(
-        &self,
-        filter: Option<PyFilter>,
-        each: impl FnMut(FileView<'_>) -> PyResult<T>,
-    ) -> PyResult<Vec<T>> {
-        let table = self.current();
-        let files = table.snapshot().files().iter();
-        let Some(filter) = filter else {
-            return files.map(each).collect();
-        };
-        let scan = table.scan().with_filter(filter.into_expr()?).build().map_err(to_py)?;
-        let keep: HashSet<&str> = scan.files().iter().map(|f| f.path.as_str()).collect();
-        files.filter(|f| keep.contains(f.path())).map(each).collect()
+        Ok(())
     }
 }
 
@@ -115,9 +111,8 @@ impl RawDeltaTable {
         if let Some(version) = version {
             builder = builder.with_version(version);
         }
-        let table = block_on(py, builder.load())?.map_err(to_py)?;
         Ok(Self {
-            table: Mutex::new(table),
+            table: Mutex::new(run(py, builder.load())?),
         })
     }
 
@@ -129,18 +124,7 @@ impl RawDeltaTable {
         table_uri: String,
         storage_options: Option<HashMap<String, String>>,
     ) -> PyResult<bool> {
-        let builder = DeltaTable::builder(table_uri).with_storage_options(storage_options.unwrap_or_default());
-        let store = builder.build_log_store().map_err(to_py)?;
-        let listing = block_on(py, async move {
-            deltalake::log::LogListing::list(store.as_ref(), None).await
-        })?;
-        match listing {
-            Ok(listing) => Ok(listing.latest_commit().is_some() || !listing.checkpoints.is_empty()),
-            Err(CoreError::NotATable { .. } | CoreError::ObjectStore(object_store::Error::NotFound { .. })) => {
-                Ok(false)
-            }
-            Err(e) => Err(to_py(e)),
-        }
+        run(py, DeltaTable::exists(table_uri, storage_options.unwrap_or_default()))
     }
 
     /// The loaded version.
@@ -157,31 +141,22 @@ impl RawDeltaTable {
     /// the files that may hold matching rows.
     #[pyo3(signature = (filter = None))]
     fn files(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
-        self.selected_files(filter, |f| Ok(decoded_path(&f)))
+        let files = list_files(&self.current(), filter.map(Filter::from)).map_err(to_py)?;
+        Ok(files.into_iter().map(|f| f.path).collect())
     }
 
     /// The size in bytes of each active file, by its path relative to the table root (decoded).
-    fn get_add_file_sizes(&self) -> HashMap<String, i64> {
-        let table = self.current();
-        table
-            .snapshot()
-            .files()
-            .iter()
-            .map(|f| (decoded_path(&f), f.size()))
-            .collect()
+    fn get_add_file_sizes(&self) -> PyResult<HashMap<String, i64>> {
+        let files = list_files(&self.current(), None).map_err(to_py)?;
+        Ok(files.into_iter().map(|f| (f.path, f.size)).collect())
     }
 
     /// The absolute locations of the active files (local paths for local tables); with a
     /// `filter`, only the files that may hold matching rows.
     #[pyo3(signature = (filter = None))]
     fn file_uris(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
-        let root = self.current().snapshot().table_root().clone();
-        self.selected_files(filter, |f| {
-            let url = root
-                .join(f.path())
-                .map_err(|e| PyValueError::new_err(format!("invalid file path {}: {e}", f.path())))?;
-            Ok(file_location(&url))
-        })
+        let files = list_files(&self.current(), filter.map(Filter::from)).map_err(to_py)?;
+        Ok(files.into_iter().map(|f| f.location).collect())
     }
 
     /// The schema as Delta JSON.
@@ -220,11 +195,11 @@ impl RawDeltaTable {
     #[pyo3(signature = (limit = None))]
     fn history(&self, py: Python<'_>, limit: Option<usize>) -> PyResult<Vec<String>> {
         let table = self.current();
-        let commits = block_on(py, async move { table.history(limit).await })?.map_err(to_py)?;
+        let commits = run(py, async move { table.history(limit).await })?;
         commits
             .into_iter()
             .map(|(version, info)| {
-                let mut value = serde_json::to_value(info).map_err(|e| to_py(CoreError::from(e)))?;
+                let mut value = serde_json::to_value(info).map_err(|e| to_py(e.into()))?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert("version".into(), version.into());
                 }
@@ -235,26 +210,26 @@ impl RawDeltaTable {
 
     /// Load another version.
     fn load_version(&self, py: Python<'_>, version: i64) -> PyResult<()> {
-        self.update_with(py, |mut table| async move {
+        self.reload(py, |mut table| async move {
             table.load_version(version).await?;
-            Ok((table, ()))
+            Ok(table)
         })
     }
 
     /// Load the latest version committed at or before `timestamp_ms` (milliseconds since the epoch).
     fn load_timestamp(&self, py: Python<'_>, timestamp_ms: i64) -> PyResult<()> {
         let timestamp = datetime_from_ms(timestamp_ms)?;
-        self.update_with(py, |mut table| async move {
+        self.reload(py, |mut table| async move {
             table.load_timestamp(timestamp).await?;
-            Ok((table, ()))
+            Ok(table)
         })
     }
 
     /// Move to the latest version, replaying only the new commits.
     fn update_incremental(&self, py: Python<'_>) -> PyResult<()> {
-        self.update_with(py, |mut table| async move {
+        self.reload(py, |mut table| async move {
             table.refresh().await?;
-            Ok((table, ()))
+            Ok(table)
         })
     }
 
@@ -262,26 +237,11 @@ impl RawDeltaTable {
     /// `filter`, when given), keyed by column name (`None` for null).
     #[pyo3(signature = (filter = None))]
     fn partitions(&self, filter: Option<PyFilter>) -> PyResult<Vec<HashMap<String, Option<String>>>> {
-        let table = self.current();
-        let snapshot = table.snapshot();
-        let columns: Vec<(&str, &str)> = snapshot
-            .partition_columns()
-            .iter()
-            .map(|c| {
-                let physical = snapshot.schema().field(c).map_or(c.as_str(), |f| f.physical_name());
-                (c.as_str(), physical)
-            })
-            .collect();
-        self.selected_files(filter, |f| {
-            let values = f.partition_values();
-            Ok(columns
-                .iter()
-                .map(|(name, physical)| {
-                    let value = values.get(physical).copied().flatten().map(str::to_string);
-                    (name.to_string(), value)
-                })
-                .collect())
-        })
+        let files = list_files(&self.current(), filter.map(Filter::from)).map_err(to_py)?;
+        Ok(files
+            .into_iter()
+            .map(|f| f.partition_values.into_iter().collect())
+            .collect())
     }
 
     /// The active files with statistics and partition values as an Arrow stream.
@@ -289,26 +249,23 @@ impl RawDeltaTable {
     fn add_actions(&self, flatten: bool) -> PyResult<ArrowStream> {
         let table = self.current();
         let batch = table.snapshot().add_actions_table(flatten).map_err(to_py)?;
-        Ok(ArrowStream::from_batches(batch.schema(), vec![batch]))
+        ArrowStream::from_batches(batch.schema(), vec![batch])
     }
 
     /// The deletion vectors as keep masks, one row per file that has one: `filepath` (located as
     /// `file_uris` gives it) and `selection_vector` (`true` for the rows kept).
     fn deletion_vectors(&self, py: Python<'_>) -> PyResult<ArrowStream> {
         let table = self.current();
-        let batch = block_on(py, async move { table.deletion_vectors().await })?.map_err(to_py)?;
-        let uris = batch.column(0).as_string::<i32>();
-        let locations: Vec<String> = uris
+        let batch = run(py, async move { table.deletion_vectors().await })?;
+        let locations: StringArray = batch
+            .column(0)
+            .as_string::<i32>()
             .iter()
-            .flatten()
-            .map(|uri| Url::parse(uri).map_or_else(|_| uri.to_string(), |url| file_location(&url)))
+            .map(|uri| uri.map(location_of))
             .collect();
-        let columns = vec![
-            Arc::new(StringArray::from(locations)) as ArrayRef,
-            batch.column(1).clone(),
-        ];
-        let batch = RecordBatch::try_new(batch.schema(), columns).map_err(|e| to_py(CoreError::from(e)))?;
-        Ok(ArrowStream::from_batches(batch.schema(), vec![batch]))
+        let columns = vec![Arc::new(locations) as ArrayRef, batch.column(1).clone()];
+        let batch = RecordBatch::try_new(batch.schema(), columns).map_err(|e| to_py(e.into()))?;
+        ArrowStream::from_batches(batch.schema(), vec![batch])
     }
 
     /// Read the table (or `columns` of it, or the rows matching every one of `filters`) into
@@ -317,8 +274,8 @@ impl RawDeltaTable {
     fn read_all(&self, py: Python<'_>, columns: Option<Vec<String>>, filters: Vec<PyFilter>) -> PyResult<ArrowStream> {
         let scan = scan_of(&self.current(), columns, filters)?;
         let schema = scan.schema();
-        let batches = block_on(py, async move { scan.collect().await })?.map_err(to_py)?;
-        Ok(ArrowStream::from_batches(schema, batches))
+        let batches = run(py, async move { scan.collect().await })?;
+        ArrowStream::from_batches(schema, batches)
     }
 
     /// A stream of the table's batches (of `columns`, of the rows matching every one of
@@ -326,7 +283,7 @@ impl RawDeltaTable {
     #[pyo3(signature = (columns = None, filters = Vec::new()))]
     fn read_stream(&self, columns: Option<Vec<String>>, filters: Vec<PyFilter>) -> PyResult<ArrowStream> {
         let scan = scan_of(&self.current(), columns, filters)?;
-        Ok(ArrowStream::from_async(scan.schema(), scan.execute(), runtime()?))
+        ArrowStream::from_async(scan.schema(), scan.execute())
     }
 
     /// The change data feed between two versions (or the versions at two timestamps, in
@@ -346,66 +303,28 @@ impl RawDeltaTable {
         allow_out_of_range: bool,
         predicate: Option<String>,
     ) -> PyResult<ArrowStream> {
-        let table = self.current();
-        let store = table.log_store().clone();
-        let feed = block_on(py, async move {
-            let start = match starting_timestamp_ms {
-                // The first version committed at or after the timestamp.
-                Some(ms) => match deltalake::log::version_at_timestamp(store.as_ref(), ms - 1).await {
-                    Ok(v) => v + 1,
-                    Err(CoreError::VersionNotFound { .. }) => 0,
-                    Err(e) => return Err(e),
-                },
-                None => starting_version,
-            };
-            let end = match (ending_timestamp_ms, ending_version) {
-                (Some(ms), _) => Some(deltalake::log::version_at_timestamp(store.as_ref(), ms).await?),
-                (None, version) => version,
-            };
-            let end_table = match end {
-                Some(v) if v != table.version() => DeltaTable::open_with(store, Some(v)).await?,
-                _ => table,
-            };
-            if allow_out_of_range && start > end_table.version() {
-                return Ok(None);
-            }
-            let feed = end_table.changes(start)?;
-            let schema = feed.schema();
-            Ok(Some((schema, feed.execute().await?)))
-        })?
-        .map_err(to_py)?;
-        let Some((schema, stream)) = feed else {
-            return Ok(ArrowStream::from_batches(
-                Arc::new(arrow::datatypes::Schema::empty()),
-                Vec::new(),
-            ));
-        };
-        let stream = match predicate {
-            Some(sql) => {
-                let fields = StructType::try_from_arrow(&schema).map_err(to_py)?;
-                let filter = Expr::parse(&sql)
-                    .and_then(|e| e.bind_predicate(&fields))
-                    .map_err(to_py)?;
-                stream.map(move |batch| batch.and_then(|b| filter.filter(&b))).boxed()
-            }
-            None => stream,
-        };
-        let Some(columns) = columns else {
-            return Ok(ArrowStream::from_async(schema, stream, runtime()?));
-        };
-        let indices = columns
-            .iter()
-            .map(|c| {
-                schema
-                    .index_of(c)
-                    .map_err(|_| PyValueError::new_err(format!("column '{c}' is not in the change data feed")))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        let projected = Arc::new(schema.project(&indices).map_err(|e| to_py(e.into()))?);
-        let stream = stream
-            .map(move |batch| batch.and_then(|b| Ok(b.project(&indices)?)))
-            .boxed();
-        Ok(ArrowStream::from_async(projected, stream, runtime()?))
+        let mut feed = self
+            .current()
+            .load_cdf()
+            .with_starting_version(starting_version)
+            .with_allow_out_of_range(allow_out_of_range);
+        if let Some(version) = ending_version {
+            feed = feed.with_ending_version(version);
+        }
+        if let Some(ms) = starting_timestamp_ms {
+            feed = feed.with_starting_timestamp(datetime_from_ms(ms)?);
+        }
+        if let Some(ms) = ending_timestamp_ms {
+            feed = feed.with_ending_timestamp(datetime_from_ms(ms)?);
+        }
+        if let Some(columns) = columns {
+            feed = feed.with_columns(columns);
+        }
+        if let Some(sql) = predicate {
+            feed = feed.with_predicate(sql);
+        }
+        let (schema, stream) = run(py, feed.execute())?;
+        ArrowStream::from_async(schema, stream)
     }
 
     /// Restore the table to `version`, or to the version current at `timestamp_ms`, as a new
@@ -413,102 +332,65 @@ impl RawDeltaTable {
     /// `numRestoredFile`) and the sizes of the Delta protocol's RESTORE metrics.
     #[pyo3(signature = (version = None, timestamp_ms = None, ignore_missing_files = false,
         protocol_downgrade_allowed = false, commit_properties = None))]
-    fn restore(
+    fn restore<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         version: Option<i64>,
         timestamp_ms: Option<i64>,
         ignore_missing_files: bool,
         protocol_downgrade_allowed: bool,
         commit_properties: Option<PyCommitProperties>,
-    ) -> PyResult<HashMap<&'static str, i64>> {
-        let mut restore = self
-            .current()
-            .restore()
-            .with_ignore_missing_files(ignore_missing_files)
-            .with_protocol_downgrade_allowed(protocol_downgrade_allowed);
-        restore = match (version, timestamp_ms) {
-            (Some(version), None) => restore.to_version(version),
-            (None, Some(ms)) => restore.to_timestamp(datetime_from_ms(ms)?),
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target = match (version, timestamp_ms) {
+            (Some(version), None) => RestoreTarget::Version(version),
+            (None, Some(ms)) => RestoreTarget::Timestamp(datetime_from_ms(ms)?),
             _ => return Err(PyValueError::new_err("give exactly one of a version and a timestamp")),
         };
-        if let Some(commit) = &commit_properties {
-            restore = restore.with_commit_properties(commit.to_core()?);
-        }
-        let metrics = self.update_with(py, |_| restore.execute())?;
-        Ok(HashMap::from([
-            ("numRemovedFile", count(metrics.num_removed_files)),
-            ("numRestoredFile", count(metrics.num_restored_files)),
-            ("removedFilesSize", metrics.removed_files_size),
-            ("restoredFilesSize", metrics.restored_files_size),
-            ("numOfFilesAfterRestore", count(metrics.num_of_files_after_restore)),
-            ("tableSizeAfterRestore", metrics.table_size_after_restore),
-        ]))
+        let request = RestoreRequest {
+            ignore_missing_files,
+            protocol_downgrade_allowed,
+            commit: commit_options(commit_properties)?,
+            ..RestoreRequest::new(target)
+        };
+        let table = self.current();
+        self.operate(py, request.execute(&table))
     }
 
     /// Delete the rows matching the SQL `predicate` (every row without one); returns the metrics
     /// with the reference package's keys (`num_deleted_rows`, `num_added_files`, ...).
     #[pyo3(signature = (predicate = None, commit_properties = None))]
-    fn delete(
+    fn delete<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         predicate: Option<String>,
         commit_properties: Option<PyCommitProperties>,
-    ) -> PyResult<HashMap<&'static str, i64>> {
-        let mut delete = self.current().delete();
-        if let Some(sql) = predicate {
-            delete = delete.with_predicate(sql);
-        }
-        if let Some(commit) = &commit_properties {
-            delete = delete.with_commit_properties(commit.to_core()?);
-        }
-        let m = self.update_with(py, |_| delete.execute())?;
-        Ok(HashMap::from([
-            ("num_deleted_rows", count(m.num_deleted_rows)),
-            ("num_added_files", count(m.num_added_files)),
-            ("num_removed_files", count(m.num_removed_files)),
-            ("num_copied_rows", count(m.num_copied_rows)),
-            ("num_added_change_files", count(m.num_added_change_files)),
-            ("num_deletion_vectors_added", count(m.num_deletion_vectors_added)),
-            ("execution_time_ms", millis(m.execution_time_ms)),
-            ("scan_time_ms", millis(m.scan_time_ms)),
-            ("rewrite_time_ms", millis(m.rewrite_time_ms)),
-        ]))
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = DeleteRequest {
+            predicate,
+            commit: commit_options(commit_properties)?,
+        };
+        let table = self.current();
+        self.operate(py, request.execute(&table))
     }
 
     /// Set each column of `updates` to the value of its SQL expression in the rows matching the
     /// SQL `predicate` (every row without one); returns the metrics with the reference package's
     /// keys (`num_updated_rows`, `num_added_files`, ...).
     #[pyo3(signature = (updates, predicate = None, commit_properties = None))]
-    fn update(
+    fn update<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         updates: Vec<(String, String)>,
         predicate: Option<String>,
         commit_properties: Option<PyCommitProperties>,
-    ) -> PyResult<HashMap<&'static str, i64>> {
-        let mut update = self.current().update();
-        for (column, sql) in updates {
-            update = update.with_update(column, sql);
-        }
-        if let Some(sql) = predicate {
-            update = update.with_predicate(sql);
-        }
-        if let Some(commit) = &commit_properties {
-            update = update.with_commit_properties(commit.to_core()?);
-        }
-        let m = self.update_with(py, |_| update.execute())?;
-        Ok(HashMap::from([
-            ("num_updated_rows", count(m.num_updated_rows)),
-            ("num_added_files", count(m.num_added_files)),
-            ("num_removed_files", count(m.num_removed_files)),
-            ("num_copied_rows", count(m.num_copied_rows)),
-            ("num_added_change_files", count(m.num_added_change_files)),
-            ("num_deletion_vectors_added", count(m.num_deletion_vectors_added)),
-            ("execution_time_ms", millis(m.execution_time_ms)),
-            ("scan_time_ms", millis(m.scan_time_ms)),
-            ("rewrite_time_ms", millis(m.rewrite_time_ms)),
-        ]))
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = UpdateRequest {
+            updates,
+            predicate,
+            commit: commit_options(commit_properties)?,
+        };
+        let table = self.current();
+        self.operate(py, request.execute(&table))
     }
 
     /// Merge the Arrow `source` into the table, joined on the SQL `predicate`, applying
@@ -517,9 +399,9 @@ impl RawDeltaTable {
     #[pyo3(signature = (source, predicate, clauses, source_alias = None, target_alias = None,
         merge_schema = false, commit_properties = None))]
     #[allow(clippy::too_many_arguments)]
-    fn merge(
+    fn merge<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         source: &Bound<'_, PyAny>,
         predicate: String,
         clauses: Vec<PyMergeClause>,
@@ -527,70 +409,59 @@ impl RawDeltaTable {
         target_alias: Option<String>,
         merge_schema: bool,
         commit_properties: Option<PyCommitProperties>,
-    ) -> PyResult<HashMap<&'static str, i64>> {
-        let reader = reader_from_py(source)?;
-        let schema = arrow::array::RecordBatchReader::schema(&reader);
-        let batches = reader
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| to_py(CoreError::from(e)))?;
-        let source = MergeSource::Stream(schema, futures::stream::iter(batches.into_iter().map(Ok)).boxed());
-        let mut merge = self.current().merge(source, predicate).with_merge_schema(merge_schema);
-        if let Some(alias) = source_alias {
-            merge = merge.with_source_alias(alias);
-        }
-        if let Some(alias) = target_alias {
-            merge = merge.with_target_alias(alias);
-        }
-        if let Some(commit) = &commit_properties {
-            merge = merge.with_commit_properties(commit.to_core()?);
-        }
-        for clause in clauses {
-            merge = add_clause(merge, clause)?;
-        }
-        let metrics = self.update_with(py, |_| merge.execute())?;
-        Ok(metrics_dict(&metrics))
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let clauses = clauses
+            .into_iter()
+            .map(|(kind, predicate, updates, except)| {
+                Ok(MergeClause {
+                    predicate,
+                    assignments: updates.unwrap_or_default(),
+                    except: except.unwrap_or_default(),
+                    ..MergeClause::new(kind.parse().map_err(to_py)?)
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let request = MergeRequest {
+            predicate,
+            source_alias,
+            target_alias,
+            merge_schema,
+            clauses,
+            commit: commit_options(commit_properties)?,
+        };
+        let (schema, input, pump) = Pump::start(reader_from_py(source)?).map_err(to_py)?;
+        let table = self.current();
+        let merged = self.operate(py, request.execute(&table, MergeSource::Stream(schema, input)));
+        py.detach(|| pump.finish()).map_err(to_py)?;
+        merged
     }
 
     /// Compact the small files (or, with `z_order_columns`, rewrite the files sorted by the
     /// Z-order of those columns) of the partitions matching `partition_filters`; returns the
-    /// metrics as a JSON object (`numFilesAdded`, `numFilesRemoved`, `filesAdded`, ...).
+    /// metrics (`numFilesAdded`, `numFilesRemoved`, `filesAdded`, ...).
     #[pyo3(signature = (z_order_columns = None, partition_filters = None, target_size = None,
         max_concurrent_tasks = None, writer_properties = None, commit_properties = None))]
     #[allow(clippy::too_many_arguments)]
-    fn optimize(
+    fn optimize<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         z_order_columns: Option<Vec<String>>,
         partition_filters: Option<PyFilter>,
         target_size: Option<u64>,
         max_concurrent_tasks: Option<usize>,
         writer_properties: Option<PyWriterProperties>,
         commit_properties: Option<PyCommitProperties>,
-    ) -> PyResult<String> {
-        let mut optimize = self.current().optimize();
-        if let Some(columns) = z_order_columns {
-            optimize = optimize.with_type(OptimizeType::ZOrder(columns));
-        }
-        if let Some(filter) = partition_filters {
-            optimize = optimize.with_filter(filter.into_expr()?);
-        }
-        if let Some(bytes) = target_size {
-            optimize = optimize.with_target_size(bytes);
-        }
-        if let Some(tasks) = max_concurrent_tasks {
-            optimize = optimize.with_max_concurrent_tasks(tasks);
-        }
-        if let Some(properties) = &writer_properties {
-            optimize = optimize.with_writer_config(WriterConfig {
-                properties: properties.to_parquet()?,
-                ..WriterConfig::default()
-            });
-        }
-        if let Some(commit) = &commit_properties {
-            optimize = optimize.with_commit_properties(commit.to_core()?);
-        }
-        let metrics = self.update_with(py, |_| optimize.execute())?;
-        Ok(serde_json::Value::Object(metrics.to_json()).to_string())
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = OptimizeRequest {
+            kind: z_order_columns.map_or(OptimizeType::Compact, OptimizeType::ZOrder),
+            partition_filter: partition_filters.map(Filter::from),
+            target_size,
+            max_concurrent_tasks,
+            writer: writer_properties.map(|p| p.to_options(None)),
+            commit: commit_options(commit_properties)?,
+        };
+        let table = self.current();
+        self.operate(py, request.execute(&table))
     }
 
     /// Delete the files no version within the retention needs (only list them when `dry_run`);
@@ -607,22 +478,16 @@ impl RawDeltaTable {
         full: bool,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<Vec<String>> {
-        let mut vacuum = self
-            .current()
-            .vacuum()
-            .with_dry_run(dry_run)
-            .with_enforce_retention(enforce_retention_duration)
-            .with_mode(if full { VacuumMode::Full } else { VacuumMode::Lite });
-        if let Some(hours) = retention_hours {
-            let seconds = hours
-                .checked_mul(3600)
-                .ok_or_else(|| PyValueError::new_err(format!("retention of {hours} hours is too long")))?;
-            vacuum = vacuum.with_retention(std::time::Duration::from_secs(seconds));
-        }
-        if let Some(commit) = &commit_properties {
-            vacuum = vacuum.with_commit_properties(commit.to_core()?);
-        }
-        let metrics = self.update_with(py, |_| vacuum.execute())?;
+        let request = VacuumRequest {
+            retention_hours,
+            dry_run,
+            enforce_retention_duration,
+            full,
+            commit: commit_options(commit_properties)?,
+        };
+        let table = self.current();
+        let (table, metrics) = run(py, request.execute(&table))?;
+        self.replace(table);
         Ok(metrics.files_deleted)
     }
 
@@ -635,7 +500,7 @@ impl RawDeltaTable {
         expression: String,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, commit_properties, |alter| alter.add_constraint(name, expression))
+        self.alter(py, AlterChange::AddConstraint { name, expression }, commit_properties)
     }
 
     /// Drop the CHECK constraint `name`; a missing one is an error unless `if_exists`.
@@ -647,7 +512,7 @@ impl RawDeltaTable {
         if_exists: bool,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, commit_properties, |alter| alter.drop_constraint(name, if_exists))
+        self.alter(py, AlterChange::DropConstraint { name, if_exists }, commit_properties)
     }
 
     /// Append the (nullable) fields of `schema_json` (a Delta struct type as JSON) to the schema.
@@ -659,7 +524,7 @@ impl RawDeltaTable {
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
         let fields = StructType::from_json(schema_json).map_err(to_py)?.fields;
-        self.alter(py, commit_properties, |alter| alter.add_columns(fields))
+        self.alter(py, AlterChange::AddColumns(fields), commit_properties)
     }
 
     /// Set table properties (`delta.*` values are checked; features they need are added).
@@ -670,7 +535,7 @@ impl RawDeltaTable {
         properties: HashMap<String, String>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, commit_properties, |alter| alter.set_properties(properties))
+        self.alter(py, AlterChange::SetProperties(properties), commit_properties)
     }
 
     /// Add table features to the protocol by name (`deletionVectors`, `columnMapping`, ...).
@@ -681,7 +546,7 @@ impl RawDeltaTable {
         features: Vec<String>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, commit_properties, |alter| alter.add_features(features))
+        self.alter(py, AlterChange::AddFeatures(features), commit_properties)
     }
 
     /// Set the table's name.
@@ -692,7 +557,7 @@ impl RawDeltaTable {
         name: String,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, commit_properties, |alter| alter.set_name(name))
+        self.alter(py, AlterChange::SetName(name), commit_properties)
     }
 
     /// Set the table's description.
@@ -703,7 +568,7 @@ impl RawDeltaTable {
         description: String,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, commit_properties, |alter| alter.set_description(description))
+        self.alter(py, AlterChange::SetDescription(description), commit_properties)
     }
 
     /// Remove from the table the files missing from storage (only list them when `dry_run`);
@@ -715,18 +580,20 @@ impl RawDeltaTable {
         dry_run: bool,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<(bool, Vec<String>)> {
-        let mut check = self.current().filesystem_check().with_dry_run(dry_run);
-        if let Some(commit) = &commit_properties {
-            check = check.with_commit_properties(commit.to_core()?);
-        }
-        let metrics = self.update_with(py, |_| check.execute())?;
+        let request = RepairRequest {
+            dry_run,
+            commit: commit_options(commit_properties)?,
+        };
+        let table = self.current();
+        let (table, metrics) = run(py, request.execute(&table))?;
+        self.replace(table);
         Ok((metrics.dry_run, metrics.files_removed))
     }
 
     /// Write a checkpoint of the loaded version.
     fn create_checkpoint(&self, py: Python<'_>) -> PyResult<()> {
         let table = self.current();
-        block_on(py, async move { table.create_checkpoint().await })?.map_err(to_py)?;
+        run(py, async move { table.create_checkpoint().await })?;
         Ok(())
     }
 
@@ -734,7 +601,7 @@ impl RawDeltaTable {
     /// how many were deleted.
     fn cleanup_metadata(&self, py: Python<'_>) -> PyResult<usize> {
         let table = self.current();
-        block_on(py, async move { table.cleanup_metadata().await })?.map_err(to_py)
+        run(py, async move { table.cleanup_metadata().await })
     }
 
     /// The latest transaction version recorded for application `app_id`.
@@ -743,14 +610,10 @@ impl RawDeltaTable {
     }
 }
 
-/// A count as a Python int (metrics dicts hold `i64`).
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A duration in milliseconds as a Python int.
-fn millis(ms: u64) -> i64 {
-    i64::try_from(ms).unwrap_or(i64::MAX)
+/// `metrics` as a dict with the reference package's keys.
+fn to_dict<'py>(py: Python<'py>, metrics: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let json = metrics_json(metrics).map_err(to_py)?.to_string();
+    py.import("json")?.call_method1("loads", (json,))
 }
 
 /// The time `ms` milliseconds after the epoch.
@@ -765,20 +628,7 @@ fn scan_of(table: &DeltaTable, columns: Option<Vec<String>>, filters: Vec<PyFilt
         builder = builder.with_columns(columns);
     }
     for filter in filters {
-        builder = builder.with_filter(filter.into_expr()?);
+        builder = builder.with_filter(Filter::from(filter).into_expr().map_err(to_py)?);
     }
     builder.build().map_err(to_py)
-}
-
-/// The path of a file relative to the table root, URL-decoded.
-fn decoded_path(file: &FileView<'_>) -> String {
-    percent_decode_str(file.path()).decode_utf8_lossy().into_owned()
-}
-
-/// Where a file is, as the reference package gives it: a local path for local files, else the URI.
-fn file_location(url: &Url) -> String {
-    match url.to_file_path() {
-        Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
-        _ => url.to_string(),
-    }
 }

@@ -1,26 +1,18 @@
-//! Writing Arrow data into tables and creating tables.
+//! Writing Arrow data into tables, creating tables and converting Parquet directories; the
+//! settings objects of the Python API read into the core's plain-data options.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
-use arrow::ffi_stream::RecordBatchStreamReader;
 use deltalake::DeltaTable;
-use deltalake::operations::create::IfExists;
-use deltalake::operations::write::{InputStream, SaveMode, SchemaMode};
+use deltalake::bindings::{CommitOptions, CreateRequest, Pump, WriteRequest, WriteTarget, WriterOptions};
 use deltalake::protocol::StructType;
-use deltalake::transaction::CommitProperties;
-use deltalake::write::WriterConfig;
-use futures::StreamExt;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
-use pyo3::exceptions::{PyNotImplementedError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::arrow_interop::{reader_from_py, schema_from_py};
 use crate::error::to_py;
-use crate::runtime::block_on;
+use crate::runtime::run;
+use crate::table::RawDeltaTable;
 
 /// The Parquet settings of `deltalake.WriterProperties`, read from its attributes.
 #[derive(FromPyObject)]
@@ -36,40 +28,19 @@ pub struct PyWriterProperties {
 }
 
 impl PyWriterProperties {
-    /// The Parquet writer properties.
-    pub fn to_parquet(&self) -> PyResult<WriterProperties> {
-        let codec = self.compression.as_deref().unwrap_or("SNAPPY").to_ascii_uppercase();
-        let level = match (codec.as_str(), self.compression_level) {
-            (_, Some(level)) => Some(level),
-            ("GZIP", None) => Some(6),
-            ("BROTLI" | "ZSTD", None) => Some(1),
-            _ => None,
-        };
-        let spec = match level {
-            Some(level) => format!("{codec}({level})"),
-            None => codec,
-        };
-        let compression = Compression::from_str(&spec)
-            .map_err(|e| PyValueError::new_err(format!("invalid compression {spec}: {e}")))?;
-        let mut builder = WriterProperties::builder()
-            .set_compression(compression)
-            .set_statistics_truncate_length(self.statistics_truncate_length);
-        if let Some(rows) = self.max_row_group_size {
-            builder = builder.set_max_row_group_row_count(Some(rows));
+    /// The core's writer options, with `target_file_size` when given.
+    pub fn to_options(&self, target_file_size: Option<usize>) -> WriterOptions {
+        WriterOptions {
+            compression: self.compression.clone(),
+            compression_level: self.compression_level,
+            max_row_group_size: self.max_row_group_size,
+            data_page_size_limit: self.data_page_size_limit,
+            dictionary_page_size_limit: self.dictionary_page_size_limit,
+            data_page_row_count_limit: self.data_page_row_count_limit,
+            write_batch_size: self.write_batch_size,
+            statistics_truncate_length: self.statistics_truncate_length,
+            target_file_size,
         }
-        if let Some(bytes) = self.data_page_size_limit {
-            builder = builder.set_data_page_size_limit(bytes);
-        }
-        if let Some(bytes) = self.dictionary_page_size_limit {
-            builder = builder.set_dictionary_page_size_limit(bytes);
-        }
-        if let Some(rows) = self.data_page_row_count_limit {
-            builder = builder.set_data_page_row_count_limit(rows);
-        }
-        if let Some(rows) = self.write_batch_size {
-            builder = builder.set_write_batch_size(rows);
-        }
-        Ok(builder.build())
     }
 }
 
@@ -83,65 +54,42 @@ pub struct PyCommitProperties {
     app_transaction_versions: Vec<(String, i64)>,
 }
 
-impl PyCommitProperties {
-    /// The core's commit properties (application transactions are added by writes only).
-    pub fn to_core(&self) -> PyResult<CommitProperties> {
-        let mut properties = CommitProperties::default();
-        if let Some(retries) = self.max_commit_retries {
-            properties.max_attempts = retries.saturating_add(1);
-        }
-        if let Some(json) = &self.custom_metadata_json {
-            let value: serde_json::Value = serde_json::from_str(json)
-                .map_err(|e| PyValueError::new_err(format!("invalid custom_metadata: {e}")))?;
-            let serde_json::Value::Object(mut extra) = value else {
-                return Err(PyValueError::new_err("custom_metadata must be a dict"));
-            };
-            if let Some(user) = extra.remove("userMetadata") {
-                properties.user_metadata = Some(match user {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                });
-            }
-            properties.extra_info = extra;
-        }
-        Ok(properties)
+/// The core's commit options of `properties` (the defaults without them).
+pub fn commit_options(properties: Option<PyCommitProperties>) -> PyResult<CommitOptions> {
+    let Some(properties) = properties else {
+        return Ok(CommitOptions::default());
+    };
+    let options = CommitOptions {
+        max_commit_retries: properties.max_commit_retries,
+        app_transactions: properties.app_transaction_versions,
+        ..CommitOptions::default()
+    };
+    match &properties.custom_metadata_json {
+        Some(json) => options.with_custom_metadata_json(json).map_err(to_py),
+        None => Ok(options),
     }
 }
 
-fn save_mode(mode: &str) -> PyResult<SaveMode> {
-    match mode {
-        "append" => Ok(SaveMode::Append),
-        "overwrite" => Ok(SaveMode::Overwrite),
-        "error" => Ok(SaveMode::ErrorIfExists),
-        "ignore" => Ok(SaveMode::Ignore),
-        other => Err(PyValueError::new_err(format!(
-            "mode must be 'error', 'append', 'overwrite' or 'ignore', not '{other}'"
-        ))),
-    }
+/// Where `write_to_deltalake` writes: a loaded table (its snapshot is reused) or a location.
+#[derive(FromPyObject)]
+pub enum PyWriteTarget<'py> {
+    /// A `RawDeltaTable`.
+    Table(Bound<'py, RawDeltaTable>),
+    /// A URI or local path.
+    Uri(String),
 }
 
-fn schema_mode(mode: Option<&str>) -> PyResult<SchemaMode> {
-    match mode {
-        None => Ok(SchemaMode::Strict),
-        Some("merge") => Ok(SchemaMode::Merge),
-        Some("overwrite") => Ok(SchemaMode::Overwrite),
-        Some(other) => Err(PyValueError::new_err(format!(
-            "schema_mode must be 'merge', 'overwrite' or None, not '{other}'"
-        ))),
-    }
-}
-
-/// Write `data` (an object with `__arrow_c_stream__`) into the table at `table_uri`, creating it
-/// when absent; with `predicate` (and mode `overwrite`) only the rows matching it are replaced.
-/// Returns the table's new version.
+/// Write `data` (an object with `__arrow_c_stream__`) into `target`, creating the table when
+/// absent; with `predicate` (and mode `overwrite`) only the rows matching it are replaced. A
+/// `RawDeltaTable` target moves to the new version. Returns the table's new version.
 #[pyfunction]
-#[pyo3(signature = (table_uri, data, mode, schema_mode = None, partition_by = None, target_file_size = None,
+#[pyo3(signature = (target, data, mode, schema_mode = None, partition_by = None, target_file_size = None,
     storage_options = None, configuration = None, name = None, description = None, writer_properties = None,
     commit_properties = None, predicate = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write_to_deltalake(
     py: Python<'_>,
-    table_uri: String,
+    target: PyWriteTarget<'_>,
     data: &Bound<'_, PyAny>,
     mode: &str,
     schema_mode: Option<&str>,
@@ -155,71 +103,44 @@ pub fn write_to_deltalake(
     commit_properties: Option<PyCommitProperties>,
     predicate: Option<String>,
 ) -> PyResult<i64> {
-    let mut config = WriterConfig::default();
-    if let Some(size) = target_file_size {
-        config.target_file_size = size;
-    }
-    if let Some(properties) = &writer_properties {
-        config.properties = properties.to_parquet()?;
-    }
-    let table = DeltaTable::builder(table_uri).with_storage_options(storage_options.unwrap_or_default());
-    let reader = reader_from_py(data)?;
-    let schema = arrow::array::RecordBatchReader::schema(&reader);
-    let (input, pump) = pump(reader)?;
-    let mut write = deltalake::operations::write::WriteBuilder::new(table)
-        .with_stream(schema, input)
-        .with_mode(save_mode(mode)?)
-        .with_schema_mode(self::schema_mode(schema_mode)?)
-        .with_writer_config(config)
-        .with_configuration(configuration.unwrap_or_default());
-    if let Some(columns) = partition_by {
-        write = write.with_partition_columns(columns);
-    }
-    if let Some(name) = name {
-        write = write.with_name(name);
-    }
-    if let Some(description) = description {
-        write = write.with_description(description);
-    }
-    if let Some(sql) = predicate {
-        write = write.with_replace_where(sql);
-    }
-    if let Some(commit) = &commit_properties {
-        write = write.with_commit_properties(commit.to_core()?);
-        for (app_id, version) in &commit.app_transaction_versions {
-            write = write.with_app_transaction(app_id.clone(), *version);
-        }
-    }
-    let written = block_on(py, write.execute())?;
+    let writer = match &writer_properties {
+        Some(properties) => properties.to_options(target_file_size),
+        None => WriterOptions {
+            target_file_size,
+            ..WriterOptions::default()
+        },
+    };
+    let request = WriteRequest {
+        mode: mode.parse().map_err(to_py)?,
+        schema_mode: schema_mode.map_or(Ok(Default::default()), str::parse).map_err(to_py)?,
+        partition_by,
+        configuration: configuration.unwrap_or_default(),
+        name,
+        description,
+        predicate,
+        writer,
+        commit: commit_options(commit_properties)?,
+    };
+    let (write_target, raw) = match target {
+        PyWriteTarget::Table(raw) => (WriteTarget::Table(raw.get().current()), Some(raw)),
+        PyWriteTarget::Uri(uri) => (
+            WriteTarget::Location {
+                uri,
+                storage_options: storage_options.unwrap_or_default(),
+            },
+            None,
+        ),
+    };
+    let (schema, input, pump) = Pump::start(reader_from_py(data)?).map_err(to_py)?;
+    let written = run(py, request.execute(write_target, schema, input));
     // The write has dropped its input, so the pump stops after the batch it is reading, if any.
-    py.detach(|| pump.join())
-        .map_err(|_| PyRuntimeError::new_err("the thread reading the input data panicked"))?;
-    Ok(written.map_err(to_py)?.version())
-}
-
-/// Read `reader` on a thread of its own and hand its batches over through a channel, so that a
-/// producer that blocks (a Python generator, or a stream of this module driving the runtime) never
-/// runs on the runtime's workers.
-fn pump(reader: RecordBatchStreamReader) -> PyResult<(InputStream, JoinHandle<()>)> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(2);
-    let thread = std::thread::Builder::new()
-        .name("deltalake-input".into())
-        .spawn(move || {
-            for batch in reader {
-                if sender
-                    .blocking_send(batch.map_err(deltalake::DeltaError::from))
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        })
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the input thread: {e}")))?;
-    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|batch| (batch, receiver))
-    })
-    .boxed();
-    Ok((stream, thread))
+    py.detach(|| pump.finish()).map_err(to_py)?;
+    let table = written?;
+    let version = table.version();
+    if let Some(raw) = raw {
+        raw.get().replace(table);
+    }
+    Ok(version)
 }
 
 /// Create an empty table with the schema of `schema` (an object with `__arrow_c_schema__`).
@@ -239,38 +160,19 @@ pub fn create_deltalake(
     storage_options: Option<HashMap<String, String>>,
     commit_properties: Option<PyCommitProperties>,
 ) -> PyResult<()> {
-    let if_exists = match mode {
-        "error" => IfExists::Error,
-        "ignore" | "append" => IfExists::Ignore,
-        "overwrite" => {
-            return Err(PyNotImplementedError::new_err(
-                "DeltaTable.create(mode='overwrite') is not supported yet",
-            ));
-        }
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "mode must be 'error', 'append', 'overwrite' or 'ignore', not '{other}'"
-            )));
-        }
+    let request = CreateRequest {
+        mode: mode.parse().map_err(to_py)?,
+        partition_by: partition_by.unwrap_or_default(),
+        configuration: configuration.unwrap_or_default(),
+        name,
+        description,
+        commit: commit_options(commit_properties)?,
     };
-    let arrow = Arc::new(schema_from_py(schema)?);
-    let schema = StructType::try_from_arrow(&arrow).map_err(to_py)?;
-    let table = DeltaTable::builder(table_uri).with_storage_options(storage_options.unwrap_or_default());
-    let mut create = deltalake::operations::create::CreateBuilder::new(table)
-        .with_schema(schema)
-        .with_partition_columns(partition_by.unwrap_or_default())
-        .with_properties(configuration.unwrap_or_default())
-        .if_exists(if_exists);
-    if let Some(name) = name {
-        create = create.with_name(name);
-    }
-    if let Some(description) = description {
-        create = create.with_description(description);
-    }
-    if let Some(commit) = &commit_properties {
-        create = create.with_commit_properties(commit.to_core()?);
-    }
-    block_on(py, create.execute())?.map_err(to_py)?;
+    let schema = schema_from_py(schema)?;
+    run(
+        py,
+        request.execute(table_uri, storage_options.unwrap_or_default(), &schema),
+    )?;
     Ok(())
 }
 
@@ -290,9 +192,10 @@ pub fn convert_to_deltalake(
     storage_options: Option<HashMap<String, String>>,
     commit_properties: Option<PyCommitProperties>,
 ) -> PyResult<()> {
-    let table = DeltaTable::builder(uri).with_storage_options(storage_options.unwrap_or_default());
-    let mut convert = deltalake::operations::convert::ConvertToDeltaBuilder::new(table)
-        .with_properties(configuration.unwrap_or_default());
+    let mut convert = DeltaTable::convert_to_delta(uri)
+        .with_storage_options(storage_options.unwrap_or_default())
+        .with_properties(configuration.unwrap_or_default())
+        .with_commit_properties(commit_options(commit_properties)?.to_properties());
     if let Some(schema) = partition_schema {
         let arrow = Arc::new(schema_from_py(schema)?);
         let columns = StructType::try_from_arrow(&arrow).map_err(to_py)?;
@@ -304,9 +207,6 @@ pub fn convert_to_deltalake(
     if let Some(description) = description {
         convert = convert.with_description(description);
     }
-    if let Some(commit) = &commit_properties {
-        convert = convert.with_commit_properties(commit.to_core()?);
-    }
-    block_on(py, convert.execute())?.map_err(to_py)?;
+    run(py, convert.execute())?;
     Ok(())
 }
