@@ -7,12 +7,15 @@ if [ ! -d ../shared/testdata/tables ]; then
   echo "error: ../shared/testdata not found beside the repository" >&2
   exit 1
 fi
+# Cheap checks first, to fail in seconds rather than after the long builds.
+cargo fmt --all -- --check
+# What would be published: the crates' packages and the Python sdist (file lists, no compiling).
+./scripts/check-packaging.sh
 # The reference readers (the `deltalake` PyPI package, pyarrow) for the interoperability tests.
 DELTA_REFERENCE_PYTHON="$(./scripts/setup-python.sh)"
 export DELTA_REFERENCE_PYTHON
 # Local servers for the cloud storage tests (moto, Azurite): each test starts its own.
 eval "$(./scripts/setup-services.sh)"
-cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 # The Python package, built into a fresh virtual environment, and its pytest suite.
