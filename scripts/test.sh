@@ -11,6 +11,10 @@ fi
 cargo fmt --all -- --check
 # What would be published: the crates' packages and the Python sdist (file lists, no compiling).
 ./scripts/check-packaging.sh
+# The GitHub workflows. actionlint is a Go module: the first run fetches and compiles it (about a
+# minute), later runs reuse Go's caches.
+command -v go >/dev/null || { echo "error: Go is needed to run actionlint: https://go.dev/dl/" >&2; exit 1; }
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 # The reference readers (the `deltalake` PyPI package, pyarrow) for the interoperability tests.
 DELTA_REFERENCE_PYTHON="$(./scripts/setup-python.sh)"
 export DELTA_REFERENCE_PYTHON
