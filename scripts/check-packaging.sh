@@ -42,9 +42,11 @@ $missing"
 check_crate deltalake crates/deltalake
 check_crate delta-inspect crates/delta-inspect
 
-# maturin from PyPI in its own virtual environment (the version range the build backend allows).
+# maturin from PyPI in its own virtual environment (the version range the build backend allows);
+# made again if a cached one no longer runs.
 venv="$CARGO_TARGET_DIR/maturin-venv"
-if [ ! -x "$venv/bin/maturin" ]; then
+if ! "$venv/bin/maturin" --version >/dev/null 2>&1; then
+  rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.8,<2"
 fi
