@@ -21,6 +21,8 @@ export DELTA_REFERENCE_PYTHON
 # Local servers for the cloud storage tests (moto, Azurite): each test starts its own.
 eval "$(./scripts/setup-services.sh)"
 cargo clippy --workspace --all-targets -- -D warnings
+# delta-inspect without its `sql` feature (DataFusion), as scripts/demo.sh builds it.
+cargo clippy -p delta-inspect --no-default-features --all-targets -- -D warnings
 cargo test --workspace
 # The Python package, built into a fresh virtual environment, and its pytest suite.
 ./scripts/test-python.sh
