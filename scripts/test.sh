@@ -7,13 +7,22 @@ if [ ! -d ../shared/testdata/tables ]; then
   echo "error: ../shared/testdata not found beside the repository" >&2
   exit 1
 fi
+# Cheap checks first, to fail in seconds rather than after the long builds.
+cargo fmt --all -- --check
+# What would be published: the crates' packages and the Python sdist (file lists, no compiling).
+./scripts/check-packaging.sh
+# The GitHub workflows. actionlint is a Go module: the first run fetches and compiles it (about a
+# minute), later runs reuse Go's caches.
+command -v go >/dev/null || { echo "error: Go is needed to run actionlint: https://go.dev/dl/" >&2; exit 1; }
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 # The reference readers (the `deltalake` PyPI package, pyarrow) for the interoperability tests.
 DELTA_REFERENCE_PYTHON="$(./scripts/setup-python.sh)"
 export DELTA_REFERENCE_PYTHON
 # Local servers for the cloud storage tests (moto, Azurite): each test starts its own.
 eval "$(./scripts/setup-services.sh)"
-cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# delta-inspect without its `sql` feature (DataFusion), as scripts/demo.sh builds it.
+cargo clippy -p delta-inspect --no-default-features --all-targets -- -D warnings
 cargo test --workspace
 # The Python package, built into a fresh virtual environment, and its pytest suite.
 ./scripts/test-python.sh

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+#[cfg(feature = "sql")]
 use deltalake::datafusion::DeltaSessionExt;
+#[cfg(feature = "sql")]
 use deltalake::datafusion::bridge::stream_from_datafusion;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::vacuum::VacuumMode;
@@ -108,6 +110,13 @@ enum Command {
     },
     /// Run a SQL query (DataFusion) over the table, registered as `t`, e.g.
     /// "SELECT year, count(*) FROM t GROUP BY year".
+    // Without the `sql` feature the command stays listed, so that a user following the README gets
+    // an error saying how to get it rather than clap's "unrecognized subcommand".
+    #[cfg_attr(
+        not(feature = "sql"),
+        command(about = "Run a SQL query over the table (not in this build: needs the `sql` feature)"),
+        allow(dead_code)
+    )]
     Sql {
         #[command(flatten)]
         at: At,
@@ -128,6 +137,12 @@ enum Format {
     Csv,
     Parquet,
 }
+
+/// The error of `sql` in a build without DataFusion (`--no-default-features`, as the demo builds).
+#[cfg(not(feature = "sql"))]
+const SQL_MISSING: &str = "this delta-inspect was built without the `sql` feature (DataFusion); \
+     install it with its default features, which include it: \
+     `cargo install --path crates/delta-inspect` (or build with `--features sql`)";
 
 fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -269,6 +284,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let scan = scan.build()?;
             write_batches(scan.schema(), scan.execute(), format, out.as_deref()).await?;
         }
+        #[cfg(not(feature = "sql"))]
+        Command::Sql { .. } => return Err(SQL_MISSING.into()),
+        #[cfg(feature = "sql")]
         Command::Sql { at, query, format, out } => {
             let ctx = datafusion::prelude::SessionContext::new();
             ctx.register_delta("t", &open(&at).await?)?;

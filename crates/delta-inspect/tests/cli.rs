@@ -258,6 +258,7 @@ fn optimize_compacts_and_zorders_and_prints_the_metrics() {
 }
 
 #[test]
+#[cfg(feature = "sql")]
 fn sql_queries_the_table_as_t() {
     let out = run(&[
         "sql",
@@ -294,4 +295,15 @@ fn sql_queries_the_table_as_t() {
     let out = run(&["sql", &table("simple_table"), "SELECT nope FROM t"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+/// Built without DataFusion (as `scripts/demo.sh` builds it), `sql` says how to get it.
+#[test]
+#[cfg(not(feature = "sql"))]
+fn sql_without_the_feature_says_how_to_get_it() {
+    let out = run(&["sql", &table("simple_table"), "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`sql` feature"), "{stderr}");
+    assert!(stderr.contains("cargo install --path crates/delta-inspect"), "{stderr}");
 }
