@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::StructType;
+use deltalake::protocol::table_config::ENABLE_DELETION_VECTORS;
 use deltalake::write::WriterConfig;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -110,7 +111,7 @@ impl Fixtures<'_> {
         let location = path_str(&dest)?;
         runtime()?.block_on(async {
             let table = DeltaTable::open(location).await?;
-            let properties = [("delta.enableDeletionVectors".to_string(), "true".to_string())].into();
+            let properties = [(ENABLE_DELETION_VECTORS.to_string(), "true".to_string())].into();
             table.alter().set_properties(properties).await?;
             BenchResult::Ok(())
         })

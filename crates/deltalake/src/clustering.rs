@@ -15,14 +15,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{DataType, DomainMetadata, PrimitiveType, Protocol, StructType};
-use crate::write::stats::{StatsCollector, StatsConfig};
+use crate::protocol::stats_schema::StatsSchema;
+use crate::protocol::table_config::LIQUID_PREVIEW_DOMAIN;
+use crate::protocol::{DataType, DomainMetadata, PrimitiveType, Protocol, StructType, TableConfig};
 
-/// The metadata domain holding the clustering columns.
-pub const CLUSTERING_DOMAIN: &str = "delta.clustering";
-
-/// The domain of the Databricks preview of clustering.
-const PREVIEW_DOMAIN: &str = "delta.liquid";
+pub use crate::protocol::table_config::CLUSTERING_DOMAIN;
 
 /// The writer feature of clustered tables.
 pub const CLUSTERING_FEATURE: &str = "clustering";
@@ -77,9 +74,9 @@ pub(crate) fn clustering_paths(
         serde_json::from_str::<ClusteringDomain>(&d.configuration)
             .map_err(|e| parse_error(CLUSTERING_DOMAIN, e))?
             .clustering_columns
-    } else if let Some(d) = domains.get(PREVIEW_DOMAIN) {
+    } else if let Some(d) = domains.get(LIQUID_PREVIEW_DOMAIN) {
         serde_json::from_str::<PreviewDomain>(&d.configuration)
-            .map_err(|e| parse_error(PREVIEW_DOMAIN, e))?
+            .map_err(|e| parse_error(LIQUID_PREVIEW_DOMAIN, e))?
             .clustering_columns
             .into_iter()
             .map(|c| c.physical_name)
@@ -173,7 +170,7 @@ pub(crate) fn clustering_domain(
             columns.len()
         )));
     }
-    let stats = StatsCollector::new(schema, &[], &StatsConfig::from_table_properties(properties)?)?;
+    let stats = StatsSchema::new(schema, &[], &TableConfig::new(properties).stats_config()?);
     let mut physical_paths: Vec<Vec<String>> = Vec::new();
     let mut logical_paths: Vec<Vec<String>> = Vec::new();
     for column in columns {
@@ -302,7 +299,10 @@ mod tests {
 
     #[test]
     fn preview_domains_and_bare_features_are_read() {
-        let preview = domains(r#"{"clusteringColumns":[{"physicalName":["id"]}]}"#, PREVIEW_DOMAIN);
+        let preview = domains(
+            r#"{"clusteringColumns":[{"physicalName":["id"]}]}"#,
+            LIQUID_PREVIEW_DOMAIN,
+        );
         let paths = clustering_paths(&plain(), &schema(), &preview).unwrap();
         assert_eq!(paths, Some(vec![vec!["id".to_string()]]));
         let protocol = with_clustering_features(&plain()).unwrap();

@@ -20,7 +20,6 @@ pub mod scan;
 pub mod snapshot;
 pub mod storage;
 pub mod table;
-pub mod table_properties;
 pub mod transaction;
 pub mod write;
 

@@ -10,7 +10,8 @@ use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{FileList, LogSegment, Replayed, TombstoneList, replay};
-use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, Txn};
+pub use crate::protocol::ColumnMappingMode;
+use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, TableConfig, TableFeature, Txn};
 use crate::storage::LogStore;
 
 /// Batches of a file list beyond which [`Snapshot::advance_to_committed`] merges them.
@@ -25,17 +26,6 @@ fn compacted(batches: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
     Some(vec![merged])
 }
 
-/// How columns are named in data files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnMappingMode {
-    /// Data files use the logical names.
-    None,
-    /// Data files use the physical names in the schema's field metadata.
-    Name,
-    /// Data files are matched by field id.
-    Id,
-}
-
 /// The state of a table at one version: protocol, metadata, schema and active files.
 ///
 /// Cheap to share: hold it in an `Arc`; the file list is columnar.
@@ -45,6 +35,7 @@ pub struct Snapshot {
     state: Replayed,
     schema: StructType,
     arrow_schema: SchemaRef,
+    config: TableConfig,
     column_mapping: ColumnMappingMode,
 }
 
@@ -103,7 +94,7 @@ impl Snapshot {
         let objects = store.object_store();
         let commits = futures::stream::iter(self.version() + 1..=version)
             .map(|v| {
-                let path = store.log_path().join(crate::log::commit_file_name(v).as_str());
+                let path = store.log_path().join(crate::storage::commit_file_name(v).as_str());
                 async move {
                     crate::storage::head(objects.as_ref(), &path)
                         .await
@@ -134,28 +125,25 @@ impl Snapshot {
     fn from_state(store: &dyn LogStore, state: Replayed) -> DeltaResult<Self> {
         let schema = state.metadata.schema()?;
         let arrow_schema = Arc::new(schema.to_arrow()?);
-        let column_mapping = match state
-            .metadata
-            .configuration
-            .get("delta.columnMapping.mode")
-            .map(String::as_str)
-        {
-            None | Some("none") => ColumnMappingMode::None,
-            Some("name") => ColumnMappingMode::Name,
-            Some("id") => ColumnMappingMode::Id,
-            Some(other) => {
-                return Err(DeltaError::UnsupportedFeature {
-                    uri: store.root_url().to_string(),
-                    kind: "reader",
-                    features: vec![format!("columnMapping mode '{other}'")],
-                });
-            }
-        };
+        let config = TableConfig::new(&state.metadata.configuration);
+        let column_mapping = config
+            .column_mapping_mode()
+            .map_err(|_| DeltaError::UnsupportedFeature {
+                uri: store.root_url().to_string(),
+                kind: "reader",
+                features: vec![format!(
+                    "columnMapping mode '{}'",
+                    config
+                        .get(crate::protocol::table_config::COLUMN_MAPPING_MODE)
+                        .unwrap_or_default()
+                )],
+            })?;
         Ok(Self {
             table_root: store.root_url().clone(),
             state,
             schema,
             arrow_schema,
+            config,
             column_mapping,
         })
     }
@@ -205,9 +193,14 @@ impl Snapshot {
         &self.state.metadata.configuration
     }
 
-    /// Typed access to the `delta.*` properties.
-    pub fn table_properties(&self) -> crate::table_properties::TableProperties<'_> {
-        crate::table_properties::TableProperties::new(&self.state.metadata.configuration)
+    /// The table properties, parsed.
+    pub fn table_config(&self) -> &TableConfig {
+        &self.config
+    }
+
+    /// Whether `feature` is in force on this table: see [`TableConfig::is_enabled`].
+    pub fn is_feature_enabled(&self, feature: TableFeature) -> bool {
+        self.config.is_enabled(&self.state.protocol, feature)
     }
 
     /// The column mapping mode.
@@ -263,5 +256,12 @@ impl Snapshot {
     /// [`Snapshot::clustering_columns`].
     pub(crate) fn clustering_paths(&self) -> DeltaResult<Option<Vec<Vec<String>>>> {
         crate::clustering::clustering_paths(self.protocol(), &self.schema, &self.state.domains)
+    }
+}
+
+/// The reconciled log state a snapshot is made of (what `log` needs to checkpoint it).
+impl AsRef<Replayed> for Snapshot {
+    fn as_ref(&self) -> &Replayed {
+        &self.state
     }
 }

@@ -267,16 +267,16 @@ impl DeltaTable {
     /// Write a checkpoint of the loaded version (a V2 checkpoint with sidecars when the table has
     /// the `v2Checkpoint` feature) and point `_last_checkpoint` at it.
     pub async fn create_checkpoint(&self) -> DeltaResult<LastCheckpoint> {
-        write_checkpoint(self.store.as_ref(), &self.snapshot).await
+        write_checkpoint(self.store.as_ref(), self.snapshot.as_ref()).await
     }
 
     /// Delete log files older than `delta.logRetentionDuration` that no retained version needs.
     /// Returns how many files were deleted.
     pub async fn cleanup_metadata(&self) -> DeltaResult<usize> {
-        let retention = self.snapshot.table_properties().log_retention()?;
+        let retention = self.snapshot.table_config().log_retention()?;
         let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         let cutoff = chrono::Utc::now().timestamp_millis().saturating_sub(retention_ms);
-        cleanup_log(self.store.as_ref(), &self.snapshot, cutoff).await
+        cleanup_log(self.store.as_ref(), self.snapshot.as_ref(), cutoff).await
     }
 
     /// Restore this table to an earlier version or timestamp, as a new commit on top of the loaded

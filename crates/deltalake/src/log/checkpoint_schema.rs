@@ -10,13 +10,13 @@ use arrow::datatypes::{DataType as ArrowType, Field, Fields, Schema as ArrowSche
 use arrow_json::ReaderBuilder;
 
 use super::file_list::{ADD_SCHEMA, string_map_type};
+use super::replay::Replayed;
 use super::tombstones::TOMBSTONE_SCHEMA;
 use crate::arrow_utils::{FieldMatch, conform_array, conform_struct, with_offset_time_zones};
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::Action;
 use crate::protocol::actions::serialize_actions;
-use crate::snapshot::Snapshot;
-use crate::write::stats::{StatsCollector, StatsConfig};
+use crate::protocol::stats_schema::StatsSchema;
+use crate::protocol::{Action, TableConfig};
 
 fn string_list() -> ArrowType {
     ArrowType::List(Arc::new(Field::new("element", ArrowType::Utf8, true)))
@@ -118,17 +118,12 @@ pub(super) struct CheckpointLayout {
 }
 
 impl CheckpointLayout {
-    /// The layout `snapshot`'s properties ask for (`delta.checkpoint.writeStatsAsJson`, default
-    /// true; `delta.checkpoint.writeStatsAsStruct`, default false).
-    pub(super) fn new(snapshot: &Snapshot) -> DeltaResult<Self> {
-        let flag = |key: &str, default: bool| {
-            snapshot
-                .properties()
-                .get(key)
-                .map_or(default, |v| v.eq_ignore_ascii_case("true"))
-        };
-        let stats_json = flag("delta.checkpoint.writeStatsAsJson", true);
-        let as_struct = flag("delta.checkpoint.writeStatsAsStruct", false);
+    /// The layout the table configuration `config` of `state` asks for
+    /// (`delta.checkpoint.writeStatsAsJson`, default true; `delta.checkpoint.writeStatsAsStruct`,
+    /// default false).
+    pub(super) fn new(state: &Replayed, config: &TableConfig) -> DeltaResult<Self> {
+        let stats_json = config.checkpoint_stats_as_json();
+        let as_struct = config.checkpoint_stats_as_struct();
         let mut add_fields: Vec<Field> = ADD_SCHEMA
             .fields()
             .iter()
@@ -137,9 +132,9 @@ impl CheckpointLayout {
             .collect();
         let (mut partition_columns, mut stats_parsed) = (None, None);
         if as_struct {
-            let schema = snapshot.schema();
-            let columns = snapshot
-                .partition_columns()
+            let schema = &state.metadata.schema()?;
+            let partitions = &state.metadata.partition_columns;
+            let columns = partitions
                 .iter()
                 .map(|name| {
                     let field = schema
@@ -153,8 +148,7 @@ impl CheckpointLayout {
                 add_fields.push(nullable_struct("partitionValues_parsed", fields));
                 partition_columns = Some(columns);
             }
-            let config = StatsConfig::from_table_properties(snapshot.properties())?;
-            let fields = StatsCollector::new(schema, snapshot.partition_columns(), &config)?.parsed_fields()?;
+            let fields = StatsSchema::new(schema, partitions, &config.stats_config()?).parsed_fields();
             add_fields.push(Field::new("stats_parsed", ArrowType::Struct(fields.clone()), true));
             stats_parsed = Some(fields);
         }

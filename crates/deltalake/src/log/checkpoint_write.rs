@@ -15,10 +15,10 @@ use parquet::file::properties::WriterProperties;
 use tracing::debug;
 
 use super::checkpoint_schema::CheckpointLayout;
+use super::replay::Replayed;
 use super::segment::LastCheckpoint;
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{Action, CheckpointMetadata, Sidecar};
-use crate::snapshot::Snapshot;
+use crate::protocol::{Action, CheckpointMetadata, Sidecar, TableConfig};
 use crate::storage::LogStore;
 
 /// How checkpoints are written.
@@ -36,40 +36,43 @@ impl Default for CheckpointOptions {
     }
 }
 
-/// Write the checkpoint of `snapshot`'s version and point `_last_checkpoint` at it.
+/// Write the checkpoint of `snapshot`'s version and point `_last_checkpoint` at it. `snapshot` is
+/// a [`Snapshot`](crate::Snapshot), or the [`Replayed`] state of a version.
 ///
 /// Returns what `_last_checkpoint` describes (written unless it already named a newer checkpoint).
-pub async fn write_checkpoint(store: &dyn LogStore, snapshot: &Snapshot) -> DeltaResult<LastCheckpoint> {
+pub async fn write_checkpoint(store: &dyn LogStore, snapshot: &impl AsRef<Replayed>) -> DeltaResult<LastCheckpoint> {
     write_checkpoint_with(store, snapshot, &CheckpointOptions::default()).await
 }
 
 /// [`write_checkpoint`] with options.
 pub async fn write_checkpoint_with(
     store: &dyn LogStore,
-    snapshot: &Snapshot,
+    snapshot: &impl AsRef<Replayed>,
     options: &CheckpointOptions,
 ) -> DeltaResult<LastCheckpoint> {
-    let layout = CheckpointLayout::new(snapshot)?;
-    let retention = snapshot.table_properties().deleted_file_retention()?;
+    let state = snapshot.as_ref();
+    let config = TableConfig::new(&state.metadata.configuration);
+    let layout = CheckpointLayout::new(state, &config)?;
+    let retention = config.deleted_file_retention()?;
     let cutoff = chrono::Utc::now()
         .timestamp_millis()
         .saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
-    let tombstones = snapshot.tombstones().unexpired(cutoff)?;
+    let tombstones = state.tombstones.unexpired(cutoff)?;
     let files = FileActions {
         layout: &layout,
-        adds: snapshot.files().batches(),
+        adds: state.files.batches(),
         removes: &tombstones,
     };
-    let version = snapshot.version();
-    let (size, bytes) = if snapshot.protocol().has_writer_feature("v2Checkpoint") {
-        write_v2(store, snapshot, &layout, &files, options).await?
+    let version = state.version;
+    let (size, bytes) = if state.protocol.has_writer_feature("v2Checkpoint") {
+        write_v2(store, state, &layout, &files, options).await?
     } else {
         let path = store
             .log_path()
             .join(format!("{version:020}.checkpoint.parquet").as_str());
         let schema = layout.v1_schema();
         let mut sink = ParquetSink::create(store, path, &schema)?;
-        sink.write(&CheckpointLayout::action_batch(&schema, &state_actions(snapshot))?)
+        sink.write(&CheckpointLayout::action_batch(&schema, &state_actions(state))?)
             .await?;
         for batch in files.batches(&schema) {
             sink.write(&batch?).await?;
@@ -83,7 +86,7 @@ pub async fn write_checkpoint_with(
         size: Some(size as i64),
         parts: None,
         size_in_bytes: Some(i64::try_from(bytes).unwrap_or(i64::MAX)),
-        num_of_add_files: Some(snapshot.files().len() as i64),
+        num_of_add_files: Some(state.files.len() as i64),
     };
     hint.publish(store).await?;
     debug!(version, actions = size, bytes, "checkpoint written");
@@ -93,7 +96,7 @@ pub async fn write_checkpoint_with(
 /// Write the sidecars, then the top-level file. Returns the number of actions and bytes written.
 async fn write_v2(
     store: &dyn LogStore,
-    snapshot: &Snapshot,
+    state: &Replayed,
     layout: &CheckpointLayout,
     files: &FileActions<'_>,
     options: &CheckpointOptions,
@@ -135,10 +138,10 @@ async fn write_v2(
         sidecars.push(last.finish(store).await?);
     }
     let mut actions = vec![Action::CheckpointMetadata(CheckpointMetadata {
-        version: snapshot.version(),
+        version: state.version,
         tags: None,
     })];
-    actions.extend(state_actions(snapshot));
+    actions.extend(state_actions(state));
     for meta in &sidecars {
         bytes += meta.size;
         actions.push(Action::Sidecar(Sidecar {
@@ -148,7 +151,7 @@ async fn write_v2(
             tags: None,
         }));
     }
-    let name = format!("{:020}.checkpoint.{}.parquet", snapshot.version(), uuid::Uuid::new_v4());
+    let name = format!("{:020}.checkpoint.{}.parquet", state.version, uuid::Uuid::new_v4());
     let schema = layout.v2_schema();
     let mut top = ParquetSink::create(store, store.log_path().join(name.as_str()), &schema)?;
     top.write(&CheckpointLayout::action_batch(&schema, &actions)?).await?;
@@ -157,15 +160,15 @@ async fn write_v2(
 }
 
 /// Protocol, metadata, application transactions and active domains, in a stable order.
-fn state_actions(snapshot: &Snapshot) -> Vec<Action> {
+fn state_actions(state: &Replayed) -> Vec<Action> {
     let mut actions = vec![
-        Action::Protocol(snapshot.protocol().clone()),
-        Action::Metadata(snapshot.metadata().clone()),
+        Action::Protocol(state.protocol.clone()),
+        Action::Metadata(state.metadata.clone()),
     ];
-    let mut txns: Vec<_> = snapshot.txns().values().cloned().collect();
+    let mut txns: Vec<_> = state.txns.values().cloned().collect();
     txns.sort_by(|a, b| a.app_id.cmp(&b.app_id));
     actions.extend(txns.into_iter().map(Action::Txn));
-    let mut domains: Vec<_> = snapshot.domain_metadata().values().cloned().collect();
+    let mut domains: Vec<_> = state.domains.values().cloned().collect();
     domains.sort_by(|a, b| a.domain.cmp(&b.domain));
     actions.extend(domains.into_iter().map(Action::DomainMetadata));
     actions

@@ -6,16 +6,18 @@ use object_store::ObjectMeta;
 use tracing::info;
 
 use super::listing::LogListing;
+use super::replay::Replayed;
 use crate::error::DeltaResult;
-use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 
-/// Delete log files that expired before `cutoff_ms` (milliseconds since the epoch).
+/// Delete log files that expired before `cutoff_ms` (milliseconds since the epoch), for a table
+/// read at `snapshot` (a [`Snapshot`](crate::Snapshot) or the [`Replayed`] state of a version).
 ///
 /// Only files of versions older than the newest checkpoint written before the cutoff go: that
 /// checkpoint and the commits after it still rebuild every retained version. Returns how many
 /// files were deleted.
-pub async fn cleanup_log(store: &dyn LogStore, snapshot: &Snapshot, cutoff_ms: i64) -> DeltaResult<usize> {
+pub async fn cleanup_log(store: &dyn LogStore, snapshot: &impl AsRef<Replayed>, cutoff_ms: i64) -> DeltaResult<usize> {
+    let version = snapshot.as_ref().version;
     let listing = LogListing::list(store, None).await?;
     let expired = |m: &ObjectMeta| m.last_modified.timestamp_millis() <= cutoff_ms;
     // The newest complete checkpoint, not newer than the snapshot, that expired itself.
@@ -23,7 +25,7 @@ pub async fn cleanup_log(store: &dyn LogStore, snapshot: &Snapshot, cutoff_ms: i
         .checkpoints
         .keys()
         .rev()
-        .filter(|v| **v <= snapshot.version())
+        .filter(|v| **v <= version)
         .find_map(|v| {
             listing
                 .checkpoint_at_or_before(*v)

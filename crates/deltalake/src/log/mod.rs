@@ -1,5 +1,8 @@
 //! The Delta log: listing `_delta_log`, choosing the checkpoint and commits of a version,
 //! reading and writing checkpoints and replaying actions into a snapshot.
+//!
+//! Above `protocol` and `storage` only: the log works on [`Replayed`] states, which a
+//! [`Snapshot`](crate::Snapshot) is built from (and lends back through `AsRef`).
 
 mod action_list;
 mod checkpoint_read;
@@ -13,6 +16,7 @@ mod replay;
 mod segment;
 mod tombstones;
 
+pub use crate::storage::commit_file_name;
 pub use action_list::{ActionList, ActionRow};
 pub use checkpoint_write::{CheckpointOptions, write_checkpoint, write_checkpoint_with};
 pub use cleanup::cleanup_log;
@@ -22,8 +26,3 @@ pub use listing::{LogFile, LogFileKind, LogListing};
 pub use replay::{Replayed, replay};
 pub use segment::{LastCheckpoint, LogSegment};
 pub use tombstones::{TOMBSTONE_SCHEMA, TombstoneList, TombstoneView, Tombstones};
-
-/// The commit file name of a version: `00000000000000000042.json`.
-pub fn commit_file_name(version: i64) -> String {
-    format!("{version:020}.json")
-}

@@ -11,14 +11,13 @@ use super::table_after_commit;
 use crate::clustering::{CLUSTERING_DOMAIN, clustering_domain, with_clustering_features};
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
-use crate::protocol::{Action, Metadata, Protocol, StructField, StructType};
+use crate::protocol::table_config::{
+    COLUMN_MAPPING_MAX_COLUMN_ID, COLUMN_MAPPING_PREFIX, CONSTRAINTS_PREFIX as CONSTRAINT_PREFIX,
+};
+use crate::protocol::{Action, ColumnMappingMode, Metadata, Protocol, StructField, StructType, TableConfig};
 use crate::table::DeltaTable;
-use crate::table_properties::TableProperties;
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::WriteRules;
-
-/// The prefix of CHECK constraint properties.
-const CONSTRAINT_PREFIX: &str = "delta.constraints.";
 
 /// One change to a table's definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,10 +56,11 @@ pub enum TableChange {
 ///
 /// ```no_run
 /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+/// use deltalake::protocol::table_config::APPEND_ONLY;
 /// let table = table.alter().add_constraint("positive_id", "id > 0").await?;
 /// let table = table
 ///     .alter()
-///     .set_properties([("delta.appendOnly".to_string(), "true".to_string())].into())
+///     .set_properties([(APPEND_ONLY.to_string(), "true".to_string())].into())
 ///     .await?;
 /// # Ok(()) }
 /// ```
@@ -197,7 +197,7 @@ impl AlterTableBuilder {
                     check_property(&metadata.configuration, key, value)?;
                     metadata.configuration.insert(key.clone(), value.clone());
                 }
-                TableProperties::new(&metadata.configuration).validate()?;
+                TableConfig::new(&metadata.configuration).validate()?;
                 if let Some(columns) = snapshot.clustering_columns()? {
                     // The clustering columns must keep their statistics.
                     clustering_domain(&schema, &metadata.partition_columns, &metadata.configuration, &columns)?;
@@ -314,7 +314,7 @@ fn check_property(current: &HashMap<String, String>, key: &str, value: &str) -> 
         )));
     }
     let unchanged = current.get(key).is_some_and(|v| v == value);
-    if !unchanged && (key == "delta.columnMapping.mode" || key.starts_with("delta.columnMapping.")) {
+    if !unchanged && key.starts_with(COLUMN_MAPPING_PREFIX) {
         return Err(DeltaError::InvalidArgument(format!(
             "{key} cannot be changed on an existing table yet"
         )));
@@ -341,21 +341,13 @@ fn add_columns(schema: &StructType, columns: &[StructField], metadata: &mut Meta
         fields.push(column.clone());
     }
     let schema = StructType::new(fields);
-    let mapping = metadata
-        .configuration
-        .get("delta.columnMapping.mode")
-        .is_some_and(|m| m == "name" || m == "id");
-    if !mapping {
+    let config = TableConfig::new(&metadata.configuration);
+    if config.column_mapping_mode()? == ColumnMappingMode::None {
         return Ok(schema);
     }
-    let max_id = metadata
-        .configuration
-        .get("delta.columnMapping.maxColumnId")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let (schema, max_id) = schema.with_column_mapping(max_id);
+    let (schema, max_id) = schema.with_column_mapping(config.column_mapping_max_id());
     metadata
         .configuration
-        .insert("delta.columnMapping.maxColumnId".into(), max_id.to_string());
+        .insert(COLUMN_MAPPING_MAX_COLUMN_ID.into(), max_id.to_string());
     Ok(schema)
 }

@@ -13,12 +13,12 @@ use tracing::info;
 use super::create::CreateBuilder;
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::actions::StringMap;
-use crate::protocol::{Action, Add, DataType, Scalar, StructField, StructType};
+use crate::protocol::{Action, Add, DataType, Scalar, StructField, StructType, TableConfig};
 use crate::snapshot::Snapshot;
 use crate::storage::{LogStore, ObjectFileReader};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation};
-use crate::write::stats::{StatsCollector, StatsConfig};
+use crate::write::stats::StatsCollector;
 use crate::write::{NULL_PARTITION, log_path};
 
 /// How many footers are read at once.
@@ -154,7 +154,7 @@ impl ConvertToDeltaBuilder {
             create = create.with_description(description.clone());
         }
         let table = create.actions()?;
-        let stats_config = StatsConfig::from_table_properties(&table.metadata.configuration)?;
+        let stats_config = TableConfig::new(&table.metadata.configuration).stats_config()?;
 
         let mut actions = table.into_actions();
         let mut total_size = 0;

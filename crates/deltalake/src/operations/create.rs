@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 
 use crate::clustering::{clustering_domain, with_clustering_features};
 use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{Action, DataType, DomainMetadata, Format, Metadata, Protocol, StructType};
+use crate::protocol::table_config::COLUMN_MAPPING_MAX_COLUMN_ID;
+use crate::protocol::{
+    Action, ColumnMappingMode, DataType, DomainMetadata, Format, Metadata, Protocol, StructType, TableConfig,
+};
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::{DeltaTable, DeltaTableBuilder};
@@ -49,6 +52,7 @@ impl NewTable {
 ///
 /// ```no_run
 /// # async fn example() -> deltalake::DeltaResult<()> {
+/// use deltalake::protocol::table_config::ENABLE_CHANGE_DATA_FEED;
 /// use deltalake::protocol::{DataType, PrimitiveType, StructField, StructType};
 /// let schema = StructType::new(vec![
 ///     StructField::new("id", DataType::Primitive(PrimitiveType::Long), false),
@@ -57,7 +61,7 @@ impl NewTable {
 /// let table = deltalake::DeltaTable::create("/tmp/events")
 ///     .with_schema(schema)
 ///     .with_partition_columns(["day"])
-///     .with_property("delta.enableChangeDataFeed", "true")
+///     .with_property(ENABLE_CHANGE_DATA_FEED, "true")
 ///     .await?;
 /// assert_eq!(table.version(), 0);
 /// # Ok(()) }
@@ -175,18 +179,15 @@ impl CreateBuilder {
             .ok_or_else(|| DeltaError::InvalidArgument("a table needs a schema".into()))?;
         validate_schema(schema, &self.partition_columns)?;
         let mut properties = self.properties.clone();
-        let mapped = matches!(
-            properties.get("delta.columnMapping.mode").map(String::as_str),
-            Some("name" | "id")
-        );
+        let mapped = TableConfig::new(&properties).column_mapping_mode()? != ColumnMappingMode::None;
         let schema = if mapped {
             let (schema, max_id) = schema.with_column_mapping(0);
-            properties.insert("delta.columnMapping.maxColumnId".into(), max_id.to_string());
+            properties.insert(COLUMN_MAPPING_MAX_COLUMN_ID.into(), max_id.to_string());
             schema
         } else {
             schema.clone()
         };
-        crate::table_properties::TableProperties::new(&properties).validate()?;
+        TableConfig::new(&properties).validate()?;
         let mut protocol = Protocol::required_for(&schema, &properties)?;
         let mut domains = Vec::new();
         if let Some(columns) = &self.clustering_columns {

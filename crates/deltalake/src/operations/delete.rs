@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
-use super::matching::{Candidate, Matching, Predicate, ensure_not_append_only, millis};
+use super::matching::{Candidate, Matching, Predicate, millis};
 use super::rewrite::{Rewrite, RewriteCounts};
 use super::table_after_commit;
 use crate::error::DeltaResult;
@@ -124,7 +124,6 @@ impl DeleteBuilder {
         let snapshot = self.table.snapshot().clone();
         let uri = store.root_url().to_string();
         snapshot.protocol().ensure_writable(&uri)?;
-        ensure_not_append_only(&snapshot, "DELETE", &uri)?;
         let predicate = self.predicate.as_ref().map(Predicate::to_expr).transpose()?;
         let mut deleted = delete_rows(&snapshot, store.clone(), predicate).await?;
         deleted.metrics.execution_time_ms = millis(started.elapsed());

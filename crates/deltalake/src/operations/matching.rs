@@ -319,16 +319,6 @@ pub(crate) fn is_partition(snapshot: &Snapshot, column: &str) -> bool {
         .any(|p| p.eq_ignore_ascii_case(column))
 }
 
-/// The error for a DML operation on an append-only table.
-pub(crate) fn ensure_not_append_only(snapshot: &Snapshot, operation: &str, uri: &str) -> DeltaResult<()> {
-    if snapshot.table_properties().append_only() {
-        return Err(DeltaError::InvalidArgument(format!(
-            "table {uri} is append-only (delta.appendOnly): {operation} is not allowed"
-        )));
-    }
-    Ok(())
-}
-
 /// Milliseconds of a duration, for metrics.
 pub(crate) fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

@@ -11,11 +11,11 @@ use serde_json::Value;
 use super::matching::{Candidate, FileRows};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::deletion_vector::DeletionVectorWriter;
-use crate::protocol::{Action, Add, AddCdcFile, DataType, PrimitiveType, StructField, StructType};
+use crate::protocol::table_config::StatsConfig;
+use crate::protocol::{Action, Add, AddCdcFile, DataType, PrimitiveType, StructField, StructType, TableFeature};
 use crate::scan::cdf::CHANGE_TYPE;
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::{LogStore, ObjectLogStore};
-use crate::write::stats::StatsConfig;
 use crate::write::{DataWriter, TableLayout, WriterConfig};
 
 /// The directory of change data files, under the table root.
@@ -59,15 +59,10 @@ impl Rewrite {
     pub fn with_layout(snapshot: &Snapshot, store: Arc<dyn LogStore>, layout: TableLayout) -> DeltaResult<Self> {
         let data = DataWriter::new(store.clone(), layout.clone(), WriterConfig::default())?;
         let changes = snapshot
-            .table_properties()
-            .change_data_feed()
+            .is_feature_enabled(TableFeature::ChangeDataFeed)
             .then(|| ChangeDataWriter::new(layout, &store))
             .transpose()?;
-        let deletion_vectors = snapshot
-            .properties()
-            .get("delta.enableDeletionVectors")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            && snapshot.protocol().has_writer_feature("deletionVectors");
+        let deletion_vectors = snapshot.is_feature_enabled(TableFeature::DeletionVectors);
         Ok(Self {
             store,
             data,
@@ -191,7 +186,7 @@ pub(crate) fn layout_of(snapshot: &Snapshot) -> DeltaResult<TableLayout> {
         schema: snapshot.schema().clone(),
         partition_columns: snapshot.partition_columns().to_vec(),
         column_mapping: snapshot.column_mapping_mode() != ColumnMappingMode::None,
-        stats: StatsConfig::from_table_properties(snapshot.properties())?,
+        stats: snapshot.table_config().stats_config()?,
     })
 }
 

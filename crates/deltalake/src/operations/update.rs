@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use tracing::info;
 
 use super::assign::{Assignment, assign};
-use super::matching::{Matching, Predicate, ensure_not_append_only, millis};
+use super::matching::{Matching, Predicate, millis};
 use super::rewrite::Rewrite;
 use super::table_after_commit;
 use crate::error::{DeltaError, DeltaResult};
@@ -162,7 +162,6 @@ impl UpdateBuilder {
         let snapshot = self.table.snapshot().clone();
         let uri = store.root_url().to_string();
         snapshot.protocol().ensure_writable(&uri)?;
-        ensure_not_append_only(&snapshot, "UPDATE", &uri)?;
         let assignments = self.assignments(&snapshot)?;
         let rules = WriteRules::new(snapshot.schema(), snapshot.properties())?;
         let matching = Matching::new(

@@ -114,7 +114,7 @@ impl VacuumBuilder {
         let snapshot = self.table.snapshot().clone();
         let uri = store.root_url().to_string();
         snapshot.protocol().ensure_writable(&uri)?;
-        let table_retention = snapshot.table_properties().deleted_file_retention()?;
+        let table_retention = snapshot.table_config().deleted_file_retention()?;
         let retention = self.retention.unwrap_or(table_retention);
         if self.enforce_retention && retention < table_retention {
             return Err(DeltaError::InvalidArgument(format!(

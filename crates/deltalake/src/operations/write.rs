@@ -12,19 +12,18 @@ use serde_json::{Map, Value};
 
 use super::create::CreateBuilder;
 use super::delete::delete_rows;
-use super::matching::{Predicate, ensure_not_append_only};
+use super::matching::Predicate;
 use super::table_after_commit;
 use crate::arrow_utils::{FieldMatch, conform_array};
 use crate::clustering::ensure_clustering_kept;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
-use crate::log::commit_file_name;
-use crate::protocol::{Action, Metadata, StructField, StructType};
-use crate::snapshot::{ColumnMappingMode, Snapshot};
-use crate::storage::{LogStore, head};
+use crate::protocol::table_config::{COLUMN_MAPPING_MAX_COLUMN_ID, StatsConfig};
+use crate::protocol::{Action, ColumnMappingMode, Metadata, StructField, StructType, TableConfig};
+use crate::snapshot::Snapshot;
+use crate::storage::{LogStore, commit_file_name, head};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
-use crate::write::stats::StatsConfig;
 use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriteRules, WriterConfig};
 
 /// What to do with existing data.
@@ -316,30 +315,13 @@ impl WriteBuilder {
                 }
                 let table = create.actions()?;
                 let schema = table.metadata.schema()?;
-                let mapping = matches!(
-                    table
-                        .metadata
-                        .configuration
-                        .get("delta.columnMapping.mode")
-                        .map(String::as_str),
-                    Some("name" | "id")
-                );
+                let mapping =
+                    TableConfig::new(&table.metadata.configuration).column_mapping_mode()? != ColumnMappingMode::None;
                 let partitions = table.metadata.partition_columns.clone();
                 actions.extend(table.into_actions());
                 (schema, partitions, mapping)
             }
             Some(snapshot) => {
-                if snapshot
-                    .properties()
-                    .get("delta.appendOnly")
-                    .is_some_and(|v| v == "true")
-                    && self.mode == SaveMode::Overwrite
-                {
-                    return Err(DeltaError::InvalidArgument(format!(
-                        "table {} is append-only (delta.appendOnly): it cannot be overwritten",
-                        store.root_url()
-                    )));
-                }
                 let (schema, metadata) = self.evolve_schema(snapshot, &input_schema)?;
                 let partitions = match (&self.partition_columns, metadata.is_some()) {
                     (Some(p), _)
@@ -376,7 +358,7 @@ impl WriteBuilder {
             _ => None,
         });
         let properties = new_metadata.or(existing.as_ref().map(|s| s.properties()));
-        let stats = properties.map_or_else(|| Ok(StatsConfig::default()), StatsConfig::from_table_properties)?;
+        let stats = properties.map_or_else(|| Ok(StatsConfig::default()), |p| TableConfig::new(p).stats_config())?;
         let layout = TableLayout {
             schema: schema.clone(),
             partition_columns: partition_columns.clone(),
@@ -448,7 +430,6 @@ impl WriteBuilder {
         let mut scope = ReadScope::Nothing;
         let mut parameters = Map::new();
         if let (Some(predicate), Some(snapshot)) = (&replace_where, &existing) {
-            ensure_not_append_only(snapshot, "WRITE (replace-where)", store.root_url().as_str())?;
             let deleted = delete_rows(snapshot, store.clone(), Some(predicate.expr().clone())).await?;
             if deleted.actions.iter().any(|a| matches!(a, Action::Cdc(_))) {
                 return Err(DeltaError::InvalidArgument(
@@ -513,12 +494,9 @@ impl WriteBuilder {
                 let schema = if snapshot.column_mapping_mode() == ColumnMappingMode::None {
                     incoming
                 } else {
-                    let max_id = snapshot
-                        .properties()
-                        .get("delta.columnMapping.maxColumnId")
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0);
-                    incoming.with_column_mapping(max_id).0
+                    incoming
+                        .with_column_mapping(snapshot.table_config().column_mapping_max_id())
+                        .0
                 };
                 let metadata = Metadata {
                     schema_string: schema.to_json(),
@@ -563,16 +541,11 @@ pub(crate) fn with_new_columns<'a>(
     let mut schema = StructType::new(fields);
     let mut metadata = snapshot.metadata().clone();
     if snapshot.column_mapping_mode() != ColumnMappingMode::None {
-        let max_id = metadata
-            .configuration
-            .get("delta.columnMapping.maxColumnId")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let (mapped, new_max) = schema.with_column_mapping(max_id);
+        let (mapped, new_max) = schema.with_column_mapping(snapshot.table_config().column_mapping_max_id());
         schema = mapped;
         metadata
             .configuration
-            .insert("delta.columnMapping.maxColumnId".into(), new_max.to_string());
+            .insert(COLUMN_MAPPING_MAX_COLUMN_ID.into(), new_max.to_string());
     }
     metadata.schema_string = schema.to_json();
     (schema, metadata)

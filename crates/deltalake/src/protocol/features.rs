@@ -4,6 +4,9 @@ use std::collections::HashMap;
 
 use super::actions::Protocol;
 use super::schema::{DataType, PrimitiveType, StructField, StructType};
+use super::table_config::{
+    CheckpointPolicy, ColumnMappingMode, GENERATION_EXPRESSION, IDENTITY_PREFIX, INVARIANTS, TableConfig, TableFeature,
+};
 use crate::error::{DeltaError, DeltaResult};
 
 /// Reader features this implementation can read.
@@ -85,6 +88,12 @@ impl Protocol {
         self.writer_features
             .as_ref()
             .is_some_and(|f| f.iter().any(|x| x == name))
+    }
+
+    /// Whether the protocol supports the named writer feature: it names it (writer version 7) or
+    /// implies it by its legacy writer version (`changeDataFeed` from version 4, ...).
+    pub fn supports_writer_feature(&self, name: &str) -> bool {
+        self.explicit_writer_features().iter().any(|f| f == name)
     }
 
     /// Check that a table with this protocol can be read; the error names every missing feature.
@@ -258,37 +267,32 @@ struct Needed {
 impl Protocol {
     /// The smallest protocol that covers what a table with this schema and these properties uses.
     pub fn required_for(schema: &StructType, configuration: &HashMap<String, String>) -> DeltaResult<Self> {
-        let enabled = |key: &str| configuration.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let config = TableConfig::new(configuration);
+        let enabled = |feature| config.flag(feature);
         let mut needed = Vec::new();
         let mut need = |name, reader, writer| needed.push(Needed { name, reader, writer });
-        if enabled("delta.appendOnly") {
+        if enabled(TableFeature::AppendOnly) {
             need("appendOnly", Some(1), Some(2));
         }
-        if schema_has(schema, &|f| f.metadata.contains_key("delta.invariants")) {
+        if schema_has(schema, &|f| f.metadata.contains_key(INVARIANTS)) {
             need("invariants", Some(1), Some(2));
         }
-        if configuration.keys().any(|k| k.starts_with("delta.constraints.")) {
+        if !config.constraints().is_empty() {
             need("checkConstraints", Some(1), Some(3));
         }
-        if enabled("delta.enableChangeDataFeed") {
+        if enabled(TableFeature::ChangeDataFeed) {
             need("changeDataFeed", Some(1), Some(4));
         }
-        if schema_has(schema, &|f| f.metadata.contains_key("delta.generationExpression")) {
+        if schema_has(schema, &|f| f.metadata.contains_key(GENERATION_EXPRESSION)) {
             need("generatedColumns", Some(1), Some(4));
         }
-        match configuration.get("delta.columnMapping.mode").map(String::as_str) {
-            None | Some("none") => {}
-            Some("name" | "id") => need("columnMapping", Some(2), Some(5)),
-            Some(other) => {
-                return Err(DeltaError::InvalidArgument(format!(
-                    "delta.columnMapping.mode must be none, name or id, not '{other}'"
-                )));
-            }
+        if config.column_mapping_mode()? != ColumnMappingMode::None {
+            need("columnMapping", Some(2), Some(5));
         }
-        if schema_has(schema, &|f| f.metadata.keys().any(|k| k.starts_with("delta.identity."))) {
+        if schema_has(schema, &|f| f.metadata.keys().any(|k| k.starts_with(IDENTITY_PREFIX))) {
             need("identityColumns", Some(1), Some(6));
         }
-        if enabled("delta.enableDeletionVectors") {
+        if enabled(TableFeature::DeletionVectors) {
             need("deletionVectors", None, None);
         }
         if schema_has(schema, &|f| type_has(&f.data_type, PrimitiveType::TimestampNtz)) {
@@ -297,13 +301,13 @@ impl Protocol {
         if schema_has(schema, &|f| type_has(&f.data_type, PrimitiveType::Variant)) {
             need("variantType", None, None);
         }
-        if configuration.get("delta.checkpointPolicy").is_some_and(|v| v == "v2") {
+        if config.checkpoint_policy() == CheckpointPolicy::V2 {
             need("v2Checkpoint", None, None);
         }
-        if enabled("delta.enableInCommitTimestamps") {
+        if enabled(TableFeature::InCommitTimestamps) {
             need("inCommitTimestamp", Some(1), None);
         }
-        if enabled("delta.enableRowTracking") {
+        if enabled(TableFeature::RowTracking) {
             need("domainMetadata", Some(1), None);
             need("rowTracking", Some(1), None);
         }
@@ -508,5 +512,26 @@ mod tests {
         );
         assert!(Protocol::required_for(&schema("long"), &props(&[("delta.columnMapping.mode", "x")])).is_err());
         p.ensure_readable("t").unwrap();
+    }
+
+    #[test]
+    fn required_protocol_reads_properties_as_spark_does() {
+        let schema = StructType::new(vec![StructField::new(
+            "a",
+            DataType::Primitive(PrimitiveType::Long),
+            true,
+        )]);
+        for spelling in ["true", "TRUE", "True", " tRuE "] {
+            let props = |key: &str| HashMap::from([(key.to_string(), spelling.to_string())]);
+            let p = Protocol::required_for(&schema, &props("delta.enableInCommitTimestamps")).unwrap();
+            assert!(p.has_writer_feature("inCommitTimestamp"), "'{spelling}'");
+            let p = Protocol::required_for(&schema, &props("delta.enableChangeDataFeed")).unwrap();
+            assert!(p.supports_writer_feature("changeDataFeed"), "'{spelling}'");
+            let p = Protocol::required_for(&schema, &props("delta.enableDeletionVectors")).unwrap();
+            assert!(p.has_reader_feature("deletionVectors"), "'{spelling}'");
+        }
+        let name = HashMap::from([("delta.columnMapping.mode".to_string(), "NAME".to_string())]);
+        let p = Protocol::required_for(&schema, &name).unwrap();
+        assert!(p.supports_writer_feature("columnMapping") && !p.supports_writer_feature("deletionVectors"));
     }
 }

@@ -11,10 +11,8 @@ use serde_json::Value;
 
 use crate::error::{DeltaError, DeltaResult};
 
-/// Field metadata key holding a column's physical name under column mapping.
-pub const COLUMN_MAPPING_PHYSICAL_NAME: &str = "delta.columnMapping.physicalName";
-/// Field metadata key holding a column's id under column mapping.
-pub const COLUMN_MAPPING_ID: &str = "delta.columnMapping.id";
+use super::table_config::DELTA_PREFIX;
+pub use super::table_config::{COLUMN_MAPPING_ID, COLUMN_MAPPING_PHYSICAL_NAME};
 /// Arrow field metadata key under which Parquet stores field ids.
 pub const PARQUET_FIELD_ID: &str = "PARQUET:field_id";
 
@@ -382,7 +380,7 @@ impl StructField {
             .iter()
             .filter(|(k, _)| k.as_str() != PARQUET_FIELD_ID)
             .map(|(k, v)| {
-                let parsed = if k.starts_with("delta.") {
+                let parsed = if k.starts_with(DELTA_PREFIX) {
                     serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.clone()))
                 } else {
                     Value::String(v.clone())

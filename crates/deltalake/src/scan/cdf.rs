@@ -15,7 +15,7 @@ use crate::arrow_utils::FieldMatch;
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::read_commits;
 use crate::protocol::actions::StringMap;
-use crate::protocol::{Action, Remove};
+use crate::protocol::{Action, Remove, TableFeature};
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::LogStore;
 
@@ -53,11 +53,7 @@ impl ChangeDataFeed {
                 "change data feed start version {start} is not within 0..={end}"
             )));
         }
-        let enabled = snapshot
-            .properties()
-            .get("delta.enableChangeDataFeed")
-            .is_some_and(|v| v == "true");
-        if !enabled {
+        if !snapshot.is_feature_enabled(TableFeature::ChangeDataFeed) {
             return Err(DeltaError::InvalidArgument(format!(
                 "the change data feed is not enabled on {} (delta.enableChangeDataFeed)",
                 store.root_url()

@@ -7,8 +7,8 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions};
 use tracing::{debug, warn};
 
+use super::backoff;
 use crate::storage::get_bytes;
-use crate::transaction::backoff;
 
 /// How many times a put whose outcome is unknown (and that did not land) is sent again.
 const UNKNOWN_OUTCOME_ATTEMPTS: u32 = 5;

@@ -1,4 +1,7 @@
 //! Storage: table locations, object stores and the [`LogStore`] through which commits are written.
+//!
+//! The bottom layer with `protocol`: modules here use only `crate::error`, `crate::protocol` and
+//! each other.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +21,18 @@ use crate::error::{DeltaError, DeltaResult};
 
 /// Name of the log directory under the table root.
 pub const DELTA_LOG_DIR: &str = "_delta_log";
+
+/// The commit file name of a version: `00000000000000000042.json`.
+pub fn commit_file_name(version: i64) -> String {
+    format!("{version:020}.json")
+}
+
+/// Exponential backoff with jitter: about 10 ms doubling per attempt, at most about 1 s.
+pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
+    let base = 10u64.saturating_mul(1 << attempt.min(7));
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base / 255;
+    std::time::Duration::from_millis((base / 2 + jitter / 2).min(1_000))
+}
 
 pub mod azure;
 pub mod commit_put;
@@ -419,7 +434,7 @@ impl LogStore for ObjectLogStore {
 
     fn write_commit(&self, version: i64, body: Bytes) -> BoxFuture<'_, DeltaResult<()>> {
         Box::pin(async move {
-            let path = self.log_path().join(crate::log::commit_file_name(version).as_str());
+            let path = self.log_path().join(commit_file_name(version).as_str());
             match create_file(self.store.as_ref(), &path, body, self.create_mode).await? {
                 Created::Ours => Ok(()),
                 Created::Theirs => Err(DeltaError::VersionExists {

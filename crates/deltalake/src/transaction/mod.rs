@@ -3,8 +3,8 @@
 
 mod conflict;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -16,10 +16,10 @@ pub use conflict::{MatchingFiles, ReadScope};
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{read_commits, write_checkpoint};
 use crate::protocol::actions::serialize_actions;
-use crate::protocol::{Action, CommitInfo, Txn};
+use crate::protocol::table_config::APPEND_ONLY;
+use crate::protocol::{Action, CommitInfo, Protocol, TableConfig, TableFeature, Txn};
 use crate::snapshot::Snapshot;
-use crate::storage::LogStore;
-use crate::table_properties::TableProperties;
+use crate::storage::{LogStore, backoff};
 
 /// The name of this engine in `commitInfo.engineInfo`.
 pub const ENGINE_INFO: &str = concat!("deltalake-rs/", env!("CARGO_PKG_VERSION"));
@@ -149,12 +149,20 @@ impl CommitBuilder {
     }
 
     /// Commit on top of `snapshot` (`None` creates the table: version 0).
+    ///
+    /// Every commit passes the table's rules here, whatever the operation: the protocol (the
+    /// table's and any new one) must be writable by this crate, and a commit that removes data
+    /// files (`remove` with `dataChange`) is refused on an append-only table.
     pub async fn commit(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
         let read_version = snapshot.map_or(-1, Snapshot::version);
+        self.check_table_rules(store, snapshot)?;
         if let Some(snapshot) = snapshot {
             self.check_app_transactions(snapshot)?;
         }
-        let ict_enabled = self.in_commit_timestamps(snapshot);
+        let ict_enabled = self.protocol(snapshot).is_some_and(|p| {
+            self.configuration(snapshot)
+                .is_enabled(p, TableFeature::InCommitTimestamps)
+        });
         let changes = OurChanges::new(&self.scope, &self.actions);
         let mut previous_timestamp = snapshot.map_or(i64::MIN, Snapshot::timestamp);
         let mut version = read_version + 1;
@@ -220,29 +228,57 @@ impl CommitBuilder {
         Ok(())
     }
 
-    /// The table properties after this commit: those of the metadata being committed, or else the table's.
-    fn configuration<'a>(&'a self, snapshot: Option<&'a Snapshot>) -> Option<&'a HashMap<String, String>> {
+    /// Writability and append-only: see [`CommitBuilder::commit`]. Append-only is the rule of
+    /// the table read, as in Delta on Spark.
+    fn check_table_rules(&self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<()> {
+        let uri = store.root_url().as_str();
+        for protocol in snapshot.map(Snapshot::protocol).into_iter().chain(self.new_protocol()) {
+            protocol.ensure_writable(uri)?;
+        }
+        let removes_data = self
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Remove(r) if r.data_change));
+        if removes_data && snapshot.is_some_and(|s| s.is_feature_enabled(TableFeature::AppendOnly)) {
+            return Err(DeltaError::InvalidArgument(format!(
+                "table {uri} is append-only ({APPEND_ONLY}): {} cannot remove data from it",
+                self.operation.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The table configuration after this commit: that of the metadata being committed, or else the table's.
+    fn configuration<'a>(&self, snapshot: Option<&'a Snapshot>) -> Cow<'a, TableConfig> {
         let new_metadata = self.actions.iter().find_map(|a| match a {
             Action::Metadata(m) => Some(&m.configuration),
             _ => None,
         });
-        new_metadata.or_else(|| snapshot.map(Snapshot::properties))
+        match (new_metadata, snapshot) {
+            (Some(configuration), _) => Cow::Owned(TableConfig::new(configuration)),
+            (None, Some(snapshot)) => Cow::Borrowed(snapshot.table_config()),
+            (None, None) => Cow::Owned(TableConfig::default()),
+        }
     }
 
-    /// In-commit timestamps are on when the metadata being committed, or else the table's, says so.
-    fn in_commit_timestamps(&self, snapshot: Option<&Snapshot>) -> bool {
-        self.configuration(snapshot)
-            .and_then(|c| c.get("delta.enableInCommitTimestamps"))
-            .is_some_and(|v| v == "true")
+    /// The protocol being committed, if any.
+    fn new_protocol(&self) -> Option<&Protocol> {
+        self.actions.iter().find_map(|a| match a {
+            Action::Protocol(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// The protocol after this commit: the one being committed, or else the table's.
+    fn protocol<'a>(&'a self, snapshot: Option<&'a Snapshot>) -> Option<&'a Protocol> {
+        self.new_protocol().or_else(|| snapshot.map(Snapshot::protocol))
     }
 
     /// After committing `version` on top of `snapshot`: checkpoint it when it is a multiple of
     /// `delta.checkpointInterval`. The new snapshot is `snapshot` advanced by the commits since.
     /// A failure is logged and reported as `false`: the commit itself has succeeded.
     async fn checkpoint_if_due(&self, store: &dyn LogStore, snapshot: Option<&Snapshot>, version: i64) -> bool {
-        let empty = HashMap::new();
-        let properties = TableProperties::new(self.configuration(snapshot).unwrap_or(&empty));
-        let interval = match properties.checkpoint_interval() {
+        let interval = match self.configuration(snapshot).checkpoint_interval() {
             Ok(interval) => interval,
             Err(e) => {
                 warn!(version, error = %e, "no automatic checkpoint");
@@ -306,11 +342,4 @@ impl CommitBuilder {
 /// The current time in milliseconds, but strictly after `previous` (in-commit timestamps increase).
 fn now_after(previous: i64) -> i64 {
     chrono::Utc::now().timestamp_millis().max(previous.saturating_add(1))
-}
-
-/// Exponential backoff with jitter: about 10 ms doubling per attempt, at most about 1 s.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    let base = 10u64.saturating_mul(1 << attempt.min(7));
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base / 255;
-    Duration::from_millis((base / 2 + jitter / 2).min(1_000))
 }

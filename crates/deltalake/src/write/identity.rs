@@ -8,12 +8,11 @@ use arrow::datatypes::{DataType as ArrowType, Field, Schema as ArrowSchema};
 use serde_json::Value;
 
 use crate::error::{DeltaError, DeltaResult};
+use crate::protocol::table_config::{
+    IDENTITY_ALLOW_EXPLICIT_INSERT as ALLOW_EXPLICIT_INSERT, IDENTITY_HIGH_WATER_MARK as HIGH_WATER_MARK,
+    IDENTITY_START as START, IDENTITY_STEP as STEP,
+};
 use crate::protocol::{DataType, PrimitiveType, StructType};
-
-const START: &str = "delta.identity.start";
-const STEP: &str = "delta.identity.step";
-const HIGH_WATER_MARK: &str = "delta.identity.highWaterMark";
-const ALLOW_EXPLICIT_INSERT: &str = "delta.identity.allowExplicitInsert";
 
 #[derive(Debug)]
 struct IdentityColumn {

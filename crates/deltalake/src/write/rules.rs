@@ -11,7 +11,8 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{BoundExpr, Expr};
-use crate::protocol::{DataType, StructField, StructType};
+use crate::protocol::table_config::{GENERATION_EXPRESSION, INVARIANTS};
+use crate::protocol::{DataType, StructField, StructType, TableConfig};
 
 /// How many offending rows an error shows.
 const EXAMPLE_ROWS: usize = 3;
@@ -47,11 +48,7 @@ impl WriteRules {
     pub fn new(schema: &StructType, configuration: &HashMap<String, String>) -> DeltaResult<Self> {
         let mut rules = Self::default();
         for (i, field) in schema.fields.iter().enumerate() {
-            if let Some(sql) = field
-                .metadata
-                .get("delta.generationExpression")
-                .and_then(|v| v.as_str())
-            {
+            if let Some(sql) = field.metadata.get(GENERATION_EXPRESSION).and_then(|v| v.as_str()) {
                 rules.generated.push(generated(schema, i, field, sql)?);
             }
         }
@@ -63,13 +60,7 @@ impl WriteRules {
             });
             Ok(())
         })?;
-        let mut constraints: Vec<(&String, &String)> = configuration
-            .iter()
-            .filter(|(k, _)| k.starts_with("delta.constraints."))
-            .collect();
-        constraints.sort();
-        for (key, sql) in constraints {
-            let name = &key["delta.constraints.".len()..];
+        for (name, sql) in TableConfig::new(configuration).constraints() {
             let predicate = bind(schema, sql, &format!("CHECK constraint {name}"))?;
             rules.checks.push(Check {
                 description: format!("CHECK constraint {name} ({sql})"),
@@ -194,7 +185,7 @@ fn collect_invariants(
 ) -> DeltaResult<()> {
     for field in &schema.fields {
         path.push(field.name.clone());
-        if let Some(raw) = field.metadata.get("delta.invariants") {
+        if let Some(raw) = field.metadata.get(INVARIANTS) {
             let sql = invariant_expression(raw).ok_or_else(|| {
                 DeltaError::schema(format!(
                     "column {}: delta.invariants is not {{\"expression\": {{\"expression\": SQL}}}}",

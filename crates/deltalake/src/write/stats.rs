@@ -2,74 +2,30 @@
 //! null count, for the columns `delta.dataSkippingNumIndexedCols` / `delta.dataSkippingStatsColumns` select.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
-use arrow::datatypes::{DataType as ArrowType, Field, Fields, Float32Type, Float64Type, Schema as ArrowSchema};
+use arrow::datatypes::{DataType as ArrowType, Field, Float32Type, Float64Type, Schema as ArrowSchema};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use parquet::arrow::parquet_to_arrow_schema;
 use parquet::file::metadata::ParquetMetaData;
 
-use crate::error::{DeltaError, DeltaResult};
-use crate::protocol::{DataType, PrimitiveType, Scalar, StructType};
+use crate::error::DeltaResult;
+use crate::protocol::stats_schema::StatsSchema;
+use crate::protocol::{Scalar, StructType};
 
-/// Which columns get statistics, from the table properties.
-#[derive(Debug, Clone)]
-pub struct StatsConfig {
-    /// How many leaf columns, in schema order, get statistics (`delta.dataSkippingNumIndexedCols`,
-    /// default 32, -1 for all).
-    pub num_indexed_cols: i32,
-    /// Exactly these columns (dotted paths) get statistics (`delta.dataSkippingStatsColumns`);
-    /// overrides `num_indexed_cols`.
-    pub stats_columns: Option<Vec<String>>,
-    /// Strings are truncated to this many characters in min / max.
-    pub string_prefix_len: usize,
-}
+pub use crate::protocol::table_config::StatsConfig;
 
-impl Default for StatsConfig {
-    fn default() -> Self {
-        Self {
-            num_indexed_cols: 32,
-            stats_columns: None,
-            string_prefix_len: 32,
-        }
-    }
-}
-
-impl StatsConfig {
-    /// The configuration a table's properties ask for.
-    pub fn from_table_properties(properties: &HashMap<String, String>) -> DeltaResult<Self> {
-        let mut config = Self::default();
-        if let Some(v) = properties.get("delta.dataSkippingNumIndexedCols") {
-            config.num_indexed_cols = v.trim().parse().ok().filter(|n| *n >= -1).ok_or_else(|| {
-                DeltaError::InvalidArgument(format!(
-                    "table property delta.dataSkippingNumIndexedCols: '{v}' is not a number >= -1"
-                ))
-            })?;
-        }
-        if let Some(v) = properties.get("delta.dataSkippingStatsColumns") {
-            config.stats_columns = Some(
-                v.split(',')
-                    .map(|c| c.trim().trim_matches('`').to_string())
-                    .filter(|c| !c.is_empty())
-                    .collect(),
-            );
-        }
-        Ok(config)
-    }
-}
-
-/// One leaf column that gets statistics.
+/// One leaf column that gets statistics, and its statistics so far.
 #[derive(Debug)]
 struct Leaf {
     /// Logical names from the top-level column down.
     logical: Vec<String>,
     /// Physical names (the keys of the stats JSON).
     physical: Vec<String>,
-    /// The Arrow type of the column when min / max are recorded (not for booleans, binaries and
-    /// nested types).
+    /// The Arrow type of the column while min / max are recorded (see [`StatsColumn::bounded`](crate::protocol::stats_schema::StatsColumn::bounded);
+    /// dropped when a footer lacks them).
     bounded: Option<ArrowType>,
     min: Option<Scalar>,
     max: Option<Scalar>,
@@ -104,22 +60,18 @@ pub struct StatsCollector {
 impl StatsCollector {
     /// A collector for files of `schema`; `partition_columns` never get statistics.
     pub fn new(schema: &StructType, partition_columns: &[String], config: &StatsConfig) -> DeltaResult<Self> {
-        let mut leaves = Vec::new();
-        collect_leaves(schema, &mut Vec::new(), &mut Vec::new(), partition_columns, &mut leaves);
-        let leaves = match &config.stats_columns {
-            Some(columns) => {
-                let wanted: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
-                leaves
-                    .into_iter()
-                    .filter(|l| {
-                        let path = l.logical.join(".").to_lowercase();
-                        wanted.iter().any(|w| path == *w || path.starts_with(&format!("{w}.")))
-                    })
-                    .collect()
-            }
-            None if config.num_indexed_cols < 0 => leaves,
-            None => leaves.into_iter().take(config.num_indexed_cols as usize).collect(),
-        };
+        let leaves = StatsSchema::new(schema, partition_columns, config)
+            .columns()
+            .iter()
+            .map(|column| Leaf {
+                logical: column.logical.clone(),
+                physical: column.physical.clone(),
+                bounded: column.bounded.clone(),
+                min: None,
+                max: None,
+                null_count: Some(0),
+            })
+            .collect();
         Ok(Self {
             leaves,
             num_records: 0,
@@ -189,16 +141,6 @@ impl StatsCollector {
         Ok(())
     }
 
-    /// Whether the leaf column at this logical path (names matched case-insensitively) gets a
-    /// minimum and a maximum: it is selected for statistics and of a type that has bounds.
-    pub fn has_bounds(&self, path: &[String]) -> bool {
-        self.leaves.iter().any(|l| {
-            l.bounded.is_some()
-                && l.logical.len() == path.len()
-                && l.logical.iter().zip(path).all(|(a, b)| a.eq_ignore_ascii_case(b))
-        })
-    }
-
     /// Rows seen so far.
     pub fn num_records(&self) -> i64 {
         self.num_records
@@ -235,97 +177,6 @@ impl StatsCollector {
             max.render(),
             nulls.render()
         )
-    }
-}
-
-impl StatsCollector {
-    /// The fields of statistics stored as a struct (`add.stats_parsed` in checkpoints) for these
-    /// columns: `numRecords`, `minValues` and `maxValues` typed as the columns, `nullCount` as
-    /// longs, `tightBounds`. Empty groups are left out (Parquet cannot store empty structs).
-    pub fn parsed_fields(&self) -> DeltaResult<Fields> {
-        let bounded = self
-            .leaves
-            .iter()
-            .filter_map(|l| Some((l.physical.as_slice(), l.bounded.clone()?)))
-            .collect::<Vec<_>>();
-        let counts: Vec<_> = self
-            .leaves
-            .iter()
-            .map(|l| (l.physical.as_slice(), ArrowType::Int64))
-            .collect();
-        let mut fields = vec![Field::new("numRecords", ArrowType::Int64, true)];
-        for (name, leaves) in [("minValues", &bounded), ("maxValues", &bounded), ("nullCount", &counts)] {
-            if !leaves.is_empty() {
-                fields.push(Field::new(name, ArrowType::Struct(nest(leaves)), true));
-            }
-        }
-        fields.push(Field::new("tightBounds", ArrowType::Boolean, true));
-        Ok(fields.into())
-    }
-}
-
-/// Nested struct fields for leaves given by their path, in order (leaves sharing a parent are adjacent).
-fn nest(leaves: &[(&[String], ArrowType)]) -> Fields {
-    let mut fields = Vec::new();
-    let mut i = 0;
-    while i < leaves.len() {
-        let (path, leaf_type) = &leaves[i];
-        let name = &path[0];
-        if path.len() == 1 {
-            fields.push(Field::new(name, leaf_type.clone(), true));
-            i += 1;
-            continue;
-        }
-        let end = i + leaves[i..]
-            .iter()
-            .take_while(|(p, _)| p.len() > 1 && p[0] == *name)
-            .count();
-        let children: Vec<_> = leaves[i..end].iter().map(|(p, t)| (&p[1..], t.clone())).collect();
-        fields.push(Field::new(name, ArrowType::Struct(nest(&children)), true));
-        i = end;
-    }
-    fields.into()
-}
-
-fn collect_leaves(
-    schema: &StructType,
-    logical: &mut Vec<String>,
-    physical: &mut Vec<String>,
-    partition_columns: &[String],
-    out: &mut Vec<Leaf>,
-) {
-    for field in &schema.fields {
-        if logical.is_empty() && partition_columns.iter().any(|p| p.eq_ignore_ascii_case(&field.name)) {
-            continue;
-        }
-        logical.push(field.name.clone());
-        physical.push(field.physical_name().to_string());
-        match &field.data_type {
-            DataType::Struct(inner) => collect_leaves(inner, logical, physical, partition_columns, out),
-            other => {
-                let bounded = match other {
-                    DataType::Primitive(p)
-                        if !matches!(
-                            p,
-                            PrimitiveType::Boolean | PrimitiveType::Binary | PrimitiveType::Variant
-                        ) =>
-                    {
-                        other.to_arrow().ok()
-                    }
-                    _ => None,
-                };
-                out.push(Leaf {
-                    logical: logical.clone(),
-                    physical: physical.clone(),
-                    bounded,
-                    min: None,
-                    max: None,
-                    null_count: Some(0),
-                });
-            }
-        }
-        logical.pop();
-        physical.pop();
     }
 }
 
@@ -536,6 +387,7 @@ impl JsonObject {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
     use std::sync::Arc;
 
     use arrow::array::{
@@ -545,6 +397,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::protocol::PrimitiveType;
 
     fn schema(json: &str) -> StructType {
         StructType::from_json(json).unwrap()
@@ -723,7 +576,7 @@ mod tests {
         let keys: Vec<_> = picked["nullCount"].as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["day", "n"]);
         let props = HashMap::from([("delta.dataSkippingNumIndexedCols".to_string(), "x".to_string())]);
-        assert!(StatsConfig::from_table_properties(&props).is_err());
+        assert!(crate::protocol::TableConfig::new(&props).stats_config().is_err());
         let mut c = StatsCollector::new(&schema, &["id".to_string()], &StatsConfig::default()).unwrap();
         c.update(&b).unwrap();
         assert!(!c.to_json().contains("\"id\""));

@@ -14,7 +14,7 @@ use super::plan::{BoundClause, Plan, TargetAction};
 use super::{ClauseKind, MergeBuilder, MergeMetrics, collect_source};
 use crate::error::{DeltaError, DeltaResult};
 use crate::operations::assign::{Assignment, assign};
-use crate::operations::matching::{Candidate, FileRows, Matching, ensure_not_append_only, millis, true_only};
+use crate::operations::matching::{Candidate, FileRows, Matching, millis, true_only};
 use crate::operations::rewrite::{Rewrite, layout_of};
 use crate::operations::table_after_commit;
 use crate::protocol::Action;
@@ -37,9 +37,6 @@ pub(super) async fn merge(builder: MergeBuilder) -> DeltaResult<(DeltaTable, Mer
     let snapshot = table.snapshot().clone();
     let uri = store.root_url().to_string();
     snapshot.protocol().ensure_writable(&uri)?;
-    if clauses.iter().any(|c| c.kind != ClauseKind::NotMatched) {
-        ensure_not_append_only(&snapshot, "MERGE (update or delete)", &uri)?;
-    }
     let source = collect_source(source).await?;
     let plan = Plan::new(&snapshot, &source, &predicate, aliases, &clauses, merge_schema)?;
     drop(source);

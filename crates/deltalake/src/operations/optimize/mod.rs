@@ -33,10 +33,6 @@ use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterConfig};
 use arrow::array::{ArrayRef, AsArray, RecordBatch};
 
-/// The table property giving the target size of data files, in bytes (`104857600`, or with a
-/// unit: `128mb`).
-const TARGET_FILE_SIZE_PROPERTY: &str = "delta.targetFileSize";
-
 /// Rows handed to the writer at a time when writing sorted rows, so files roll at the target
 /// size.
 const SORTED_WRITE_ROWS: usize = 1024;
@@ -301,12 +297,12 @@ impl OptimizeBuilder {
 
     /// The target size: the builder's, else the table property's, else the writer's default.
     fn target_size(&self, snapshot: &Snapshot) -> DeltaResult<u64> {
-        let size = match (self.target_size, snapshot.properties().get(TARGET_FILE_SIZE_PROPERTY)) {
-            (Some(size), _) => size,
-            (None, Some(text)) => parse_byte_size(text).ok_or_else(|| {
-                DeltaError::InvalidArgument(format!("{TARGET_FILE_SIZE_PROPERTY} is not a size in bytes: '{text}'"))
-            })?,
-            (None, None) => DEFAULT_TARGET_FILE_SIZE as u64,
+        let size = match self.target_size {
+            Some(size) => size,
+            None => snapshot
+                .table_config()
+                .target_file_size()?
+                .unwrap_or(DEFAULT_TARGET_FILE_SIZE as u64),
         };
         if size == 0 {
             return Err(DeltaError::InvalidArgument(
@@ -554,36 +550,5 @@ async fn discard(store: &dyn LogStore, adds: &[Add]) {
         {
             tracing::debug!(path = %add.path, error = %e, "could not delete an uncommitted data file");
         }
-    }
-}
-
-/// A size in bytes: digits, optionally followed by a unit (`b`, `k`/`kb`, `m`/`mb`, `g`/`gb`,
-/// `t`/`tb`, powers of 1024, any case).
-fn parse_byte_size(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let scale: u64 = match unit.trim() {
-        "" | "b" => 1,
-        "k" | "kb" => 1 << 10,
-        "m" | "mb" => 1 << 20,
-        "g" | "gb" => 1 << 30,
-        "t" | "tb" => 1 << 40,
-        _ => return None,
-    };
-    number.parse::<u64>().ok()?.checked_mul(scale)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_byte_size;
-
-    #[test]
-    fn parses_sizes_with_units() {
-        assert_eq!(parse_byte_size("104857600"), Some(104_857_600));
-        assert_eq!(parse_byte_size("128mb"), Some(128 << 20));
-        assert_eq!(parse_byte_size("1 GB"), Some(1 << 30));
-        assert_eq!(parse_byte_size("12x"), None);
-        assert_eq!(parse_byte_size("mb"), None);
     }
 }

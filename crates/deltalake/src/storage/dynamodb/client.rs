@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tracing::warn;
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::transaction::backoff;
+use crate::storage::backoff;
 
 /// How many times one call is sent before its error is returned.
 const CALL_ATTEMPTS: u32 = 8;

@@ -30,9 +30,8 @@ use client::s;
 pub use client::{AwsCredentials, CallError, DynamoClient};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::commit_file_name;
 use crate::storage::options::StorageOptions;
-use crate::storage::{LogStore, ObjectFileReader, ObjectLogStore};
+use crate::storage::{LogStore, ObjectFileReader, ObjectLogStore, commit_file_name};
 
 /// Settings of the DynamoDB log store, from the storage options.
 #[derive(Debug, Clone, PartialEq)]
@@ -305,7 +304,7 @@ impl DynamoLogStore {
                 }
                 return Ok(());
             }
-            tokio::time::sleep(crate::transaction::backoff(attempt.min(8))).await;
+            tokio::time::sleep(crate::storage::backoff(attempt.min(8))).await;
         }
         Err(DeltaError::InvalidArgument(format!(
             "DynamoDB table {name} did not become active"
