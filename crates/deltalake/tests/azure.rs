@@ -10,7 +10,10 @@ use common::cloud;
 use common::services;
 use deltalake::DeltaTable;
 
+/// The writer process of the concurrent writer test below: not a test itself, `spawn_writer`
+/// starts it with `--ignored`.
 #[tokio::test]
+#[ignore = "child process of the concurrent writer tests; run by common::cloud::spawn_writer"]
 async fn child_writer() {
     cloud::child_writer().await;
 }

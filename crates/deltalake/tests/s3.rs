@@ -34,7 +34,10 @@ async fn moto_with_bucket(bucket: &str) -> Server {
     moto
 }
 
+/// The writer process of the concurrent writer tests below: not a test itself, `spawn_writer`
+/// starts it with `--ignored`.
 #[tokio::test]
+#[ignore = "child process of the concurrent writer tests; run by common::cloud::spawn_writer"]
 async fn child_writer() {
     cloud::child_writer().await;
 }
