@@ -20,6 +20,7 @@ pub mod snapshot;
 pub mod storage;
 pub mod table;
 pub mod table_properties;
+mod telemetry;
 pub mod transaction;
 pub mod write;
 

@@ -150,6 +150,21 @@ impl CommitBuilder {
 
     /// Commit on top of `snapshot` (`None` creates the table: version 0).
     pub async fn commit(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
+        let span = crate::telemetry::operation_span!("commit", crate::storage::options::redact_url(store.root_url()));
+        let files = (self.actions.iter())
+            .filter(|a| matches!(a, Action::Add(_) | Action::Remove(_)))
+            .count();
+        let attempts = self.attempts(store, snapshot);
+        crate::telemetry::traced(span, attempts, |r| crate::telemetry::Figures {
+            version: Some(r.version),
+            files: Some(files),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The commit itself, attempt after attempt, inside the span of [`Self::commit`].
+    async fn attempts(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
         let read_version = snapshot.map_or(-1, Snapshot::version);
         if let Some(snapshot) = snapshot {
             self.check_app_transactions(snapshot)?;
