@@ -4,6 +4,13 @@
 //! object_store takes the emulator's address from the `AZURITE_BLOB_STORAGE_URL` environment
 //! variable only, so one test starts one Azurite and runs every scenario in turn.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use common::cloud;

@@ -4,6 +4,13 @@
 //! The test binary runs itself as the writer process: `child_writer`, an ignored test that only
 //! `spawn_writer` runs (with `--ignored`), does the writing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::HashMap;

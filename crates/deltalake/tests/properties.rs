@@ -6,6 +6,13 @@
 //! with mutations) that reach past the first check of each parser. Case counts are bounded so that
 //! the whole file runs in seconds in the dev profile.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -701,7 +708,7 @@ fn file_descriptor(rows: &DeletedRows, data_len: usize) -> DeletionVectorDescrip
 
 /// A deletion vector file holding `rows` at offset 1, after the format version byte.
 fn dv_file(rows: &DeletedRows) -> Vec<u8> {
-    [&[DV_FILE_FORMAT_VERSION][..], &rows.to_file_bytes()].concat()
+    [&[DV_FILE_FORMAT_VERSION][..], &rows.to_file_bytes().unwrap()].concat()
 }
 
 /// Decode `bytes` every way a vector is read; errors only.
