@@ -1,5 +1,12 @@
 //! The `delta-inspect` binary against the shared test tables.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 use std::process::{Command, Output};
 
 fn table(name: &str) -> String {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, ListArray, MapArray, StructArray, make_array, new_null_array};
+use arrow::array::{Array, ArrayRef, AsArray, ListArray, MapArray, StructArray, make_array, new_null_array};
 use arrow::buffer::NullBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType as ArrowType, Field, FieldRef, Fields};
@@ -66,6 +66,14 @@ fn unshred(source: &StructArray) -> Result<StructArray, arrow::error::ArrowError
     Ok(parquet_variant_compute::unshred_variant(&variant)?.into_inner())
 }
 
+/// The error of an array whose data type its Arrow array type does not match.
+fn mismatch(array: &ArrayRef, context: &str) -> DeltaError {
+    DeltaError::schema(format!(
+        "{context}: an array of type {} has another layout",
+        array.data_type()
+    ))
+}
+
 /// Reshape `array` into `target`'s type: struct children are matched with `matcher` (and renamed),
 /// children missing from the source become nulls, leaves are cast. `context` names the data in errors.
 pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, context: &str) -> DeltaResult<ArrayRef> {
@@ -75,7 +83,7 @@ pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, cont
     }
     match (array.data_type(), target_type) {
         (ArrowType::Struct(_), ArrowType::Struct(target_fields)) => {
-            let source = array.as_any().downcast_ref::<StructArray>().expect("struct type");
+            let source = array.as_struct_opt().ok_or_else(|| mismatch(array, context))?;
             if *target_type == variant_arrow_type() && source.column_by_name("typed_value").is_some() {
                 let unshredded = unshred(source).map_err(|e| DeltaError::InvalidDataFile {
                     path: context.to_string(),
@@ -97,7 +105,7 @@ pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, cont
             } else {
                 array.clone()
             };
-            let list = list.as_any().downcast_ref::<ListArray>().expect("list type");
+            let list = list.as_list_opt::<i32>().ok_or_else(|| mismatch(&list, context))?;
             let values = conform_array(list.values(), target_item, matcher, context)?;
             let item = Field::new(
                 target_item.name(),
@@ -113,7 +121,7 @@ pub fn conform_array(array: &ArrayRef, target: &Field, matcher: FieldMatch, cont
             )?))
         }
         (ArrowType::Map(_, _), ArrowType::Map(target_entries, ordered)) => {
-            let map = array.as_any().downcast_ref::<MapArray>().expect("map type");
+            let map = array.as_map_opt().ok_or_else(|| mismatch(array, context))?;
             let ArrowType::Struct(target_kv) = target_entries.data_type() else {
                 return Err(DeltaError::schema(format!("{context}: invalid map type {target_type}")));
             };

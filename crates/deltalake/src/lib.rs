@@ -20,6 +20,7 @@ pub mod scan;
 pub mod snapshot;
 pub mod storage;
 pub mod table;
+mod telemetry;
 pub mod transaction;
 pub mod write;
 

@@ -23,6 +23,7 @@ use crate::scan::ScanBuilder;
 use crate::scan::cdf::ChangeDataFeed;
 use crate::snapshot::Snapshot;
 use crate::storage::{LogStore, StorageOptions, table_url};
+use crate::telemetry::{Figures, operation_span, traced};
 
 /// A Delta table opened at some version.
 ///
@@ -120,6 +121,14 @@ impl DeltaTableBuilder {
         }
     }
 
+    /// The location, without credentials, for logs.
+    pub(crate) fn redacted_location(&self) -> String {
+        match url::Url::parse(&self.location) {
+            Ok(url) => crate::storage::options::redact_url(&url),
+            Err(_) => self.location.clone(),
+        }
+    }
+
     /// Load the table.
     pub async fn load(self) -> DeltaResult<DeltaTable> {
         let store = self.build_log_store()?;
@@ -162,11 +171,20 @@ impl DeltaTable {
 
     /// Open the table of `store` at `version` (the latest when `None`).
     pub async fn open_with(store: Arc<dyn LogStore>, version: Option<i64>) -> DeltaResult<Self> {
-        let snapshot = Snapshot::load(store.as_ref(), version).await?;
-        Ok(Self {
-            store,
-            snapshot: Arc::new(snapshot),
+        let span = operation_span!("open", crate::storage::options::redact_url(store.root_url()));
+        let load = async {
+            let snapshot = Snapshot::load(store.as_ref(), version).await?;
+            Ok(Self {
+                store,
+                snapshot: Arc::new(snapshot),
+            })
+        };
+        traced(span, load, |table: &Self| Figures {
+            version: Some(table.version()),
+            files: Some(table.snapshot.files().len()),
+            ..Figures::default()
         })
+        .await
     }
 
     /// A table from its store and snapshot.

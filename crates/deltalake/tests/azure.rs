@@ -4,13 +4,23 @@
 //! object_store takes the emulator's address from the `AZURITE_BLOB_STORAGE_URL` environment
 //! variable only, so one test starts one Azurite and runs every scenario in turn.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use common::cloud;
 use common::services;
 use deltalake::DeltaTable;
 
+/// The writer process of the concurrent writer test below: not a test itself, `spawn_writer`
+/// starts it with `--ignored`.
 #[tokio::test]
+#[ignore = "child process of the concurrent writer tests; run by common::cloud::spawn_writer"]
 async fn child_writer() {
     cloud::child_writer().await;
 }

@@ -1,5 +1,12 @@
 //! Change data feed reads checked against the table states they lead to.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,13 @@
 //! V2 with sidecars), tombstones expire by retention, statistics as structs are typed by the table
 //! schema, and commits checkpoint automatically at `delta.checkpointInterval`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,6 +1,13 @@
 //! Checkpoint variants built from a real checkpoint: multi-part, checkpoint plus later commits,
 //! and checkpoints without commits before them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::fs::File;

@@ -1,5 +1,12 @@
 //! Creating tables and committing transactions, alone and concurrently.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

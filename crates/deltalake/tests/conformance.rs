@@ -1,6 +1,13 @@
 //! Conformance: every table of `../shared/testdata/tables` read by us matches what the reference
 //! reader saw (`../shared/testdata/expected`), and where the reference failed, what the protocol says.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::BTreeSet;

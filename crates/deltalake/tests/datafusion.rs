@@ -1,6 +1,13 @@
 //! SQL over Delta tables through DataFusion: rows against what the reference reader saw, file
 //! skipping visible in the physical plan, aggregates, joins, deletion vectors and column mapping.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -1,6 +1,13 @@
 //! DELETE and UPDATE: rows, files, deletion vectors, the change data feed, bad input and
 //! concurrent commits.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::sync::Arc;

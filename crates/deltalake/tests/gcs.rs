@@ -2,6 +2,13 @@
 //! from the Go module proxy does not serve (it answers uploads with "invalid uploadType"), so the
 //! commit's request shapes are checked against a loopback stand-in instead of a real server.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -2,6 +2,13 @@
 //! the change data feed, schema evolution, bad input, concurrent appends and the reference
 //! reader.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -1,6 +1,13 @@
 //! OPTIMIZE: compaction and Z-order, their commits and metrics, deletion vectors, column
 //! mapping, bad input and concurrent commits.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::HashSet;

@@ -1,8 +1,15 @@
 //! Many writer processes at once, and writers killed at random points: nothing committed is lost,
 //! nothing half-written is ever visible.
 //!
-//! The test binary runs itself as the writer process: `child_writer` does the writing when
-//! `DELTA_TEST_CHILD` is set and nothing otherwise.
+//! The test binary runs itself as the writer process: `child_writer`, an ignored test that only
+//! `spawn_writer` runs (with `--ignored`), does the writing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
 
 mod common;
 
@@ -13,7 +20,10 @@ use std::time::Duration;
 use common::cloud::{self, batch, check_every_version, spawn_writer};
 use deltalake::DeltaTable;
 
+/// The writer process of the tests below: not a test itself, `spawn_writer`
+/// starts it with `--ignored`.
 #[tokio::test]
+#[ignore = "child process of the concurrent writer tests; run by common::cloud::spawn_writer"]
 async fn child_writer() {
     cloud::child_writer().await;
 }

@@ -3,6 +3,13 @@
 //! `scripts/test.sh` sets `DELTA_REFERENCE_PYTHON` to an interpreter that has it (made by
 //! `scripts/setup-python.sh`). Without one the tests say so and pass vacuously only outside CI.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::path::Path;

@@ -1,5 +1,12 @@
 //! Log replay edge cases on small hand-written logs, plus incremental updates and tailing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::path::Path;

@@ -2,6 +2,13 @@
 //! conditional put and by the DynamoDB log store, the read and write conformance subset, many
 //! writer processes at once, and faults (500s, lost responses, a writer stopped mid-commit).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::collections::HashMap;
@@ -34,7 +41,10 @@ async fn moto_with_bucket(bucket: &str) -> Server {
     moto
 }
 
+/// The writer process of the concurrent writer tests below: not a test itself, `spawn_writer`
+/// starts it with `--ignored`.
 #[tokio::test]
+#[ignore = "child process of the concurrent writer tests; run by common::cloud::spawn_writer"]
 async fn child_writer() {
     cloud::child_writer().await;
 }

@@ -1,6 +1,13 @@
 //! Rows of test tables the reference reader could not read (or read wrongly), asserted from what
 //! the protocol says they hold: data files, statistics and deletion vectors.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use arrow::array::{Array, AsArray, RecordBatch};

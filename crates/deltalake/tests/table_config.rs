@@ -2,6 +2,13 @@
 //! ignored), and the table rules every commit passes: in-commit timestamps, the change data feed
 //! and append-only tables, with `true` spelled every way, on our tables and the reference's.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -109,6 +109,8 @@ impl fmt::Display for Expr {
             Expr::Not(e) => write!(f, "NOT {}", Operand(e, p)),
             Expr::Negative(e) => match e.as_ref() {
                 Expr::Column(_) | Expr::Function { .. } | Expr::Cast { .. } => write!(f, "-{e}"),
+                // A literal written as a cast (a float, an infinite double) reads back as a cast.
+                Expr::Literal(_) if e.to_string().starts_with("CAST(") => write!(f, "-{e}"),
                 _ => write!(f, "-({e})"),
             },
             Expr::Binary { op, left, right } => {

@@ -47,6 +47,10 @@ pub(crate) fn is_keyword(word: &str) -> bool {
     KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word))
 }
 
+/// How deeply expressions may nest (parentheses, `NOT`, signs, calls): deeper input is a syntax
+/// error, not a stack overflow here or in the recursive passes over the expression.
+const MAX_NESTING: usize = 100;
+
 /// Keywords that start typed literals but are otherwise ordinary column names.
 fn is_type_word(lower: &str) -> bool {
     matches!(lower, "date" | "timestamp" | "timestamp_ntz")
@@ -61,7 +65,12 @@ fn is_type_word(lower: &str) -> bool {
 /// and `X'hex'`.
 pub fn parse_predicate(sql: &str) -> DeltaResult<Expr> {
     let tokens = tokenize(sql)?;
-    let mut parser = Parser { sql, tokens, pos: 0 };
+    let mut parser = Parser {
+        sql,
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let expr = parser.expr()?;
     if !parser.at(&Tok::End) {
         return Err(parser.error("end of expression"));
@@ -266,6 +275,8 @@ struct Parser<'a> {
     sql: &'a str,
     tokens: Vec<(Tok, usize)>,
     pos: usize,
+    /// Nesting level of the rule being parsed.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -328,7 +339,27 @@ impl Parser<'_> {
         }
     }
 
+    /// Run `rule` one nesting level deeper, failing beyond [`MAX_NESTING`].
+    fn nested(&mut self, rule: fn(&mut Self) -> DeltaResult<Expr>) -> DeltaResult<Expr> {
+        if self.depth >= MAX_NESTING {
+            let offset = self.tokens[self.pos.min(self.tokens.len() - 1)].1;
+            return Err(syntax_error(
+                self.sql,
+                offset,
+                format!("expression nested too deeply (more than {MAX_NESTING} levels)"),
+            ));
+        }
+        self.depth += 1;
+        let result = rule(self);
+        self.depth -= 1;
+        result
+    }
+
     fn expr(&mut self) -> DeltaResult<Expr> {
+        self.nested(Self::disjunction)
+    }
+
+    fn disjunction(&mut self) -> DeltaResult<Expr> {
         let mut left = self.and()?;
         while self.eat_keyword("or") {
             left = left.or(self.and()?);
@@ -346,7 +377,7 @@ impl Parser<'_> {
 
     fn not(&mut self) -> DeltaResult<Expr> {
         if self.eat_keyword("not") {
-            return Ok(!self.not()?);
+            return Ok(!self.nested(Self::not)?);
         }
         self.predicate()
     }
@@ -469,7 +500,7 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> DeltaResult<Expr> {
         if self.eat_sym("+") {
-            return self.unary();
+            return self.nested(Self::unary);
         }
         if self.eat_sym("-") {
             // Fold the sign into a number so that `-9223372036854775808` is a long.
@@ -477,7 +508,7 @@ impl Parser<'_> {
                 self.advance();
                 return self.number(&text, true);
             }
-            return Ok(-self.unary()?);
+            return Ok(-self.nested(Self::unary)?);
         }
         self.atom()
     }

@@ -105,6 +105,12 @@ fn display_prints_sql_that_parses_back_to_the_same_expression() {
     assert_eq!(p("(a OR b) AND c").to_string(), "(a OR b) AND c");
     assert_eq!(col("a b").to_string(), "`a b`");
     assert_eq!(lit(f64::INFINITY).to_string(), "CAST('Infinity' AS DOUBLE)");
+    // A negated literal written as a cast prints as the negated cast it reads back as.
+    for sql in ["-(1e400)", "-CAST(0.1 AS FLOAT)"] {
+        let printed = p(sql).to_string();
+        assert!(printed.starts_with("-CAST("), "{printed}");
+        assert_eq!(p(&printed).to_string(), printed);
+    }
 }
 
 #[test]

@@ -50,7 +50,20 @@ pub async fn write_checkpoint_with(
     snapshot: &impl AsRef<Replayed>,
     options: &CheckpointOptions,
 ) -> DeltaResult<LastCheckpoint> {
-    let state = snapshot.as_ref();
+    let span = crate::telemetry::operation_span!("checkpoint", crate::storage::options::redact_url(store.root_url()));
+    crate::telemetry::traced(span, write(store, snapshot.as_ref(), options), |hint| {
+        crate::telemetry::Figures {
+            version: Some(hint.version),
+            files: hint.num_of_add_files.and_then(|n| usize::try_from(n).ok()),
+            rows: hint.size.and_then(|n| usize::try_from(n).ok()),
+            bytes: hint.size_in_bytes.and_then(|n| u64::try_from(n).ok()),
+        }
+    })
+    .await
+}
+
+/// [`write_checkpoint_with`] inside its span.
+async fn write(store: &dyn LogStore, state: &Replayed, options: &CheckpointOptions) -> DeltaResult<LastCheckpoint> {
     let config = TableConfig::new(&state.metadata.configuration);
     let layout = CheckpointLayout::new(state, &config)?;
     let retention = config.deleted_file_retention()?;

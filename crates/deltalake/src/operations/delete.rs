@@ -18,6 +18,7 @@ use crate::protocol::Action;
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::DeltaTable;
+use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 
 /// What a delete did, as recorded in `commitInfo.operationMetrics`.
@@ -119,6 +120,21 @@ impl DeleteBuilder {
     /// Delete and commit; returns the table at the new version (the same table when nothing
     /// matched) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, DeleteMetrics)> {
+        let span = operation_span!(
+            "delete",
+            crate::storage::options::redact_url(self.table.log_store().root_url())
+        );
+        traced(span, self.run(), |(table, m)| Figures {
+            version: Some(table.version()),
+            files: Some(m.num_added_files + m.num_removed_files),
+            rows: Some(m.num_deleted_rows),
+            bytes: None,
+        })
+        .await
+    }
+
+    /// The delete itself, inside the span of [`Self::execute`].
+    async fn run(self) -> DeltaResult<(DeltaTable, DeleteMetrics)> {
         let started = Instant::now();
         let store = self.table.log_store().clone();
         let snapshot = self.table.snapshot().clone();

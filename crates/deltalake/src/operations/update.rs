@@ -17,6 +17,7 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
 use crate::snapshot::Snapshot;
 use crate::table::DeltaTable;
+use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation};
 use crate::write::WriteRules;
 
@@ -157,6 +158,21 @@ impl UpdateBuilder {
     /// Update and commit; returns the table at the new version (the same table when nothing
     /// matched) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, UpdateMetrics)> {
+        let span = operation_span!(
+            "update",
+            crate::storage::options::redact_url(self.table.log_store().root_url())
+        );
+        traced(span, self.run(), |(table, m)| Figures {
+            version: Some(table.version()),
+            files: Some(m.num_added_files + m.num_removed_files),
+            rows: Some(m.num_updated_rows),
+            bytes: None,
+        })
+        .await
+    }
+
+    /// The update itself, inside the span of [`Self::execute`].
+    async fn run(self) -> DeltaResult<(DeltaTable, UpdateMetrics)> {
         let started = Instant::now();
         let store = self.table.log_store().clone();
         let snapshot = self.table.snapshot().clone();

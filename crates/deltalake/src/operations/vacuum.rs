@@ -20,6 +20,7 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::DeletionVectorDescriptor;
 use crate::storage::LogStore;
 use crate::table::DeltaTable;
+use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation};
 
 /// How the files to delete are found.
@@ -109,6 +110,20 @@ impl VacuumBuilder {
 
     /// Run the vacuum; returns the table (at the `VACUUM END` version unless a dry run) and what was deleted.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, VacuumMetrics)> {
+        let span = operation_span!(
+            "vacuum",
+            crate::storage::options::redact_url(self.table.log_store().root_url())
+        );
+        traced(span, self.run(), |(table, m)| Figures {
+            version: Some(table.version()),
+            files: Some(m.files_deleted.len()),
+            ..Figures::default()
+        })
+        .await
+    }
+
+    /// The vacuum itself, inside the span of [`Self::execute`].
+    async fn run(self) -> DeltaResult<(DeltaTable, VacuumMetrics)> {
         let started = Instant::now();
         let store = self.table.log_store().clone();
         let snapshot = self.table.snapshot().clone();

@@ -23,6 +23,7 @@ use crate::protocol::{Action, ColumnMappingMode, Metadata, StructField, StructTy
 use crate::snapshot::Snapshot;
 use crate::storage::{LogStore, commit_file_name, head};
 use crate::table::{DeltaTable, DeltaTableBuilder};
+use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriteRules, WriterConfig};
 
@@ -271,7 +272,17 @@ impl WriteBuilder {
     }
 
     /// Write and commit; returns the table at the new version.
-    pub async fn execute(mut self) -> DeltaResult<DeltaTable> {
+    pub async fn execute(self) -> DeltaResult<DeltaTable> {
+        let span = operation_span!("write", self.table.redacted_location());
+        traced(span, self.run(), |table| Figures {
+            version: Some(table.version()),
+            ..Figures::default()
+        })
+        .await
+    }
+
+    /// The write itself, inside the span of [`Self::execute`].
+    async fn run(mut self) -> DeltaResult<DeltaTable> {
         let store = self.table.build_log_store()?;
         let (input_schema, input) = self
             .input
@@ -420,6 +431,11 @@ impl WriteBuilder {
             }
         }
 
+        let bytes = adds.iter().map(|a| a.size).sum::<i64>();
+        tracing::Span::current()
+            .record("files", adds.len())
+            .record("rows", rows)
+            .record("bytes", bytes);
         let mut metrics = Map::new();
         metrics.insert("numFiles".into(), Value::from(adds.len()));
         metrics.insert("numOutputRows".into(), Value::from(rows));

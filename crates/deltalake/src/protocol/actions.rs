@@ -88,7 +88,7 @@ pub(crate) fn live_rows(stats: Option<&str>, dv: Option<&DeletionVectorDescripto
         num_records: Option<i64>,
     }
     let records = serde_json::from_str::<Counts>(stats?).ok()?.num_records?;
-    usize::try_from(records - dv.map_or(0, |dv| dv.cardinality)).ok()
+    usize::try_from(records.checked_sub(dv.map_or(0, |dv| dv.cardinality))?).ok()
 }
 
 /// A data file removed from the table (a tombstone).
@@ -452,6 +452,22 @@ mod tests {
         assert_eq!(a.partition_values.get("p"), Some(&None));
         let again = parse_actions(&serialize_actions(&actions).unwrap(), "x", None).unwrap();
         assert_eq!(again, actions);
+    }
+
+    #[test]
+    fn live_rows_of_counts_out_of_range_are_unknown() {
+        let dv = |cardinality| DeletionVectorDescriptor {
+            storage_type: "i".into(),
+            path_or_inline_dv: String::new(),
+            offset: None,
+            size_in_bytes: 0,
+            cardinality,
+        };
+        let stats = |n: i64| format!("{{\"numRecords\":{n}}}");
+        assert_eq!(live_rows(Some(&stats(10)), Some(&dv(3))), Some(7));
+        assert_eq!(live_rows(Some(&stats(i64::MIN)), Some(&dv(1))), None);
+        assert_eq!(live_rows(Some(&stats(i64::MAX)), Some(&dv(-1))), None);
+        assert_eq!(live_rows(Some(&stats(2)), Some(&dv(3))), None);
     }
 
     #[test]

@@ -458,6 +458,10 @@ impl DeletedRows {
     pub fn serialize(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4 + self.rows.serialized_size());
         out.extend_from_slice(&PORTABLE_MAGIC.to_le_bytes());
+        #[allow(
+            clippy::expect_used,
+            reason = "writing into a Vec, the only source of I/O errors here, cannot fail"
+        )]
         self.rows
             .serialize_into(&mut out)
             .expect("serializing into a Vec cannot fail");
@@ -468,17 +472,16 @@ impl DeletedRows {
     /// [`serialize`](Self::serialize)d data, and its 4-byte big-endian CRC-32. The inverse of
     /// [`DeletedRows::from_file_bytes`]; the file's leading version byte is not included.
     ///
-    /// # Panics
-    /// If the serialized vector is 2 GiB or larger, which no `sizeInBytes` (an `i32`) can
+    /// Errors if the serialized vector is 2 GiB or larger, which no `sizeInBytes` (an `i32`) can
     /// describe.
-    pub fn to_file_bytes(&self) -> Vec<u8> {
+    pub fn to_file_bytes(&self) -> DeltaResult<Vec<u8>> {
         let data = self.serialize();
-        let length = i32::try_from(data.len()).expect("deletion vector of 2 GiB or more") as u32;
+        let length = size_field(data.len())?.unsigned_abs();
         let mut out = Vec::with_capacity(data.len() + 8);
         out.extend_from_slice(&length.to_be_bytes());
         out.extend_from_slice(&data);
         out.extend_from_slice(&crc32fast::hash(&data).to_be_bytes());
-        out
+        Ok(out)
     }
 
     fn check_cardinality(&self, descriptor: &DeletionVectorDescriptor, path: &str) -> DeltaResult<()> {
@@ -913,7 +916,7 @@ mod tests {
             [false, true, true, true, true, true, true, true, true, false]
         );
         // Writing the same rows gives the same bytes as the file holds.
-        assert_eq!(DeletedRows::from_rows([9, 0]).to_file_bytes(), &file[1..]);
+        assert_eq!(DeletedRows::from_rows([9, 0]).to_file_bytes().unwrap(), &file[1..]);
     }
 
     #[test]
@@ -1024,7 +1027,7 @@ mod tests {
             assert_eq!(DeletedRows::deserialize(&data, "test").unwrap(), rows);
 
             let dv = file_descriptor(&rows);
-            let file_bytes = rows.to_file_bytes();
+            let file_bytes = rows.to_file_bytes().unwrap();
             assert_eq!(file_bytes.len(), data.len() + 8);
             assert_eq!(DeletedRows::from_file_bytes(&file_bytes, &dv, "test").unwrap(), rows);
             // Bytes after the checksum (e.g. the next vector in the file) are ignored.
@@ -1032,7 +1035,7 @@ mod tests {
             longer.extend_from_slice(&[1, 2, 3]);
             assert_eq!(DeletedRows::from_file_bytes(&longer, &dv, "test").unwrap(), rows);
             // In a whole file, after the version byte and another vector.
-            let other = DeletedRows::from_rows([12]).to_file_bytes();
+            let other = DeletedRows::from_rows([12]).to_file_bytes().unwrap();
             let mut file = vec![DV_FILE_FORMAT_VERSION];
             file.extend_from_slice(&other);
             let dv_at = DeletionVectorDescriptor {
@@ -1115,7 +1118,7 @@ mod tests {
     fn sample() -> (DeletedRows, DeletionVectorDescriptor, Vec<u8>) {
         let rows = DeletedRows::from_rows([3, 4, 7, 100_000, (1 << 32) + 5]);
         let dv = file_descriptor(&rows);
-        let bytes = rows.to_file_bytes();
+        let bytes = rows.to_file_bytes().unwrap();
         (rows, dv, bytes)
     }
 
@@ -1336,7 +1339,7 @@ mod tests {
             DeletedRows::from_rows((0..3).map(|k| k << 32)),
         ]
         .iter()
-        .map(DeletedRows::to_file_bytes)
+        .map(|rows| rows.to_file_bytes().unwrap())
         .collect();
         let dv = descriptor("u", "vBn[lx{q8@P<9BNH/isA");
         for round in 0..3000 {

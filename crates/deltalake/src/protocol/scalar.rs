@@ -50,7 +50,7 @@ pub enum Scalar {
     Decimal(i128, u8, i8),
 }
 
-const UNIX_EPOCH_DAY: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+const UNIX_EPOCH_DAY: NaiveDate = DateTime::UNIX_EPOCH.naive_utc().date();
 
 impl Scalar {
     /// The type of the value.

@@ -225,6 +225,10 @@ impl StructType {
 
     /// Serialise to a `schemaString`.
     pub fn to_json(&self) -> String {
+        #[allow(
+            clippy::expect_used,
+            reason = "schema types serialise to JSON without error: string keys, no custom failures"
+        )]
         serde_json::to_string(&DataType::Struct(Box::new(self.clone()))).expect("a schema always serialises")
     }
 

@@ -252,7 +252,17 @@ impl Scan {
     /// Read the files as a stream of batches, several row groups at once, in file and row order.
     /// Must be polled inside a Tokio runtime.
     pub fn execute(&self) -> RecordBatchStream {
-        self.read_some(self.files.clone(), self.concurrency)
+        let bytes = self.files.iter().map(|f| u64::try_from(f.size).unwrap_or(0)).sum();
+        // The figures are recorded when the stream ends (once: a field recorded twice shows twice).
+        let span = tracing::info_span!(
+            "scan",
+            files = tracing::field::Empty,
+            bytes = tracing::field::Empty,
+            rows = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let stream = self.read_some(self.files.clone(), self.concurrency);
+        crate::telemetry::TracedBatches::new(stream, span, self.files.len(), bytes).boxed()
     }
 
     /// Read one file of the table (planned by this scan or not) with this scan's columns and filter.

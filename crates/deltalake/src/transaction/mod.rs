@@ -154,6 +154,21 @@ impl CommitBuilder {
     /// table's and any new one) must be writable by this crate, and a commit that removes data
     /// files (`remove` with `dataChange`) is refused on an append-only table.
     pub async fn commit(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
+        let span = crate::telemetry::operation_span!("commit", crate::storage::options::redact_url(store.root_url()));
+        let files = (self.actions.iter())
+            .filter(|a| matches!(a, Action::Add(_) | Action::Remove(_)))
+            .count();
+        let attempts = self.attempts(store, snapshot);
+        crate::telemetry::traced(span, attempts, |r| crate::telemetry::Figures {
+            version: Some(r.version),
+            files: Some(files),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The commit itself, attempt after attempt, inside the span of [`Self::commit`].
+    async fn attempts(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
         let read_version = snapshot.map_or(-1, Snapshot::version);
         self.check_table_rules(store, snapshot)?;
         if let Some(snapshot) = snapshot {

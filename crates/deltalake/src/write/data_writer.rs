@@ -130,17 +130,19 @@ impl DataWriter {
                 continue;
             }
             let physical = self.to_physical(&slice.batch)?;
-            if !self.open.contains_key(&slice.directory) {
-                let file = self.start_file(&slice.directory, slice.values)?;
-                self.open.insert(slice.directory.clone(), file);
-            }
-            let file = self.open.get_mut(&slice.directory).expect("inserted above");
+            // Out of the map while written to; back in unless it is full (on an error the writer
+            // is aborted, which drops the open files anyway).
+            let mut file = match self.open.remove(&slice.directory) {
+                Some(file) => file,
+                None => self.start_file(&slice.directory, slice.values)?,
+            };
             file.stats.update(&slice.batch)?;
             file.encoder.write(&physical).await?;
             if file.encoder.estimated_size() >= self.config.target_file_size {
-                let file = self.open.remove(&slice.directory).expect("present");
                 let add = close(&self.store, file).await?;
                 self.done.push(add);
+            } else {
+                self.open.insert(slice.directory, file);
             }
         }
         self.bound_memory().await

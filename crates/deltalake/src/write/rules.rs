@@ -101,8 +101,10 @@ impl WriteRules {
                 } else {
                     cast(&value, &target)?
                 };
-                if !g.field.nullable && value.null_count() > 0 {
-                    let valid = BooleanArray::from(value.nulls().map(|n| n.inner().clone()).expect("has nulls"));
+                if !g.field.nullable
+                    && let Some(nulls) = value.nulls().filter(|n| n.null_count() > 0)
+                {
+                    let valid = BooleanArray::from(nulls.inner().clone());
                     self.ensure(
                         &batch,
                         &valid,

@@ -314,7 +314,7 @@ fn json_value(value: &Scalar, prefix_len: usize, bound: Bound) -> Option<String>
         // Numbers and decimals are written as JSON numbers, exactly.
         other => return Some(other.to_string()),
     };
-    Some(serde_json::to_string(&text).expect("strings serialise"))
+    Some(serde_json::Value::String(text).to_string())
 }
 
 /// The smallest string greater than every string starting with `prefix`: its last incrementable
@@ -347,7 +347,9 @@ enum JsonNode {
 
 impl JsonObject {
     fn insert(&mut self, path: &[String], value: String) {
-        let (first, rest) = path.split_first().expect("paths are not empty");
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
         if rest.is_empty() {
             self.entries.push((first.clone(), JsonNode::Value(value)));
             return;
@@ -374,7 +376,7 @@ impl JsonObject {
             .entries
             .iter()
             .map(|(k, n)| {
-                let key = serde_json::to_string(k).expect("strings serialise");
+                let key = serde_json::Value::from(k.as_str()).to_string();
                 match n {
                     JsonNode::Value(v) => format!("{key}:{v}"),
                     JsonNode::Object(o) => format!("{key}:{}", o.render()),

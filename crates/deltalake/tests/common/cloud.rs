@@ -173,13 +173,12 @@ pub async fn write_round_trip(location: &str, options: &HashMap<String, String>)
     vacuumed.version()
 }
 
-/// The child side of [`concurrent_writers`]: when `DELTA_TEST_CHILD` is set, append
-/// `DELTA_TEST_COMMITS` one-row commits to `DELTA_TEST_TABLE` with the options in
-/// `DELTA_TEST_OPTIONS` (JSON); does nothing otherwise.
+/// The child side of [`concurrent_writers`]: append `DELTA_TEST_COMMITS` one-row commits as
+/// writer `DELTA_TEST_CHILD` to `DELTA_TEST_TABLE` with the options in `DELTA_TEST_OPTIONS`
+/// (JSON), all set by [`spawn_writer`]. Run without them (`--include-ignored`), it fails.
 pub async fn child_writer() {
-    let Ok(name) = std::env::var("DELTA_TEST_CHILD") else {
-        return;
-    };
+    let name = std::env::var("DELTA_TEST_CHILD")
+        .expect("DELTA_TEST_CHILD is unset: child_writer is the process spawn_writer starts, not a test");
     let location = std::env::var("DELTA_TEST_TABLE").unwrap();
     let options: HashMap<String, String> = std::env::var("DELTA_TEST_OPTIONS")
         .map(|o| serde_json::from_str(&o).unwrap())
@@ -203,7 +202,8 @@ pub async fn child_writer() {
 }
 
 /// Start this test binary as a writer process running the test `child_test` (which calls
-/// [`child_writer`]).
+/// [`child_writer`] and is `#[ignore]`d, so that it never runs as a test of its own: `--ignored`
+/// runs it, `--exact` only it).
 pub fn spawn_writer(
     child_test: &str,
     location: &str,
@@ -212,7 +212,7 @@ pub fn spawn_writer(
     commits: Option<i64>,
 ) -> std::process::Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", child_test, "--nocapture", "--test-threads=1"])
+    cmd.args(["--exact", child_test, "--ignored", "--nocapture", "--test-threads=1"])
         .env("DELTA_TEST_CHILD", name)
         .env("DELTA_TEST_TABLE", location)
         .env("DELTA_TEST_OPTIONS", serde_json::to_string(options).unwrap())

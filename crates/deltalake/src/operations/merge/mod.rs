@@ -22,6 +22,7 @@ use super::matching::Predicate;
 use super::write::InputStream;
 use crate::error::{DeltaError, DeltaResult};
 use crate::table::DeltaTable;
+use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::CommitProperties;
 
 /// The rows merged into a table: batches in memory or a stream of them.
@@ -416,6 +417,21 @@ impl MergeBuilder {
     /// Merge and commit; returns the table at the new version (the same table when nothing
     /// changed) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, MergeMetrics)> {
+        let span = operation_span!(
+            "merge",
+            crate::storage::options::redact_url(self.table.log_store().root_url())
+        );
+        traced(span, self.run(), |(table, m)| Figures {
+            version: Some(table.version()),
+            files: Some(m.num_target_files_added + m.num_target_files_removed),
+            rows: Some(m.num_target_rows_inserted + m.num_target_rows_updated + m.num_target_rows_deleted),
+            bytes: None,
+        })
+        .await
+    }
+
+    /// The merge itself, inside the span of [`Self::execute`].
+    async fn run(self) -> DeltaResult<(DeltaTable, MergeMetrics)> {
         if self.clauses.is_empty() {
             return Err(DeltaError::InvalidArgument(
                 "a merge needs at least one clause (when_matched_update, when_not_matched_insert, ...)".into(),

@@ -29,6 +29,7 @@ use crate::scan::{RecordBatchStream, RowSelection, Scan, ScanBuilder, ScanFile};
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::DeltaTable;
+use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
 use crate::write::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterConfig};
 use arrow::array::{ArrayRef, AsArray, RecordBatch};
@@ -172,6 +173,21 @@ impl OptimizeBuilder {
     /// Optimize and commit; returns the table at the new version (the same table when nothing
     /// needed rewriting) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, OptimizeMetrics)> {
+        let span = operation_span!(
+            "optimize",
+            crate::storage::options::redact_url(self.table.log_store().root_url())
+        );
+        traced(span, self.run(), |(table, m)| Figures {
+            version: Some(table.version()),
+            files: Some(m.num_files_added + m.num_files_removed),
+            rows: None,
+            bytes: u64::try_from(m.files_added.total_size).ok(),
+        })
+        .await
+    }
+
+    /// The optimization itself, inside the span of [`Self::execute`].
+    async fn run(self) -> DeltaResult<(DeltaTable, OptimizeMetrics)> {
         let store = self.table.log_store().clone();
         let snapshot = self.table.snapshot().clone();
         let uri = store.root_url().to_string();
