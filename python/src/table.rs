@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::bindings::{
-    AlterChange, AlterRequest, DeleteRequest, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
+    AlterRequest, DeleteRequest, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
     RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, list_files, location_of, metrics_json,
 };
+use deltalake::operations::alter::TableChange;
 use deltalake::operations::merge::MergeSource;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::protocol::StructType;
@@ -73,9 +74,9 @@ impl RawDeltaTable {
     }
 
     /// Commit an alteration made of one change and move to the new version.
-    fn alter(&self, py: Python<'_>, change: AlterChange, commit: Option<PyCommitProperties>) -> PyResult<()> {
+    fn alter(&self, py: Python<'_>, change: TableChange, commit: Option<PyCommitProperties>) -> PyResult<()> {
         let request = AlterRequest {
-            changes: vec![change],
+            change,
             commit: commit_options(commit)?,
         };
         let table = self.current();
@@ -500,7 +501,7 @@ impl RawDeltaTable {
         expression: String,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, AlterChange::AddConstraint { name, expression }, commit_properties)
+        self.alter(py, TableChange::AddConstraint { name, expression }, commit_properties)
     }
 
     /// Drop the CHECK constraint `name`; a missing one is an error unless `if_exists`.
@@ -512,7 +513,7 @@ impl RawDeltaTable {
         if_exists: bool,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, AlterChange::DropConstraint { name, if_exists }, commit_properties)
+        self.alter(py, TableChange::DropConstraint { name, if_exists }, commit_properties)
     }
 
     /// Append the (nullable) fields of `schema_json` (a Delta struct type as JSON) to the schema.
@@ -524,7 +525,7 @@ impl RawDeltaTable {
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
         let fields = StructType::from_json(schema_json).map_err(to_py)?.fields;
-        self.alter(py, AlterChange::AddColumns(fields), commit_properties)
+        self.alter(py, TableChange::AddColumns(fields), commit_properties)
     }
 
     /// Set table properties (`delta.*` values are checked; features they need are added).
@@ -535,7 +536,7 @@ impl RawDeltaTable {
         properties: HashMap<String, String>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, AlterChange::SetProperties(properties), commit_properties)
+        self.alter(py, TableChange::SetProperties(properties), commit_properties)
     }
 
     /// Add table features to the protocol by name (`deletionVectors`, `columnMapping`, ...).
@@ -546,7 +547,7 @@ impl RawDeltaTable {
         features: Vec<String>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, AlterChange::AddFeatures(features), commit_properties)
+        self.alter(py, TableChange::AddFeatures(features), commit_properties)
     }
 
     /// Set the table's name.
@@ -557,7 +558,7 @@ impl RawDeltaTable {
         name: String,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, AlterChange::SetName(name), commit_properties)
+        self.alter(py, TableChange::SetName(name), commit_properties)
     }
 
     /// Set the table's description.
@@ -568,7 +569,7 @@ impl RawDeltaTable {
         description: String,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<()> {
-        self.alter(py, AlterChange::SetDescription(description), commit_properties)
+        self.alter(py, TableChange::SetDescription(description), commit_properties)
     }
 
     /// Remove from the table the files missing from storage (only list them when `dry_run`);

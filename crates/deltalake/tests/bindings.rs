@@ -16,11 +16,12 @@ use std::sync::Arc;
 use arrow::array::{Array, Int64Array, RecordBatch, RecordBatchIterator, RecordBatchReader};
 use deltalake::DeltaTable;
 use deltalake::bindings::{
-    AlterChange, AlterRequest, BlockingReader, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest,
-    OptimizeRequest, Pump, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest, WriteTarget,
-    block_on, import_ffi_stream, list_files, metrics_json,
+    AlterRequest, BlockingReader, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest, OptimizeRequest,
+    Pump, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest, WriteTarget, block_on,
+    import_ffi_stream, list_files, metrics_json,
 };
 use deltalake::error::ErrorKind;
+use deltalake::operations::alter::TableChange;
 use deltalake::operations::merge::MergeSource;
 use deltalake::operations::optimize::OptimizeType;
 use deltalake::operations::write::SaveMode;
@@ -215,7 +216,7 @@ fn every_operation_runs_from_plain_data_and_reports_reference_metrics() {
     assert!(!v["files_deleted"].as_array().unwrap().is_empty(), "{v}");
 
     let altered = block_on(
-        AlterRequest::new(AlterChange::AddConstraint {
+        AlterRequest::new(TableChange::AddConstraint {
             name: "sane".into(),
             expression: "id >= 0".into(),
         })

@@ -624,18 +624,23 @@ proptest! {
     fn actions_mutated_real_lines_never_panic(
         picks in prop::collection::vec((any::<prop::sample::Index>(), prop::collection::vec(mutation(), 0..3)), 1..4)
     ) {
-        let lines: Vec<Value> = picks
-            .iter()
-            .map(|(index, mutations)| {
-                let mut line = index.get(sample_lines()).clone();
-                for m in mutations {
-                    apply(&mut line, m);
-                }
-                line
-            })
-            .collect();
+        let lines = mutated_lines(&picks);
         check_actions(&lines_to_body(&lines))?;
     }
+}
+
+/// Real log lines, each picked by index and mutated.
+fn mutated_lines(picks: &[(prop::sample::Index, Vec<Mutation>)]) -> Vec<Value> {
+    picks
+        .iter()
+        .map(|(index, mutations)| {
+            let mut line = index.get(sample_lines()).clone();
+            for m in mutations {
+                apply(&mut line, m);
+            }
+            line
+        })
+        .collect()
 }
 
 proptest! {
@@ -646,16 +651,7 @@ proptest! {
     fn log_of_mutated_real_lines_opens_or_errors(
         picks in prop::collection::vec((any::<prop::sample::Index>(), prop::collection::vec(mutation(), 0..2)), 1..8)
     ) {
-        let lines: Vec<Value> = picks
-            .iter()
-            .map(|(index, mutations)| {
-                let mut line = index.get(sample_lines()).clone();
-                for m in mutations {
-                    apply(&mut line, m);
-                }
-                line
-            })
-            .collect();
+        let lines = mutated_lines(&picks);
         check_opened(open_log(vec![("00000000000000000000.json".to_string(), lines_to_body(&lines))]))?;
     }
 }

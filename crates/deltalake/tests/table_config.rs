@@ -15,13 +15,12 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use common::dml::{id_part_value, old, rows, table};
-use common::{changes, commit_actions, copy_table, reference_python, render_sorted_rows, run_python};
+use common::{changes, commit_actions, copy_table, reference_python, run_python};
 use deltalake::operations::write::SaveMode;
 use deltalake::protocol::table_config::{APPEND_ONLY, ENABLE_CHANGE_DATA_FEED, ENABLE_IN_COMMIT_TIMESTAMPS};
 use deltalake::protocol::{Action, TableFeature};
 use deltalake::transaction::{CommitBuilder, Operation};
 use deltalake::{DeltaError, DeltaTable};
-use futures::TryStreamExt;
 
 /// `true` as tables written elsewhere spell it.
 const SPELLINGS: &[&str] = &["true", "TRUE", "True", " tRuE "];
@@ -230,15 +229,5 @@ async fn a_reference_table_with_mixed_case_properties() {
 /// The change data feed of a table of two columns from `start`: `id | value | change_type |
 /// version`, sorted.
 async fn two_column_changes(table: &DeltaTable, start: i64) -> Vec<String> {
-    let batches: Vec<RecordBatch> = table
-        .changes(start)
-        .unwrap()
-        .execute()
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    let schema = Arc::new(batches[0].schema().project(&[0, 1, 2, 3]).unwrap());
-    render_sorted_rows(&batches, &schema).unwrap()
+    common::first_change_columns(table, start, 4).await
 }

@@ -52,9 +52,9 @@ pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{CommitOptions, WriterOptions};
 pub use requests::{
-    AlterChange, AlterRequest, CreateMode, CreateRequest, DeleteRequest, Filter, MergeClause, MergeClauseKind,
-    MergeRequest, OptimizeRequest, RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest,
-    WriteRequest, WriteTarget,
+    AlterRequest, CreateMode, CreateRequest, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest,
+    OptimizeRequest, RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest,
+    WriteTarget,
 };
 pub use runtime::{CancellationToken, block_on, block_on_interruptible, cancellable, runtime};
 pub use stream::{BlockingReader, Pump, import_ffi_stream};

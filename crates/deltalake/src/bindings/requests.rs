@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::options::{CommitOptions, WriterOptions};
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{DnfTerm, DnfValue, Expr};
+use crate::operations::alter::TableChange;
 use crate::operations::create::{CreateBuilder, IfExists};
 use crate::operations::delete::DeleteMetrics;
 use crate::operations::filesystem_check::FileSystemCheckMetrics;
@@ -20,7 +21,7 @@ use crate::operations::restore::RestoreMetrics;
 use crate::operations::update::UpdateMetrics;
 use crate::operations::vacuum::{VacuumMetrics, VacuumMode};
 use crate::operations::write::{InputStream, SaveMode, SchemaMode, WriteBuilder};
-use crate::protocol::{StructField, StructType};
+use crate::protocol::StructType;
 use crate::table::{DeltaTable, DeltaTableBuilder};
 
 /// A row filter as bindings receive it: a SQL predicate, or a disjunction of conjunctions of
@@ -578,68 +579,32 @@ impl RepairRequest {
     }
 }
 
-/// One change of a table's definition.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlterChange {
-    /// Add a CHECK constraint every row must satisfy.
-    AddConstraint {
-        /// Its name.
-        name: String,
-        /// Its SQL predicate.
-        expression: String,
-    },
-    /// Drop a CHECK constraint (a missing one is an error unless `if_exists`).
-    DropConstraint {
-        /// Its name.
-        name: String,
-        /// Whether a missing constraint is fine.
-        if_exists: bool,
-    },
-    /// Append nullable columns.
-    AddColumns(Vec<StructField>),
-    /// Set table properties.
-    SetProperties(HashMap<String, String>),
-    /// Add table features by name (`deletionVectors`, `changeDataFeed`, ...).
-    AddFeatures(Vec<String>),
-    /// Set the table name.
-    SetName(String),
-    /// Set the table description.
-    SetDescription(String),
-}
-
-/// An alteration of a table's definition, as one commit.
+/// An alteration of a table's definition (one [`TableChange`]), as one commit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterRequest {
-    /// The changes, applied in order.
-    pub changes: Vec<AlterChange>,
+    /// The change.
+    pub change: TableChange,
     /// Commit settings.
     pub commit: CommitOptions,
 }
 
 impl AlterRequest {
-    /// An alteration made of one change.
-    pub fn new(change: AlterChange) -> Self {
+    /// An alteration with the default commit settings.
+    pub fn new(change: TableChange) -> Self {
         Self {
-            changes: vec![change],
+            change,
             commit: CommitOptions::default(),
         }
     }
 
     /// Alter `table`.
     pub async fn execute(self, table: &DeltaTable) -> DeltaResult<DeltaTable> {
-        let mut alter = table.alter().with_commit_properties(self.commit.to_properties());
-        for change in self.changes {
-            alter = match change {
-                AlterChange::AddConstraint { name, expression } => alter.add_constraint(name, expression),
-                AlterChange::DropConstraint { name, if_exists } => alter.drop_constraint(name, if_exists),
-                AlterChange::AddColumns(fields) => alter.add_columns(fields),
-                AlterChange::SetProperties(properties) => alter.set_properties(properties),
-                AlterChange::AddFeatures(features) => alter.add_features(features),
-                AlterChange::SetName(name) => alter.set_name(name),
-                AlterChange::SetDescription(description) => alter.set_description(description),
-            };
-        }
-        alter.execute().await
+        table
+            .alter()
+            .with_change(self.change)
+            .with_commit_properties(self.commit.to_properties())
+            .execute()
+            .await
     }
 }
 
