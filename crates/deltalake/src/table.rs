@@ -171,7 +171,7 @@ impl DeltaTable {
 
     /// Open the table of `store` at `version` (the latest when `None`).
     pub async fn open_with(store: Arc<dyn LogStore>, version: Option<i64>) -> DeltaResult<Self> {
-        let span = operation_span!("open", crate::storage::options::redact_url(store.root_url()));
+        let span = operation_span!("open", store.redacted_url());
         let load = async {
             let snapshot = Snapshot::load(store.as_ref(), version).await?;
             Ok(Self {

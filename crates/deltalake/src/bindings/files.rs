@@ -9,6 +9,7 @@ use url::Url;
 use super::requests::Filter;
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::FileView;
+use crate::storage::display_url;
 use crate::table::DeltaTable;
 
 /// One active data file.
@@ -53,7 +54,7 @@ pub fn list_files(table: &DeltaTable, filter: Option<Filter>) -> DeltaResult<Vec
             let values = file.partition_values();
             Ok(FileEntry {
                 path: decoded_path(file.path()),
-                location: file_location(&absolute_url(root, &file)?),
+                location: display_url(&absolute_url(root, &file)?),
                 size: file.size(),
                 partition_values: columns
                     .iter()
@@ -74,17 +75,9 @@ pub fn decoded_path(path: &str) -> String {
     percent_decode_str(path).decode_utf8_lossy().into_owned()
 }
 
-/// Where a file at `url` is, as users know it: a local path for `file://` URLs, else the URL.
-pub fn file_location(url: &Url) -> String {
-    match url.to_file_path() {
-        Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
-        _ => url.to_string(),
-    }
-}
-
-/// A location given as a URL or as a local path, in the form [`file_location`] gives.
+/// A location given as a URL or as a local path, in the form [`display_url`] gives.
 pub fn location_of(uri_or_path: &str) -> String {
-    Url::parse(uri_or_path).map_or_else(|_| uri_or_path.to_string(), |url| file_location(&url))
+    Url::parse(uri_or_path).map_or_else(|_| uri_or_path.to_string(), |url| display_url(&url))
 }
 
 fn absolute_url(root: &Url, file: &FileView<'_>) -> DeltaResult<Url> {
@@ -99,9 +92,9 @@ mod tests {
     #[test]
     fn locations_and_paths() {
         let url = Url::parse("file:///tmp/t/a%20b/x.parquet").unwrap();
-        assert_eq!(file_location(&url), "/tmp/t/a b/x.parquet");
+        assert_eq!(display_url(&url), "/tmp/t/a b/x.parquet");
         let s3 = Url::parse("s3://bucket/t/x.parquet").unwrap();
-        assert_eq!(file_location(&s3), "s3://bucket/t/x.parquet");
+        assert_eq!(display_url(&s3), "s3://bucket/t/x.parquet");
         assert_eq!(decoded_path("part=a%20b/x.parquet"), "part=a b/x.parquet");
         assert_eq!(location_of("file:///tmp/x"), "/tmp/x");
         assert_eq!(location_of("relative/x"), "relative/x");

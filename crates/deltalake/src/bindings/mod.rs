@@ -47,7 +47,7 @@ mod requests;
 pub mod runtime;
 mod stream;
 
-pub use files::{FileEntry, decoded_path, file_location, list_files, location_of};
+pub use files::{FileEntry, decoded_path, list_files, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{CommitOptions, WriterOptions};

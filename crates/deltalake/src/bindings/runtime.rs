@@ -95,7 +95,8 @@ pub async fn cancellable<F: Future>(future: F, token: &CancellationToken) -> Del
     }
 }
 
-fn refuse_nested() -> DeltaResult<()> {
+/// An error when the calling thread is inside an async runtime, where blocking would deadlock.
+pub(super) fn refuse_nested() -> DeltaResult<()> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(DeltaError::NotSupported(
             "a blocking deltalake call cannot run inside an async runtime; await the async API instead".into(),

@@ -11,7 +11,7 @@ use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use futures::StreamExt;
 use tokio::runtime::Runtime;
 
-use super::runtime::runtime;
+use super::runtime::{refuse_nested, runtime};
 use crate::error::{DeltaError, DeltaResult};
 use crate::operations::write::InputStream;
 use crate::scan::RecordBatchStream;
@@ -57,10 +57,8 @@ impl Iterator for BlockingReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Some(Err(ArrowError::ExternalError(
-                "a deltalake stream cannot be read from inside an async runtime".into(),
-            )));
+        if let Err(e) = refuse_nested() {
+            return Some(Err(ArrowError::ExternalError(Box::new(e))));
         }
         let next = self.runtime.block_on(self.stream.next())?;
         Some(next.map_err(|e| ArrowError::ExternalError(Box::new(e))))
@@ -166,6 +164,19 @@ mod tests {
         let err = DeltaError::from(reader.next().unwrap().unwrap_err());
         assert_eq!(err.kind(), crate::error::ErrorKind::InvalidArgument);
         assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn refuses_to_be_read_inside_a_runtime() {
+        let b = batch(&[1]);
+        let mut reader = BlockingReader::from_batches(b.schema(), vec![b]).unwrap();
+        let err = runtime()
+            .unwrap()
+            .block_on(async { reader.next() })
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(DeltaError::from(err).kind(), crate::error::ErrorKind::NotSupported);
+        assert_eq!(reader.next().unwrap().unwrap().num_rows(), 1);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub async fn write_checkpoint_with(
     snapshot: &impl AsRef<Replayed>,
     options: &CheckpointOptions,
 ) -> DeltaResult<LastCheckpoint> {
-    let span = crate::telemetry::operation_span!("checkpoint", crate::storage::options::redact_url(store.root_url()));
+    let span = crate::telemetry::operation_span!("checkpoint", store.redacted_url());
     crate::telemetry::traced(span, write(store, snapshot.as_ref(), options), |hint| {
         crate::telemetry::Figures {
             version: Some(hint.version),

@@ -120,10 +120,7 @@ impl DeleteBuilder {
     /// Delete and commit; returns the table at the new version (the same table when nothing
     /// matched) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, DeleteMetrics)> {
-        let span = operation_span!(
-            "delete",
-            crate::storage::options::redact_url(self.table.log_store().root_url())
-        );
+        let span = operation_span!("delete", self.table.log_store().redacted_url());
         traced(span, self.run(), |(table, m)| Figures {
             version: Some(table.version()),
             files: Some(m.num_added_files + m.num_removed_files),

@@ -158,10 +158,7 @@ impl UpdateBuilder {
     /// Update and commit; returns the table at the new version (the same table when nothing
     /// matched) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, UpdateMetrics)> {
-        let span = operation_span!(
-            "update",
-            crate::storage::options::redact_url(self.table.log_store().root_url())
-        );
+        let span = operation_span!("update", self.table.log_store().redacted_url());
         traced(span, self.run(), |(table, m)| Figures {
             version: Some(table.version()),
             files: Some(m.num_added_files + m.num_removed_files),

@@ -110,10 +110,7 @@ impl VacuumBuilder {
 
     /// Run the vacuum; returns the table (at the `VACUUM END` version unless a dry run) and what was deleted.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, VacuumMetrics)> {
-        let span = operation_span!(
-            "vacuum",
-            crate::storage::options::redact_url(self.table.log_store().root_url())
-        );
+        let span = operation_span!("vacuum", self.table.log_store().redacted_url());
         traced(span, self.run(), |(table, m)| Figures {
             version: Some(table.version()),
             files: Some(m.files_deleted.len()),

@@ -167,32 +167,28 @@ pub trait LogStore: Send + Sync + fmt::Debug {
     /// `location` (a path in [`LogStore::object_store`]) as users name it in messages: an
     /// absolute local path for local tables, else a full URI.
     fn display_location(&self, location: &Path) -> String {
-        let root = self.root_path().as_ref();
-        let full = location.as_ref();
-        let relative = full.strip_prefix(root).map(|r| r.trim_start_matches('/'));
-        let root_url = self.root_url();
-        match relative {
-            Some(relative)
-                if root.is_empty() || full.len() == root.len() || full.as_bytes().get(root.len()) == Some(&b'/') =>
-            {
-                match root_url.to_file_path() {
-                    Ok(dir) if root_url.scheme() == "file" => dir.join(relative).to_string_lossy().into_owned(),
-                    _ => format!("{root_url}{relative}"),
-                }
-            }
-            _ if root_url.scheme() == "file" => format!("/{full}"),
-            _ => format!(
-                "{}://{}/{full}",
-                root_url.scheme(),
-                root_url.host_str().unwrap_or_default()
-            ),
-        }
+        let mut url = self.root_url().clone();
+        url.set_path(&format!("/{location}"));
+        display_url(&url)
+    }
+
+    /// The table root for logs and messages, without credentials.
+    fn redacted_url(&self) -> String {
+        options::redact_url(self.root_url())
     }
 
     /// The location of a file named by a path in the log: relative (URL-encoded) paths are resolved
     /// under the root, absolute URIs inside this store are accepted.
     fn resolve_file(&self, path: &str) -> DeltaResult<Path> {
         resolve_file(self.root_url(), self.root_path(), path)
+    }
+}
+
+/// `url` as users name a location: a local path for `file://` URLs, else the URL.
+pub fn display_url(url: &Url) -> String {
+    match url.to_file_path() {
+        Ok(path) if url.scheme() == "file" => path.to_string_lossy().into_owned(),
+        _ => url.to_string(),
     }
 }
 
@@ -438,7 +434,7 @@ impl LogStore for ObjectLogStore {
             match create_file(self.store.as_ref(), &path, body, self.create_mode).await? {
                 Created::Ours => Ok(()),
                 Created::Theirs => Err(DeltaError::VersionExists {
-                    uri: options::redact_url(&self.root_url),
+                    uri: self.redacted_url(),
                     version,
                 }),
             }

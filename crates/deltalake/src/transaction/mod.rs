@@ -154,7 +154,7 @@ impl CommitBuilder {
     /// table's and any new one) must be writable by this crate, and a commit that removes data
     /// files (`remove` with `dataChange`) is refused on an append-only table.
     pub async fn commit(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
-        let span = crate::telemetry::operation_span!("commit", crate::storage::options::redact_url(store.root_url()));
+        let span = crate::telemetry::operation_span!("commit", store.redacted_url());
         let files = (self.actions.iter())
             .filter(|a| matches!(a, Action::Add(_) | Action::Remove(_)))
             .count();

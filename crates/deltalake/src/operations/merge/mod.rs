@@ -417,10 +417,7 @@ impl MergeBuilder {
     /// Merge and commit; returns the table at the new version (the same table when nothing
     /// changed) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, MergeMetrics)> {
-        let span = operation_span!(
-            "merge",
-            crate::storage::options::redact_url(self.table.log_store().root_url())
-        );
+        let span = operation_span!("merge", self.table.log_store().redacted_url());
         traced(span, self.run(), |(table, m)| Figures {
             version: Some(table.version()),
             files: Some(m.num_target_files_added + m.num_target_files_removed),

@@ -173,10 +173,7 @@ impl OptimizeBuilder {
     /// Optimize and commit; returns the table at the new version (the same table when nothing
     /// needed rewriting) and what was done.
     pub async fn execute(self) -> DeltaResult<(DeltaTable, OptimizeMetrics)> {
-        let span = operation_span!(
-            "optimize",
-            crate::storage::options::redact_url(self.table.log_store().root_url())
-        );
+        let span = operation_span!("optimize", self.table.log_store().redacted_url());
         traced(span, self.run(), |(table, m)| Figures {
             version: Some(table.version()),
             files: Some(m.num_files_added + m.num_files_removed),
