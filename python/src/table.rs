@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::bindings::{
-    AlterRequest, DeleteRequest, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
-    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, list_files, location_of, metrics_json,
+    AlterRequest, DeleteRequest, FileListing, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
+    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, location_of, metrics_json,
 };
 use deltalake::operations::alter::TableChange;
 use deltalake::operations::merge::MergeSource;
@@ -142,22 +142,25 @@ impl RawDeltaTable {
     /// the files that may hold matching rows.
     #[pyo3(signature = (filter = None))]
     fn files(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
-        let files = list_files(&self.current(), filter.map(Filter::from)).map_err(to_py)?;
-        Ok(files.into_iter().map(|f| f.path).collect())
+        let table = self.current();
+        let files = FileListing::new(&table, filter.map(Filter::from)).map_err(to_py)?;
+        Ok(files.paths().collect())
     }
 
     /// The size in bytes of each active file, by its path relative to the table root (decoded).
     fn get_add_file_sizes(&self) -> PyResult<HashMap<String, i64>> {
-        let files = list_files(&self.current(), None).map_err(to_py)?;
-        Ok(files.into_iter().map(|f| (f.path, f.size)).collect())
+        let table = self.current();
+        let files = FileListing::new(&table, None).map_err(to_py)?;
+        Ok(files.paths().zip(files.sizes()).collect())
     }
 
     /// The absolute locations of the active files (local paths for local tables); with a
     /// `filter`, only the files that may hold matching rows.
     #[pyo3(signature = (filter = None))]
     fn file_uris(&self, filter: Option<PyFilter>) -> PyResult<Vec<String>> {
-        let files = list_files(&self.current(), filter.map(Filter::from)).map_err(to_py)?;
-        Ok(files.into_iter().map(|f| f.location).collect())
+        let table = self.current();
+        let files = FileListing::new(&table, filter.map(Filter::from)).map_err(to_py)?;
+        files.locations().collect::<Result<_, _>>().map_err(to_py)
     }
 
     /// The schema as Delta JSON.
@@ -238,10 +241,11 @@ impl RawDeltaTable {
     /// `filter`, when given), keyed by column name (`None` for null).
     #[pyo3(signature = (filter = None))]
     fn partitions(&self, filter: Option<PyFilter>) -> PyResult<Vec<HashMap<String, Option<String>>>> {
-        let files = list_files(&self.current(), filter.map(Filter::from)).map_err(to_py)?;
+        let table = self.current();
+        let files = FileListing::new(&table, filter.map(Filter::from)).map_err(to_py)?;
         Ok(files
-            .into_iter()
-            .map(|f| f.partition_values.into_iter().collect())
+            .partition_values()
+            .map(|values| values.into_iter().collect())
             .collect())
     }
 

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use arrow::array::{Array, Int64Array, RecordBatch, RecordBatchIterator, RecordBatchReader};
 use deltalake::DeltaTable;
 use deltalake::bindings::{
-    AlterRequest, BlockingReader, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest, OptimizeRequest,
-    Pump, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest, WriteTarget, block_on,
-    import_ffi_stream, list_files, metrics_json,
+    AlterRequest, BlockingReader, DeleteRequest, FileListing, Filter, MergeClause, MergeClauseKind, MergeRequest,
+    OptimizeRequest, Pump, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest, WriteTarget,
+    block_on, import_ffi_stream, metrics_json,
 };
 use deltalake::error::ErrorKind;
 use deltalake::operations::alter::TableChange;
@@ -289,20 +289,24 @@ fn files_list_logical_partition_values_and_absolute_locations() {
         ..Default::default()
     };
     let table = write(request, location(&dir), id_part_value(0..20, old)).unwrap();
-    let files = list_files(&table, None).unwrap();
+    let files = FileListing::new(&table, None).unwrap();
     assert_eq!(files.len(), 2);
-    for file in &files {
-        assert_eq!(file.partition_values.len(), 1);
-        let (name, value) = &file.partition_values[0];
+    let paths: Vec<String> = files.paths().collect();
+    let locations: Vec<String> = files.locations().collect::<Result<_, _>>().unwrap();
+    let values: Vec<_> = files.partition_values().collect();
+    for ((path, location), (size, values)) in paths.iter().zip(&locations).zip(files.sizes().zip(&values)) {
+        assert_eq!(values.len(), 1);
+        let (name, value) = &values[0];
         assert_eq!(name, "part");
-        assert!(matches!(value.as_deref(), Some("a" | "b")), "{file:?}");
-        assert!(file.location.starts_with(dir.path().to_str().unwrap()), "{file:?}");
-        assert!(std::path::Path::new(&file.location).exists());
-        assert!(file.size > 0);
+        assert!(matches!(value.as_deref(), Some("a" | "b")), "{values:?}");
+        assert!(location.ends_with(path.as_str()), "{location} {path}");
+        assert!(location.starts_with(dir.path().to_str().unwrap()), "{location}");
+        assert!(std::path::Path::new(location).exists());
+        assert!(size > 0);
     }
-    let only_b = list_files(&table, Some(Filter::Sql("part = 'b'".into()))).unwrap();
+    let only_b = FileListing::new(&table, Some(Filter::Sql("part = 'b'".into()))).unwrap();
     assert_eq!(only_b.len(), 1);
-    assert_eq!(only_b[0].partition_values[0].1.as_deref(), Some("b"));
+    assert_eq!(only_b.partition_values().next().unwrap()[0].1.as_deref(), Some("b"));
 }
 
 #[test]
@@ -326,15 +330,20 @@ fn errors_have_kinds_and_name_files_as_users_gave_them() {
     assert_eq!(err.kind(), ErrorKind::NotFound);
 
     // A data file removed behind the table's back: the error names its absolute path.
-    let file = &list_files(&table, None).unwrap()[0];
-    std::fs::remove_file(&file.location).unwrap();
+    let removed = FileListing::new(&table, None)
+        .unwrap()
+        .locations()
+        .next()
+        .unwrap()
+        .unwrap();
+    std::fs::remove_file(&removed).unwrap();
     let scan = table.scan().build().unwrap();
     let reader = BlockingReader::new(scan.schema(), scan.execute()).unwrap();
     let err = reader
         .collect::<Result<Vec<_>, _>>()
         .map_err(deltalake::DeltaError::from)
         .unwrap_err();
-    assert!(err.to_string().contains(&file.location), "{err}");
+    assert!(err.to_string().contains(&removed), "{err}");
 
     // Data of the wrong schema crossing the C stream.
     let wrong = RecordBatch::try_from_iter([(

@@ -12,62 +12,89 @@ use crate::log::FileView;
 use crate::storage::display_url;
 use crate::table::DeltaTable;
 
-/// One active data file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEntry {
-    /// The path relative to the table root, URL-decoded (`part=a b/x.parquet`).
-    pub path: String,
-    /// Where the file is: a local path for local tables, else a full URI.
-    pub location: String,
-    /// Size in bytes.
-    pub size: i64,
-    /// Partition values by logical column name, in the table's partition column order (`None`
-    /// for null).
-    pub partition_values: Vec<(String, Option<String>)>,
+/// The active files of a table (or those a filter selects), each field computed only when asked
+/// for: bindings listing paths do not pay for locations or partition values.
+#[derive(Debug)]
+pub struct FileListing<'a> {
+    root: &'a Url,
+    /// `(logical, physical)` name of each partition column, in the table's order.
+    columns: Vec<(&'a str, &'a str)>,
+    files: Vec<FileView<'a>>,
 }
 
-/// The active files of `table`, or with a `filter` only those that may hold matching rows (by
-/// partition values and statistics), in the order of the file list.
-pub fn list_files(table: &DeltaTable, filter: Option<Filter>) -> DeltaResult<Vec<FileEntry>> {
-    let snapshot = table.snapshot();
-    let columns: Vec<(&str, &str)> = snapshot
-        .partition_columns()
-        .iter()
-        .map(|c| {
-            let physical = snapshot.schema().field(c).map_or(c.as_str(), |f| f.physical_name());
-            (c.as_str(), physical)
-        })
-        .collect();
-    let keep: Option<HashSet<String>> = match filter {
-        None => None,
-        Some(filter) => {
-            let scan = table.scan().with_filter(filter.into_expr()?).build()?;
-            Some(scan.files().iter().map(|f| f.path.clone()).collect())
-        }
-    };
-    let root = snapshot.table_root();
-    snapshot
-        .files()
-        .iter()
-        .filter(|f| keep.as_ref().is_none_or(|k| k.contains(f.path())))
-        .map(|file| {
-            let values = file.partition_values();
-            Ok(FileEntry {
-                path: decoded_path(file.path()),
-                location: display_url(&absolute_url(root, &file)?),
-                size: file.size(),
-                partition_values: columns
-                    .iter()
-                    .map(|(name, physical)| {
-                        (
-                            name.to_string(),
-                            values.get(physical).copied().flatten().map(str::to_string),
-                        )
-                    })
-                    .collect(),
+impl<'a> FileListing<'a> {
+    /// The active files of `table`, or with a `filter` only those that may hold matching rows
+    /// (by partition values and statistics), in the order of the file list.
+    pub fn new(table: &'a DeltaTable, filter: Option<Filter>) -> DeltaResult<Self> {
+        let snapshot = table.snapshot();
+        let columns = snapshot
+            .partition_columns()
+            .iter()
+            .map(|c| {
+                let physical = snapshot.schema().field(c).map_or(c.as_str(), |f| f.physical_name());
+                (c.as_str(), physical)
             })
+            .collect();
+        let keep: Option<HashSet<String>> = match filter {
+            None => None,
+            Some(filter) => {
+                let scan = table.scan().with_filter(filter.into_expr()?).build()?;
+                Some(scan.files().iter().map(|f| f.path.clone()).collect())
+            }
+        };
+        let files = snapshot
+            .files()
+            .iter()
+            .filter(|f| keep.as_ref().is_none_or(|k| k.contains(f.path())))
+            .collect();
+        Ok(Self {
+            root: snapshot.table_root(),
+            columns,
+            files,
         })
-        .collect()
+    }
+
+    /// How many files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Each file's path relative to the table root, URL-decoded (`part=a b/x.parquet`).
+    pub fn paths(&self) -> impl Iterator<Item = String> + '_ {
+        self.files.iter().map(|f| decoded_path(f.path()))
+    }
+
+    /// Where each file is: a local path for local tables, else a full URI.
+    pub fn locations(&self) -> impl Iterator<Item = DeltaResult<String>> + '_ {
+        self.files.iter().map(|f| Ok(display_url(&absolute_url(self.root, f)?)))
+    }
+
+    /// Each file's size in bytes.
+    pub fn sizes(&self) -> impl Iterator<Item = i64> + '_ {
+        self.files.iter().map(FileView::size)
+    }
+
+    /// Each file's partition values by logical column name, in the table's partition column
+    /// order (`None` for null).
+    pub fn partition_values(&self) -> impl Iterator<Item = Vec<(String, Option<String>)>> + '_ {
+        self.files.iter().map(|f| {
+            let values = f.partition_values();
+            self.columns
+                .iter()
+                .map(|(name, physical)| {
+                    (
+                        name.to_string(),
+                        values.get(physical).copied().flatten().map(str::to_string),
+                    )
+                })
+                .collect()
+        })
+    }
 }
 
 /// `path` (as in the log, URL-encoded) decoded.

@@ -10,7 +10,7 @@
 //!   do the same with Arrow IPC bytes.
 //! - Requests: every operation as plain values ([`WriteRequest`], [`MergeRequest`] with
 //!   [`MergeClause`]s, [`OptimizeRequest`], ...) with [`WriterOptions`] and [`CommitOptions`].
-//! - Results: [`metrics_json`] (the `deltalake` PyPI package's keys), [`list_files`], and errors
+//! - Results: [`metrics_json`] (the `deltalake` PyPI package's keys), [`FileListing`], and errors
 //!   classified by [`DeltaError::kind`](crate::DeltaError::kind).
 //!
 //! ```
@@ -47,7 +47,7 @@ mod requests;
 pub mod runtime;
 mod stream;
 
-pub use files::{FileEntry, decoded_path, list_files, location_of};
+pub use files::{FileListing, decoded_path, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{CommitOptions, WriterOptions};
