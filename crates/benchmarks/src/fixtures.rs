@@ -7,9 +7,9 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat};
 use deltalake::DeltaTable;
 use deltalake::operations::write::SaveMode;
+use deltalake::operations::write::WriterConfig;
 use deltalake::protocol::StructType;
 use deltalake::protocol::table_config::ENABLE_DELETION_VECTORS;
-use deltalake::write::WriterConfig;
 use futures::StreamExt;
 use serde_json::{Value, json};
 

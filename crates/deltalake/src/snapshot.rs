@@ -9,7 +9,11 @@ use futures::{StreamExt, TryStreamExt};
 use url::Url;
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::{FileList, LogSegment, Replayed, TombstoneList, replay};
+pub use crate::log::{
+    ADD_SCHEMA, ActionList, ActionRow, Adds, FileKey, FileList, FileView, TOMBSTONE_SCHEMA, TombstoneList,
+    TombstoneView, Tombstones,
+};
+use crate::log::{LogSegment, Replayed, replay};
 pub use crate::protocol::ColumnMappingMode;
 use crate::protocol::{DomainMetadata, Metadata, Protocol, StructType, TableConfig, TableFeature, Txn};
 use crate::storage::LogStore;
@@ -75,7 +79,6 @@ impl Snapshot {
             version: target,
             checkpoint: None,
             commits,
-            latest_version: latest,
         };
         let state = replay(store, &segment, Some(&self.state)).await?;
         Self::from_state(store, state).map(Some)
@@ -108,7 +111,6 @@ impl Snapshot {
             version,
             checkpoint: None,
             commits,
-            latest_version: version,
         };
         let mut state = replay(store, &segment, Some(&self.state)).await?;
         // Each step adds a batch to the file list: merge them once there are many, so a table

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::log::{Commit, LastCheckpoint, cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint};
+pub use crate::log::{CheckpointOptions, Commit, LastCheckpoint};
+use crate::log::{cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint_with};
 use crate::operations::alter::AlterTableBuilder;
 use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
@@ -285,7 +286,13 @@ impl DeltaTable {
     /// Write a checkpoint of the loaded version (a V2 checkpoint with sidecars when the table has
     /// the `v2Checkpoint` feature) and point `_last_checkpoint` at it.
     pub async fn create_checkpoint(&self) -> DeltaResult<LastCheckpoint> {
-        write_checkpoint(self.store.as_ref(), self.snapshot.as_ref()).await
+        self.create_checkpoint_with(&CheckpointOptions::default()).await
+    }
+
+    /// [`create_checkpoint`](Self::create_checkpoint) with options (the sidecar size of V2
+    /// checkpoints).
+    pub async fn create_checkpoint_with(&self, options: &CheckpointOptions) -> DeltaResult<LastCheckpoint> {
+        write_checkpoint_with(self.store.as_ref(), self.snapshot.as_ref(), options).await
     }
 
     /// Delete log files older than `delta.logRetentionDuration` that no retained version needs.

@@ -23,8 +23,8 @@ use arrow::array::{
 use arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType as ArrowType, Int64Type, SchemaRef, TimeUnit};
 use common::{copy_table, tables_dir};
-use deltalake::log::{CheckpointOptions, LastCheckpoint, write_checkpoint_with};
 use deltalake::protocol::{Action, Remove};
+use deltalake::table::{CheckpointOptions, LastCheckpoint};
 use deltalake::transaction::{CommitBuilder, CommitProperties, Operation};
 use deltalake::{DeltaTable, Snapshot};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -53,7 +53,7 @@ fn sorted(batches: &[RecordBatch], schema: &SchemaRef) -> RecordBatch {
 }
 
 fn files_of(s: &Snapshot) -> RecordBatch {
-    sorted(s.files().batches(), &deltalake::log::file_list::ADD_SCHEMA)
+    sorted(s.files().batches(), &deltalake::snapshot::ADD_SCHEMA)
 }
 
 /// Everything a checkpoint must preserve is the same in both snapshots. Statistics written only as
@@ -97,9 +97,7 @@ async fn round_trip(dir: &Path, options: &CheckpointOptions) -> (Snapshot, Snaps
     let table = DeltaTable::open(dir.to_str().unwrap()).await.unwrap();
     let original = table.snapshot().as_ref().clone();
     clear_log(dir);
-    let hint = write_checkpoint_with(table.log_store().as_ref(), &original, options)
-        .await
-        .unwrap();
+    let hint = table.create_checkpoint_with(options).await.unwrap();
     let reloaded = DeltaTable::open(dir.to_str().unwrap()).await.unwrap();
     (reloaded.snapshot().as_ref().clone(), original, hint)
 }

@@ -334,7 +334,7 @@ async fn zorder_of_dictionary_encoded_and_plain_strings_orders_them_nulls_first(
             .set_dictionary_enabled(false)
             .build();
         for (i, dictionary) in [true, !plain_file, true].into_iter().enumerate() {
-            let mut config = deltalake::write::WriterConfig::default();
+            let mut config = deltalake::operations::write::WriterConfig::default();
             if !dictionary {
                 config.properties = plain.clone();
             }

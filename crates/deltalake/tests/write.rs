@@ -18,8 +18,8 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema};
 use common::render_sorted_rows;
+use deltalake::operations::write::WriterConfig;
 use deltalake::operations::write::{SaveMode, SchemaMode};
-use deltalake::write::WriterConfig;
 use deltalake::{DeltaError, DeltaTable};
 
 fn every_type_batch() -> RecordBatch {

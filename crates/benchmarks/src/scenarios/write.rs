@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use deltalake::DeltaTable;
+use deltalake::operations::write::WriterConfig;
 use deltalake::operations::write::{SaveMode, WriteBuilder};
-use deltalake::write::WriterConfig;
 use parquet::arrow::ArrowWriter;
 
 use crate::context::{Context, remove_dir};

@@ -20,7 +20,7 @@ use crate::storage::LogStore;
 
 /// The reconciled state of one version.
 #[derive(Debug, Clone)]
-pub struct Replayed {
+pub(crate) struct Replayed {
     /// The version.
     pub version: i64,
     /// The protocol in force.

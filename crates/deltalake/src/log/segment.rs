@@ -92,8 +92,6 @@ pub struct LogSegment {
     pub checkpoint: Option<(i64, Vec<LogFile>)>,
     /// Commits after the checkpoint, ascending, ending at `version`.
     pub commits: Vec<(i64, ObjectMeta)>,
-    /// The latest version the listing saw.
-    pub latest_version: i64,
 }
 
 impl LogSegment {
@@ -188,7 +186,6 @@ impl LogSegment {
             version: target,
             checkpoint: Some((start, files)),
             commits: (start + 1..).zip(commits).collect(),
-            latest_version: latest,
         }))
     }
 
@@ -237,7 +234,6 @@ impl LogSegment {
             version: target,
             checkpoint,
             commits,
-            latest_version: latest,
         })
     }
 }
@@ -318,7 +314,9 @@ mod tests {
         let segment = LogSegment::load(store, version).await.map_err(|e| e.to_string())?;
         let (checkpoint, files) = segment.checkpoint.expect("a checkpoint");
         let versions = segment.commits.iter().map(|(v, _)| *v).collect();
-        assert_eq!(segment.version, version.unwrap_or(segment.latest_version));
+        if let Some(version) = version {
+            assert_eq!(segment.version, version);
+        }
         Ok((checkpoint, files.len(), versions))
     }
 

@@ -25,7 +25,8 @@ use crate::storage::{LogStore, commit_file_name, head};
 use crate::table::{DeltaTable, DeltaTableBuilder};
 use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
-use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriteRules, WriterConfig};
+pub use crate::write::{DEFAULT_TARGET_FILE_SIZE, WriterConfig};
+use crate::write::{DataWriter, IdentityGenerator, TableLayout, WriteRules};
 
 /// What to do with existing data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{RecordBatch, make_array};
-use arrow::datatypes::{Schema as ArrowSchema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use parquet::basic::Compression;
@@ -246,11 +246,6 @@ impl DataWriter {
             })
             .collect::<DeltaResult<Vec<_>>>()?;
         Ok(RecordBatch::try_new(self.file_schema.clone(), columns)?)
-    }
-
-    /// The Arrow schema of data files.
-    pub fn file_schema(&self) -> &ArrowSchema {
-        &self.file_schema
     }
 }
 

@@ -141,11 +141,6 @@ impl StatsCollector {
         Ok(())
     }
 
-    /// Rows seen so far.
-    pub fn num_records(&self) -> i64 {
-        self.num_records
-    }
-
     /// The `stats` JSON of an add action, keyed by physical column names.
     pub fn to_json(&self) -> String {
         let mut min = JsonObject::default();
