@@ -1,0 +1,340 @@
+//! The C ABI called as a C program would: statuses, errors, handles, streams in and out.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking; clippy.toml exempts only #[test] functions, not the helpers here"
+)]
+
+use std::ffi::{CStr, CString, c_char};
+use std::path::PathBuf;
+use std::ptr::{null, null_mut};
+use std::sync::Arc;
+
+use arrow::array::{Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::ffi::FFI_ArrowSchema;
+use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use deltalake_ffi::*;
+
+fn tables() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/tables")
+}
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr(delta_last_error_message()) }
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn open(uri: &str) -> Result<*mut DeltaTableHandle, (DeltaStatus, String)> {
+    let uri = c(uri);
+    let mut table = null_mut();
+    let status = unsafe { delta_table_open(uri.as_ptr(), null(), null(), 0, false, 0, false, 0, null(), &mut table) };
+    match status {
+        DeltaStatus::Ok => Ok(table),
+        other => Err((other, last_error())),
+    }
+}
+
+fn take_string(ptr: *mut c_char) -> String {
+    let text = unsafe { CStr::from_ptr(ptr) }.to_str().unwrap().to_string();
+    unsafe { delta_string_free(ptr) };
+    text
+}
+
+fn read(stream: FFI_ArrowArrayStream) -> Vec<RecordBatch> {
+    RecordBatchStreamReader::try_new(stream)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn scan(table: *mut DeltaTableHandle, columns: Option<&[&str]>, predicate: Option<&str>) -> Vec<RecordBatch> {
+    let names: Vec<CString> = columns.unwrap_or_default().iter().map(|s| c(s)).collect();
+    let pointers: Vec<*const c_char> = names.iter().map(|s| s.as_ptr()).collect();
+    let predicate = predicate.map(c);
+    let mut stream = FFI_ArrowArrayStream::empty();
+    let status = unsafe {
+        delta_table_scan(
+            table,
+            if columns.is_some() { pointers.as_ptr() } else { null() },
+            pointers.len(),
+            predicate.as_ref().map_or(null(), |p| p.as_ptr()),
+            &mut stream,
+        )
+    };
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    read(stream)
+}
+
+fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
+}
+
+#[test]
+fn reads_a_table() {
+    let table = open(tables().join("simple_table").to_str().unwrap()).unwrap();
+    let mut version = -1;
+    assert_eq!(unsafe { delta_table_version(table, &mut version) }, DeltaStatus::Ok);
+    assert_eq!(version, 4);
+    assert_eq!(rows(&scan(table, None, None)), 3);
+    let filtered = scan(table, Some(&["id"]), Some("id > 5"));
+    assert_eq!(filtered[0].schema().fields().len(), 1);
+    assert_eq!(rows(&filtered), 2);
+
+    let mut schema = FFI_ArrowSchema::empty();
+    assert_eq!(unsafe { delta_table_schema(table, &mut schema) }, DeltaStatus::Ok);
+    let schema = Schema::try_from(&schema).unwrap();
+    assert_eq!(schema.field(0).name(), "id");
+
+    for document in [
+        delta_table_schema_json,
+        delta_table_metadata_json,
+        delta_table_protocol_json,
+    ] {
+        let mut json = null_mut();
+        assert_eq!(unsafe { document(table, &mut json) }, DeltaStatus::Ok);
+        let value: serde_json::Value = serde_json::from_str(&take_string(json)).unwrap();
+        assert!(value.is_object());
+    }
+    let mut json = null_mut();
+    assert_eq!(
+        unsafe { delta_table_history_json(table, 2, null(), &mut json) },
+        DeltaStatus::Ok
+    );
+    let history: serde_json::Value = serde_json::from_str(&take_string(json)).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[0]["version"], 4);
+
+    let mut files = FFI_ArrowArrayStream::empty();
+    assert_eq!(unsafe { delta_table_files(table, null(), &mut files) }, DeltaStatus::Ok);
+    let files = read(files);
+    assert_eq!(files[0].num_rows(), 5);
+    assert_eq!(files[0].schema().field(3).name(), "partition_values");
+
+    assert_eq!(delta_table_load_version(table, 0, null()), DeltaStatus::Ok);
+    assert_eq!(rows(&scan(table, None, None)), 5);
+    assert_eq!(delta_table_update(table, null()), DeltaStatus::Ok);
+    assert_eq!(unsafe { delta_table_version(table, &mut version) }, DeltaStatus::Ok);
+    assert_eq!(version, 4);
+    delta_table_free(table);
+}
+
+#[test]
+fn errors_are_statuses_with_messages() {
+    let (status, message) = open("/nonexistent/table").unwrap_err();
+    assert_eq!(status, DeltaStatus::NotFound);
+    assert!(message.contains("/nonexistent/table"), "{message}");
+    assert_eq!(delta_last_error_status(), DeltaStatus::NotFound);
+
+    let mut table = null_mut();
+    let status = unsafe { delta_table_open(null(), null(), null(), 0, false, 0, false, 0, null(), &mut table) };
+    assert_eq!(status, DeltaStatus::InvalidArgument);
+
+    let table = open(tables().join("simple_table").to_str().unwrap()).unwrap();
+    let mut stream = FFI_ArrowArrayStream::empty();
+    let bad = c("id >");
+    let status = unsafe { delta_table_scan(table, null(), 0, bad.as_ptr(), &mut stream) };
+    assert_eq!(status, DeltaStatus::InvalidArgument, "{}", last_error());
+    let missing = c("nope");
+    let names = [missing.as_ptr()];
+    let status = unsafe { delta_table_scan(table, names.as_ptr(), 1, null(), &mut stream) };
+    assert_ne!(status, DeltaStatus::Ok);
+    assert_eq!(delta_table_load_version(table, 99, null()), DeltaStatus::NotFound);
+
+    delta_table_free(table);
+    delta_table_free(table);
+    let mut version = 0;
+    let status = unsafe { delta_table_version(table, &mut version) };
+    assert_eq!(status, DeltaStatus::InvalidArgument);
+    assert!(last_error().contains("freed"), "{}", last_error());
+    assert_eq!(
+        unsafe { delta_table_version(null(), &mut version) },
+        DeltaStatus::InvalidArgument
+    );
+}
+
+fn batch(ids: &[i64], names: &[&str]) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("name", DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(ids.to_vec())),
+            Arc::new(StringArray::from(names.to_vec())),
+        ],
+    )
+    .unwrap()
+}
+
+fn stream_of(batches: Vec<RecordBatch>) -> FFI_ArrowArrayStream {
+    let schema = batches[0].schema();
+    FFI_ArrowArrayStream::new(Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema)))
+}
+
+fn metrics(status: DeltaStatus, json: *mut c_char) -> serde_json::Value {
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    serde_json::from_str(&take_string(json)).unwrap()
+}
+
+#[test]
+fn writes_and_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = c(dir.path().to_str().unwrap());
+    let mut data = stream_of(vec![batch(&[1, 2, 3], &["a", "b", "c"])]);
+    let mut table = null_mut();
+    let status = unsafe { delta_write(uri.as_ptr(), null(), null(), 0, &mut data, null(), null(), &mut table) };
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    assert!(data.release().is_none(), "the stream was moved into the call");
+    assert_eq!(rows(&scan(table, None, None)), 3);
+
+    let mut more = stream_of(vec![batch(&[4], &["d"])]);
+    let mut version = 0;
+    let status = unsafe { delta_table_write(table, &mut more, null(), null(), &mut version) };
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    assert_eq!(version, 1);
+
+    // A batch of the wrong schema is refused.
+    let wrong = RecordBatch::try_from_iter([("id", Arc::new(StringArray::from(vec!["x"])) as _)]).unwrap();
+    let mut wrong = stream_of(vec![wrong]);
+    let status = unsafe { delta_table_write(table, &mut wrong, null(), null(), null_mut()) };
+    assert_eq!(status, DeltaStatus::SchemaMismatch, "{}", last_error());
+
+    let mut json = null_mut();
+    let predicate = c("id = 1");
+    let deleted = metrics(
+        unsafe { delta_table_delete(table, predicate.as_ptr(), null(), &mut json) },
+        json,
+    );
+    assert_eq!(deleted["numDeletedRows"], 1);
+
+    let column = c("name");
+    let value = c("'z'");
+    let predicate = c("id = 2");
+    let updated = metrics(
+        unsafe {
+            delta_table_update_rows(
+                table,
+                &column.as_ptr(),
+                &value.as_ptr(),
+                1,
+                predicate.as_ptr(),
+                null(),
+                &mut json,
+            )
+        },
+        json,
+    );
+    assert_eq!(updated["numUpdatedRows"], 1);
+
+    let kinds = [c("when_matched_update_all"), c("when_not_matched_insert_all")];
+    let clauses: Vec<DeltaMergeClause> = kinds
+        .iter()
+        .map(|kind| DeltaMergeClause {
+            kind: kind.as_ptr(),
+            predicate: null(),
+            assignment_columns: null(),
+            assignment_expressions: null(),
+            assignments_len: 0,
+            except: null(),
+            except_len: 0,
+        })
+        .collect();
+    let mut source = stream_of(vec![batch(&[3, 9], &["C", "i"])]);
+    let on = c("target.id = source.id");
+    let merged = metrics(
+        unsafe {
+            delta_table_merge(
+                table,
+                &mut source,
+                on.as_ptr(),
+                null(),
+                null(),
+                false,
+                clauses.as_ptr(),
+                clauses.len(),
+                null(),
+                &mut json,
+            )
+        },
+        json,
+    );
+    assert_eq!(merged["numTargetRowsInserted"], 1);
+    assert_eq!(merged["numTargetRowsUpdated"], 1);
+    let names: Vec<String> = scan(table, Some(&["name"]), None)
+        .iter()
+        .flat_map(|b| {
+            let names = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+            (0..names.len()).map(|i| names.value(i).to_string()).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["C", "d", "i", "z"]);
+
+    let optimized = metrics(
+        unsafe { delta_table_optimize(table, null(), 0, null(), 0, 0, null(), &mut json) },
+        json,
+    );
+    assert!(optimized["numFilesRemoved"].as_u64().unwrap() > 1, "{optimized}");
+    let vacuumed = metrics(
+        unsafe { delta_table_vacuum(table, 0, true, false, false, null(), &mut json) },
+        json,
+    );
+    assert_eq!(vacuumed["dryRun"], true);
+    let restored = metrics(
+        unsafe { delta_table_restore(table, 1, false, 0, false, false, null(), &mut json) },
+        json,
+    );
+    assert!(restored.get("numRestoredFile").is_some(), "{restored}");
+    assert_eq!(rows(&scan(table, None, None)), 4);
+    let status = unsafe { delta_table_create_checkpoint(table, null(), &mut json) };
+    let checkpoint = metrics(status, json);
+    assert!(checkpoint["version"].as_i64().unwrap() > 1);
+
+    let bad_kind = c("when_sometimes");
+    let bad = DeltaMergeClause {
+        kind: bad_kind.as_ptr(),
+        ..clauses[0]
+    };
+    let mut source = stream_of(vec![batch(&[3], &["C"])]);
+    let status = unsafe {
+        delta_table_merge(
+            table,
+            &mut source,
+            on.as_ptr(),
+            null(),
+            null(),
+            false,
+            &bad,
+            1,
+            null(),
+            &mut json,
+        )
+    };
+    assert_eq!(status, DeltaStatus::InvalidArgument);
+    assert!(source.release().is_none(), "the stream is released on errors too");
+    delta_table_free(table);
+}
+
+#[test]
+fn cancelled_calls_stop() {
+    let token = delta_cancel_token_new();
+    delta_cancel_token_cancel(token);
+    let uri = c(tables().join("simple_table").to_str().unwrap());
+    let mut table = null_mut();
+    let status = unsafe { delta_table_open(uri.as_ptr(), null(), null(), 0, false, 0, false, 0, token, &mut table) };
+    assert_eq!(status, DeltaStatus::Cancelled);
+    delta_cancel_token_free(token);
+    let status = unsafe { delta_table_open(uri.as_ptr(), null(), null(), 0, false, 0, false, 0, token, &mut table) };
+    assert_eq!(status, DeltaStatus::InvalidArgument);
+}
