@@ -18,10 +18,18 @@ from deltalake.table import (
     TableOptimizer,
 )
 from deltalake.transaction import CommitProperties, PostCommitHookProperties, Transaction
-from deltalake.writer import WriterProperties, convert_to_deltalake, write_deltalake
+from deltalake.writer import (
+    BloomFilterProperties,
+    ColumnProperties,
+    WriterProperties,
+    convert_to_deltalake,
+    write_deltalake,
+)
 
 __all__ = [
     "ArrayType",
+    "BloomFilterProperties",
+    "ColumnProperties",
     "CommitProperties",
     "DeltaTable",
     "Field",

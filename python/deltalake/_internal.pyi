@@ -84,12 +84,16 @@ class RawDeltaTable:
         self, dry_run: bool = False, commit_properties: Any = None
     ) -> tuple[bool, list[str]]: ...
     def delete(
-        self, predicate: str | None = None, commit_properties: Any = None
+        self,
+        predicate: str | None = None,
+        writer_properties: Any = None,
+        commit_properties: Any = None,
     ) -> dict[str, int]: ...
     def update(
         self,
         updates: list[tuple[str, str]],
         predicate: str | None = None,
+        writer_properties: Any = None,
         commit_properties: Any = None,
     ) -> dict[str, int]: ...
     def merge(
@@ -100,6 +104,7 @@ class RawDeltaTable:
         source_alias: str | None = None,
         target_alias: str | None = None,
         merge_schema: bool = False,
+        writer_properties: Any = None,
         commit_properties: Any = None,
     ) -> dict[str, int]: ...
     def optimize(

@@ -533,7 +533,7 @@ class DeltaTable:
 
         Args:
             predicate: a SQL WHERE clause such as ``"id > 10 AND day = '2024-01-01'"``.
-            writer_properties: accepted for compatibility (rewritten files use the defaults).
+            writer_properties: Parquet settings of the rewritten files.
             commit_properties: retries and custom metadata of the commit.
             post_commithook_properties: accepted for compatibility.
 
@@ -551,7 +551,7 @@ class DeltaTable:
         _check_commit_properties(commit_properties)
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        return self._table.delete(predicate, commit_properties)
+        return self._table.delete(predicate, writer_properties, commit_properties)
 
     def update(
         self,
@@ -572,7 +572,7 @@ class DeltaTable:
             new_values: column name to a Python value (None, bool, int, float, str, date,
                 datetime or Decimal), as an alternative to ``updates``.
             predicate: a SQL WHERE clause selecting the rows to update.
-            writer_properties: accepted for compatibility (rewritten files use the defaults).
+            writer_properties: Parquet settings of the rewritten files.
             error_on_type_mismatch: accepted for compatibility (values are always converted to
                 the column's type, and an impossible conversion is an error).
             commit_properties: retries and custom metadata of the commit.
@@ -606,7 +606,7 @@ class DeltaTable:
             raise ValueError("there is nothing to update")
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        return self._table.update(assignments, predicate, commit_properties)
+        return self._table.update(assignments, predicate, writer_properties, commit_properties)
 
     def merge(
         self,
@@ -637,7 +637,7 @@ class DeltaTable:
             merge_schema: add the source's columns the table lacks to its schema.
             error_on_type_mismatch: accepted for compatibility (a value that does not convert
                 to its column's type is always an error).
-            writer_properties: accepted for compatibility (new files use the defaults).
+            writer_properties: Parquet settings of the files written.
             streamed_exec: accepted for compatibility (the target is always streamed).
             max_spill_size: accepted for compatibility.
             max_temp_directory_size: accepted for compatibility.
@@ -657,6 +657,7 @@ class DeltaTable:
             source_alias,
             target_alias,
             merge_schema,
+            writer_properties,
             commit_properties,
         )
 
@@ -822,6 +823,7 @@ class TableMerger:
         source_alias: str | None,
         target_alias: str | None,
         merge_schema: bool,
+        writer_properties: WriterProperties | None,
         commit_properties: CommitProperties | None,
     ) -> None:
         self._table = table
@@ -830,6 +832,7 @@ class TableMerger:
         self._source_alias = source_alias
         self._target_alias = target_alias
         self._merge_schema = merge_schema
+        self._writer_properties = writer_properties
         self._commit_properties = commit_properties
         self._clauses: list[tuple[str, str | None, list[tuple[str, str]] | None, list[str] | None]] = []
 
@@ -921,6 +924,7 @@ class TableMerger:
             self._source_alias,
             self._target_alias,
             self._merge_schema,
+            self._writer_properties,
             self._commit_properties,
         )
 

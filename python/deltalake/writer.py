@@ -15,6 +15,68 @@ from deltalake.table import DeltaTable, _check_commit_properties, _configuration
 from deltalake.transaction import CommitProperties, PostCommitHookProperties
 
 COMPRESSIONS = ("UNCOMPRESSED", "SNAPPY", "GZIP", "BROTLI", "LZ4", "LZ4_RAW", "ZSTD")
+STATISTICS_LEVELS = ("NONE", "CHUNK", "PAGE")
+ENCODINGS = (
+    "PLAIN",
+    "RLE",
+    "DELTA_BINARY_PACKED",
+    "DELTA_LENGTH_BYTE_ARRAY",
+    "DELTA_BYTE_ARRAY",
+    "BYTE_STREAM_SPLIT",
+)
+
+
+@dataclass
+class BloomFilterProperties:
+    """A Parquet bloom filter per row group of a column.
+
+    ``fpp`` is the false-positive probability, strictly between 0 and 1; ``ndv`` the number of
+    distinct values expected per row group.
+    """
+
+    set_bloom_filter_enabled: bool | None
+    fpp: float | None = None
+    ndv: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.fpp is not None and not 0 < self.fpp < 1:
+            raise ValueError("fpp must be between 0 and 1, exclusive")
+        if self.ndv is not None and (not isinstance(self.ndv, int) or self.ndv < 0):
+            raise ValueError("ndv must be a non-negative int")
+
+
+@dataclass
+class ColumnProperties:
+    """Parquet settings of one column (or of every column, as ``default_column_properties``).
+
+    ``statistics_enabled`` is NONE, CHUNK or PAGE (the default), for the statistics inside the
+    file; the table's own statistics (data skipping) are kept either way. ``encoding`` applies to the
+    values the dictionary does not hold: PLAIN, RLE, DELTA_BINARY_PACKED,
+    DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY or BYTE_STREAM_SPLIT.
+    """
+
+    dictionary_enabled: bool | None = None
+    statistics_enabled: Literal["NONE", "CHUNK", "PAGE"] | None = None
+    bloom_filter_properties: BloomFilterProperties | None = None
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.statistics_enabled is not None and (
+            not isinstance(self.statistics_enabled, str)
+            or self.statistics_enabled.upper() not in STATISTICS_LEVELS
+        ):
+            raise ValueError(
+                f"statistics_enabled must be one of {', '.join(STATISTICS_LEVELS)}, "
+                f"not {self.statistics_enabled!r}"
+            )
+        if self.encoding is not None and (
+            not isinstance(self.encoding, str) or self.encoding.upper() not in ENCODINGS
+        ):
+            raise ValueError(f"encoding must be one of {', '.join(ENCODINGS)}, not {self.encoding!r}")
+        if self.bloom_filter_properties is not None and not isinstance(
+            self.bloom_filter_properties, BloomFilterProperties
+        ):
+            raise TypeError("bloom_filter_properties must be a deltalake.BloomFilterProperties")
 
 
 @dataclass
@@ -22,8 +84,9 @@ class WriterProperties:
     """Parquet settings of the data files a write produces.
 
     ``compression`` is one of UNCOMPRESSED, SNAPPY (default), GZIP, BROTLI, LZ4, LZ4_RAW, ZSTD;
-    ``compression_level`` applies to GZIP, BROTLI and ZSTD. Per-column properties are not
-    supported yet.
+    ``compression_level`` applies to GZIP, BROTLI and ZSTD. ``default_column_properties``
+    applies to every column that ``column_properties`` (keyed by column name, nested fields
+    dotted) does not name.
     """
 
     data_page_size_limit: int | None = None
@@ -34,16 +97,26 @@ class WriterProperties:
     compression: str | None = None
     compression_level: int | None = None
     statistics_truncate_length: int | None = None
-    default_column_properties: Any = None
-    column_properties: Any = None
+    default_column_properties: ColumnProperties | None = None
+    column_properties: dict[str, ColumnProperties] | None = None
 
     def __post_init__(self) -> None:
         if self.compression is not None and self.compression.upper() not in COMPRESSIONS:
             raise ValueError(
                 f"compression must be one of {', '.join(COMPRESSIONS)}, not {self.compression!r}"
             )
-        if self.default_column_properties is not None or self.column_properties is not None:
-            raise NotSupportedError("column properties are not supported yet")
+        if self.default_column_properties is not None and not isinstance(
+            self.default_column_properties, ColumnProperties
+        ):
+            raise TypeError("default_column_properties must be a deltalake.ColumnProperties")
+        if self.column_properties is not None and (
+            not isinstance(self.column_properties, dict)
+            or not all(
+                isinstance(k, str) and isinstance(v, ColumnProperties)
+                for k, v in self.column_properties.items()
+            )
+        ):
+            raise TypeError("column_properties must be a dict of column names to ColumnProperties")
 
 
 def write_deltalake(

@@ -363,15 +363,17 @@ impl RawDeltaTable {
 
     /// Delete the rows matching the SQL `predicate` (every row without one); returns the metrics
     /// with the reference package's keys (`num_deleted_rows`, `num_added_files`, ...).
-    #[pyo3(signature = (predicate = None, commit_properties = None))]
+    #[pyo3(signature = (predicate = None, writer_properties = None, commit_properties = None))]
     fn delete<'py>(
         &self,
         py: Python<'py>,
         predicate: Option<String>,
+        writer_properties: Option<PyWriterProperties>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = DeleteRequest {
             predicate,
+            writer: writer_properties.map(|p| p.to_options(None)),
             commit: commit_options(commit_properties)?,
         };
         let table = self.current();
@@ -381,17 +383,19 @@ impl RawDeltaTable {
     /// Set each column of `updates` to the value of its SQL expression in the rows matching the
     /// SQL `predicate` (every row without one); returns the metrics with the reference package's
     /// keys (`num_updated_rows`, `num_added_files`, ...).
-    #[pyo3(signature = (updates, predicate = None, commit_properties = None))]
+    #[pyo3(signature = (updates, predicate = None, writer_properties = None, commit_properties = None))]
     fn update<'py>(
         &self,
         py: Python<'py>,
         updates: Vec<(String, String)>,
         predicate: Option<String>,
+        writer_properties: Option<PyWriterProperties>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = UpdateRequest {
             updates,
             predicate,
+            writer: writer_properties.map(|p| p.to_options(None)),
             commit: commit_options(commit_properties)?,
         };
         let table = self.current();
@@ -402,7 +406,7 @@ impl RawDeltaTable {
     /// `clauses` (see `deltalake.TableMerger`) in order; returns the metrics with the reference
     /// package's keys (`num_source_rows`, `num_target_rows_inserted`, ...).
     #[pyo3(signature = (source, predicate, clauses, source_alias = None, target_alias = None,
-        merge_schema = false, commit_properties = None))]
+        merge_schema = false, writer_properties = None, commit_properties = None))]
     #[allow(clippy::too_many_arguments)]
     fn merge<'py>(
         &self,
@@ -413,6 +417,7 @@ impl RawDeltaTable {
         source_alias: Option<String>,
         target_alias: Option<String>,
         merge_schema: bool,
+        writer_properties: Option<PyWriterProperties>,
         commit_properties: Option<PyCommitProperties>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let clauses = clauses
@@ -432,6 +437,7 @@ impl RawDeltaTable {
             target_alias,
             merge_schema,
             clauses,
+            writer: writer_properties.map(|p| p.to_options(None)),
             commit: commit_options(commit_properties)?,
         };
         let (schema, input, pump) = Pump::start(reader_from_py(source)?).map_err(to_py)?;

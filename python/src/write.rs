@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use deltalake::DeltaTable;
-use deltalake::bindings::{CommitOptions, CreateRequest, Pump, WriteRequest, WriteTarget, WriterOptions};
+use deltalake::bindings::{
+    BloomFilterOptions, ColumnOptions, CommitOptions, CreateRequest, Pump, WriteRequest, WriteTarget, WriterOptions,
+};
 use deltalake::protocol::StructType;
 use pyo3::prelude::*;
 
@@ -25,6 +27,40 @@ pub struct PyWriterProperties {
     data_page_row_count_limit: Option<usize>,
     write_batch_size: Option<usize>,
     statistics_truncate_length: Option<usize>,
+    default_column_properties: Option<PyColumnProperties>,
+    column_properties: Option<HashMap<String, PyColumnProperties>>,
+}
+
+/// The settings of `deltalake.ColumnProperties`, read from its attributes.
+#[derive(FromPyObject)]
+pub struct PyColumnProperties {
+    dictionary_enabled: Option<bool>,
+    statistics_enabled: Option<String>,
+    bloom_filter_properties: Option<PyBloomFilterProperties>,
+    encoding: Option<String>,
+}
+
+/// The settings of `deltalake.BloomFilterProperties`, read from its attributes.
+#[derive(FromPyObject)]
+pub struct PyBloomFilterProperties {
+    set_bloom_filter_enabled: Option<bool>,
+    fpp: Option<f64>,
+    ndv: Option<u64>,
+}
+
+impl PyColumnProperties {
+    fn to_options(&self) -> ColumnOptions {
+        ColumnOptions {
+            dictionary_enabled: self.dictionary_enabled,
+            statistics_enabled: self.statistics_enabled.clone(),
+            bloom_filter: self.bloom_filter_properties.as_ref().map(|b| BloomFilterOptions {
+                enabled: b.set_bloom_filter_enabled.unwrap_or(false),
+                fpp: b.fpp,
+                ndv: b.ndv,
+            }),
+            encoding: self.encoding.clone(),
+        }
+    }
 }
 
 impl PyWriterProperties {
@@ -40,6 +76,17 @@ impl PyWriterProperties {
             write_batch_size: self.write_batch_size,
             statistics_truncate_length: self.statistics_truncate_length,
             target_file_size,
+            default_column: self
+                .default_column_properties
+                .as_ref()
+                .map(PyColumnProperties::to_options)
+                .unwrap_or_default(),
+            columns: self
+                .column_properties
+                .iter()
+                .flatten()
+                .map(|(name, column)| (name.clone(), column.to_options()))
+                .collect(),
         }
     }
 }

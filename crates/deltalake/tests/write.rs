@@ -798,3 +798,48 @@ async fn writes_from_a_loaded_table_catch_up_with_other_writers() {
         .unwrap();
     assert_eq!(ignored.version(), 6);
 }
+
+#[tokio::test]
+async fn an_encoding_that_cannot_encode_a_column_is_an_error_not_a_panic() {
+    use parquet::basic::Encoding;
+    use parquet::file::properties::WriterProperties;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+        ("name", Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef),
+    ])
+    .unwrap();
+    let table = DeltaTable::write(location)
+        .with_batches(vec![batch.clone()])
+        .await
+        .unwrap();
+    let write_with = |column: &str, encoding: Encoding| {
+        let properties = WriterProperties::builder()
+            .set_column_encoding(column.into(), encoding)
+            .build();
+        DeltaTable::write(location)
+            .with_mode(SaveMode::Append)
+            .with_batches(vec![batch.clone()])
+            .with_writer_config(WriterConfig {
+                properties,
+                ..WriterConfig::default()
+            })
+    };
+    for (column, encoding) in [
+        ("name", Encoding::DELTA_BINARY_PACKED),
+        ("id", Encoding::RLE),
+        ("id", Encoding::DELTA_LENGTH_BYTE_ARRAY),
+        ("name", Encoding::BYTE_STREAM_SPLIT),
+    ] {
+        let err = write_with(column, encoding).await.unwrap_err();
+        assert!(
+            matches!(err, DeltaError::InvalidArgument(_)),
+            "{column} {encoding}: {err}"
+        );
+        assert!(err.to_string().contains(column), "{err}");
+    }
+    assert_eq!(DeltaTable::open(location).await.unwrap().version(), table.version());
+    let t = write_with("id", Encoding::DELTA_BINARY_PACKED).await.unwrap();
+    assert_eq!(t.version(), table.version() + 1);
+}

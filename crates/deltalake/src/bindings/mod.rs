@@ -50,7 +50,7 @@ mod stream;
 pub use files::{FileListing, decoded_path, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
-pub use options::{CommitOptions, WriterOptions};
+pub use options::{BloomFilterOptions, ColumnOptions, CommitOptions, WriterOptions};
 pub use requests::{
     AlterRequest, CreateMode, CreateRequest, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest,
     OptimizeRequest, RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest,

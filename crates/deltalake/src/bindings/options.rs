@@ -1,9 +1,11 @@
 //! Writer and commit settings as plain values, turned into the core's configuration once here.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::basic::{Compression, Encoding};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
+use parquet::schema::types::ColumnPath;
 use serde_json::{Map, Value};
 
 use crate::error::{DeltaError, DeltaResult};
@@ -32,6 +34,108 @@ pub struct WriterOptions {
     pub statistics_truncate_length: Option<usize>,
     /// Roll to a new file once a file reaches about this many bytes.
     pub target_file_size: Option<usize>,
+    /// Settings of every column that `columns` does not name.
+    pub default_column: ColumnOptions,
+    /// Settings of single columns, by their dotted path in the data files (the physical names
+    /// when column mapping is on).
+    pub columns: BTreeMap<String, ColumnOptions>,
+}
+
+/// Parquet settings of one column (or of all columns, as `WriterOptions::default_column`); unset
+/// means the writer's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnOptions {
+    /// Dictionary encoding (on by default).
+    pub dictionary_enabled: Option<bool>,
+    /// Statistics inside the file: `none`, `chunk` or `page` (default), any case. The table's
+    /// statistics (`add.stats`, for data skipping) are kept either way.
+    pub statistics_enabled: Option<String>,
+    /// A bloom filter per row group (none by default).
+    pub bloom_filter: Option<BloomFilterOptions>,
+    /// The encoding of values that the dictionary does not hold (or of all values with the
+    /// dictionary off), any case: `plain`, `rle` (booleans), `delta_binary_packed` (integers),
+    /// `delta_length_byte_array`, `delta_byte_array` (strings and binary), `byte_stream_split`.
+    pub encoding: Option<String>,
+}
+
+/// A column's bloom filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BloomFilterOptions {
+    /// Whether the column gets one.
+    pub enabled: bool,
+    /// False-positive probability, in (0, 1) (parquet's default 0.05).
+    pub fpp: Option<f64>,
+    /// Distinct values expected per row group (sizes the filter).
+    pub ndv: Option<u64>,
+}
+
+impl ColumnOptions {
+    /// `builder` with these settings for `column` (every column when `None`).
+    fn apply(
+        &self,
+        mut builder: WriterPropertiesBuilder,
+        column: Option<&str>,
+    ) -> DeltaResult<WriterPropertiesBuilder> {
+        let path = column.map(|c| ColumnPath::from(c.split('.').map(str::to_string).collect::<Vec<_>>()));
+        if let Some(enabled) = self.dictionary_enabled {
+            builder = match &path {
+                Some(path) => builder.set_column_dictionary_enabled(path.clone(), enabled),
+                None => builder.set_dictionary_enabled(enabled),
+            };
+        }
+        if let Some(level) = &self.statistics_enabled {
+            let level = EnabledStatistics::from_str(&level.to_ascii_uppercase()).map_err(|_| {
+                DeltaError::InvalidArgument(format!(
+                    "invalid statistics_enabled {level:?}: expected none, chunk or page"
+                ))
+            })?;
+            builder = match &path {
+                Some(path) => builder.set_column_statistics_enabled(path.clone(), level),
+                None => builder.set_statistics_enabled(level),
+            };
+        }
+        if let Some(name) = &self.encoding {
+            let encoding = Encoding::from_str(&name.to_ascii_uppercase())
+                .ok()
+                .filter(|e| !matches!(e, Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY))
+                .ok_or_else(|| {
+                    DeltaError::InvalidArgument(format!(
+                        "invalid encoding {name:?}: expected plain, rle, delta_binary_packed, \
+                         delta_length_byte_array, delta_byte_array or byte_stream_split"
+                    ))
+                })?;
+            builder = match &path {
+                Some(path) => builder.set_column_encoding(path.clone(), encoding),
+                None => builder.set_encoding(encoding),
+            };
+        }
+        if let Some(bloom) = &self.bloom_filter {
+            if let Some(fpp) = bloom.fpp.filter(|fpp| !(*fpp > 0.0 && *fpp < 1.0)) {
+                return Err(DeltaError::InvalidArgument(format!(
+                    "invalid bloom filter fpp {fpp}: expected a probability between 0 and 1"
+                )));
+            }
+            builder = match &path {
+                Some(path) => builder.set_column_bloom_filter_enabled(path.clone(), bloom.enabled),
+                None => builder.set_bloom_filter_enabled(bloom.enabled),
+            };
+            if bloom.enabled {
+                if let Some(fpp) = bloom.fpp {
+                    builder = match &path {
+                        Some(path) => builder.set_column_bloom_filter_fpp(path.clone(), fpp),
+                        None => builder.set_bloom_filter_fpp(fpp),
+                    };
+                }
+                if let Some(ndv) = bloom.ndv {
+                    builder = match &path {
+                        Some(path) => builder.set_column_bloom_filter_max_ndv(path.clone(), ndv),
+                        None => builder.set_bloom_filter_max_ndv(ndv),
+                    };
+                }
+            }
+        }
+        Ok(builder)
+    }
 }
 
 impl WriterOptions {
@@ -85,6 +189,10 @@ impl WriterOptions {
         }
         if let Some(rows) = self.write_batch_size {
             builder = builder.set_write_batch_size(rows);
+        }
+        builder = self.default_column.apply(builder, None)?;
+        for (column, options) in &self.columns {
+            builder = options.apply(builder, Some(column))?;
         }
         Ok(builder.build())
     }
@@ -154,6 +262,71 @@ mod tests {
         assert_eq!(level("snappy", None).unwrap(), "SNAPPY");
         let err = level("zstd", Some(99)).unwrap_err();
         assert_eq!(err.kind(), crate::error::ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn column_options_reach_the_parquet_properties() {
+        let bloom = BloomFilterOptions {
+            enabled: true,
+            fpp: Some(0.01),
+            ndv: Some(1000),
+        };
+        let options = WriterOptions {
+            default_column: ColumnOptions {
+                dictionary_enabled: Some(false),
+                ..Default::default()
+            },
+            columns: BTreeMap::from([(
+                "a.b".to_string(),
+                ColumnOptions {
+                    statistics_enabled: Some("Chunk".into()),
+                    bloom_filter: Some(bloom),
+                    encoding: Some("delta_byte_array".into()),
+                    ..Default::default()
+                },
+            )]),
+            ..Default::default()
+        };
+        let properties = options.to_config().unwrap().properties;
+        let nested = ColumnPath::from(vec!["a".to_string(), "b".to_string()]);
+        let other = ColumnPath::from("c");
+        assert!(!properties.dictionary_enabled(&other));
+        assert_eq!(properties.statistics_enabled(&nested), EnabledStatistics::Chunk);
+        assert_eq!(properties.statistics_enabled(&other), EnabledStatistics::Page);
+        assert_eq!(properties.encoding(&nested), Some(Encoding::DELTA_BYTE_ARRAY));
+        assert_eq!(properties.encoding(&other), None);
+        let filter = properties.bloom_filter_properties(&nested).unwrap();
+        assert_eq!((filter.fpp(), filter.ndv()), (0.01, 1000));
+        assert!(properties.bloom_filter_properties(&other).is_none());
+
+        let invalid = |column: ColumnOptions| {
+            let options = WriterOptions {
+                default_column: column,
+                ..Default::default()
+            };
+            options.to_config().unwrap_err().kind()
+        };
+        let statistics = ColumnOptions {
+            statistics_enabled: Some("rows".into()),
+            ..Default::default()
+        };
+        assert_eq!(invalid(statistics), crate::error::ErrorKind::InvalidArgument);
+        for encoding in ["rle_dictionary", "PLAIN_DICTIONARY", "zip"] {
+            let column = ColumnOptions {
+                encoding: Some(encoding.into()),
+                ..Default::default()
+            };
+            assert_eq!(invalid(column), crate::error::ErrorKind::InvalidArgument);
+        }
+        let fpp = ColumnOptions {
+            bloom_filter: Some(BloomFilterOptions {
+                enabled: true,
+                fpp: Some(1.5),
+                ndv: None,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(invalid(fpp), crate::error::ErrorKind::InvalidArgument);
     }
 
     #[test]

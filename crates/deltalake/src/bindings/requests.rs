@@ -207,6 +207,8 @@ impl CreateRequest {
 pub struct DeleteRequest {
     /// The SQL predicate.
     pub predicate: Option<String>,
+    /// Parquet settings of the files rewritten.
+    pub writer: Option<WriterOptions>,
     /// Commit settings.
     pub commit: CommitOptions,
 }
@@ -217,6 +219,9 @@ impl DeleteRequest {
         let mut delete = table.delete().with_commit_properties(self.commit.to_properties());
         if let Some(sql) = self.predicate {
             delete = delete.with_predicate(sql);
+        }
+        if let Some(writer) = &self.writer {
+            delete = delete.with_writer_config(writer.to_config()?);
         }
         delete.execute().await
     }
@@ -229,6 +234,8 @@ pub struct UpdateRequest {
     pub updates: Vec<(String, String)>,
     /// The SQL predicate (every row without one).
     pub predicate: Option<String>,
+    /// Parquet settings of the files rewritten.
+    pub writer: Option<WriterOptions>,
     /// Commit settings.
     pub commit: CommitOptions,
 }
@@ -242,6 +249,9 @@ impl UpdateRequest {
         }
         if let Some(sql) = self.predicate {
             update = update.with_predicate(sql);
+        }
+        if let Some(writer) = &self.writer {
+            update = update.with_writer_config(writer.to_config()?);
         }
         update.execute().await
     }
@@ -398,6 +408,8 @@ pub struct MergeRequest {
     pub merge_schema: bool,
     /// The clauses, in the order they are tried.
     pub clauses: Vec<MergeClause>,
+    /// Parquet settings of the files written.
+    pub writer: Option<WriterOptions>,
     /// Commit settings.
     pub commit: CommitOptions,
 }
@@ -414,6 +426,9 @@ impl MergeRequest {
         }
         if let Some(alias) = self.target_alias {
             merge = merge.with_target_alias(alias);
+        }
+        if let Some(writer) = &self.writer {
+            merge = merge.with_writer_config(writer.to_config()?);
         }
         for clause in self.clauses {
             merge = clause.apply(merge)?;

@@ -20,6 +20,7 @@ use crate::storage::LogStore;
 use crate::table::DeltaTable;
 use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation, ReadScope};
+use crate::write::WriterConfig;
 
 /// What a delete did, as recorded in `commitInfo.operationMetrics`.
 ///
@@ -86,6 +87,7 @@ impl DeleteMetrics {
 pub struct DeleteBuilder {
     table: DeltaTable,
     predicate: Option<Predicate>,
+    writer_config: WriterConfig,
     commit_properties: CommitProperties,
 }
 
@@ -95,6 +97,7 @@ impl DeleteBuilder {
         Self {
             table,
             predicate: None,
+            writer_config: WriterConfig::default(),
             commit_properties: CommitProperties::default(),
         }
     }
@@ -108,6 +111,12 @@ impl DeleteBuilder {
     /// Delete only the rows for which `predicate` is TRUE.
     pub fn with_filter(mut self, predicate: Expr) -> Self {
         self.predicate = Some(Predicate::Expr(predicate));
+        self
+    }
+
+    /// Parquet settings of the files the delete rewrites.
+    pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
+        self.writer_config = config;
         self
     }
 
@@ -138,7 +147,7 @@ impl DeleteBuilder {
         let uri = store.root_url().to_string();
         snapshot.protocol().ensure_writable(&uri)?;
         let predicate = self.predicate.as_ref().map(Predicate::to_expr).transpose()?;
-        let mut deleted = delete_rows(&snapshot, store.clone(), predicate).await?;
+        let mut deleted = delete_rows(&snapshot, store.clone(), predicate, self.writer_config).await?;
         deleted.metrics.execution_time_ms = millis(started.elapsed());
         deleted.metrics.scan_time_ms = deleted
             .metrics
@@ -189,8 +198,9 @@ pub(crate) async fn delete_rows(
     snapshot: &Arc<Snapshot>,
     store: Arc<dyn LogStore>,
     predicate: Option<Expr>,
+    config: WriterConfig,
 ) -> DeltaResult<DeletedRows> {
-    let mut rewrite = Rewrite::new(snapshot, store.clone())?;
+    let mut rewrite = Rewrite::new(snapshot, store.clone(), config)?;
     // Marking rows in deletion vectors only needs to know which rows match.
     let matching = match rewrite.uses_deletion_vectors() && !rewrite.records_changes() {
         true => Matching::marking(snapshot.clone(), store, predicate)?,

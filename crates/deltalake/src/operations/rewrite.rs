@@ -51,16 +51,22 @@ impl Rewrite {
     /// A rewrite of `snapshot`'s files: with deletion vectors when the table enables them
     /// (`delta.enableDeletionVectors` and the `deletionVectors` feature), recording change data
     /// when `delta.enableChangeDataFeed` is on.
-    pub fn new(snapshot: &Snapshot, store: Arc<dyn LogStore>) -> DeltaResult<Self> {
-        Self::with_layout(snapshot, store, layout_of(snapshot)?)
+    /// Files are written with `config` (change data files too).
+    pub fn new(snapshot: &Snapshot, store: Arc<dyn LogStore>, config: WriterConfig) -> DeltaResult<Self> {
+        Self::with_layout(snapshot, store, layout_of(snapshot)?, config)
     }
 
     /// [`Rewrite::new`], writing files laid out as `layout` (the table's, with an evolved schema).
-    pub fn with_layout(snapshot: &Snapshot, store: Arc<dyn LogStore>, layout: TableLayout) -> DeltaResult<Self> {
-        let data = DataWriter::new(store.clone(), layout.clone(), WriterConfig::default())?;
+    pub fn with_layout(
+        snapshot: &Snapshot,
+        store: Arc<dyn LogStore>,
+        layout: TableLayout,
+        config: WriterConfig,
+    ) -> DeltaResult<Self> {
+        let data = DataWriter::new(store.clone(), layout.clone(), config.clone())?;
         let changes = snapshot
             .is_feature_enabled(TableFeature::ChangeDataFeed)
-            .then(|| ChangeDataWriter::new(layout, &store))
+            .then(|| ChangeDataWriter::new(layout, &store, config))
             .transpose()?;
         let deletion_vectors = snapshot.is_feature_enabled(TableFeature::DeletionVectors);
         Ok(Self {
@@ -208,7 +214,7 @@ struct ChangeDataWriter {
 }
 
 impl ChangeDataWriter {
-    fn new(mut layout: TableLayout, store: &Arc<dyn LogStore>) -> DeltaResult<Self> {
+    fn new(mut layout: TableLayout, store: &Arc<dyn LogStore>, config: WriterConfig) -> DeltaResult<Self> {
         let mut fields = layout.schema.fields.clone();
         fields.push(StructField::new(
             CHANGE_TYPE,
@@ -228,7 +234,7 @@ impl ChangeDataWriter {
             root_url,
             store.root_path().clone().join(CHANGE_DATA_DIR),
         );
-        let writer = DataWriter::new(Arc::new(changes), layout, WriterConfig::default())?;
+        let writer = DataWriter::new(Arc::new(changes), layout, config)?;
         Ok(Self { writer, schema })
     }
 

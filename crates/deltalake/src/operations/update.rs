@@ -19,7 +19,7 @@ use crate::snapshot::Snapshot;
 use crate::table::DeltaTable;
 use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::{CommitBuilder, CommitProperties, Operation};
-use crate::write::WriteRules;
+use crate::write::{WriteRules, WriterConfig};
 
 /// What an update did, as recorded in `commitInfo.operationMetrics`.
 ///
@@ -80,6 +80,7 @@ pub struct UpdateBuilder {
     table: DeltaTable,
     predicate: Option<Predicate>,
     updates: Vec<(String, Predicate)>,
+    writer_config: WriterConfig,
     commit_properties: CommitProperties,
 }
 
@@ -90,6 +91,7 @@ impl UpdateBuilder {
             table,
             predicate: None,
             updates: Vec::new(),
+            writer_config: WriterConfig::default(),
             commit_properties: CommitProperties::default(),
         }
     }
@@ -116,6 +118,12 @@ impl UpdateBuilder {
     /// Update only the rows for which `predicate` is TRUE.
     pub fn with_filter(mut self, predicate: Expr) -> Self {
         self.predicate = Some(Predicate::Expr(predicate));
+        self
+    }
+
+    /// Parquet settings of the files the update rewrites.
+    pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
+        self.writer_config = config;
         self
     }
 
@@ -183,7 +191,7 @@ impl UpdateBuilder {
             self.predicate.as_ref().map(Predicate::to_expr).transpose()?,
         )?;
         let candidates = matching.candidates(chrono::Utc::now().timestamp_millis())?;
-        let mut rewrite = Rewrite::new(&snapshot, store.clone())?;
+        let mut rewrite = Rewrite::new(&snapshot, store.clone(), self.writer_config.clone())?;
         let mut metrics = UpdateMetrics::default();
         let mut rewrite_time = std::time::Duration::ZERO;
         let result: DeltaResult<()> = async {

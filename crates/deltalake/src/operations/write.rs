@@ -447,7 +447,13 @@ impl WriteBuilder {
         let mut scope = ReadScope::Nothing;
         let mut parameters = Map::new();
         if let (Some(predicate), Some(snapshot)) = (&replace_where, &existing) {
-            let deleted = delete_rows(snapshot, store.clone(), Some(predicate.expr().clone())).await?;
+            let deleted = delete_rows(
+                snapshot,
+                store.clone(),
+                Some(predicate.expr().clone()),
+                self.config.clone(),
+            )
+            .await?;
             if deleted.actions.iter().any(|a| matches!(a, Action::Cdc(_))) {
                 return Err(DeltaError::InvalidArgument(
                     "replace-where that rewrites part of a file is not supported yet on tables with the \

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{RecordBatch, make_array};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
-use parquet::basic::Compression;
+use parquet::arrow::ArrowSchemaConverter;
+use parquet::basic::{Compression, Encoding, Type as PhysicalType};
 use parquet::file::properties::WriterProperties;
 use tracing::debug;
 
@@ -48,6 +49,42 @@ impl Default for WriterConfig {
             max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
         }
     }
+}
+
+/// An error when a column's configured encoding cannot encode its values (the Parquet writer
+/// would panic on it).
+fn check_encodings(properties: &WriterProperties, schema: &Schema) -> DeltaResult<()> {
+    let descriptor = ArrowSchemaConverter::new().convert(schema)?;
+    for column in descriptor.columns() {
+        let Some(encoding) = properties.encoding(column.path()) else {
+            continue;
+        };
+        let fits = match encoding {
+            Encoding::PLAIN => true,
+            Encoding::RLE => column.physical_type() == PhysicalType::BOOLEAN,
+            Encoding::DELTA_BINARY_PACKED => {
+                matches!(column.physical_type(), PhysicalType::INT32 | PhysicalType::INT64)
+            }
+            Encoding::DELTA_LENGTH_BYTE_ARRAY => column.physical_type() == PhysicalType::BYTE_ARRAY,
+            Encoding::DELTA_BYTE_ARRAY => matches!(
+                column.physical_type(),
+                PhysicalType::BYTE_ARRAY | PhysicalType::FIXED_LEN_BYTE_ARRAY
+            ),
+            Encoding::BYTE_STREAM_SPLIT => !matches!(
+                column.physical_type(),
+                PhysicalType::BOOLEAN | PhysicalType::BYTE_ARRAY | PhysicalType::INT96
+            ),
+            _ => false,
+        };
+        if !fits {
+            return Err(DeltaError::InvalidArgument(format!(
+                "encoding {encoding} cannot encode column '{}' (Parquet type {})",
+                column.path(),
+                column.physical_type()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The table layout a writer writes into.
@@ -109,6 +146,7 @@ impl DataWriter {
                 .collect(),
         );
         let file_schema = Arc::new(data_schema.to_physical_arrow(layout.column_mapping)?);
+        check_encodings(&config.properties, &file_schema)?;
         Ok(Self {
             store,
             layout,

@@ -31,6 +31,7 @@ pub(super) async fn merge(builder: MergeBuilder) -> DeltaResult<(DeltaTable, Mer
         aliases,
         clauses,
         merge_schema,
+        writer_config,
         commit_properties,
     } = builder;
     let store = table.log_store().clone();
@@ -60,7 +61,7 @@ pub(super) async fn merge(builder: MergeBuilder) -> DeltaResult<(DeltaTable, Mer
     let mut merger = Merger {
         plan: &plan,
         index,
-        rewrite: Rewrite::with_layout(&snapshot, store.clone(), layout)?,
+        rewrite: Rewrite::with_layout(&snapshot, store.clone(), layout, writer_config)?,
         metrics: MergeMetrics {
             num_source_rows: plan.source.num_rows(),
             num_target_files_scanned: candidates.len(),

@@ -24,6 +24,7 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::table::DeltaTable;
 use crate::telemetry::{Figures, operation_span, traced};
 use crate::transaction::CommitProperties;
+use crate::write::WriterConfig;
 
 /// The rows merged into a table: batches in memory or a stream of them.
 pub enum MergeSource {
@@ -309,6 +310,7 @@ pub struct MergeBuilder {
     aliases: Aliases,
     clauses: Vec<Clause>,
     merge_schema: bool,
+    writer_config: WriterConfig,
     commit_properties: CommitProperties,
 }
 
@@ -327,6 +329,7 @@ impl MergeBuilder {
             },
             clauses: Vec::new(),
             merge_schema: false,
+            writer_config: WriterConfig::default(),
             commit_properties: CommitProperties::default(),
         }
     }
@@ -347,6 +350,12 @@ impl MergeBuilder {
     /// update-all, insert-all and assignments can set them.
     pub fn with_merge_schema(mut self, merge_schema: bool) -> Self {
         self.merge_schema = merge_schema;
+        self
+    }
+
+    /// Parquet settings of the files the merge writes.
+    pub fn with_writer_config(mut self, config: WriterConfig) -> Self {
+        self.writer_config = config;
         self
     }
 
