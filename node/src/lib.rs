@@ -1,10 +1,17 @@
 //! The native addon of the `deltalake` npm package: Delta tables for Node.js on the core's
-//! binding facade (`deltalake::bindings`).
+//! binding facade (`deltalake::bindings`). The JavaScript wrapper (`index.js`) gives the public
+//! API; this crate only translates values between JavaScript and the facade.
+//!
+//! Every call that reads or writes storage returns a Promise whose work runs on the core's Tokio
+//! runtime, never on the JavaScript thread; the result is converted back on the JavaScript thread.
 
-use napi_derive::napi;
+mod error;
+mod stream;
+mod table;
+mod task;
+mod write;
 
-/// The version of the native addon.
-#[napi]
-pub fn native_version() -> &'static str {
-    env!("CARGO_PKG_VERSION")
-}
+pub use stream::RawStream;
+pub use table::RawTable;
+pub use task::AbortToken;
+pub use write::RawWriter;
