@@ -26,3 +26,5 @@ cargo clippy -p delta-inspect --no-default-features --all-targets -- -D warnings
 cargo test --workspace
 # The Python package, built into a fresh virtual environment, and its pytest suite.
 ./scripts/test-python.sh
+# The Ruby gem (ruby/): its extension built with cargo and its minitest suite.
+./scripts/test-ruby.sh
