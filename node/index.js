@@ -198,6 +198,33 @@ function writerSettings(options) {
 // ---------------------------------------------------------------------------------------------
 // Arrow data out: IPC chunks, apache-arrow tables, plain rows
 
+// Work done on the JavaScript thread (decoding IPC messages, making row objects) gives the event
+// loop a turn at least this often.
+const SLICE_MS = 8
+
+/** A function that yields to the event loop when the current slice of work has run long. */
+function slicer() {
+  let deadline = performance.now() + SLICE_MS
+  return async () => {
+    if (performance.now() < deadline) return
+    await new Promise((resolve) => setImmediate(resolve))
+    deadline = performance.now() + SLICE_MS
+  }
+}
+
+/** An apache-arrow Table of the IPC stream `bytes`, decoded a batch at a time with turns of the
+ * event loop between slices (the batches keep viewing `bytes`: no column data is copied). */
+async function readIpc(bytes) {
+  const reader = arrow.RecordBatchReader.from(bytes)
+  const pause = slicer()
+  const batches = []
+  for (const batch of reader) {
+    batches.push(batch)
+    await pause()
+  }
+  return batches.length ? new arrow.Table(batches) : new arrow.Table(reader.schema)
+}
+
 /** A stream of Arrow record batches as IPC stream chunks: iterate it (`for await`) for the
  * chunks (`RecordBatchReader.from` reads them), or read it whole with `toArrowTable()` or
  * `toRows()`. Readable once. */
@@ -242,14 +269,15 @@ class ArrowStream {
 
   /** The whole stream as an apache-arrow Table. */
   async toArrowTable() {
-    const chunks = []
-    for await (const chunk of this) chunks.push(chunk)
-    return arrow.tableFromIPC(Buffer.concat(chunks))
+    const reader = await arrow.RecordBatchReader.from(this[Symbol.asyncIterator]())
+    const batches = []
+    for await (const batch of reader) batches.push(batch)
+    return batches.length ? new arrow.Table(batches) : new arrow.Table(reader.schema)
   }
 
   /** The whole stream as plain objects (see `DeltaTable.toRows`). */
   async toRows(options = {}) {
-    return tableToRows(await this.toArrowTable(), { ...this.#options, ...options })
+    return rowsOf(await this.toArrowTable(), { ...this.#options, ...options })
   }
 }
 
@@ -313,18 +341,39 @@ function converter(type, options) {
   }
 }
 
-/** The rows of an apache-arrow Table as plain objects. */
-function tableToRows(table, options = {}) {
-  const rows = new Array(table.numRows)
-  for (let i = 0; i < rows.length; i++) rows[i] = {}
-  for (const field of table.schema.fields) {
-    const column = table.getChild(field.name)
-    const convert = converter(field.type, options)
-    let i = 0
+/** The rows of a RecordBatch (or Table) appended to `rows` as plain objects. */
+function appendRows(rows, data, converters) {
+  const start = rows.length
+  for (let i = 0; i < data.numRows; i++) rows.push({})
+  for (const [name, convert] of converters) {
+    const column = data.getChild(name)
+    let i = start
     for (const value of column) {
       const v = value ?? null
-      rows[i++][field.name] = convert ? convert(v) : v
+      rows[i++][name] = convert ? convert(v) : v
     }
+  }
+}
+
+function convertersOf(schema, options) {
+  return schema.fields.map((f) => [f.name, converter(f.type, options)])
+}
+
+/** The rows of an apache-arrow Table as plain objects. */
+function tableToRows(table, options = {}) {
+  const rows = []
+  appendRows(rows, table, convertersOf(table.schema, options))
+  return rows
+}
+
+/** `tableToRows` a batch at a time, with turns of the event loop between slices. */
+async function rowsOf(table, options) {
+  const converters = convertersOf(table.schema, options)
+  const pause = slicer()
+  const rows = []
+  for (const batch of table.batches) {
+    appendRows(rows, batch, converters)
+    await pause()
   }
   return rows
 }
@@ -513,6 +562,7 @@ function scanOptions(options) {
     columns: checkStrings(options.columns, 'columns'),
     predicate: checkString(options.predicate, 'predicate', true),
     batchSize: checkInteger(options.batchSize, 'batchSize', { min: 1 }),
+    concurrency: checkInteger(options.concurrency, 'concurrency', { min: 1 }),
   }
 }
 
@@ -645,7 +695,7 @@ class DeltaTable {
   async toArrowTable(options = {}) {
     const opts = scanOptions(options)
     const bytes = await withSignal(options?.signal, (token) => this.#raw.toIpc(opts, token))
-    return arrow.tableFromIPC(bytes)
+    return readIpc(bytes)
   }
 
   /** The rows as plain objects: numbers, bigints for 64-bit integers (numbers with
@@ -657,7 +707,7 @@ class DeltaTable {
     const bytes = await withSignal(options?.signal, (token) =>
       this.#raw.toIpc({ ...opts, decimalsAsStrings: true }, token),
     )
-    return tableToRows(arrow.tableFromIPC(bytes), { int64AsNumber })
+    return rowsOf(await readIpc(bytes), { int64AsNumber })
   }
 
   /** The change data feed between two versions or two times, as an ArrowStream. */

@@ -35,6 +35,8 @@ pub struct ScanOptions {
     pub predicate: Option<String>,
     /// Rows per batch at most.
     pub batch_size: Option<u32>,
+    /// Row groups decoded at once at most (default twice the CPUs).
+    pub concurrency: Option<u32>,
     /// Decimal columns as strings (for `toRows`).
     pub decimals_as_strings: Option<bool>,
 }
@@ -662,6 +664,9 @@ fn build_scan(table: &DeltaTable, options: &ScanOptions) -> DeltaResult<deltalak
     }
     if let Some(rows) = options.batch_size {
         builder = builder.with_batch_size(rows as usize);
+    }
+    if let Some(row_groups) = options.concurrency {
+        builder = builder.with_concurrency(row_groups as usize);
     }
     builder.build()
 }
