@@ -28,3 +28,5 @@ cargo test --workspace
 ./scripts/test-python.sh
 # The Ruby gem (ruby/): its extension built with cargo and its minitest suite.
 ./scripts/test-ruby.sh
+# The C ABI, its header, the C example under valgrind, and the Go package on it.
+./scripts/test-ffi.sh
