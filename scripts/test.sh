@@ -30,3 +30,5 @@ cargo test --workspace
 ./scripts/test-ruby.sh
 # The C ABI, its header, the C example under valgrind, and the Go package on it.
 ./scripts/test-ffi.sh
+# The Node.js package (node/): the napi-rs addon, node --test, tsc, and npm pack installed fresh.
+./scripts/test-node.sh
