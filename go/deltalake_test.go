@@ -724,3 +724,51 @@ print("\n".join(rows))
 		t.Fatalf("the reference read %d rows, we read %d", len(theirs), len(ours))
 	}
 }
+
+func TestChanges(t *testing.T) {
+	ctx := context.Background()
+	uri := t.TempDir()
+	write(t, uri, people(0, 1, 5), deltalake.WriteOptions{
+		Configuration: map[string]string{"delta.enableChangeDataFeed": "true"},
+	})
+	table := open(t, uri)
+	if _, err := table.Delete(ctx, "id < 2"); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := table.Changes(ctx, deltalake.ChangesOptions{Columns: []string{"id", "_change_type", "_commit_version"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Release()
+	var rows []string
+	for reader.Next() {
+		batch := reader.RecordBatch()
+		for i := 0; i < int(batch.NumRows()); i++ {
+			rows = append(rows, fmt.Sprintf("%s|%s|%s", batch.Column(0).ValueStr(i), batch.Column(1).ValueStr(i), batch.Column(2).ValueStr(i)))
+		}
+	}
+	if err := reader.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(rows)
+	want := []string{"0|delete|1", "0|insert|0", "1|delete|1", "1|insert|0", "2|insert|0", "3|insert|0", "4|insert|0"}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("changes %v, want %v", rows, want)
+	}
+	end := int64(0)
+	onlyFirst, err := table.Changes(ctx, deltalake.ChangesOptions{EndingVersion: &end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer onlyFirst.Release()
+	var n int64
+	for onlyFirst.Next() {
+		n += onlyFirst.RecordBatch().NumRows()
+	}
+	if n != 5 || onlyFirst.Err() != nil {
+		t.Fatalf("version 0 alone: %d changes (%v)", n, onlyFirst.Err())
+	}
+	if _, err := table.Changes(ctx, deltalake.ChangesOptions{StartingVersion: 9}); !errors.Is(err, deltalake.ErrInvalidArgument) && !errors.Is(err, deltalake.ErrTableNotFound) {
+		t.Fatalf("a start past the end: %v", err)
+	}
+}

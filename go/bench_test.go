@@ -1,0 +1,156 @@
+package deltalake_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	deltalake "example.invalid/deltalake/go"
+)
+
+// The benchmark data of crates/benchmarks (src/data.rs), generated the same way: rows of (id
+// int64, key string, value float64, ts timestamp[us, UTC], flag bool) in batches of 8192.
+// DELTALAKE_BENCH_ROWS sets the row count (default 10,000,000, the Rust benchmark's). Build the
+// library optimised first: DELTALAKE_PROFILE=release go generate ./...
+
+const benchBatchSize = 8192
+
+var benchSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "key", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+	{Name: "flag", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+}, nil)
+
+// mix is SplitMix64 of a row number.
+func mix(row uint64) uint64 {
+	z := row + 0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+func benchRows(b *testing.B) int {
+	rows := 10_000_000
+	if text := os.Getenv("DELTALAKE_BENCH_ROWS"); text != "" {
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = n
+	}
+	return rows
+}
+
+var (
+	benchOnce    sync.Once
+	benchBatches []arrow.RecordBatch
+	benchDir     string
+)
+
+// benchData generates the batches once per process, and writes them once as the table scanned.
+func benchData(b *testing.B) ([]arrow.RecordBatch, string) {
+	benchOnce.Do(func() {
+		rows := benchRows(b)
+		builder := array.NewRecordBuilder(memory.DefaultAllocator, benchSchema)
+		defer builder.Release()
+		for first := 0; first < rows; first += benchBatchSize {
+			for row := first; row < min(first+benchBatchSize, rows); row++ {
+				h := mix(uint64(row))
+				builder.Field(0).(*array.Int64Builder).Append(int64(row))
+				builder.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("key-%05d", h%50_000))
+				builder.Field(2).(*array.Float64Builder).Append(float64(h>>11) / float64(uint64(1)<<53) * 1000)
+				builder.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(1_704_067_200_000_000 + int64(row)*1000))
+				builder.Field(4).(*array.BooleanBuilder).Append(h>>63 == 1)
+			}
+			benchBatches = append(benchBatches, builder.NewRecordBatch())
+		}
+		dir, err := os.MkdirTemp("", "deltalake-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = dir
+		writeBench(b, filepath.Join(dir, "scan"))
+	})
+	return benchBatches, benchDir
+}
+
+func writeBench(b *testing.B, uri string) {
+	reader, err := array.NewRecordReader(benchSchema, benchBatches)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer reader.Release()
+	if _, err := deltalake.Write(context.Background(), uri, reader, deltalake.WriteOptions{Mode: deltalake.ModeOverwrite}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkScan reads the whole table into Go (the batches cross without a copy).
+func BenchmarkScan(b *testing.B) {
+	batches, dir := benchData(b)
+	want := int64(0)
+	for _, batch := range batches {
+		want += batch.NumRows()
+	}
+	table, err := deltalake.Open(context.Background(), filepath.Join(dir, "scan"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer table.Close()
+	for b.Loop() {
+		reader, err := table.Scan(context.Background(), deltalake.ScanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rows int64
+		var kept []arrow.RecordBatch
+		for reader.Next() {
+			batch := reader.RecordBatch()
+			batch.Retain()
+			kept = append(kept, batch)
+			rows += batch.NumRows()
+		}
+		if reader.Err() != nil || rows != want {
+			b.Fatalf("%d rows, want %d: %v", rows, want, reader.Err())
+		}
+		reader.Release()
+		for _, batch := range kept {
+			batch.Release()
+		}
+	}
+	b.ReportMetric(float64(want)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkWrite writes the rows, held in memory, into a new table.
+func BenchmarkWrite(b *testing.B) {
+	batches, dir := benchData(b)
+	rows := int64(0)
+	for _, batch := range batches {
+		rows += batch.NumRows()
+	}
+	i := 0
+	for b.Loop() {
+		writeBench(b, filepath.Join(dir, fmt.Sprintf("write-%d", i)))
+		i++
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestMain removes the benchmark data.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		_ = os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
