@@ -10,9 +10,10 @@ export MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS:---profile dev --strip}"
 venv="${DELTA_PYTHON_TEST_VENV:-$CARGO_TARGET_DIR/python-test-venv}"
 rm -rf "$venv"
 python3 -m venv "$venv"
-# polars, duckdb and datafusion: the interoperability tests read our tables through them.
+# polars, duckdb and datafusion: the interoperability tests read our tables through them;
+# arro3-core: the schema conversion helper libraries import from deltalake.writer.
 "$venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest pyarrow pandas \
-  polars duckdb datafusion
+  polars duckdb datafusion arro3-core
 status=0
 "$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider || status=$?
 if [ "$status" -eq 5 ]; then

@@ -32,6 +32,19 @@ def arrow_schema(schema: Any) -> Any:
     return pa.schema(schema) if pa is not None else schema
 
 
+def arrow_type(obj: Any) -> Any:
+    """A ``pyarrow.DataType`` for an ``__arrow_c_schema__`` object describing a type, when
+    pyarrow is installed."""
+    pa = pyarrow_or_none()
+    return pa.field(obj).type if pa is not None else obj
+
+
+def arrow_field(obj: Any) -> Any:
+    """A ``pyarrow.Field`` for an ``__arrow_c_schema__`` object when pyarrow is installed."""
+    pa = pyarrow_or_none()
+    return pa.field(obj) if pa is not None else obj
+
+
 def arrow_table(stream: Any) -> Any:
     """A ``pyarrow.Table`` for an ``__arrow_c_stream__`` object when pyarrow is installed."""
     pa = pyarrow_or_none()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, NamedTuple, Union
 
 from deltalake import _internal
+from deltalake._util import encode_partition_value
 from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow, to_arrow_stream
 from deltalake.exceptions import DeltaError, NotSupportedError
 from deltalake.schema import Field, Schema
@@ -54,21 +56,11 @@ def _encode_value(value: Any, partition_form: bool) -> Any:
     """
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, Decimal)):
+    if isinstance(value, Decimal):
         return str(value)
-    if not partition_form:
-        return value
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, bytes):
-        return value.decode("unicode_escape", "backslashreplace")
-    raise ValueError(f"cannot encode {value!r} as a partition value")
+    if isinstance(value, (date, datetime)) or partition_form:
+        return encode_partition_value(value) or None
+    return value
 
 
 def _dnf(filters: Any, partition_form: bool) -> list[list[tuple[str, str, Any]]] | None:
@@ -150,6 +142,31 @@ class Metadata:
     configuration: dict[str, str]
 
 
+class _DeltaTableConfigFields(NamedTuple):
+    without_files: bool
+    log_buffer_size: int
+    skip_stats: bool = False
+
+
+class DeltaTableConfig(_DeltaTableConfigFields):
+    """How a table is loaded (deprecated, as in the reference package): the options are ignored
+    and :attr:`DeltaTable.table_config` reports the effective defaults."""
+
+    def __new__(
+        cls, without_files: bool, log_buffer_size: int, skip_stats: bool = False
+    ) -> DeltaTableConfig:
+        warnings.warn(
+            "The DeltaTableConfig class is deprecated and will be removed in a future release. ",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return super().__new__(cls, without_files, log_buffer_size, skip_stats)
+
+
+_LOG_BUFFER_SIZE = 8
+"""The ``log_buffer_size`` :attr:`DeltaTable.table_config` reports (the reference's default)."""
+
+
 @dataclass
 class ProtocolVersions:
     """The reader and writer versions and features a client needs."""
@@ -167,9 +184,9 @@ class DeltaTable:
         table_uri: the table's location: a local path or a URI.
         version: the version to load (the latest when ``None``).
         storage_options: options of the storage backend.
-        without_files: accepted for compatibility; the file list is always loaded.
-        log_buffer_size: accepted for compatibility (log files are read concurrently anyway).
-        skip_stats: accepted for compatibility.
+        without_files: deprecated and ignored (warns); the file list is always loaded.
+        log_buffer_size: deprecated and ignored (warns); log files are read concurrently.
+        skip_stats: deprecated and ignored (warns); file statistics are kept.
 
     Raises:
         TableNotFoundError: no Delta table is at ``table_uri``.
@@ -186,11 +203,27 @@ class DeltaTable:
     ) -> None:
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             raise TypeError(f"version must be an int, not {type(version).__name__}")
-        if log_buffer_size is not None and (
-            not isinstance(log_buffer_size, int) or log_buffer_size <= 0
-        ):
-            raise ValueError("log_buffer_size must be a positive int")
-        del without_files, skip_stats
+        if without_files:
+            warnings.warn(
+                "The 'without_files' parameter is deprecated and ignored. "
+                "Table loading materializes active-file metadata.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if log_buffer_size is not None:
+            warnings.warn(
+                "The 'log_buffer_size' parameter is deprecated and ignored. "
+                "Log buffering is managed internally.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if skip_stats:
+            warnings.warn(
+                "The 'skip_stats' parameter is deprecated and ignored. "
+                "Table loading retains file statistics.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self._storage_options = storage_options
         self._table = _internal.RawDeltaTable(_table_uri(table_uri), version, storage_options)
 
@@ -224,8 +257,6 @@ class DeltaTable:
         """
         del post_commithook_properties, raise_if_key_not_exists
         uri = _table_uri(table_uri)
-        if isinstance(schema, Schema):
-            schema = _internal.schema_to_arrow(schema.to_json())
         _internal.create_deltalake(
             uri,
             schema,
@@ -238,6 +269,17 @@ class DeltaTable:
             commit_properties,
         )
         return cls(uri, storage_options=storage_options)
+
+    @property
+    def table_config(self) -> DeltaTableConfig:
+        """The loading options in effect (deprecated): always the defaults."""
+        warnings.warn(
+            "The 'table_config' property is deprecated and will be removed in a future release. "
+            "It reports effective defaults; deprecated constructor options are ignored.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return DeltaTableConfig(False, _LOG_BUFFER_SIZE, False)
 
     @property
     def table_uri(self) -> str:
@@ -1110,7 +1152,9 @@ class TableAlterer:
             raise TypeError("fields must be a deltalake.Field or a non-empty list of them")
         if custom_metadata is not None:
             commit_properties = CommitProperties(custom_metadata=custom_metadata)
-        schema_json = json.dumps({"type": "struct", "fields": [f.to_json() for f in fields]})
+        schema_json = json.dumps(
+            {"type": "struct", "fields": [json.loads(f.to_json()) for f in fields]}
+        )
         self.table._table.add_columns(schema_json, commit_properties)
 
     def set_table_properties(

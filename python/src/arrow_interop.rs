@@ -5,7 +5,7 @@ use std::ffi::CStr;
 use std::sync::{Mutex, PoisonError};
 
 use arrow::array::{RecordBatch, RecordBatchReader};
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::ffi::FFI_ArrowSchema;
 use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use deltalake::DeltaError as CoreError;
@@ -130,6 +130,16 @@ pub fn schema_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Schema> {
     // stays alive (owned by the capsule) while we borrow it here.
     let ffi = unsafe { &*pointer.as_ptr().cast::<FFI_ArrowSchema>() };
     Schema::try_from(ffi).map_err(|e| PyValueError::new_err(format!("invalid Arrow schema: {e}")))
+}
+
+/// The field (or bare type, as a field without a name) of `obj`, an object with
+/// `__arrow_c_schema__`.
+pub fn field_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Field> {
+    let capsule = capsule_of(obj, "__arrow_c_schema__", "an Arrow type or field")?;
+    let pointer = capsule.pointer_checked(Some(SCHEMA_CAPSULE))?;
+    // SAFETY: as in `schema_from_py`, the capsule owns a valid `FFI_ArrowSchema`.
+    let ffi = unsafe { &*pointer.as_ptr().cast::<FFI_ArrowSchema>() };
+    Field::try_from(ffi).map_err(|e| PyValueError::new_err(format!("invalid Arrow type: {e}")))
 }
 
 fn capsule_of<'py>(obj: &Bound<'py, PyAny>, method: &str, what: &str) -> PyResult<Bound<'py, PyCapsule>> {

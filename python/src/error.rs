@@ -95,6 +95,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A `NotSupportedError` with `message`, for what the binding itself does not support.
+pub fn not_supported_error(message: String) -> PyErr {
+    Python::attach(|py| match not_supported(py) {
+        Ok(class) => PyErr::from_type(class.clone(), message),
+        Err(e) => e,
+    })
+}
+
 /// The Python exception for an error of the core, chosen by its kind.
 pub fn to_py(err: CoreError) -> PyErr {
     let message = err.to_string();
@@ -108,10 +116,7 @@ pub fn to_py(err: CoreError) -> PyErr {
             Ok(class) => PyErr::from_type(class.clone(), message),
             Err(e) => e,
         }),
-        ErrorKind::NotSupported => Python::attach(|py| match not_supported(py) {
-            Ok(class) => PyErr::from_type(class.clone(), message),
-            Err(e) => e,
-        }),
+        ErrorKind::NotSupported => not_supported_error(message),
         _ => DeltaError::new_err(message),
     }
 }

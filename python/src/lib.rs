@@ -13,19 +13,50 @@ mod schema;
 mod table;
 mod write;
 
+use deltalake::bindings::CORE_VERSION;
 use pyo3::prelude::*;
+use tracing_subscriber::EnvFilter;
+
+use crate::error::not_supported_error;
+
+/// The version of the Rust core (`deltalake` crate) this module is built on.
+#[pyfunction]
+fn rust_core_version() -> &'static str {
+    CORE_VERSION
+}
+
+/// Log the core's spans and events to standard error, filtered by `RUST_LOG` (default
+/// `deltalake=info`); a second call does nothing. An OpenTelemetry `endpoint` is not supported.
+#[pyfunction]
+#[pyo3(signature = (endpoint = None))]
+fn init_tracing(endpoint: Option<String>) -> PyResult<()> {
+    if let Some(endpoint) = endpoint {
+        return Err(not_supported_error(format!(
+            "exporting traces to {endpoint} is not supported: this build has no OpenTelemetry exporter; \
+             call init_tracing() without an endpoint to log the spans to standard error"
+        )));
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("deltalake=info"));
+    // Another subscriber (an earlier call, or the host's) keeps its place.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    Ok(())
+}
 
 /// The extension module.
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(rust_core_version, m)?)?;
+    m.add_function(wrap_pyfunction!(init_tracing, m)?)?;
     error::register(m)?;
     m.add_class::<arrow_interop::ArrowStream>()?;
     m.add_class::<arrow_interop::ArrowSchema>()?;
     m.add_class::<table::RawDeltaTable>()?;
     m.add_class::<query::PyQueryBuilder>()?;
-    m.add_function(wrap_pyfunction!(schema::schema_to_arrow, m)?)?;
-    m.add_function(wrap_pyfunction!(schema::schema_from_arrow, m)?)?;
+    schema::register(m)?;
     m.add_function(wrap_pyfunction!(write::write_to_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::create_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::convert_to_deltalake, m)?)?;

@@ -16,11 +16,11 @@ use crate::error::to_py;
 use crate::runtime::run;
 use crate::table::RawDeltaTable;
 
-/// The Parquet settings of `deltalake.WriterProperties`, read from its attributes.
+/// The Parquet settings of `deltalake.WriterProperties`, read from its attributes (`compression`
+/// holds the codec with its level, as `"ZSTD(3)"`).
 #[derive(FromPyObject)]
 pub struct PyWriterProperties {
     compression: Option<String>,
-    compression_level: Option<i32>,
     max_row_group_size: Option<usize>,
     data_page_size_limit: Option<usize>,
     dictionary_page_size_limit: Option<usize>,
@@ -68,7 +68,7 @@ impl PyWriterProperties {
     pub fn to_options(&self, target_file_size: Option<usize>) -> WriterOptions {
         WriterOptions {
             compression: self.compression.clone(),
-            compression_level: self.compression_level,
+            compression_level: None,
             max_row_group_size: self.max_row_group_size,
             data_page_size_limit: self.data_page_size_limit,
             dictionary_page_size_limit: self.dictionary_page_size_limit,

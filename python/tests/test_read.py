@@ -13,6 +13,7 @@ import pytest
 
 from deltalake import DeltaTable, Schema, write_deltalake
 from deltalake.exceptions import DeltaError
+from deltalake.table import DeltaTableConfig
 
 
 def test_version_files_and_uris(tables: Path) -> None:
@@ -193,5 +194,12 @@ def test_is_deltatable(tables: Path, tmp_path: Path) -> None:
 
 
 def test_constructor_compatibility_arguments(tables: Path) -> None:
-    dt = DeltaTable(tables / "simple_table", without_files=True, log_buffer_size=4)
+    with pytest.warns(DeprecationWarning, match="'without_files' parameter is deprecated"):
+        with pytest.warns(DeprecationWarning, match="'log_buffer_size' parameter is deprecated"):
+            dt = DeltaTable(tables / "simple_table", without_files=True, log_buffer_size=4)
     assert dt.version() == 4
+    with pytest.warns(DeprecationWarning, match="'table_config' property is deprecated"):
+        config = dt.table_config
+    with pytest.warns(DeprecationWarning, match="DeltaTableConfig class is deprecated"):
+        expected = DeltaTableConfig(without_files=False, log_buffer_size=8, skip_stats=False)
+    assert config == expected

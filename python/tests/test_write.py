@@ -128,8 +128,13 @@ def test_writer_properties_and_file_size(tmp_path: Path) -> None:
     meta = pq.ParquetFile(dt.file_uris()[0]).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
     assert meta.row_group(0).num_rows <= 5_000
-    with pytest.raises(ValueError, match="compression"):
+    assert props.compression == "ZSTD(3)"
+    with pytest.raises(ValueError, match="rar is not a valid Compression"):
         WriterProperties(compression="rar")
+    with pytest.raises(ValueError, match="Compression level for ZSTD should fall between 1-22"):
+        WriterProperties(compression="zstd", compression_level=30)
+    with pytest.raises(ValueError, match="without the compression type"):
+        WriterProperties(compression_level=3)
 
 
 def test_commit_properties(tmp_path: Path, sample: pa.Table) -> None:

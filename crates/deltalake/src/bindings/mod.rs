@@ -45,7 +45,9 @@ mod metrics;
 mod options;
 mod requests;
 pub mod runtime;
+mod schema;
 mod stream;
+mod version;
 
 pub use files::{FileListing, decoded_path, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
@@ -57,4 +59,6 @@ pub use requests::{
     WriteTarget,
 };
 pub use runtime::{CancellationToken, block_on, block_on_interruptible, cancellable, runtime};
+pub use schema::invariants;
 pub use stream::{BlockingReader, Pump, import_ffi_stream};
+pub use version::CORE_VERSION;
