@@ -954,7 +954,8 @@ const MODES = ['error', 'append', 'overwrite', 'ignore']
 /** Write `data` into a DeltaTable (which moves to the new version) or the table at a URI,
  * creating it when absent. `data`: an apache-arrow Table or RecordBatch, Arrow IPC bytes, an
  * array of row objects (schema from `schema`, the table, or inferred), or an (async) iterable of
- * RecordBatches, Tables or IPC chunks, streamed batch by batch. Resolves to the new version. */
+ * RecordBatches, Tables or IPC chunks, streamed batch by batch (bytes given are read in place:
+ * leave them unchanged until the write resolves). Resolves to the new version. */
 async function writeDeltaLake(tableOrUri, data, options = {}) {
   options = checkOptions(options)
   const mode = checkString(options.mode, 'mode', true) ?? 'error'

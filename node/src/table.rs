@@ -531,7 +531,7 @@ impl RawTable {
             writer: writer_options(writer),
             commit: commit_options(commit)?,
         };
-        let source = bytes::Bytes::from(source.to_vec());
+        let source = bytes::Bytes::from_owner(source);
         self.operate(env, abort, move |table| async move {
             let (_, batches) = read_ipc(source)?;
             request.execute(&table, MergeSource::Batches(batches)).await

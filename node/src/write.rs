@@ -148,7 +148,8 @@ impl RawWriter {
     /// its batches.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn push<'env>(&self, env: &'env Env, chunk: Buffer, whole: bool) -> Result<Object<'env>> {
-        let bytes = Bytes::from(chunk.to_vec());
+        // The batches decoded from it view the JavaScript buffer's memory: no copy.
+        let bytes = Bytes::from_owner(chunk);
         let state = self.state.clone();
         let decoder = self.decoder.clone();
         let cancel = self.cancel.clone();

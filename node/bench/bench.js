@@ -1,0 +1,121 @@
+'use strict'
+// Benchmark of the Node package against the Rust crate on the same data: a full scan into an
+// apache-arrow Table (Rust: into memory), a write of the whole data set, and `toRows` in rows/s.
+//
+//   npm run build:release && cargo build --release -p deltalake-node --example baseline
+//   node bench/bench.js [--rows N] [--runs N] [--dir DIR]
+//
+// The data is the benchmark suite's (crates/benchmarks/src/data.rs): id, key, value, ts, flag,
+// 10,000,000 rows by default, made here with the same generator.
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const arrow = require('apache-arrow')
+const { DeltaTable, writeDeltaLake } = require('..')
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`)
+  return i < 0 ? fallback : process.argv[i + 1]
+}
+
+const ROWS = Number(option('rows', 10_000_000))
+const RUNS = Number(option('runs', 3))
+const BATCH = 8192
+const DISTINCT_KEYS = 10_000n
+const FIRST_TS_MS = 1_704_067_200_000
+const MASK = (1n << 64n) - 1n
+
+// SplitMix64, as data.rs mixes row numbers.
+function mix(row) {
+  let z = (BigInt(row) + 0x9e3779b97f4a7c15n) & MASK
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK
+  return z ^ (z >> 31n)
+}
+
+function batchOf(first, length) {
+  const id = new BigInt64Array(length)
+  const key = new Array(length)
+  const value = new Float64Array(length)
+  const ts = new Array(length)
+  const flag = new Array(length)
+  for (let i = 0; i < length; i++) {
+    const row = first + i
+    const m = mix(row)
+    id[i] = BigInt(row)
+    key[i] = `key-${String(m % DISTINCT_KEYS).padStart(5, '0')}`
+    value[i] = (Number(m >> 11n) / 2 ** 53) * 1000
+    ts[i] = FIRST_TS_MS + row
+    flag[i] = m >> 63n === 1n
+  }
+  return new arrow.Table({
+    id: arrow.makeVector(id),
+    key: arrow.vectorFromArray(key, new arrow.Utf8()),
+    value: arrow.makeVector(value),
+    ts: arrow.vectorFromArray(ts, new arrow.TimestampMicrosecond('UTC')),
+    flag: arrow.vectorFromArray(flag, new arrow.Bool()),
+  }).batches[0]
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+async function time(runs, fn) {
+  const seconds = []
+  for (let run = 0; run < runs; run++) {
+    const start = process.hrtime.bigint()
+    await fn(run)
+    seconds.push(Number(process.hrtime.bigint() - start) / 1e9)
+  }
+  return seconds
+}
+
+function rust(...args) {
+  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'deltalake-target')
+  const binary = path.join(target, 'release', 'examples', 'baseline')
+  return JSON.parse(execFileSync(binary, args.map(String), { encoding: 'utf8' })).seconds
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(option('dir', os.tmpdir()), 'deltalake-node-bench-'))
+  try {
+    process.stderr.write(`making ${ROWS} rows...\n`)
+    const batches = []
+    for (let first = 0; first < ROWS; first += BATCH) batches.push(batchOf(first, Math.min(BATCH, ROWS - first)))
+    const data = new arrow.Table(batches)
+    const source = path.join(dir, 'source')
+    await writeDeltaLake(source, data)
+
+    const nodeWrite = await time(RUNS, (run) => writeDeltaLake(path.join(dir, `node-${run}`), data))
+    const rustWrite = rust('write', source, dir, RUNS)
+    const table = await DeltaTable.open(source)
+    const nodeScan = await time(RUNS, async () => {
+      const read = await table.toArrowTable()
+      if (read.numRows !== ROWS) throw new Error(`read ${read.numRows} rows`)
+    })
+    const rustScan = rust('scan', source, RUNS)
+    const rowsLimit = Math.min(ROWS, 1_000_000)
+    let rowCount = 0
+    const nodeRows = await time(RUNS, async () => {
+      rowCount = (await table.toRows({ predicate: `id < ${rowsLimit}` })).length
+    })
+
+    const report = {
+      rows: ROWS,
+      runs: RUNS,
+      scanSeconds: { node: median(nodeScan), rust: median(rustScan), ratio: median(nodeScan) / median(rustScan) },
+      writeSeconds: { node: median(nodeWrite), rust: median(rustWrite), ratio: median(nodeWrite) / median(rustWrite) },
+      toRows: { rows: rowCount, seconds: median(nodeRows), rowsPerSecond: Math.round(rowCount / median(nodeRows)) },
+      loadAverage: os.loadavg()[0],
+    }
+    console.log(JSON.stringify(report, null, 2))
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
