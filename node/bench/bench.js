@@ -2,7 +2,8 @@
 // Benchmark of the Node package against the Rust crate on the same data: a full scan into an
 // apache-arrow Table (Rust: into memory), a write of the whole data set, and `toRows` in rows/s.
 //
-//   npm run build:release && cargo build --release -p deltalake-node --example baseline
+//   npm run build:release
+//   cargo build --release --target x86_64-unknown-linux-gnu -p deltalake-node --example baseline
 //   node bench/bench.js [--rows N] [--runs N] [--dir DIR]
 //
 // The data is the benchmark suite's (crates/benchmarks/src/data.rs): id, key, value, ts, flag,
@@ -73,7 +74,7 @@ async function time(runs, fn) {
 
 function rust(...args) {
   const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'deltalake-target')
-  const binary = path.join(target, 'release', 'examples', 'baseline')
+  const binary = path.join(target, 'x86_64-unknown-linux-gnu', 'release', 'examples', 'baseline')
   return JSON.parse(execFileSync(binary, args.map(String), { encoding: 'utf8' })).seconds
 }
 
