@@ -57,40 +57,55 @@ var (
 	benchDir     string
 )
 
-// benchData generates the batches once per process, and writes them once as the table scanned.
+// benchGenerate builds rows first..first+n in batches of benchBatchSize.
+func benchGenerate(first, n int) []arrow.RecordBatch {
+	builder := array.NewRecordBuilder(memory.DefaultAllocator, benchSchema)
+	defer builder.Release()
+	var batches []arrow.RecordBatch
+	for start := first; start < first+n; start += benchBatchSize {
+		for row := start; row < min(start+benchBatchSize, first+n); row++ {
+			h := mix(uint64(row))
+			builder.Field(0).(*array.Int64Builder).Append(int64(row))
+			builder.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("key-%05d", h%50_000))
+			builder.Field(2).(*array.Float64Builder).Append(float64(h>>11) / float64(uint64(1)<<53) * 1000)
+			builder.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(1_704_067_200_000_000 + int64(row)*1000))
+			builder.Field(4).(*array.BooleanBuilder).Append(h>>63 == 1)
+		}
+		batches = append(batches, builder.NewRecordBatch())
+	}
+	return batches
+}
+
+// benchData generates the rows once per process, and writes the table scanned as the Rust
+// benchmark does: 8 appends, a file each.
 func benchData(b *testing.B) ([]arrow.RecordBatch, string) {
 	benchOnce.Do(func() {
 		rows := benchRows(b)
-		builder := array.NewRecordBuilder(memory.DefaultAllocator, benchSchema)
-		defer builder.Release()
-		for first := 0; first < rows; first += benchBatchSize {
-			for row := first; row < min(first+benchBatchSize, rows); row++ {
-				h := mix(uint64(row))
-				builder.Field(0).(*array.Int64Builder).Append(int64(row))
-				builder.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("key-%05d", h%50_000))
-				builder.Field(2).(*array.Float64Builder).Append(float64(h>>11) / float64(uint64(1)<<53) * 1000)
-				builder.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(1_704_067_200_000_000 + int64(row)*1000))
-				builder.Field(4).(*array.BooleanBuilder).Append(h>>63 == 1)
-			}
-			benchBatches = append(benchBatches, builder.NewRecordBatch())
-		}
+		benchBatches = benchGenerate(0, rows)
 		dir, err := os.MkdirTemp("", "deltalake-bench")
 		if err != nil {
 			b.Fatal(err)
 		}
 		benchDir = dir
-		writeBench(b, filepath.Join(dir, "scan"))
+		perFile := (rows + 7) / 8
+		for first := 0; first < rows; first += perFile {
+			slice := benchGenerate(first, min(perFile, rows-first))
+			writeBench(b, filepath.Join(dir, "scan"), slice, deltalake.ModeAppend)
+			for _, batch := range slice {
+				batch.Release()
+			}
+		}
 	})
 	return benchBatches, benchDir
 }
 
-func writeBench(b *testing.B, uri string) {
-	reader, err := array.NewRecordReader(benchSchema, benchBatches)
+func writeBench(b *testing.B, uri string, batches []arrow.RecordBatch, mode deltalake.SaveMode) {
+	reader, err := array.NewRecordReader(benchSchema, batches)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer reader.Release()
-	if _, err := deltalake.Write(context.Background(), uri, reader, deltalake.WriteOptions{Mode: deltalake.ModeOverwrite}); err != nil {
+	if _, err := deltalake.Write(context.Background(), uri, reader, deltalake.WriteOptions{Mode: mode}); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -140,7 +155,7 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	i := 0
 	for b.Loop() {
-		writeBench(b, filepath.Join(dir, fmt.Sprintf("write-%d", i)))
+		writeBench(b, filepath.Join(dir, fmt.Sprintf("write-%d", i)), batches, deltalake.ModeError)
 		i++
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
