@@ -233,6 +233,20 @@ class Schema(StructType):
     def to_arrow(self, as_large_types: bool = False) -> Any: ...  # type: ignore[override]
     @staticmethod
     def from_arrow(type: Any) -> Schema: ...
+def rust_core_version() -> str: ...
+def init_tracing(endpoint: str | None = None) -> None: ...
+def create_table_with_add_actions(
+    table_uri: str,
+    schema: Any,
+    add_actions: list[Any],
+    mode: str,
+    partition_by: list[str] | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    configuration: dict[str, str] | None = None,
+    storage_options: dict[str, str] | None = None,
+    commit_properties: Any = None,
+) -> None: ...
 def write_to_deltalake(
     target: RawDeltaTable | str,
     data: Any,

@@ -1,10 +1,40 @@
-"""Settings of a commit: retries, custom metadata and application transactions."""
+"""Settings of a commit (retries, custom metadata, application transactions, post-commit hooks)
+and :func:`create_table_with_add_actions`, which commits data files written elsewhere."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Mapping
+
+from deltalake import _internal
+
+if TYPE_CHECKING:
+    from deltalake.schema import Schema
+
+
+@dataclass
+class AddAction:
+    """A data file written outside deltalake, as the ``add`` action committing it describes it.
+
+    Attributes:
+        path: the path relative to the table root (as the log records it), or an absolute URI.
+        size: the size in bytes.
+        partition_values: partition column to its value in the protocol's string form
+            (``None`` for null).
+        modification_time: the creation time in milliseconds since the epoch.
+        data_change: whether the file brings new rows.
+        stats: the column statistics as the protocol's JSON (``numRecords``, ``minValues``,
+            ``maxValues``, ``nullCount``).
+    """
+
+    path: str
+    size: int
+    partition_values: Mapping[str, str | None]
+    modification_time: int
+    data_change: bool
+    stats: str
 
 
 @dataclass
@@ -75,3 +105,62 @@ class PostCommitHookProperties:
 
     create_checkpoint: bool = True
     cleanup_expired_logs: bool | None = None
+
+
+def create_table_with_add_actions(
+    table_uri: str | os.PathLike[str],
+    schema: Schema | Any,
+    add_actions: list[AddAction],
+    mode: Literal["error", "append", "overwrite", "ignore"] = "error",
+    partition_by: list[str] | str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    configuration: Mapping[str, str | None] | None = None,
+    storage_options: dict[str, str] | None = None,
+    *,
+    commit_properties: CommitProperties | None = None,
+    post_commithook_properties: PostCommitHookProperties | None = None,
+) -> None:
+    """Create a table whose first version adds data files already written (by another Parquet
+    writer) under its location; the files are taken as they are, with the statistics given.
+
+    Args:
+        table_uri: the table's location.
+        schema: the table's schema (a :class:`~deltalake.Schema` or an Arrow schema).
+        add_actions: the files to add.
+        mode: ``error`` fails if a table exists, ``ignore`` then does nothing, ``overwrite``
+            replaces its definition and files in a new version (``CREATE OR REPLACE TABLE``).
+            ``append`` is not allowed, as in the reference package.
+        partition_by: the partition columns.
+        name: the table's name.
+        description: the table's description.
+        configuration: table properties.
+        storage_options: options of the storage backend.
+        commit_properties: retries and custom metadata of the commit.
+        post_commithook_properties: checkpoint and log cleanup after the commit.
+
+    Raises:
+        DeltaError: a table exists (``mode='error'``) or ``mode='append'``.
+        ValueError: an add action without a path, with a negative size, statistics that are
+            not JSON, or no value for a partition column.
+    """
+    from deltalake.table import _check_commit_properties, _configuration, _table_uri
+
+    _check_commit_properties(commit_properties)
+    del post_commithook_properties
+    if mode == "append":
+        raise _internal.DeltaError("SaveMode `append` is not allowed for create operation.")
+    if not isinstance(add_actions, list) or not all(isinstance(a, AddAction) for a in add_actions):
+        raise TypeError("add_actions must be a list of deltalake.transaction.AddAction")
+    _internal.create_table_with_add_actions(
+        _table_uri(table_uri),
+        schema,
+        add_actions,
+        mode,
+        [partition_by] if isinstance(partition_by, str) else partition_by,
+        name,
+        description,
+        _configuration(configuration),
+        storage_options,
+        commit_properties,
+    )

@@ -60,5 +60,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_to_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::create_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::convert_to_deltalake, m)?)?;
+    m.add_function(wrap_pyfunction!(write::create_table_with_add_actions, m)?)?;
     Ok(())
 }

@@ -407,13 +407,6 @@ pub struct Field {
     inner: StructField,
 }
 
-impl Field {
-    /// The core's field.
-    pub fn core(&self) -> &StructField {
-        &self.inner
-    }
-}
-
 #[pymethods]
 impl Field {
     #[new]
@@ -532,12 +525,16 @@ pub struct StructType {
     inner: CoreStruct,
 }
 
-impl StructType {
-    /// The core's struct type.
-    pub fn core(&self) -> &CoreStruct {
-        &self.inner
+/// The Delta schema of a `Schema`/`StructType` (taken as it is, field metadata included) or of
+/// any object with `__arrow_c_schema__`.
+pub fn delta_schema_from_py(obj: &Bound<'_, PyAny>) -> PyResult<CoreStruct> {
+    if let Ok(schema) = obj.cast::<StructType>() {
+        return Ok(schema.get().inner.clone());
     }
+    CoreStruct::try_from_arrow(&schema_from_py(obj)?).map_err(to_py)
+}
 
+impl StructType {
     fn data_type(&self) -> DataType {
         DataType::Struct(Box::new(self.inner.clone()))
     }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use deltalake::DeltaTable;
 use deltalake::bindings::{
-    BloomFilterOptions, ColumnOptions, CommitOptions, CreateRequest, Pump, WriteRequest, WriteTarget, WriterOptions,
+    BloomFilterOptions, ColumnOptions, CommitOptions, CreateRequest, CreateWithFilesRequest, ExternalFile, Pump,
+    WriteRequest, WriteTarget, WriterOptions,
 };
 use deltalake::protocol::StructType;
 use pyo3::prelude::*;
@@ -14,6 +15,7 @@ use pyo3::prelude::*;
 use crate::arrow_interop::{reader_from_py, schema_from_py};
 use crate::error::to_py;
 use crate::runtime::run;
+use crate::schema::delta_schema_from_py;
 use crate::table::RawDeltaTable;
 
 /// The Parquet settings of `deltalake.WriterProperties`, read from its attributes (`compression`
@@ -255,5 +257,64 @@ pub fn convert_to_deltalake(
         convert = convert.with_description(description);
     }
     run(py, convert.execute())?;
+    Ok(())
+}
+
+/// A `deltalake.transaction.AddAction`, read from its attributes.
+#[derive(FromPyObject)]
+pub struct PyAddAction {
+    path: String,
+    size: i64,
+    partition_values: HashMap<String, Option<String>>,
+    modification_time: i64,
+    data_change: bool,
+    stats: Option<String>,
+}
+
+/// Create the table at `table_uri` with `schema` (a `Schema` or any object with
+/// `__arrow_c_schema__`) whose first version adds the files of `add_actions`, written by someone
+/// else; `mode` `overwrite` replaces an existing table's definition and files.
+#[pyfunction]
+#[pyo3(signature = (table_uri, schema, add_actions, mode, partition_by = None, name = None, description = None,
+    configuration = None, storage_options = None, commit_properties = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn create_table_with_add_actions(
+    py: Python<'_>,
+    table_uri: String,
+    schema: &Bound<'_, PyAny>,
+    add_actions: Vec<PyAddAction>,
+    mode: &str,
+    partition_by: Option<Vec<String>>,
+    name: Option<String>,
+    description: Option<String>,
+    configuration: Option<HashMap<String, String>>,
+    storage_options: Option<HashMap<String, String>>,
+    commit_properties: Option<PyCommitProperties>,
+) -> PyResult<()> {
+    let files = add_actions
+        .into_iter()
+        .map(|a| ExternalFile {
+            path: a.path,
+            size: a.size,
+            partition_values: a.partition_values,
+            modification_time: a.modification_time,
+            data_change: a.data_change,
+            stats: a.stats,
+        })
+        .collect();
+    let request = CreateWithFilesRequest {
+        mode: mode.parse().map_err(to_py)?,
+        partition_by: partition_by.unwrap_or_default(),
+        configuration: configuration.unwrap_or_default(),
+        name,
+        description,
+        commit: commit_options(commit_properties)?,
+        files,
+    };
+    let schema = delta_schema_from_py(schema)?;
+    run(
+        py,
+        request.execute(table_uri, storage_options.unwrap_or_default(), schema),
+    )?;
     Ok(())
 }

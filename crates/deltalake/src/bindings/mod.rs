@@ -39,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+mod external;
 mod files;
 mod ipc;
 mod metrics;
@@ -49,6 +50,7 @@ mod schema;
 mod stream;
 mod version;
 
+pub use external::{CreateWithFilesRequest, ExternalFile};
 pub use files::{FileListing, decoded_path, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
