@@ -78,14 +78,20 @@ function callSync(fn) {
   }
 }
 
-/** A native cancel token following `signal` (undefined without one); rejects at once when the
- * signal already aborted. */
-function tokenFor(signal) {
-  if (signal === undefined || signal === null) return { token: undefined, done() {} }
+/** Check that `signal` is an AbortSignal (or absent) that has not aborted yet. */
+function checkSignal(signal) {
+  if (signal === undefined || signal === null) return
   if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
     throw new TypeError('signal must be an AbortSignal')
   }
   signal.throwIfAborted()
+}
+
+/** A native cancel token following `signal` (undefined without one); throws at once when the
+ * signal already aborted. */
+function tokenFor(signal) {
+  if (signal === undefined || signal === null) return { token: undefined, done() {} }
+  checkSignal(signal)
   const token = new native.AbortToken()
   const onAbort = () => token.cancel()
   signal.addEventListener('abort', onAbort, { once: true })
@@ -863,16 +869,6 @@ class DeltaTable {
   }
 }
 
-const CLAUSES = [
-  'whenMatchedUpdate',
-  'whenMatchedUpdateAll',
-  'whenMatchedDelete',
-  'whenNotMatchedInsert',
-  'whenNotMatchedInsertAll',
-  'whenNotMatchedBySourceUpdate',
-  'whenNotMatchedBySourceDelete',
-]
-
 /** A merge being described: add clauses (tried in order), then `execute()`. */
 class TableMerger {
   #raw
@@ -944,7 +940,6 @@ class TableMerger {
     return withSignal(o.signal, (token) => this.#raw.merge(...args, token))
   }
 }
-TableMerger.CLAUSES = CLAUSES
 
 // ---------------------------------------------------------------------------------------------
 // Writing
@@ -981,7 +976,7 @@ async function writeDeltaLake(tableOrUri, data, options = {}) {
     commit: commitSettings(options),
   }
   const signal = options.signal
-  if (signal !== undefined && signal !== null) tokenFor(signal).done()
+  checkSignal(signal)
   const writer = callSync(() => new native.RawWriter(table ? DeltaTable._raw(table) : undefined, uri, nativeOptions))
   const onAbort = () => writer.abort()
   signal?.addEventListener('abort', onAbort, { once: true })

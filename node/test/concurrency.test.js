@@ -100,11 +100,14 @@ test('the event loop stays responsive during a large scan', async (t) => {
   }
   const utilisation = performance.eventLoopUtilization(before).utilization
   t.diagnostic(`longest timer wait ${worstWait.toFixed(1)} ms, longest busy stretch ${worstBusy.toFixed(1)} ms, loop busy ${(utilisation * 100).toFixed(0)}% of the scan`)
-  assert.ok(worstBusy < 50, `the loop was busy for ${worstBusy.toFixed(1)} ms at a stretch`)
   assert.ok(utilisation < 0.5, `the loop was busy ${utilisation} of the time`)
-  // The wait of the timer also counts the time the OS gave the CPU to other threads: judged only
-  // when the machine is not overloaded (a 2-core machine building other crates meanwhile is).
+  // Both stretches also count the time the OS gave the CPU to other threads (the scan's, and
+  // garbage collection): judged when the machine is not overloaded, as a 2-core machine building
+  // other crates meanwhile is.
   if (os.loadavg()[0] <= os.cpus().length) {
+    assert.ok(worstBusy < 50, `the loop was busy for ${worstBusy.toFixed(1)} ms at a stretch`)
     assert.ok(worstWait < 50, `a 5 ms timer waited ${worstWait.toFixed(1)} ms`)
+  } else {
+    t.diagnostic(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs: the stretches are not judged`)
   }
 })
