@@ -17,7 +17,7 @@ from deltalake._util import encode_partition_value
 from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow, to_arrow_stream
 from deltalake.exceptions import DeltaError, NotSupportedError
 from deltalake.schema import Field, Schema
-from deltalake.transaction import CommitProperties
+from deltalake.transaction import CommitProperties, PostCommitHookProperties
 
 if TYPE_CHECKING:
     import pandas
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     import pyarrow.compute
     import pyarrow.dataset
 
-    from deltalake.transaction import PostCommitHookProperties
     from deltalake.writer import WriterProperties
 
 FilterLiteralType = tuple[str, str, Any]
@@ -519,15 +518,16 @@ class DeltaTable:
             ignore_missing_files: restore even when data files of the target are gone.
             protocol_downgrade_allowed: also restore an older protocol.
             commit_properties: retries and custom metadata of the commit.
-            post_commithook_properties: accepted for compatibility.
+            post_commithook_properties: the log cleanup after the commit
+                (:class:`~deltalake.PostCommitHookProperties`).
 
         Returns:
             The metrics: ``numRemovedFile`` and ``numRestoredFile`` (as the reference package),
             ``removedFilesSize``, ``restoredFilesSize``, ``numOfFilesAfterRestore`` and
             ``tableSizeAfterRestore``.
         """
-        del post_commithook_properties
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if isinstance(target, int) and not isinstance(target, bool):
             version, timestamp_ms = target, None
         elif isinstance(target, (str, datetime)):
@@ -536,13 +536,15 @@ class DeltaTable:
             raise TypeError(
                 f"target must be an int, a datetime or a string, not {type(target).__name__}"
             )
-        return self._table.restore(
+        metrics = self._table.restore(
             version,
             timestamp_ms,
             ignore_missing_files,
             protocol_downgrade_allowed,
             commit_properties,
         )
+        _post_commit(self._table, post_commithook_properties)
+        return metrics
 
     def repair(
         self,
@@ -557,9 +559,11 @@ class DeltaTable:
         Returns:
             ``{"dry_run": bool, "files_removed": [paths relative to the table root]}``.
         """
-        del post_commithook_properties
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         dry_run, files_removed = self._table.repair(dry_run, commit_properties)
+        if not dry_run:
+            _post_commit(self._table, post_commithook_properties)
         return {"dry_run": dry_run, "files_removed": files_removed}
 
     def delete(
@@ -577,7 +581,8 @@ class DeltaTable:
             predicate: a SQL WHERE clause such as ``"id > 10 AND day = '2024-01-01'"``.
             writer_properties: Parquet settings of the rewritten files.
             commit_properties: retries and custom metadata of the commit.
-            post_commithook_properties: accepted for compatibility.
+            post_commithook_properties: the log cleanup after the commit
+                (:class:`~deltalake.PostCommitHookProperties`).
 
         Returns:
             The metrics: ``num_deleted_rows``, ``num_added_files``, ``num_removed_files``,
@@ -588,12 +593,14 @@ class DeltaTable:
             DeltaError: the predicate is invalid (unknown column, bad SQL) or the table is
                 append-only.
         """
-        del post_commithook_properties
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        return self._table.delete(predicate, writer_properties, commit_properties)
+        metrics = self._table.delete(predicate, writer_properties, commit_properties)
+        _post_commit(self._table, post_commithook_properties)
+        return metrics
 
     def update(
         self,
@@ -618,7 +625,8 @@ class DeltaTable:
             error_on_type_mismatch: accepted for compatibility (values are always converted to
                 the column's type, and an impossible conversion is an error).
             commit_properties: retries and custom metadata of the commit.
-            post_commithook_properties: accepted for compatibility.
+            post_commithook_properties: the log cleanup after the commit
+                (:class:`~deltalake.PostCommitHookProperties`).
 
         Returns:
             The metrics: ``num_updated_rows``, ``num_added_files``, ``num_removed_files``,
@@ -629,9 +637,10 @@ class DeltaTable:
             ValueError: neither or both of ``updates`` and ``new_values`` are given.
             DeltaError: an unknown column, invalid SQL, or a value not convertible to its column.
         """
-        del post_commithook_properties, error_on_type_mismatch
+        del error_on_type_mismatch
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if (updates is None) == (new_values is None):
             raise ValueError("pass either updates or new_values")
         if updates is not None:
@@ -648,7 +657,9 @@ class DeltaTable:
             raise ValueError("there is nothing to update")
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        return self._table.update(assignments, predicate, writer_properties, commit_properties)
+        metrics = self._table.update(assignments, predicate, writer_properties, commit_properties)
+        _post_commit(self._table, post_commithook_properties)
+        return metrics
 
     def merge(
         self,
@@ -684,12 +695,13 @@ class DeltaTable:
             max_spill_size: accepted for compatibility.
             max_temp_directory_size: accepted for compatibility.
             commit_properties: retries and custom metadata of the commit.
-            post_commithook_properties: accepted for compatibility.
+            post_commithook_properties: the log cleanup after the commit
+                (:class:`~deltalake.PostCommitHookProperties`).
         """
         del error_on_type_mismatch, streamed_exec, max_spill_size, max_temp_directory_size, args
-        del post_commithook_properties
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
         return TableMerger(
@@ -701,6 +713,7 @@ class DeltaTable:
             merge_schema,
             writer_properties,
             commit_properties,
+            post_commithook_properties,
         )
 
     @property
@@ -731,7 +744,8 @@ class DeltaTable:
                 table's ``delta.deletedFileRetentionDuration``, 7 days unless set).
             dry_run: only list the files that would be deleted.
             enforce_retention_duration: refuse a retention shorter than the table's.
-            post_commithook_properties: accepted for compatibility.
+            post_commithook_properties: the log cleanup after the commit
+                (:class:`~deltalake.PostCommitHookProperties`).
             commit_properties: retries and custom metadata of the ``VACUUM START`` / ``END``
                 commits.
             full: list the table directory, also deleting files that were never committed;
@@ -746,7 +760,7 @@ class DeltaTable:
                 ``enforce_retention_duration`` is set.
             NotSupportedError: ``keep_versions`` is given.
         """
-        del post_commithook_properties
+        _check_post_commithook_properties(post_commithook_properties)
         if keep_versions is not None:
             raise NotSupportedError("vacuum(keep_versions=...) is not supported yet")
         if retention_hours is not None and (
@@ -756,9 +770,12 @@ class DeltaTable:
         ):
             raise ValueError("retention_hours must be a non-negative int")
         _check_commit_properties(commit_properties)
-        return self._table.vacuum(
+        deleted = self._table.vacuum(
             dry_run, retention_hours, enforce_retention_duration, full, commit_properties
         )
+        if not dry_run:
+            _post_commit(self._table, post_commithook_properties)
+        return deleted
 
     def create_checkpoint(self) -> None:
         """Write a checkpoint of the loaded version and point ``_last_checkpoint`` at it."""
@@ -778,6 +795,22 @@ def _row_filter(filters: Any) -> str | list[list[tuple[str, str, Any]]] | None:
     if isinstance(filters, str):
         return filters
     return _dnf(filters, partition_form=False)
+
+
+def _check_post_commithook_properties(post_commithook_properties: Any) -> None:
+    if post_commithook_properties is not None and not isinstance(
+        post_commithook_properties, PostCommitHookProperties
+    ):
+        raise TypeError("post_commithook_properties must be a deltalake.PostCommitHookProperties")
+
+
+def _post_commit(raw: Any, post_commithook_properties: PostCommitHookProperties | None) -> None:
+    """The post-commit hooks after a commit that moved ``raw`` (a ``RawDeltaTable``): expired log
+    files are deleted when the commit was checkpointed, as ``post_commithook_properties`` (or the
+    table's properties) say."""
+    hooks = post_commithook_properties or PostCommitHookProperties()
+    if hooks.create_checkpoint:
+        raw.cleanup_expired_logs(hooks.cleanup_expired_logs)
 
 
 def _check_commit_properties(commit_properties: Any) -> None:
@@ -867,8 +900,10 @@ class TableMerger:
         merge_schema: bool,
         writer_properties: WriterProperties | None,
         commit_properties: CommitProperties | None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         self._table = table
+        self._post_commithook_properties = post_commithook_properties
         self._source = source
         self._predicate = predicate
         self._source_alias = source_alias
@@ -959,7 +994,7 @@ class TableMerger:
                 its column, or a target row matched by more than one source row.
             CommitFailedError: a concurrent commit conflicts with the merge.
         """
-        return self._table._table.merge(
+        metrics = self._table._table.merge(
             self._source,
             self._predicate,
             self._clauses,
@@ -969,6 +1004,8 @@ class TableMerger:
             self._writer_properties,
             self._commit_properties,
         )
+        _post_commit(self._table._table, self._post_commithook_properties)
+        return metrics
 
 
 class TableOptimizer:
@@ -1005,7 +1042,8 @@ class TableOptimizer:
             min_commit_interval: not supported yet (everything is one commit).
             writer_properties: Parquet settings of the new files.
             commit_properties: retries and custom metadata of the commit.
-            post_commithook_properties: accepted for compatibility.
+            post_commithook_properties: the log cleanup after the commit
+                (:class:`~deltalake.PostCommitHookProperties`).
 
         Returns:
             The metrics: ``numFilesAdded``, ``numFilesRemoved``, ``filesAdded``, ``filesRemoved``
@@ -1021,6 +1059,7 @@ class TableOptimizer:
             min_commit_interval,
             writer_properties,
             commit_properties,
+            post_commithook_properties,
         )
 
     def z_order(
@@ -1054,6 +1093,7 @@ class TableOptimizer:
             min_commit_interval,
             writer_properties,
             commit_properties,
+            post_commithook_properties,
         )
 
     def _run(
@@ -1065,6 +1105,7 @@ class TableOptimizer:
         min_commit_interval: Any,
         writer_properties: Any,
         commit_properties: Any,
+        post_commithook_properties: Any,
     ) -> dict[str, Any]:
         if min_commit_interval is not None:
             raise NotSupportedError("optimize(min_commit_interval=...) is not supported yet")
@@ -1076,7 +1117,8 @@ class TableOptimizer:
                 raise ValueError(f"{name} must be a positive int")
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
-        return self.table._table.optimize(
+        _check_post_commithook_properties(post_commithook_properties)
+        metrics = self.table._table.optimize(
             z_order_columns,
             _dnf(partition_filters, partition_form=True),
             target_size,
@@ -1084,6 +1126,8 @@ class TableOptimizer:
             writer_properties,
             commit_properties,
         )
+        _post_commit(self.table._table, post_commithook_properties)
+        return metrics
 
 
 class TableAlterer:
@@ -1106,8 +1150,8 @@ class TableAlterer:
             DeltaError: a constraint of that name exists, the predicate is invalid, or rows
                 violate it.
         """
-        del post_commithook_properties
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if not isinstance(constraints, dict) or not constraints:
             raise ValueError("constraints must be a non-empty dict of names to SQL predicates")
         for name, expression in constraints.items():
@@ -1115,6 +1159,7 @@ class TableAlterer:
                 raise TypeError("constraints must map names to SQL predicates (strings)")
         for name, expression in constraints.items():
             self.table._table.add_constraint(name, expression, commit_properties)
+            _post_commit(self.table._table, post_commithook_properties)
 
     def drop_constraint(
         self,
@@ -1128,9 +1173,10 @@ class TableAlterer:
         Raises:
             DeltaError: there is no such constraint and ``raise_if_not_exists`` is set.
         """
-        del post_commithook_properties
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         self.table._table.drop_constraint(name, not raise_if_not_exists, commit_properties)
+        _post_commit(self.table._table, post_commithook_properties)
 
     def add_columns(
         self,
@@ -1144,8 +1190,8 @@ class TableAlterer:
         Raises:
             DeltaError: a column of that name exists, or a field is not nullable.
         """
-        del post_commithook_properties
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if isinstance(fields, Field):
             fields = [fields]
         if not fields or not all(isinstance(f, Field) for f in fields):
@@ -1156,6 +1202,7 @@ class TableAlterer:
             {"type": "struct", "fields": [json.loads(f.to_json()) for f in fields]}
         )
         self.table._table.add_columns(schema_json, commit_properties)
+        _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_properties(
         self,

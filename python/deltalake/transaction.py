@@ -99,12 +99,33 @@ class CommitProperties:
         )
 
 
-@dataclass
 class PostCommitHookProperties:
-    """Accepted for compatibility; checkpoints and log cleanup after commits are not run yet."""
+    """What runs after a commit.
 
-    create_checkpoint: bool = True
-    cleanup_expired_logs: bool | None = None
+    Args:
+        create_checkpoint: checkpoint the versions that are a multiple of
+            ``delta.checkpointInterval``. Only ``True`` is honoured for now: the automatic
+            checkpoint cannot be switched off yet; ``False`` skips the log cleanup.
+        cleanup_expired_logs: after a checkpoint, delete the log files older than
+            ``delta.logRetentionDuration`` that no retained version needs; ``None`` follows the
+            table's ``delta.enableExpiredLogCleanup`` (on by default).
+    """
+
+    def __init__(
+        self, create_checkpoint: bool = True, cleanup_expired_logs: bool | None = None
+    ) -> None:
+        if not isinstance(create_checkpoint, bool):
+            raise TypeError("create_checkpoint must be a bool")
+        if cleanup_expired_logs is not None and not isinstance(cleanup_expired_logs, bool):
+            raise TypeError("cleanup_expired_logs must be a bool or None")
+        self.create_checkpoint = create_checkpoint
+        self.cleanup_expired_logs = cleanup_expired_logs
+
+    def __repr__(self) -> str:
+        return (
+            f"PostCommitHookProperties(create_checkpoint={self.create_checkpoint!r}, "
+            f"cleanup_expired_logs={self.cleanup_expired_logs!r})"
+        )
 
 
 def create_table_with_add_actions(

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::bindings::{
     AlterRequest, DeleteRequest, FileListing, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
-    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, location_of, metrics_json,
+    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, cleanup_expired_logs as cleanup_expired_logs_after,
+    location_of, metrics_json,
 };
 use deltalake::operations::alter::TableChange;
 use deltalake::operations::merge::MergeSource;
@@ -613,6 +614,17 @@ impl RawDeltaTable {
     fn cleanup_metadata(&self, py: Python<'_>) -> PyResult<usize> {
         let table = self.current();
         run(py, async move { table.cleanup_metadata().await })
+    }
+
+    /// The post-commit log cleanup: when the loaded version was due a checkpoint, delete the
+    /// expired log files (`cleanup_expired_logs`, or the table's `delta.enableExpiredLogCleanup`
+    /// when `None`); returns how many were deleted.
+    #[pyo3(signature = (cleanup_expired_logs = None))]
+    fn cleanup_expired_logs(&self, py: Python<'_>, cleanup_expired_logs: Option<bool>) -> PyResult<usize> {
+        let table = self.current();
+        run(py, async move {
+            cleanup_expired_logs_after(&table, cleanup_expired_logs).await
+        })
     }
 
     /// The latest transaction version recorded for application `app_id`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use deltalake::DeltaTable;
 use deltalake::bindings::{
     BloomFilterOptions, ColumnOptions, CommitOptions, CreateRequest, CreateWithFilesRequest, ExternalFile, Pump,
-    WriteRequest, WriteTarget, WriterOptions,
+    WriteRequest, WriteTarget, WriterOptions, cleanup_expired_logs as cleanup_expired_logs_after,
 };
 use deltalake::protocol::StructType;
 use pyo3::prelude::*;
@@ -130,11 +130,13 @@ pub enum PyWriteTarget<'py> {
 
 /// Write `data` (an object with `__arrow_c_stream__`) into `target`, creating the table when
 /// absent; with `predicate` (and mode `overwrite`) only the rows matching it are replaced. A
-/// `RawDeltaTable` target moves to the new version. Returns the table's new version.
+/// `RawDeltaTable` target moves to the new version. With `post_commit`, expired log files are
+/// deleted after a checkpoint (`cleanup_expired_logs`, else as the table's properties say).
+/// Returns the table's new version.
 #[pyfunction]
 #[pyo3(signature = (target, data, mode, schema_mode = None, partition_by = None, target_file_size = None,
     storage_options = None, configuration = None, name = None, description = None, writer_properties = None,
-    commit_properties = None, predicate = None))]
+    commit_properties = None, predicate = None, post_commit = true, cleanup_expired_logs = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write_to_deltalake(
     py: Python<'_>,
@@ -151,6 +153,8 @@ pub fn write_to_deltalake(
     writer_properties: Option<PyWriterProperties>,
     commit_properties: Option<PyCommitProperties>,
     predicate: Option<String>,
+    post_commit: bool,
+    cleanup_expired_logs: Option<bool>,
 ) -> PyResult<i64> {
     let writer = match &writer_properties {
         Some(properties) => properties.to_options(target_file_size),
@@ -185,6 +189,10 @@ pub fn write_to_deltalake(
     // The write has dropped its input, so the pump stops after the batch it is reading, if any.
     py.detach(|| pump.finish()).map_err(to_py)?;
     let table = written?;
+    if post_commit {
+        let cleanup = cleanup_expired_logs;
+        run(py, cleanup_expired_logs_after(&table, cleanup))?;
+    }
     let version = table.version();
     if let Some(raw) = raw {
         raw.get().replace(table);

@@ -199,7 +199,8 @@ def test_constructor_compatibility_arguments(tables: Path) -> None:
             dt = DeltaTable(tables / "simple_table", without_files=True, log_buffer_size=4)
     assert dt.version() == 4
     with pytest.warns(DeprecationWarning, match="'table_config' property is deprecated"):
-        config = dt.table_config
+        with pytest.warns(DeprecationWarning, match="DeltaTableConfig class is deprecated"):
+            config = dt.table_config
     with pytest.warns(DeprecationWarning, match="DeltaTableConfig class is deprecated"):
         expected = DeltaTableConfig(without_files=False, log_buffer_size=8, skip_stats=False)
     assert config == expected

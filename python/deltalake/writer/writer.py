@@ -7,7 +7,13 @@ from typing import Any, Literal, Mapping
 
 from deltalake import _internal
 from deltalake._arrow import to_arrow_stream
-from deltalake.table import DeltaTable, _check_commit_properties, _configuration, _table_uri
+from deltalake.table import (
+    DeltaTable,
+    _check_commit_properties,
+    _check_post_commithook_properties,
+    _configuration,
+    _table_uri,
+)
 from deltalake.transaction import CommitProperties, PostCommitHookProperties
 from deltalake.writer.properties import WriterProperties
 
@@ -50,14 +56,16 @@ def write_deltalake(
         target_file_size: roll to a new data file at about this many bytes.
         writer_properties: Parquet settings.
         commit_properties: retries, custom metadata and application transactions.
-        post_commithook_properties: accepted for compatibility.
+        post_commithook_properties: the log cleanup after the commit
+            (:class:`~deltalake.PostCommitHookProperties`).
 
     Raises:
         SchemaMismatchError: the data does not fit the table's schema.
         CommitFailedError: the commit conflicted with another writer or was already made.
         DeltaError: the table exists and ``mode='error'``, or another table error.
     """
-    del post_commithook_properties
+    _check_post_commithook_properties(post_commithook_properties)
+    hooks = post_commithook_properties or PostCommitHookProperties()
     if predicate is not None and not isinstance(predicate, str):
         raise TypeError("predicate must be a SQL string")
     if writer_properties is not None and not isinstance(writer_properties, WriterProperties):
@@ -87,4 +95,6 @@ def write_deltalake(
         writer_properties,
         commit_properties,
         predicate,
+        hooks.create_checkpoint,
+        hooks.cleanup_expired_logs,
     )

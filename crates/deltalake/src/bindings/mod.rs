@@ -44,6 +44,7 @@ mod files;
 mod ipc;
 mod metrics;
 mod options;
+mod post_commit;
 mod requests;
 pub mod runtime;
 mod schema;
@@ -55,6 +56,7 @@ pub use files::{FileListing, decoded_path, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{BloomFilterOptions, ColumnOptions, CommitOptions, WriterOptions};
+pub use post_commit::cleanup_expired_logs;
 pub use requests::{
     AlterRequest, CreateMode, CreateRequest, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest,
     OptimizeRequest, RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest,
