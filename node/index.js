@@ -218,10 +218,11 @@ function slicer() {
   }
 }
 
-/** An apache-arrow Table of the IPC stream `bytes`, decoded a batch at a time with turns of the
- * event loop between slices (the batches keep viewing `bytes`: no column data is copied). */
-async function readIpc(bytes) {
-  const reader = arrow.RecordBatchReader.from(bytes)
+/** An apache-arrow Table of the IPC stream in `chunks` (an array of buffers), decoded a batch at
+ * a time with turns of the event loop between slices (the batches view the chunks: no column
+ * data is copied). */
+async function readIpc(chunks) {
+  const reader = arrow.RecordBatchReader.from(chunks)
   const pause = slicer()
   const batches = []
   for (const batch of reader) {

@@ -77,11 +77,15 @@ pub fn to_buffer(bytes: Bytes) -> Buffer {
     Buffer::from(Vec::<u8>::from(bytes))
 }
 
-/// The whole of a stream as one Arrow IPC stream buffer.
-pub async fn ipc_bytes(schema: SchemaRef, stream: RecordBatchStream, decimals_as_strings: bool) -> DeltaResult<Bytes> {
+/// The whole of a stream as the chunks of one Arrow IPC stream (handed to JavaScript as they
+/// are: concatenating them would copy every column once more).
+pub async fn ipc_bytes(
+    schema: SchemaRef,
+    stream: RecordBatchStream,
+    decimals_as_strings: bool,
+) -> DeltaResult<Vec<Bytes>> {
     let (schema, stream) = converted(schema, stream, decimals_as_strings);
-    let chunks: Vec<Bytes> = ipc_chunks(schema, stream).try_collect().await?;
-    Ok(chunks.concat().into())
+    ipc_chunks(schema, stream).try_collect().await
 }
 
 /// `stream` with its decimal columns (nested ones too) cast to strings when asked, for

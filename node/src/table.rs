@@ -406,8 +406,8 @@ impl RawTable {
         ))
     }
 
-    /// The table's rows as one Arrow IPC stream buffer.
-    #[napi(ts_return_type = "Promise<Buffer>")]
+    /// The table's rows as the chunks of one Arrow IPC stream.
+    #[napi(ts_return_type = "Promise<Buffer[]>")]
     pub fn to_ipc<'env>(
         &self,
         env: &'env Env,
@@ -418,7 +418,9 @@ impl RawTable {
         let scan = build_scan(&self.current_napi()?, &options).map_err(to_napi)?;
         let decimals = options.decimals_as_strings.unwrap_or(false);
         let read = async move { ipc_bytes(scan.schema(), scan.execute(), decimals).await };
-        promise(env, abort, read, |_, bytes| Ok(to_buffer(bytes)))
+        promise(env, abort, read, |_, chunks| {
+            Ok(chunks.into_iter().map(to_buffer).collect::<Vec<_>>())
+        })
     }
 
     /// The change data feed as a stream of Arrow IPC chunks.
