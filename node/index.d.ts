@@ -106,6 +106,8 @@ export interface ScanOptions extends Abortable {
   predicate?: string
   /** Rows per batch at most (default 8192). */
   batchSize?: number
+  /** Row groups decoded at once at most (default twice the CPUs). */
+  concurrency?: number
 }
 
 export interface RowOptions extends ScanOptions {
