@@ -1,0 +1,306 @@
+//! The polling side: a thread of its own that owns the Kafka consumer, resolves each assigned
+//! partition's start offset from the table, and hands messages to the writer through a bounded
+//! channel, so polling never waits for a write.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message as _};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Timestamp};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::cli::{AutoOffsetReset, IngestOptions};
+use crate::decode::Message;
+use crate::error::IngestError;
+use crate::transform::MessageMeta;
+
+/// What the polling thread tells the writer, in order.
+#[derive(Debug)]
+pub enum Event {
+    /// A message.
+    Message(Message),
+    /// Partitions assigned, with the table's stored version (last offset written) of each.
+    Assigned(Vec<(i32, Option<i64>)>),
+    /// Partitions revoked: drop their buffers, then acknowledge.
+    Revoked(Vec<i32>, std_mpsc::Sender<()>),
+    /// A partition was moved back (after a commit conflict): messages from now on follow the seek.
+    Reset(i32),
+    /// Every partition reached its latest offset (`-e`).
+    End,
+}
+
+/// What the writer asks of the polling thread.
+#[derive(Debug)]
+pub enum Command {
+    /// Move a partition to this offset.
+    Seek(i32, i64),
+    /// Commit these next offsets to the group.
+    CommitOffsets(Vec<(i32, i64)>),
+}
+
+/// Reads the stored version of partitions: `<app_id>-<partition>` in the table's `txn` actions.
+pub type OffsetLookup = Arc<dyn Fn(&[i32]) -> Result<HashMap<i32, i64>, IngestError> + Send + Sync>;
+
+struct Context {
+    topic: String,
+    seek_offsets: HashMap<i32, i64>,
+    reset: AutoOffsetReset,
+    lookup: OffsetLookup,
+    events: mpsc::Sender<Event>,
+    failed: Arc<AtomicBool>,
+}
+
+impl ClientContext for Context {}
+
+impl ConsumerContext for Context {
+    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+        let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
+        let partitions: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let stored = match (self.lookup)(&partitions) {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        // Without the table's offsets nothing can be written safely: stop.
+                        warn!(error = %e, "cannot read the stored offsets; stopping");
+                        self.failed.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                };
+                for &p in &partitions {
+                    let offset = match (stored.get(&p), self.seek_offsets.get(&p)) {
+                        (Some(v), _) | (None, Some(v)) => Offset::Offset(v + 1),
+                        (None, None) => match self.reset {
+                            AutoOffsetReset::Earliest => Offset::Beginning,
+                            AutoOffsetReset::Latest => Offset::End,
+                        },
+                    };
+                    info!(partition = p, ?offset, "assigned");
+                    if let Err(e) = tpl.set_partition_offset(&self.topic, p, offset) {
+                        warn!(error = %e, "cannot set the start offset");
+                    }
+                }
+                let assigned = partitions.iter().map(|p| (*p, stored.get(p).copied())).collect();
+                if self.events.blocking_send(Event::Assigned(assigned)).is_err() {
+                    return;
+                }
+                let result = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                if let Err(e) = result {
+                    warn!(error = %e, "assign failed");
+                }
+            }
+            _ => {
+                let (ack, acked) = std_mpsc::channel();
+                if self
+                    .events
+                    .blocking_send(Event::Revoked(partitions.clone(), ack))
+                    .is_ok()
+                {
+                    // The writer finishes any commit in flight before acknowledging, so the next
+                    // owner of these partitions reads the table after it.
+                    let _ = acked.recv();
+                }
+                info!(?partitions, "revoked");
+                let result = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(e) = result {
+                    warn!(error = %e, "unassign failed");
+                }
+            }
+        }
+    }
+}
+
+/// The consumer configuration of the options.
+fn client_config(options: &IngestOptions) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &options.brokers)
+        .set("group.id", &options.consumer_group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set(
+            "auto.offset.reset",
+            match options.auto_offset_reset {
+                AutoOffsetReset::Earliest => "earliest",
+                AutoOffsetReset::Latest => "latest",
+            },
+        )
+        .set_log_level(RDKafkaLogLevel::Warning);
+    for (var, key) in [
+        ("KAFKA_DELTA_INGEST_CERT", "ssl.certificate.location"),
+        ("KAFKA_DELTA_INGEST_KEY", "ssl.key.location"),
+        ("KAFKA_DELTA_INGEST_CA", "ssl.ca.location"),
+    ] {
+        if let Ok(path) = std::env::var(var) {
+            config.set("security.protocol", "SSL").set(key, path);
+        }
+    }
+    if let Ok(scram) = std::env::var("KAFKA_DELTA_INGEST_SCRAM_JSON")
+        && let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(&scram)
+    {
+        config
+            .set("security.protocol", "SASL_SSL")
+            .set("sasl.mechanisms", "SCRAM-SHA-512");
+        for (k, key) in [("username", "sasl.username"), ("password", "sasl.password")] {
+            if let Some(v) = fields.get(k).and_then(|v| v.as_str()) {
+                config.set(key, v);
+            }
+        }
+    }
+    for (k, v) in &options.kafka_settings {
+        config.set(k, v);
+    }
+    config
+}
+
+/// The polling thread, started.
+pub struct Poller {
+    /// Ask it to stop (SIGTERM, or the writer ending).
+    pub stop: Arc<AtomicBool>,
+    /// Set when it stopped on an error.
+    pub failed: Arc<AtomicBool>,
+    /// Its thread.
+    pub handle: std::thread::JoinHandle<()>,
+}
+
+/// Subscribe and start polling on a thread of its own.
+pub fn start(
+    options: &IngestOptions,
+    lookup: OffsetLookup,
+    events: mpsc::Sender<Event>,
+    commands: std_mpsc::Receiver<Command>,
+) -> Result<Poller, IngestError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicBool::new(false));
+    let context = Context {
+        topic: options.topic.clone(),
+        seek_offsets: options.seek_offsets.clone(),
+        reset: options.auto_offset_reset,
+        lookup,
+        events: events.clone(),
+        failed: failed.clone(),
+    };
+    let consumer: BaseConsumer<Context> = client_config(options).create_with_context(context)?;
+    consumer.subscribe(&[&options.topic])?;
+    let topic = options.topic.clone();
+    let end = options.end_at_latest_offsets;
+    let (stop2, failed2) = (stop.clone(), failed.clone());
+    let handle = std::thread::Builder::new()
+        .name("kafka-poll".into())
+        .spawn(move || poll_loop(&consumer, &topic, end, &events, &commands, &stop2, &failed2))
+        .map_err(|e| IngestError::Internal(format!("cannot start the polling thread: {e}")))?;
+    Ok(Poller { stop, failed, handle })
+}
+
+fn meta_of(topic: &str, m: &rdkafka::message::BorrowedMessage<'_>) -> MessageMeta {
+    let (timestamp_ms, timestamp_type) = match m.timestamp() {
+        Timestamp::NotAvailable => (None, 0),
+        Timestamp::CreateTime(t) => (Some(t), 1),
+        Timestamp::LogAppendTime(t) => (Some(t), 2),
+    };
+    let headers = m.headers().map_or_else(Vec::new, |h| {
+        h.iter()
+            .map(|h| {
+                (
+                    h.key.to_string(),
+                    h.value.map(|v| String::from_utf8_lossy(v).into_owned()),
+                )
+            })
+            .collect()
+    });
+    MessageMeta {
+        topic: topic.to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+        timestamp_ms,
+        timestamp_type,
+        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        headers,
+    }
+}
+
+fn poll_loop(
+    consumer: &BaseConsumer<Context>,
+    topic: &str,
+    end: bool,
+    events: &mpsc::Sender<Event>,
+    commands: &std_mpsc::Receiver<Command>,
+    stop: &AtomicBool,
+    failed: &AtomicBool,
+) {
+    let mut at_end: HashSet<i32> = HashSet::new();
+    let mut ended = false;
+    while !stop.load(Ordering::SeqCst) && !failed.load(Ordering::SeqCst) {
+        while let Ok(command) = commands.try_recv() {
+            match command {
+                Command::Seek(p, offset) => {
+                    if let Err(e) = consumer.seek(topic, p, Offset::Offset(offset), Duration::from_secs(10)) {
+                        warn!(partition = p, error = %e, "seek failed");
+                    }
+                    at_end.remove(&p);
+                    if events.blocking_send(Event::Reset(p)).is_err() {
+                        return;
+                    }
+                }
+                Command::CommitOffsets(offsets) => {
+                    let mut tpl = TopicPartitionList::new();
+                    for (p, o) in offsets {
+                        let _ = tpl.add_partition_offset(topic, p, Offset::Offset(o));
+                    }
+                    if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+                        warn!(error = %e, "committing offsets to Kafka failed (the table keeps them)");
+                    }
+                }
+            }
+        }
+        if ended {
+            // Only the writer's last commands are served now.
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => {
+                at_end.remove(&m.partition());
+                let message = Message {
+                    meta: meta_of(topic, &m),
+                    payload: m.payload().map(<[u8]>::to_vec),
+                };
+                if events.blocking_send(Event::Message(message)).is_err() {
+                    return;
+                }
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => warn!(error = %e, "kafka"),
+        }
+        if end && let Ok(assignment) = consumer.assignment() {
+            let assigned: HashSet<i32> = assignment.elements().iter().map(|e| e.partition()).collect();
+            if !assigned.is_empty() && assigned.is_subset(&at_end) {
+                info!("every partition is at its latest offset");
+                let _ = events.blocking_send(Event::End);
+                ended = true;
+            }
+        }
+    }
+    consumer.unsubscribe();
+}

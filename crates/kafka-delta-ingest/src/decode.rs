@@ -1,0 +1,268 @@
+//! Messages into Arrow: JSON decoded straight into the table's schema (fields the table does not
+//! have are ignored), with the messages that cannot be decoded set aside as dead letters.
+
+use std::io::Read;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow_json::ReaderBuilder;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::transform::{MessageMeta, Transformer};
+
+/// One message as polled.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Coordinates and metadata.
+    pub meta: MessageMeta,
+    /// The payload (`None` for a tombstone).
+    pub payload: Option<Vec<u8>>,
+}
+
+/// A message that could not be written, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// Coordinates.
+    pub meta: MessageMeta,
+    /// The raw bytes, when they were not JSON.
+    pub bytes: Option<Vec<u8>>,
+    /// The JSON, when it was.
+    pub json: Option<String>,
+    /// The reason.
+    pub error: String,
+}
+
+impl DeadLetter {
+    /// The dead letter as a row of the DLQ table: the original's columns plus the coordinates.
+    pub fn to_json(&self) -> Value {
+        let b64 = self
+            .bytes
+            .as_ref()
+            .map(|b| base64::engine::general_purpose::STANDARD.encode(b));
+        json!({
+            "base64_bytes": b64,
+            "json_string": self.json,
+            "error": self.error,
+            "timestamp": chrono::Utc::now().timestamp_micros(),
+            "kafka_topic": self.meta.topic,
+            "kafka_partition": self.meta.partition,
+            "kafka_offset": self.meta.offset,
+            "kafka_key": self.meta.key,
+        })
+    }
+}
+
+/// The Arrow schema of a new DLQ table.
+pub fn dead_letter_schema() -> SchemaRef {
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    let utc = Some("UTC".into());
+    std::sync::Arc::new(Schema::new(vec![
+        Field::new("base64_bytes", DataType::Utf8, true),
+        Field::new("json_string", DataType::Utf8, true),
+        Field::new("error", DataType::Utf8, true),
+        Field::new("timestamp", DataType::Timestamp(TimeUnit::Microsecond, utc), true),
+        Field::new("kafka_topic", DataType::Utf8, true),
+        Field::new("kafka_partition", DataType::Int32, true),
+        Field::new("kafka_offset", DataType::Int64, true),
+        Field::new("kafka_key", DataType::Utf8, true),
+    ]))
+}
+
+/// How payloads become rows.
+pub struct Decoding {
+    /// The table's schema.
+    pub schema: SchemaRef,
+    /// Transforms and filter.
+    pub transformer: std::sync::Arc<Transformer>,
+    /// Gunzip payloads first.
+    pub gzip: bool,
+}
+
+/// What one partition's messages became.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The rows (possibly none).
+    pub batch: RecordBatch,
+    /// The messages set aside.
+    pub dead: Vec<DeadLetter>,
+}
+
+impl Decoding {
+    /// Decode `messages` (of one partition, in order).
+    pub fn decode(&self, messages: &[Message]) -> Result<Decoded, arrow::error::ArrowError> {
+        let mut dead = Vec::new();
+        let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(messages.len());
+        for (i, m) in messages.iter().enumerate() {
+            match self.prepare(m) {
+                Ok(Some(line)) => lines.push((i, line)),
+                Ok(None) => {}
+                Err(letter) => dead.push(*letter),
+            }
+        }
+        // The fast path: every line at once; on any error, line by line to find the bad ones.
+        match decode_json_lines(&self.schema, lines.iter().map(|(_, l)| l.as_slice())) {
+            Ok(batch) if batch.num_rows() == lines.len() => return Ok(Decoded { batch, dead }),
+            _ => {}
+        }
+        let mut good = Vec::with_capacity(lines.len());
+        for (i, line) in &lines {
+            match decode_json_lines(&self.schema, std::iter::once(line.as_slice())) {
+                Ok(b) if b.num_rows() == 1 => good.push(b),
+                Ok(b) => dead.push(self.letter(&messages[*i], line, format!("{} rows in one message", b.num_rows()))),
+                Err(e) => dead.push(self.letter(&messages[*i], line, e.to_string())),
+            }
+        }
+        dead.sort_by_key(|d| d.meta.offset);
+        let batch = arrow::compute::concat_batches(&self.schema, &good)?;
+        Ok(Decoded { batch, dead })
+    }
+
+    fn letter(&self, m: &Message, line: &[u8], error: String) -> DeadLetter {
+        DeadLetter {
+            meta: m.meta.clone(),
+            bytes: None,
+            json: Some(String::from_utf8_lossy(line).into_owned()),
+            error,
+        }
+    }
+
+    /// The JSON line of a message after gzip and transforms; `Ok(None)` when filtered out.
+    fn prepare(&self, m: &Message) -> Result<Option<Vec<u8>>, Box<DeadLetter>> {
+        let dead = |bytes: Option<Vec<u8>>, json: Option<String>, error: String| {
+            Box::new(DeadLetter {
+                meta: m.meta.clone(),
+                bytes,
+                json,
+                error,
+            })
+        };
+        let Some(raw) = &m.payload else {
+            return Err(dead(None, None, "the message has no payload".into()));
+        };
+        let payload = if self.gzip {
+            let mut out = Vec::with_capacity(raw.len() * 4);
+            if let Err(e) = flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out) {
+                return Err(dead(Some(raw.clone()), None, format!("gzip: {e}")));
+            }
+            out
+        } else {
+            raw.clone()
+        };
+        if self.transformer.is_empty() {
+            // Checked by the decoder itself; a newline inside would split the message in two rows.
+            if payload.contains(&b'\n') {
+                let value: Value = serde_json::from_slice(&payload)
+                    .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?;
+                return Ok(Some(value.to_string().into_bytes()));
+            }
+            return Ok(Some(payload));
+        }
+        let value: Value = serde_json::from_slice(&payload)
+            .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?;
+        let text = || String::from_utf8_lossy(&payload).into_owned();
+        match self.transformer.apply(value, &m.meta) {
+            Ok(Some(v)) => Ok(Some(v.to_string().into_bytes())),
+            Ok(None) => Ok(None),
+            Err(e) => Err(dead(None, Some(text()), format!("transform: {e}"))),
+        }
+    }
+}
+
+/// JSON lines (one object each) into one batch of `schema`; fields it does not have are ignored.
+pub fn decode_json_lines<'b>(
+    schema: &SchemaRef,
+    lines: impl Iterator<Item = &'b [u8]>,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let lines: Vec<&[u8]> = lines.collect();
+    let mut decoder = ReaderBuilder::new(schema.clone())
+        .with_batch_size(lines.len().max(1))
+        .build_decoder()?;
+    for line in lines {
+        let mut rest = line;
+        while !rest.is_empty() {
+            let read = decoder.decode(rest)?;
+            if read == 0 {
+                return Err(arrow::error::ArrowError::JsonError("the decoder is full".into()));
+            }
+            rest = &rest[read..];
+        }
+        decoder.decode(b"\n")?;
+    }
+    Ok(decoder
+        .flush()?
+        .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{AsArray, Int64Array};
+    use arrow::datatypes::{DataType, Field, Int64Type, Schema};
+    use std::io::Write;
+    use std::sync::Arc;
+
+    fn message(offset: i64, payload: &[u8]) -> Message {
+        Message {
+            meta: MessageMeta {
+                topic: "t".into(),
+                partition: 0,
+                offset,
+                ..Default::default()
+            },
+            payload: Some(payload.to_vec()),
+        }
+    }
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("name", DataType::Utf8, true),
+        ]))
+    }
+
+    #[test]
+    fn good_rows_decode_and_bad_ones_are_set_aside() {
+        let transformer = Arc::new(Transformer::new(&[], None).unwrap());
+        let decoding = Decoding {
+            schema: schema(),
+            transformer: transformer.clone(),
+            gzip: false,
+        };
+        let messages = vec![
+            message(0, br#"{"id": 1, "name": "a", "extra": true}"#),
+            message(1, b"{not json"),
+            message(2, br#"{"id": "x"}"#),
+            message(3, br#"{"id": 4}"#),
+            Message {
+                payload: None,
+                ..message(4, b"")
+            },
+        ];
+        let out = decoding.decode(&messages).unwrap();
+        let ids = out.batch.column(0).as_primitive::<Int64Type>();
+        assert_eq!(ids, &Int64Array::from(vec![1, 4]));
+        let offsets: Vec<i64> = out.dead.iter().map(|d| d.meta.offset).collect();
+        assert_eq!(offsets, vec![1, 2, 4]);
+        assert!(out.dead.iter().all(|d| !d.error.is_empty()));
+    }
+
+    #[test]
+    fn gzip_payloads() {
+        let transformer = Arc::new(Transformer::new(&[], None).unwrap());
+        let decoding = Decoding {
+            schema: schema(),
+            transformer: transformer.clone(),
+            gzip: true,
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(br#"{"id": 7}"#).unwrap();
+        let out = decoding
+            .decode(&[message(0, &gz.finish().unwrap()), message(1, b"plain")])
+            .unwrap();
+        assert_eq!(out.batch.num_rows(), 1);
+        assert_eq!(out.dead.len(), 1);
+        assert!(out.dead[0].error.starts_with("gzip"), "{}", out.dead[0].error);
+        assert!(out.dead[0].bytes.is_some());
+    }
+}

@@ -1,0 +1,420 @@
+//! The writing side: buffers messages per partition, flushes by latency, count or bytes, and
+//! commits each partition's rows with its `txn` action (`<app_id>-<partition>`, version = last
+//! offset) so that the table holds the offsets it has, exactly once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use deltalake::operations::write::WriteBuilder;
+use deltalake::protocol::schema::StructType;
+use deltalake::{DeltaError, DeltaTable};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::cli::IngestOptions;
+use crate::consumer::{self, Command, Event, OffsetLookup};
+use crate::decode::{DeadLetter, Decoding, Message, dead_letter_schema, decode_json_lines};
+use crate::error::IngestError;
+use crate::transform::Transformer;
+
+/// The stored versions (last offsets written) of `partitions` under `app_id` in the table at
+/// `uri`; a missing table has none.
+pub async fn stored_offsets(uri: &str, app_id: &str, partitions: &[i32]) -> Result<HashMap<i32, i64>, IngestError> {
+    let table = match open_if_exists(uri).await? {
+        Some(t) => t,
+        None => return Ok(HashMap::new()),
+    };
+    Ok(partitions
+        .iter()
+        .filter_map(|p| table.snapshot().txn(&txn_app_id(app_id, *p)).map(|t| (*p, t.version)))
+        .collect())
+}
+
+/// `<app_id>-<partition>`, the original daemon's layout.
+pub fn txn_app_id(app_id: &str, partition: i32) -> String {
+    format!("{app_id}-{partition}")
+}
+
+async fn open_if_exists(uri: &str) -> Result<Option<DeltaTable>, IngestError> {
+    match DeltaTable::open(uri).await {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == deltalake::error::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Default)]
+struct Partition {
+    /// The version the table holds for this partition, as far as this worker knows.
+    committed: Option<i64>,
+    messages: Vec<Message>,
+    bytes: usize,
+    /// A seek is on its way: messages are dropped until it lands.
+    resetting: bool,
+}
+
+struct Dlq {
+    uri: String,
+    transformer: Transformer,
+}
+
+struct Writer {
+    options: IngestOptions,
+    table: DeltaTable,
+    decoding: Arc<Decoding>,
+    dlq: Option<Dlq>,
+    parts: HashMap<i32, Partition>,
+    oldest: Option<Instant>,
+    count: usize,
+    bytes: usize,
+    commands: std_mpsc::Sender<Command>,
+}
+
+/// Run the daemon until the topic's end (`-e`), `shutdown`, or a fatal error.
+pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<(), IngestError> {
+    let table = open_or_create(&options).await?;
+    let schema: SchemaRef = table.snapshot().arrow_schema().clone();
+    let transformer = Arc::new(Transformer::new(&options.transforms, options.filter.as_deref())?);
+    let dlq = match &options.dlq_table_uri {
+        Some(uri) => Some(Dlq {
+            uri: uri.clone(),
+            transformer: Transformer::new(&options.dlq_transforms, None)?,
+        }),
+        None => None,
+    };
+    let capacity = (options.max_buffer_bytes / 1024).clamp(1024, 1 << 20);
+    let (events_tx, mut events) = mpsc::channel(capacity);
+    let (commands, commands_rx) = std_mpsc::channel();
+    let (uri, app_id) = (options.table_uri.clone(), options.app_id.clone());
+    let lookup: OffsetLookup =
+        Arc::new(move |partitions: &[i32]| deltalake::bindings::block_on(stored_offsets(&uri, &app_id, partitions))?);
+    let poller = consumer::start(&options, lookup, events_tx, commands_rx)?;
+    let mut writer = Writer {
+        decoding: Arc::new(Decoding {
+            schema,
+            transformer,
+            gzip: options.decompress_gzip,
+        }),
+        options,
+        table,
+        dlq,
+        parts: HashMap::new(),
+        oldest: None,
+        count: 0,
+        bytes: 0,
+        commands,
+    };
+    let result = writer.drive(&mut events, &shutdown, &poller.failed).await;
+    poller.stop.store(true, Ordering::SeqCst);
+    // The polling thread may wait on a revoke acknowledgement or a full channel: let it go.
+    drop(events);
+    drop(writer);
+    let _ = tokio::task::spawn_blocking(move || poller.handle.join()).await;
+    result
+}
+
+async fn open_or_create(options: &IngestOptions) -> Result<DeltaTable, IngestError> {
+    if let Some(table) = open_if_exists(&options.table_uri).await? {
+        return Ok(table);
+    }
+    let Some(schema) = &options.create_table_schema else {
+        return Err(IngestError::Config(format!(
+            "no Delta table at {}: create it first, or pass --create-table with its schema",
+            options.table_uri
+        )));
+    };
+    let schema = parse_schema(schema)?;
+    match DeltaTable::create(&options.table_uri)
+        .with_schema(schema)
+        .execute()
+        .await
+    {
+        Ok(t) => Ok(t),
+        // Another worker created it first.
+        Err(DeltaError::TableExists { .. }) => Ok(DeltaTable::open(&options.table_uri).await?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A Delta schema (`{"type":"struct","fields":[...]}`) or an Arrow-style `{"fields": [...]}` with
+/// Delta type names.
+pub fn parse_schema(text: &str) -> Result<StructType, IngestError> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| IngestError::Config(format!("invalid schema JSON: {e}")))?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.entry("type").or_insert_with(|| "struct".into());
+        if let Some(serde_json::Value::Array(fields)) = map.get_mut("fields") {
+            for f in fields.iter_mut().filter_map(|f| f.as_object_mut()) {
+                f.entry("nullable").or_insert(true.into());
+                f.entry("metadata").or_insert_with(|| serde_json::json!({}));
+            }
+        }
+    }
+    StructType::from_json(&value.to_string()).map_err(|e| IngestError::Config(format!("invalid schema: {e}")))
+}
+
+impl Writer {
+    async fn drive(
+        &mut self,
+        events: &mut mpsc::Receiver<Event>,
+        shutdown: &AtomicBool,
+        failed: &AtomicBool,
+    ) -> Result<(), IngestError> {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            if failed.load(Ordering::SeqCst) {
+                return Err(IngestError::Internal("the Kafka consumer stopped on an error".into()));
+            }
+            if shutdown.load(Ordering::SeqCst) {
+                info!("shutting down: flushing what is buffered");
+                return self.flush().await;
+            }
+            tokio::select! {
+                event = events.recv() => match event {
+                    None => return self.flush().await,
+                    Some(Event::End) => {
+                        info!("end of the topic reached: flushing and stopping");
+                        return self.flush().await;
+                    }
+                    Some(event) => self.handle(event).await?,
+                },
+                _ = tick.tick() => {}
+            }
+            if self.due() {
+                self.flush().await?;
+            }
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.count >= self.options.max_messages_per_batch
+            || self.bytes >= self.options.min_bytes_per_file
+            || self.oldest.is_some_and(|t| t.elapsed() >= self.options.allowed_latency)
+    }
+
+    async fn handle(&mut self, event: Event) -> Result<(), IngestError> {
+        match event {
+            Event::Message(m) => {
+                let Some(part) = self.parts.get_mut(&m.meta.partition) else {
+                    return Ok(());
+                };
+                if part.resetting || part.committed.is_some_and(|c| m.meta.offset <= c) {
+                    return Ok(());
+                }
+                let size = m.payload.as_ref().map_or(0, Vec::len);
+                part.bytes += size;
+                part.messages.push(m);
+                self.count += 1;
+                self.bytes += size;
+                self.oldest.get_or_insert_with(Instant::now);
+            }
+            Event::Assigned(assigned) => {
+                for (p, committed) in assigned {
+                    let old = self.parts.insert(
+                        p,
+                        Partition {
+                            committed,
+                            ..Default::default()
+                        },
+                    );
+                    self.forget(old);
+                }
+            }
+            Event::Revoked(partitions, ack) => {
+                for p in partitions {
+                    let old = self.parts.remove(&p);
+                    self.forget(old);
+                }
+                let _ = ack.send(());
+            }
+            Event::Reset(p) => {
+                if let Some(part) = self.parts.get_mut(&p) {
+                    part.resetting = false;
+                }
+            }
+            Event::End => {}
+        }
+        Ok(())
+    }
+
+    /// Drop a partition's buffer from the totals.
+    fn forget(&mut self, old: Option<Partition>) {
+        if let Some(old) = old {
+            self.count -= old.messages.len();
+            self.bytes -= old.bytes;
+        }
+        if self.count == 0 {
+            self.oldest = None;
+        }
+    }
+
+    /// Move a partition back to what the table holds, dropping its buffer.
+    async fn reseek(&mut self, p: i32) {
+        let stored = match self.table.refresh().await {
+            Ok(_) => self
+                .table
+                .snapshot()
+                .txn(&txn_app_id(&self.options.app_id, p))
+                .map(|t| t.version),
+            Err(e) => {
+                warn!(error = %e, "cannot refresh the table; retrying later");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.parts.get(&p).and_then(|part| part.committed)
+            }
+        };
+        let target = stored
+            .or_else(|| self.options.seek_offsets.get(&p).copied())
+            .map_or(0, |v| v + 1);
+        if let Some(part) = self.parts.get_mut(&p) {
+            part.committed = stored;
+            part.resetting = true;
+        }
+        info!(partition = p, offset = target, "seeking back to the table's offset");
+        let _ = self.commands.send(Command::Seek(p, target));
+    }
+
+    async fn flush(&mut self) -> Result<(), IngestError> {
+        let mut ready = Vec::new();
+        for (p, part) in &mut self.parts {
+            if !part.messages.is_empty() {
+                ready.push((*p, std::mem::take(&mut part.messages)));
+                part.bytes = 0;
+            }
+        }
+        (self.count, self.bytes, self.oldest) = (0, 0, None);
+        ready.sort_by_key(|(p, _)| *p);
+        // Parse and convert on the blocking pool: partitions in parallel.
+        let decoded = ready.into_iter().map(|(p, messages)| {
+            let decoding = self.decoding.clone();
+            tokio::task::spawn_blocking(move || {
+                let last = messages.last().map_or(-1, |m| m.meta.offset);
+                (p, last, decoding.decode(&messages))
+            })
+        });
+        let decoded = futures::future::join_all(decoded).await;
+        for result in decoded {
+            let (p, last, result) = result.map_err(|e| IngestError::Internal(e.to_string()))?;
+            match result {
+                Ok(d) => self.commit_partition(p, last, d.batch, d.dead).await,
+                Err(e) => {
+                    warn!(partition = p, error = %e, "cannot convert the messages");
+                    self.reseek(p).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit_partition(&mut self, p: i32, last: i64, batch: RecordBatch, dead: Vec<DeadLetter>) {
+        let app_id = txn_app_id(&self.options.app_id, p);
+        if !dead.is_empty() {
+            match &self.dlq {
+                Some(dlq) => {
+                    if let Err(e) = dlq.write(&app_id, last, dead).await {
+                        warn!(partition = p, error = %e, "dead letters not written; reading the batch again");
+                        self.reseek(p).await;
+                        return;
+                    }
+                }
+                None => {
+                    for d in &dead {
+                        warn!(partition = p, offset = d.meta.offset, error = %d.error, "message skipped (no dead letter table)");
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.table.refresh().await {
+            warn!(error = %e, "cannot refresh the table; reading the batch again");
+            self.reseek(p).await;
+            return;
+        }
+        let stored = self.table.snapshot().txn(&app_id).map(|t| t.version);
+        let expected = self.parts.get(&p).and_then(|part| part.committed);
+        if stored != expected {
+            warn!(
+                partition = p,
+                ?stored,
+                ?expected,
+                "another writer moved this partition; dropping the batch"
+            );
+            self.reseek(p).await;
+            return;
+        }
+        let rows = batch.num_rows();
+        let write = WriteBuilder::from_table(self.table.clone())
+            .with_batches(vec![batch])
+            .with_app_transaction(app_id, last)
+            .execute()
+            .await;
+        match write {
+            Ok(table) => {
+                info!(
+                    partition = p,
+                    rows,
+                    last_offset = last,
+                    version = table.version(),
+                    "committed"
+                );
+                self.table = table;
+                if let Some(part) = self.parts.get_mut(&p) {
+                    part.committed = Some(last);
+                }
+                let _ = self.commands.send(Command::CommitOffsets(vec![(p, last + 1)]));
+            }
+            Err(e) => {
+                warn!(partition = p, error = %e, "commit failed; reading the batch again");
+                if e.kind() != deltalake::error::ErrorKind::CommitConflict {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                self.reseek(p).await;
+            }
+        }
+    }
+}
+
+impl Dlq {
+    /// Write dead letters of one partition with its own `txn` (version = the batch's last offset),
+    /// skipping those a previous run already wrote.
+    async fn write(&self, app_id: &str, last: i64, mut dead: Vec<DeadLetter>) -> Result<(), IngestError> {
+        let table = open_if_exists(&self.uri).await?;
+        let stored = table.as_ref().and_then(|t| t.snapshot().txn(app_id)).map(|t| t.version);
+        if let Some(stored) = stored {
+            dead.retain(|d| d.meta.offset > stored);
+        }
+        if dead.is_empty() {
+            return Ok(());
+        }
+        let schema = table
+            .as_ref()
+            .map_or_else(dead_letter_schema, |t| t.snapshot().arrow_schema().clone());
+        let mut lines = Vec::with_capacity(dead.len());
+        for d in &dead {
+            let row = self
+                .transformer
+                .apply(d.to_json(), &d.meta)
+                .map_err(|e| IngestError::Config(format!("dead letter transform: {e}")))?;
+            if let Some(row) = row {
+                lines.push(row.to_string().into_bytes());
+            }
+        }
+        let batch = decode_json_lines(&schema, lines.iter().map(Vec::as_slice))?;
+        let builder = match table {
+            Some(t) => WriteBuilder::from_table(t),
+            None => DeltaTable::write(&self.uri),
+        };
+        match builder
+            .with_batches(vec![batch])
+            .with_app_transaction(app_id, last)
+            .execute()
+            .await
+        {
+            Ok(_) | Err(DeltaError::TransactionAlreadyCommitted { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
