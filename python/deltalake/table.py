@@ -814,8 +814,12 @@ def _post_commit(raw: Any, post_commithook_properties: PostCommitHookProperties 
 
 
 def _check_commit_properties(commit_properties: Any) -> None:
-    if commit_properties is not None and not isinstance(commit_properties, CommitProperties):
+    if commit_properties is None:
+        return
+    if not isinstance(commit_properties, CommitProperties):
         raise TypeError("commit_properties must be a deltalake.CommitProperties")
+    # The custom metadata is checked before anything is written (ValueError).
+    commit_properties.custom_metadata_json
 
 
 def _columns(columns: list[str] | None) -> list[str] | None:

@@ -55,7 +55,13 @@ class CommitProperties:
 
     Args:
         custom_metadata: fields added to the commit's ``commitInfo`` (the key ``userMetadata``
-            becomes its ``userMetadata``). Values must be JSON-serialisable.
+            becomes its ``userMetadata``). Keys must be strings and values JSON-serialisable
+            (NaN and infinities are refused); ``userId``, ``userName`` and ``userMetadata``
+            must be strings. The fields the commit writes (``timestamp``, ``operation``,
+            ``engineInfo``, ``operationParameters``, ``readVersion``, ``isolationLevel``,
+            ``isBlindAppend``) cannot be set. Checked when the commit is made
+            (:class:`ValueError`, or :class:`~deltalake.exceptions.NotSupportedError` for a
+            well-formed value of a field the commit writes).
         max_commit_retries: how many times to retry after concurrent commits (default 15).
         app_transactions: application transaction versions to record with the commit.
     """
@@ -66,8 +72,6 @@ class CommitProperties:
         max_commit_retries: int | None = None,
         app_transactions: list[Transaction] | None = None,
     ) -> None:
-        if custom_metadata is not None and not isinstance(custom_metadata, dict):
-            raise TypeError("custom_metadata must be a dict")
         if max_commit_retries is not None and (
             not isinstance(max_commit_retries, int) or max_commit_retries < 0
         ):
@@ -81,10 +85,27 @@ class CommitProperties:
 
     @property
     def custom_metadata_json(self) -> str | None:
-        """The custom metadata as a JSON object (read by the extension module)."""
-        if self.custom_metadata is None:
+        """The custom metadata as a JSON object (read by the extension module).
+
+        Raises:
+            ValueError: it is not a mapping, a key is not a string, or a value is not JSON.
+        """
+        metadata = self.custom_metadata
+        if metadata is None:
             return None
-        return json.dumps(self.custom_metadata, default=str)
+        if not isinstance(metadata, Mapping):
+            raise ValueError("CommitProperties.custom_metadata must be a mapping")
+        for key, value in metadata.items():
+            if not isinstance(key, str):
+                raise ValueError("CommitProperties.custom_metadata keys must be strings")
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as e:
+                raise ValueError(
+                    f"CommitProperties.custom_metadata value for {key!r} must be "
+                    f"JSON-serializable: {type(e).__name__}: {e}"
+                ) from None
+        return json.dumps(dict(metadata), allow_nan=False)
 
     @property
     def app_transaction_versions(self) -> list[tuple[str, int]]:

@@ -95,6 +95,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A `DeltaInvalidArgumentError` (also a `ValueError`) with `message`.
+pub fn invalid_argument_error(message: String) -> PyErr {
+    Python::attach(|py| match invalid_argument(py) {
+        Ok(class) => PyErr::from_type(class.clone(), message),
+        Err(e) => e,
+    })
+}
+
 /// A `NotSupportedError` with `message`, for what the binding itself does not support.
 pub fn not_supported_error(message: String) -> PyErr {
     Python::attach(|py| match not_supported(py) {
@@ -112,10 +120,7 @@ pub fn to_py(err: CoreError) -> PyErr {
         ErrorKind::SchemaMismatch => SchemaMismatchError::new_err(message),
         ErrorKind::CommitConflict => CommitFailedError::new_err(message),
         ErrorKind::FileNotFound => PyFileNotFoundError::new_err(message),
-        ErrorKind::InvalidArgument => Python::attach(|py| match invalid_argument(py) {
-            Ok(class) => PyErr::from_type(class.clone(), message),
-            Err(e) => e,
-        }),
+        ErrorKind::InvalidArgument => invalid_argument_error(message),
         ErrorKind::NotSupported => not_supported_error(message),
         _ => DeltaError::new_err(message),
     }

@@ -4,16 +4,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use deltalake::DeltaTable;
 use deltalake::bindings::{
     BloomFilterOptions, ColumnOptions, CommitOptions, CreateRequest, CreateWithFilesRequest, ExternalFile, Pump,
-    WriteRequest, WriteTarget, WriterOptions, cleanup_expired_logs as cleanup_expired_logs_after,
+    WriteRequest, WriteTarget, WriterOptions, check_custom_metadata,
+    cleanup_expired_logs as cleanup_expired_logs_after,
 };
 use deltalake::protocol::StructType;
+use deltalake::{DeltaError as CoreError, DeltaTable};
 use pyo3::prelude::*;
 
 use crate::arrow_interop::{reader_from_py, schema_from_py};
-use crate::error::to_py;
+use crate::error::{invalid_argument_error, to_py};
 use crate::runtime::run;
 use crate::schema::delta_schema_from_py;
 use crate::table::RawDeltaTable;
@@ -103,7 +104,8 @@ pub struct PyCommitProperties {
     app_transaction_versions: Vec<(String, i64)>,
 }
 
-/// The core's commit options of `properties` (the defaults without them).
+/// The core's commit options of `properties` (the defaults without them). Custom metadata that
+/// would replace what the commit writes is refused, in the reference package's words.
 pub fn commit_options(properties: Option<PyCommitProperties>) -> PyResult<CommitOptions> {
     let Some(properties) = properties else {
         return Ok(CommitOptions::default());
@@ -113,9 +115,14 @@ pub fn commit_options(properties: Option<PyCommitProperties>) -> PyResult<Commit
         app_transactions: properties.app_transaction_versions,
         ..CommitOptions::default()
     };
-    match &properties.custom_metadata_json {
-        Some(json) => options.with_custom_metadata_json(json).map_err(to_py),
-        None => Ok(options),
+    let Some(json) = &properties.custom_metadata_json else {
+        return Ok(options);
+    };
+    let options = options.with_custom_metadata_json(json).map_err(to_py)?;
+    match check_custom_metadata(&options.custom_metadata) {
+        Ok(()) => Ok(options),
+        Err(CoreError::InvalidArgument(message)) => Err(invalid_argument_error(format!("CommitProperties.{message}"))),
+        Err(e) => Err(to_py(e)),
     }
 }
 

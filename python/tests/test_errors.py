@@ -100,3 +100,53 @@ def test_no_rust_backtrace_in_messages(tmp_path: Path) -> None:
 
 def test_version_is_exposed() -> None:
     assert isinstance(deltalake.__version__, str)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"x": object()}, "value for 'x' must be JSON-serializable"),
+        ({"x": float("nan")}, "value for 'x' must be JSON-serializable"),
+        ({1: "a"}, "keys must be strings"),
+        ("not a dict", "must be a mapping"),
+        ({"timestamp": 1}, "key 'timestamp' is generated"),
+        ({"engineInfo": "me"}, "key 'engineInfo' is generated"),
+        ({"operationParameters": "s"}, r"\['operationParameters'\] must be a JSON object"),
+        ({"readVersion": 1.0}, r"\['readVersion'\] must be a non-negative integer"),
+        ({"isolationLevel": "Loose"}, r"\['isolationLevel'\] must be a valid IsolationLevel"),
+        ({"isBlindAppend": "yes"}, r"\['isBlindAppend'\] must be a boolean"),
+        ({"userId": 7}, r"\['userId'\] must be a string"),
+        ({"userMetadata": 5}, r"\['userMetadata'\] must be a string"),
+    ],
+)
+def test_invalid_custom_metadata_is_a_value_error(tmp_path: Path, metadata: object, message: str) -> None:
+    write_deltalake(tmp_path, pa.table({"a": [1]}))
+    properties = deltalake.CommitProperties(custom_metadata=metadata)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="CommitProperties.custom_metadata" + ".*" + message):
+        write_deltalake(tmp_path, pa.table({"a": [2]}), mode="append", commit_properties=properties)
+    with pytest.raises(ValueError, match=message):
+        DeltaTable(tmp_path).delete("a = 1", commit_properties=properties)
+    # Nothing was committed, and the table stays readable.
+    dt = DeltaTable(tmp_path)
+    assert dt.version() == 0
+    assert dt.to_pyarrow_table().num_rows == 1
+
+
+def test_custom_metadata_cannot_replace_what_the_commit_writes(tmp_path: Path) -> None:
+    write_deltalake(tmp_path, pa.table({"a": [1]}))
+    for metadata in ({"readVersion": 0}, {"operationParameters": {"a": 1}}, {"isBlindAppend": True}):
+        properties = deltalake.CommitProperties(custom_metadata=metadata)
+        with pytest.raises(deltalake.exceptions.NotSupportedError, match="commit writes its own"):
+            write_deltalake(tmp_path, pa.table({"a": [2]}), mode="append", commit_properties=properties)
+    fine = deltalake.CommitProperties(
+        custom_metadata={"userName": "ann", "clientVersion": "c1", "nested": {"a": [1, None]}}
+    )
+    write_deltalake(tmp_path, pa.table({"a": [2]}), mode="append", commit_properties=fine)
+    last = DeltaTable(tmp_path).history(1)[0]
+    assert (last["userName"], last["clientVersion"], last["nested"]) == ("ann", "c1", {"a": [1, None]})
+
+
+def test_sizes_must_be_positive() -> None:
+    for name in ("max_row_group_size", "data_page_size_limit", "write_batch_size"):
+        with pytest.raises(ValueError, match=f"{name} must be a positive int"):
+            deltalake.WriterProperties(**{name: 0})

@@ -201,8 +201,8 @@ class WriterProperties:
     ``column_properties`` (keyed by column name, nested fields dotted) does not name.
 
     Raises:
-        ValueError: an unknown codec, a level out of its codec's range, or a level without a
-            codec.
+        ValueError: an unknown codec, a level out of its codec's range, a level without a
+            codec, or a size or count that is not a positive int.
     """
 
     def __init__(
@@ -224,6 +224,18 @@ class WriterProperties:
                 "Providing a compression level without the compression type is not possible, "
                 "please provide the compression as well."
             )
+        sizes = {
+            "data_page_size_limit": data_page_size_limit,
+            "dictionary_page_size_limit": dictionary_page_size_limit,
+            "data_page_row_count_limit": data_page_row_count_limit,
+            "write_batch_size": write_batch_size,
+            "max_row_group_size": max_row_group_size,
+        }
+        for name, value in sizes.items():
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value <= 0
+            ):
+                raise ValueError(f"{name} must be a positive int, not {value!r}")
         if default_column_properties is not None and not isinstance(
             default_column_properties, ColumnProperties
         ):

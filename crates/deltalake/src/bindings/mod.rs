@@ -39,6 +39,7 @@
 //! # Ok(()) }
 //! ```
 
+mod commit_info;
 mod external;
 mod files;
 mod ipc;
@@ -51,6 +52,7 @@ mod schema;
 mod stream;
 mod version;
 
+pub use commit_info::check_custom_metadata;
 pub use external::{CreateWithFilesRequest, ExternalFile};
 pub use files::{FileListing, decoded_path, location_of};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
