@@ -115,6 +115,7 @@ pub fn commit_options(settings: Option<CommitSettings>) -> Result<CommitOptions>
             .into_iter()
             .map(|t| (t.app_id, t.version))
             .collect(),
+        ..CommitOptions::default()
     })
 }
 

@@ -207,6 +207,9 @@ pub struct CommitOptions {
     pub custom_metadata: Map<String, Value>,
     /// `(app_id, version)` application transactions recorded by the commit (writes only).
     pub app_transactions: Vec<(String, i64)>,
+    /// Whether a version that is a multiple of `delta.checkpointInterval` is checkpointed right
+    /// after the commit (default true).
+    pub create_checkpoint: Option<bool>,
 }
 
 impl CommitOptions {
@@ -228,6 +231,9 @@ impl CommitOptions {
         let mut properties = CommitProperties::default();
         if let Some(retries) = self.max_commit_retries {
             properties.max_attempts = retries.saturating_add(1);
+        }
+        if let Some(checkpoint) = self.create_checkpoint {
+            properties.auto_checkpoint = checkpoint;
         }
         let mut extra = self.custom_metadata.clone();
         if let Some(user) = extra.remove("userMetadata") {
@@ -339,6 +345,12 @@ mod tests {
         .unwrap();
         let properties = options.to_properties();
         assert_eq!(properties.max_attempts, 3);
+        assert!(properties.auto_checkpoint);
+        let no_checkpoint = CommitOptions {
+            create_checkpoint: Some(false),
+            ..Default::default()
+        };
+        assert!(!no_checkpoint.to_properties().auto_checkpoint);
         assert_eq!(properties.user_metadata.as_deref(), Some(r#"{"a":1}"#));
         assert_eq!(properties.extra_info["job"], "nightly");
         assert!(CommitOptions::default().with_custom_metadata_json("[1]").is_err());
