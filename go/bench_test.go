@@ -20,6 +20,10 @@ import (
 // int64, key string, value float64, ts timestamp[us, UTC], flag bool) in batches of 8192.
 // DELTALAKE_BENCH_ROWS sets the row count (default 10,000,000, the Rust benchmark's). Build the
 // library optimised first: DELTALAKE_PROFILE=release go generate ./...
+//
+// With DELTALAKE_BENCH_DIR the scanned table is DIR/dataset (written when missing, kept), where
+// the Rust side of the same scenario reads it too:
+// `benchmarks scenario scan ours --work DIR --rows N`.
 
 const benchBatchSize = 8192
 
@@ -55,6 +59,7 @@ var (
 	benchOnce    sync.Once
 	benchBatches []arrow.RecordBatch
 	benchDir     string
+	benchTempDir string
 )
 
 // benchGenerate builds rows first..first+n in batches of benchBatchSize.
@@ -82,15 +87,23 @@ func benchData(b *testing.B) ([]arrow.RecordBatch, string) {
 	benchOnce.Do(func() {
 		rows := benchRows(b)
 		benchBatches = benchGenerate(0, rows)
-		dir, err := os.MkdirTemp("", "deltalake-bench")
-		if err != nil {
-			b.Fatal(err)
+		dir := os.Getenv("DELTALAKE_BENCH_DIR")
+		if dir == "" {
+			var err error
+			if dir, err = os.MkdirTemp("", "deltalake-bench"); err != nil {
+				b.Fatal(err)
+			}
+			benchTempDir = dir
 		}
 		benchDir = dir
+		table := filepath.Join(dir, "dataset")
+		if _, err := os.Stat(table); err == nil {
+			return
+		}
 		perFile := (rows + 7) / 8
 		for first := 0; first < rows; first += perFile {
 			slice := benchGenerate(first, min(perFile, rows-first))
-			writeBench(b, filepath.Join(dir, "scan"), slice, deltalake.ModeAppend)
+			writeBench(b, table, slice, deltalake.ModeAppend)
 			for _, batch := range slice {
 				batch.Release()
 			}
@@ -117,7 +130,7 @@ func BenchmarkScan(b *testing.B) {
 	for _, batch := range batches {
 		want += batch.NumRows()
 	}
-	table, err := deltalake.Open(context.Background(), filepath.Join(dir, "scan"))
+	table, err := deltalake.Open(context.Background(), filepath.Join(dir, "dataset"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -153,19 +166,24 @@ func BenchmarkWrite(b *testing.B) {
 	for _, batch := range batches {
 		rows += batch.NumRows()
 	}
-	i := 0
+	target := filepath.Join(dir, "scratch", "write-go")
 	for b.Loop() {
-		writeBench(b, filepath.Join(dir, fmt.Sprintf("write-%d", i)), batches, deltalake.ModeError)
-		i++
+		b.StopTimer()
+		if err := os.RemoveAll(target); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		writeBench(b, target, batches, deltalake.ModeError)
 	}
+	_ = os.RemoveAll(target)
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
 // TestMain removes the benchmark data.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchDir != "" {
-		_ = os.RemoveAll(benchDir)
+	if benchTempDir != "" {
+		_ = os.RemoveAll(benchTempDir)
 	}
 	os.Exit(code)
 }
