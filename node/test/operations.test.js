@@ -166,3 +166,27 @@ test('AbortSignal: an aborted call rejects with the reason and commits nothing',
   assert.equal(table.version(), 0)
   assert.equal((await table.toRows()).length, 3)
 })
+
+test('AbortSignal stops a read in flight, and breaking out of a scan stops it', async () => {
+  const uri = tempDir()
+  const arrow = require('apache-arrow')
+  const n = 400000
+  const data = arrow.tableFromArrays({ id: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), v: Float64Array.from({ length: n }, (_, i) => i) })
+  await writeDeltaLake(uri, data, { targetFileSize: 256 * 1024 })
+  const table = await DeltaTable.open(uri)
+  const start = performance.now()
+  const whole = await table.toArrowTable()
+  const full = performance.now() - start
+  assert.equal(whole.numRows, n)
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), Math.max(1, full / 10))
+  await assert.rejects(table.toArrowTable({ signal: controller.signal }), { name: 'AbortError' })
+
+  let seen = 0
+  for await (const chunk of table.scan({ batchSize: 1000 })) {
+    seen += chunk.length
+    if (seen > 10000) break
+  }
+  assert.ok(seen > 10000)
+  assert.equal((await table.toArrowTable()).numRows, n, 'the table is still readable')
+})
