@@ -6,6 +6,7 @@
 
 mod arrow_interop;
 mod error;
+mod filesystem;
 mod filter;
 mod query;
 mod runtime;
@@ -57,6 +58,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<table::RawDeltaTable>()?;
     m.add_class::<query::PyQueryBuilder>()?;
     schema::register(m)?;
+    filesystem::register(m)?;
     m.add_function(wrap_pyfunction!(write::write_to_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::create_deltalake, m)?)?;
     m.add_function(wrap_pyfunction!(write::convert_to_deltalake, m)?)?;

@@ -42,6 +42,7 @@
 mod commit_info;
 mod external;
 mod files;
+mod filesystem;
 mod ipc;
 mod metrics;
 mod options;
@@ -55,6 +56,7 @@ mod version;
 pub use commit_info::check_custom_metadata;
 pub use external::{CreateWithFilesRequest, ExternalFile};
 pub use files::{FileListing, decoded_path, location_of};
+pub use filesystem::{Entry, EntryKind, TableFileSystem};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{BloomFilterOptions, ColumnOptions, CommitOptions, WriterOptions};
