@@ -32,3 +32,5 @@ cargo test --workspace
 ./scripts/test-ffi.sh
 # The Node.js package (node/): the napi-rs addon, node --test, tsc, and npm pack installed fresh.
 ./scripts/test-node.sh
+# kafka-delta-ingest against a real Kafka broker (KRaft, started and stopped by the script).
+./scripts/test-kafka.sh

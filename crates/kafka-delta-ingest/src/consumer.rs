@@ -59,7 +59,14 @@ struct Context {
     failed: Arc<AtomicBool>,
 }
 
-impl ClientContext for Context {}
+impl ClientContext for Context {
+    fn error(&self, error: KafkaError, reason: &str) {
+        // Reaching a partition's end is how `-e` knows it is done, not an error.
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            warn!(%error, reason, "kafka");
+        }
+    }
+}
 
 impl ConsumerContext for Context {
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {

@@ -4,7 +4,9 @@
 use std::io::Read;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef};
 use arrow_json::ReaderBuilder;
 use base64::Engine;
 use serde_json::{Value, json};
@@ -55,9 +57,9 @@ impl DeadLetter {
 
 /// The Arrow schema of a new DLQ table.
 pub fn dead_letter_schema() -> SchemaRef {
-    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use arrow::datatypes::{Field, TimeUnit};
     let utc = Some("UTC".into());
-    std::sync::Arc::new(Schema::new(vec![
+    Arc::new(Schema::new(vec![
         Field::new("base64_bytes", DataType::Utf8, true),
         Field::new("json_string", DataType::Utf8, true),
         Field::new("error", DataType::Utf8, true),
@@ -175,7 +177,16 @@ pub fn decode_json_lines<'b>(
     lines: impl Iterator<Item = &'b [u8]>,
 ) -> Result<RecordBatch, arrow::error::ArrowError> {
     let lines: Vec<&[u8]> = lines.collect();
-    let mut decoder = ReaderBuilder::new(schema.clone())
+    // arrow-json parses named time zones only with chrono-tz: decode with the same instants
+    // under "+00:00", then relabel them with the table's zone (a metadata-only cast).
+    let parse_schema = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_data_type(offset_zones(f.data_type())))
+            .collect::<Vec<_>>(),
+    ));
+    let mut decoder = ReaderBuilder::new(parse_schema)
         .with_batch_size(lines.len().max(1))
         .build_decoder()?;
     for line in lines {
@@ -189,18 +200,34 @@ pub fn decode_json_lines<'b>(
         }
         decoder.decode(b"\n")?;
     }
-    Ok(decoder
-        .flush()?
-        .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())))
+    let Some(batch) = decoder.flush()? else {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    };
+    let columns = (batch.columns().iter().zip(schema.fields()))
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// `dt` with every timestamp's zone written as an offset.
+fn offset_zones(dt: &DataType) -> DataType {
+    let field = |f: &FieldRef| Arc::new(f.as_ref().clone().with_data_type(offset_zones(f.data_type())));
+    match dt {
+        DataType::Timestamp(unit, Some(_)) => DataType::Timestamp(*unit, Some("+00:00".into())),
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::LargeList(field(f)),
+        DataType::Map(f, sorted) => DataType::Map(field(f), *sorted),
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use arrow::array::{AsArray, Int64Array};
-    use arrow::datatypes::{DataType, Field, Int64Type, Schema};
+    use arrow::datatypes::{Field, Int64Type};
     use std::io::Write;
-    use std::sync::Arc;
 
     fn message(offset: i64, payload: &[u8]) -> Message {
         Message {
@@ -245,6 +272,19 @@ mod tests {
         let offsets: Vec<i64> = out.dead.iter().map(|d| d.meta.offset).collect();
         assert_eq!(offsets, vec![1, 2, 4]);
         assert!(out.dead.iter().all(|d| !d.error.is_empty()));
+    }
+
+    #[test]
+    fn timestamps_in_utc_from_strings_and_numbers() {
+        use arrow::datatypes::{TimeUnit, TimestampMicrosecondType};
+        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let schema = Arc::new(Schema::new(vec![Field::new("at", utc, true)]));
+        let lines: [&[u8]; 2] = [br#"{"at": "2024-01-02T03:04:05Z"}"#, br#"{"at": 1000000}"#];
+        let batch = decode_json_lines(&schema, lines.into_iter()).unwrap();
+        assert_eq!(batch.schema(), schema);
+        let at = batch.column(0).as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(at.value(0), 1_704_164_645_000_000);
+        assert_eq!(at.value(1), 1_000_000);
     }
 
     #[test]

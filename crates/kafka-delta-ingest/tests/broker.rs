@@ -1,0 +1,351 @@
+//! End-to-end tests against a real Kafka broker (KRaft, single node): `scripts/test-kafka.sh`
+//! starts it and sets `KDI_TEST_BROKERS`. Ignored without it (`cargo test --workspace`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Int32Type, Int64Type};
+use deltalake::DeltaTable;
+use deltalake::bindings::block_on;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kafka-delta-ingest");
+
+fn brokers() -> String {
+    std::env::var("KDI_TEST_BROKERS").expect("KDI_TEST_BROKERS: run scripts/test-kafka.sh")
+}
+
+/// A fresh topic of 3 partitions and a table with its schema.
+struct Fixture {
+    topic: String,
+    dir: tempfile::TempDir,
+}
+
+const SCHEMA: &str = r#"{"fields":[
+  {"name":"id","type":"long"},{"name":"name","type":"string"},{"name":"amount","type":"double"},
+  {"name":"at","type":"timestamp"},{"name":"kafka_offset","type":"long"},{"name":"kafka_partition","type":"integer"},
+  {"name":"kafka_key","type":"string"}]}"#;
+
+impl Fixture {
+    fn new(name: &str) -> Self {
+        let topic = format!("{name}-{}", std::process::id());
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers())
+            .create()
+            .unwrap();
+        let new = NewTopic::new(&topic, 3, TopicReplication::Fixed(1));
+        let results = block_on(admin.create_topics([&new], &AdminOptions::new()))
+            .unwrap()
+            .unwrap();
+        for r in results {
+            r.unwrap();
+        }
+        Fixture {
+            topic,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn table(&self) -> String {
+        self.dir.path().join("table").to_str().unwrap().to_string()
+    }
+
+    fn dlq(&self) -> String {
+        self.dir.path().join("dlq").to_str().unwrap().to_string()
+    }
+
+    /// Produce messages with ids `ids`, spread over the 3 partitions by id.
+    fn produce(&self, ids: std::ops::Range<i64>) {
+        self.produce_raw(ids.map(|id| (id, good(id).into_bytes())));
+    }
+
+    fn produce_raw(&self, messages: impl IntoIterator<Item = (i64, Vec<u8>)>) {
+        let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers())
+            .set("linger.ms", "5")
+            .create()
+            .unwrap();
+        for (id, payload) in messages {
+            let key = format!("k{id}");
+            let mut record = BaseRecord::to(&self.topic)
+                .payload(&payload)
+                .key(&key)
+                .partition((id % 3) as i32);
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((_, r)) => {
+                        record = r;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
+            }
+        }
+        producer.flush(Duration::from_secs(30)).unwrap();
+    }
+
+    fn command(&self, group: &str, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "ingest",
+            &self.topic,
+            &self.table(),
+            "-k",
+            &brokers(),
+            "-g",
+            group,
+            "-a",
+            "app",
+        ])
+        .args(["--create-table", SCHEMA])
+        .args([
+            "-t",
+            "kafka_offset: kafka.offset",
+            "kafka_partition: kafka.partition",
+            "kafka_key: kafka.key",
+        ])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+        cmd
+    }
+
+    /// Run to the topic's end and check it succeeded.
+    fn ingest_to_end(&self, group: &str, extra: &[&str]) {
+        let mut args = vec!["-e", "-l", "2"];
+        args.extend_from_slice(extra);
+        let status = self.command(group, &args).status().unwrap();
+        assert!(status.success(), "ingest failed: {status}");
+    }
+}
+
+fn good(id: i64) -> String {
+    format!(
+        r#"{{"id":{id},"name":"n{id}","amount":{}.5,"at":"2024-01-02T03:04:05Z","ignored":[1,2]}}"#,
+        id
+    )
+}
+
+fn read(uri: &str) -> (DeltaTable, Vec<RecordBatch>) {
+    block_on(async {
+        let table = DeltaTable::open(uri).await?;
+        let batches = table.scan().build()?.collect().await?;
+        Ok::<_, deltalake::DeltaError>((table, batches))
+    })
+    .unwrap()
+    .unwrap()
+}
+
+/// id → (partition, offset) of every row, asserting no id appears twice.
+fn rows(uri: &str) -> BTreeMap<i64, (i32, i64)> {
+    let (_, batches) = read(uri);
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let parts = b.column_by_name("kafka_partition").unwrap().as_primitive::<Int32Type>();
+        let offsets = b.column_by_name("kafka_offset").unwrap().as_primitive::<Int64Type>();
+        let names = b.column_by_name("name").unwrap().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            assert_eq!(names.value(i), format!("n{}", ids.value(i)));
+            let previous = out.insert(ids.value(i), (parts.value(i), offsets.value(i)));
+            assert!(previous.is_none(), "id {} written twice", ids.value(i));
+        }
+    }
+    out
+}
+
+fn txn_versions(uri: &str) -> HashMap<String, i64> {
+    let (table, _) = read(uri);
+    table
+        .snapshot()
+        .txns()
+        .iter()
+        .map(|(k, t)| (k.clone(), t.version))
+        .collect()
+}
+
+fn assert_exactly(uri: &str, n: i64) {
+    let rows = rows(uri);
+    assert_eq!(rows.len() as i64, n, "rows in the table");
+    assert_eq!(rows.keys().copied().collect::<Vec<_>>(), (0..n).collect::<Vec<_>>());
+    // Each partition's offsets are dense from 0 and the stored txn version is the last of them.
+    let mut last: HashMap<i32, i64> = HashMap::new();
+    for (id, (p, o)) in &rows {
+        assert_eq!(*p as i64, id % 3);
+        assert_eq!(*o, id / 3, "id {id} at the wrong offset");
+        let e = last.entry(*p).or_insert(-1);
+        *e = (*e).max(*o);
+    }
+    let txns = txn_versions(uri);
+    for (p, o) in last {
+        assert_eq!(txns.get(&format!("app-{p}")), Some(&o), "txn of partition {p}");
+    }
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn every_message_exactly_once_with_its_values() {
+    let f = Fixture::new("values");
+    f.produce(0..3000);
+    f.ingest_to_end("g-values", &["-m", "700"]);
+    assert_exactly(&f.table(), 3000);
+    let (table, batches) = read(&f.table());
+    let b = &batches[0];
+    let amounts = b
+        .column_by_name("amount")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::Float64Type>();
+    let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+    assert_eq!(amounts.value(0), ids.value(0) as f64 + 0.5);
+    let at = b.column_by_name("at").unwrap();
+    assert_eq!(at.null_count(), 0);
+    let keys = b.column_by_name("kafka_key").unwrap().as_string::<i32>();
+    assert_eq!(keys.value(0), format!("k{}", ids.value(0)));
+    // Flushed by count: several commits, each with its partition's txn.
+    assert!(table.version() >= 5, "version {}", table.version());
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn a_restart_continues_where_the_table_stops() {
+    let f = Fixture::new("restart");
+    f.produce(0..600);
+    f.ingest_to_end("g-restart", &[]);
+    assert_exactly(&f.table(), 600);
+    f.produce(600..1500);
+    // Another group: the start offsets come from the table, not from Kafka's committed offsets.
+    f.ingest_to_end("g-restart-2", &[]);
+    assert_exactly(&f.table(), 1500);
+    // Nothing new: a run changes nothing.
+    let version = read(&f.table()).0.version();
+    f.ingest_to_end("g-restart-3", &[]);
+    assert_eq!(read(&f.table()).0.version(), version);
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn seek_offsets_and_auto_offset_reset() {
+    let f = Fixture::new("seek");
+    f.produce(0..90);
+    f.ingest_to_end("g-seek", &["--seek_offsets", r#"{"0":9,"1":19}"#]);
+    let got = rows(&f.table());
+    // Partition 0 from offset 10, partition 1 from 20, partition 2 from the start.
+    let per_partition = |p: i32| got.values().filter(|(q, _)| *q == p).count();
+    assert_eq!((per_partition(0), per_partition(1), per_partition(2)), (20, 10, 30));
+    assert!(got.values().all(|(p, o)| match p {
+        0 => *o >= 10,
+        1 => *o >= 20,
+        _ => true,
+    }));
+
+    let latest = Fixture::new("latest");
+    latest.produce(0..30);
+    latest.ingest_to_end("g-latest", &["-o", "latest"]);
+    assert!(!std::path::Path::new(&latest.table()).join("_delta_log").exists() || rows(&latest.table()).is_empty());
+}
+
+fn kill(child: &mut Child) {
+    let _ = Command::new("kill").args(["-9", &child.id().to_string()]).status();
+    let _ = child.wait();
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
+    let f = Fixture::new("kill");
+    let n = 30_000;
+    f.produce(0..n);
+    let mut rng = (std::process::id() as u64) | 1;
+    let mut next = move |max: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % max
+    };
+    // Dead members leave the group after the session timeout: keep it short.
+    let args = [
+        "-m",
+        "100",
+        "-l",
+        "1",
+        "-K",
+        "session.timeout.ms=6000",
+        "heartbeat.interval.ms=500",
+    ];
+    for round in 0..4 {
+        let mut workers: Vec<Child> = (0..2).map(|_| f.command("g-kill", &args).spawn().unwrap()).collect();
+        std::thread::sleep(Duration::from_millis(3000 + next(5000)));
+        for w in &mut workers {
+            kill(w);
+        }
+        eprintln!("round {round}: killed");
+    }
+    let written = rows(&f.table()).len() as i64;
+    assert!(written > 0, "the killed workers wrote nothing");
+    eprintln!("the killed workers wrote {written} of {n} rows");
+    f.ingest_to_end("g-kill", &args[4..]);
+    assert_exactly(&f.table(), n);
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn dead_letters_once_with_their_coordinates() {
+    let f = Fixture::new("dlq");
+    let mut messages: Vec<(i64, Vec<u8>)> = (0..60).map(|id| (id, good(id).into_bytes())).collect();
+    // Malformed JSON and a type mismatch, on partitions 0 and 1.
+    messages.push((60, b"{not json".to_vec()));
+    messages.push((61, br#"{"id":"sixty-one"}"#.to_vec()));
+    f.produce_raw(messages);
+    f.ingest_to_end("g-dlq", &["--dlq_table_location", &f.dlq()]);
+    let count = |uri: &str| read(uri).1.iter().map(RecordBatch::num_rows).sum::<usize>();
+    assert_eq!(count(&f.table()), 60);
+    let (_, dead) = read(&f.dlq());
+    let dead = arrow::compute::concat_batches(&dead[0].schema(), &dead).unwrap();
+    assert_eq!(dead.num_rows(), 2);
+    let mut found: Vec<(i32, i64, String)> = (0..2)
+        .map(|i| {
+            let p = dead
+                .column_by_name("kafka_partition")
+                .unwrap()
+                .as_primitive::<Int32Type>()
+                .value(i);
+            let o = dead
+                .column_by_name("kafka_offset")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .value(i);
+            let e = dead
+                .column_by_name("error")
+                .unwrap()
+                .as_string::<i32>()
+                .value(i)
+                .to_string();
+            (p, o, e)
+        })
+        .collect();
+    found.sort();
+    assert_eq!((found[0].0, found[0].1), (0, 20));
+    assert!(found[0].2.contains("malformed"), "{}", found[0].2);
+    assert_eq!((found[1].0, found[1].1), (1, 20));
+    let base64 = dead.column_by_name("base64_bytes").unwrap();
+    let json = dead.column_by_name("json_string").unwrap();
+    assert_eq!(
+        base64.null_count() + json.null_count(),
+        2,
+        "one of bytes or JSON per dead letter"
+    );
+
+    // Lose the main table (as a crash between the two commits would lose its commit) and read
+    // everything again: the DLQ's own txn keeps the dead letters from being written twice.
+    std::fs::remove_dir_all(f.table()).unwrap();
+    f.ingest_to_end("g-dlq", &["--dlq_table_location", &f.dlq()]);
+    assert_eq!(count(&f.table()), 60);
+    assert_eq!(count(&f.dlq()), 2);
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# kafka-delta-ingest's tests: unit tests, then the end-to-end tests against a real Kafka broker
+# (KRaft, single node on 127.0.0.1, one per run; the jars are fetched once by Maven and cached).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/deltalake-target}"
+start=$(date +%s)
+cargo build -p kafka-delta-ingest --all-targets
+work="$(mktemp -d)"
+cleanup() { ./scripts/kafka/stop.sh "$work"; rm -rf "$work"; }
+trap cleanup EXIT
+eval "$(./scripts/kafka/start.sh "$work" | sed 's/^/export /')"
+export KDI_TEST_BROKERS="$KAFKA_BROKERS"
+# The broker tests share one broker; two at a time keeps the 2-core machine responsive.
+cargo test -p kafka-delta-ingest -- --include-ignored --test-threads 2
+echo "kafka-delta-ingest tests took $(( $(date +%s) - start )) s"
