@@ -29,6 +29,9 @@ use crate::write::{PyCommitProperties, PyWriterProperties, commit_options};
 #[pyclass(module = "deltalake._internal", frozen)]
 pub struct RawDeltaTable {
     table: Mutex<DeltaTable>,
+    /// The last `add_actions` table made, with the version and `flatten` it was made for (a
+    /// version's files never change, so asking again costs nothing).
+    add_actions: Mutex<Option<(i64, bool, RecordBatch)>>,
 }
 
 /// `(id, name, description, partition_columns, created_time, configuration)`.
@@ -115,6 +118,7 @@ impl RawDeltaTable {
         }
         Ok(Self {
             table: Mutex::new(run(py, builder.load())?),
+            add_actions: Mutex::new(None),
         })
     }
 
@@ -252,9 +256,29 @@ impl RawDeltaTable {
 
     /// The active files with statistics and partition values as an Arrow stream.
     #[pyo3(signature = (flatten = false))]
-    fn add_actions(&self, flatten: bool) -> PyResult<ArrowStream> {
+    fn add_actions(&self, py: Python<'_>, flatten: bool) -> PyResult<ArrowStream> {
         let table = self.current();
-        let batch = table.snapshot().add_actions_table(flatten).map_err(to_py)?;
+        let version = table.version();
+        let cached = {
+            let cache = self.add_actions.lock().unwrap_or_else(PoisonError::into_inner);
+            match cache.as_ref() {
+                Some((v, f, batch)) if *v == version && *f == flatten => Some(batch.clone()),
+                _ => None,
+            }
+        };
+        let batch = match cached {
+            Some(batch) => batch,
+            None => {
+                // Made without the GIL and without the cache's lock (another thread may wait on it
+                // holding the GIL).
+                let batch = py
+                    .detach(|| table.snapshot().add_actions_table(flatten))
+                    .map_err(to_py)?;
+                *self.add_actions.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((version, flatten, batch.clone()));
+                batch
+            }
+        };
         ArrowStream::from_batches(batch.schema(), vec![batch])
     }
 

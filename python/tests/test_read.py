@@ -204,3 +204,19 @@ def test_constructor_compatibility_arguments(tables: Path) -> None:
     with pytest.warns(DeprecationWarning, match="DeltaTableConfig class is deprecated"):
         expected = DeltaTableConfig(without_files=False, log_buffer_size=8, skip_stats=False)
     assert config == expected
+
+
+def test_get_add_actions_follows_the_loaded_version(tmp_path: Path) -> None:
+    write_deltalake(tmp_path, pa.table({"a": [1, 2]}))
+    dt = DeltaTable(tmp_path)
+    first = dt.get_add_actions(flatten=True)
+    assert first.num_rows == 1
+    # Asked again for the same version: the same table, also with the other layout.
+    assert dt.get_add_actions(flatten=True).equals(first)
+    assert "min" in dt.get_add_actions(flatten=False).column_names
+    write_deltalake(dt, pa.table({"a": [3]}), mode="append")
+    after = dt.get_add_actions(flatten=True)
+    assert after.num_rows == 2
+    assert sorted(after.column("num_records").to_pylist()) == [1, 2]
+    dt.load_as_version(0)
+    assert dt.get_add_actions(flatten=True).num_rows == 1
