@@ -13,7 +13,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, NamedTuple, Union
 
 from deltalake import _internal
-from deltalake._util import encode_partition_value
+from deltalake._util import (
+    deprecate_positional_commit_args,
+    encode_partition_value,
+    positional_args,
+)
 from deltalake._arrow import arrow_reader, arrow_table, require_pyarrow, to_arrow_stream
 from deltalake.exceptions import DeltaError, NotSupportedError
 from deltalake.schema import Field, Schema
@@ -161,6 +165,10 @@ class DeltaTableConfig(_DeltaTableConfigFields):
         )
         return super().__new__(cls, without_files, log_buffer_size, skip_stats)
 
+
+_HOOKS_FIRST = ("post_commithook_properties", "commit_properties")
+"""The order in which older releases took the commit arguments positionally, for the methods
+that had the hook properties first."""
 
 _LOG_BUFFER_SIZE = 8
 """The ``log_buffer_size`` :attr:`DeltaTable.table_config` reports (the reference's default)."""
@@ -386,6 +394,15 @@ class DeltaTable:
         ``__arrow_c_stream__``."""
         return arrow_table(self._table.add_actions(flatten))
 
+    def count(self) -> int:
+        """The number of rows as the files' statistics give it (files without a record count
+        add nothing, so this can be below the true count)."""
+        counts = self._table.add_actions(False)
+        require_pyarrow("count()")
+        import pyarrow as pa
+
+        return sum(n for n in pa.table(counts).column("num_records").to_pylist() if n is not None)
+
     def deletion_vectors(self) -> Any:
         """The deletion vectors as keep masks, one row per file that has one: ``filepath`` (as
         :meth:`file_uris` gives it) and ``selection_vector`` (a list of booleans, one per row of
@@ -549,7 +566,7 @@ class DeltaTable:
     def repair(
         self,
         dry_run: bool = False,
-        *,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> dict[str, Any]:
@@ -559,6 +576,9 @@ class DeltaTable:
         Returns:
             ``{"dry_run": bool, "files_removed": [paths relative to the table root]}``.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "repair", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
         dry_run, files_removed = self._table.repair(dry_run, commit_properties)
@@ -569,8 +589,8 @@ class DeltaTable:
     def delete(
         self,
         predicate: str | None = None,
-        *,
         writer_properties: WriterProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> dict[str, Any]:
@@ -593,6 +613,9 @@ class DeltaTable:
             DeltaError: the predicate is invalid (unknown column, bad SQL) or the table is
                 append-only.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "delete", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
@@ -609,8 +632,9 @@ class DeltaTable:
         predicate: str | None = None,
         writer_properties: WriterProperties | None = None,
         error_on_type_mismatch: bool = True,
-        post_commithook_properties: PostCommitHookProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> dict[str, Any]:
         """Update the rows for which the SQL ``predicate`` is true (every row without one), as a
         new commit. The table moves to that commit.
@@ -638,6 +662,9 @@ class DeltaTable:
             DeltaError: an unknown column, invalid SQL, or a value not convertible to its column.
         """
         del error_on_type_mismatch
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "update", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
@@ -698,7 +725,10 @@ class DeltaTable:
             post_commithook_properties: the log cleanup after the commit
                 (:class:`~deltalake.PostCommitHookProperties`).
         """
-        del error_on_type_mismatch, streamed_exec, max_spill_size, max_temp_directory_size, args
+        del error_on_type_mismatch, streamed_exec, max_spill_size, max_temp_directory_size
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "merge", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         _check_writer_properties(writer_properties)
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
@@ -732,9 +762,10 @@ class DeltaTable:
         retention_hours: int | None = None,
         dry_run: bool = True,
         enforce_retention_duration: bool = True,
-        post_commithook_properties: PostCommitHookProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
-        full: bool = False,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+        full: bool | None = None,
         keep_versions: list[int] | None = None,
     ) -> list[str]:
         """Delete the data files that no version within the retention period needs.
@@ -760,6 +791,21 @@ class DeltaTable:
                 ``enforce_retention_duration`` is set.
             NotSupportedError: ``keep_versions`` is given.
         """
+        given = positional_args(
+            "vacuum",
+            args,
+            ("post_commithook_properties", "commit_properties", "full", "keep_versions"),
+            {
+                "post_commithook_properties": post_commithook_properties,
+                "commit_properties": commit_properties,
+                "full": full,
+                "keep_versions": keep_versions,
+            },
+        )
+        post_commithook_properties = given["post_commithook_properties"]
+        commit_properties = given["commit_properties"]
+        full = bool(given["full"])
+        keep_versions = given["keep_versions"]
         _check_post_commithook_properties(post_commithook_properties)
         if keep_versions is not None:
             raise NotSupportedError("vacuum(keep_versions=...) is not supported yet")
@@ -1027,6 +1073,7 @@ class TableOptimizer:
         max_temp_directory_size: int | None = None,
         min_commit_interval: int | Any | None = None,
         writer_properties: WriterProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> dict[str, Any]:
@@ -1055,6 +1102,9 @@ class TableOptimizer:
             ``numBatches``, ``totalConsideredFiles``, ``totalFilesSkipped`` and
             ``preserveInsertionOrder``.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "compact", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         return self._run(
             None,
             partition_filters,
@@ -1076,6 +1126,7 @@ class TableOptimizer:
         max_temp_directory_size: int | None = None,
         min_commit_interval: int | Any | None = None,
         writer_properties: WriterProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> dict[str, Any]:
@@ -1084,6 +1135,9 @@ class TableOptimizer:
 
         Takes the arguments of :meth:`compact` and returns the same metrics.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "z_order", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         if isinstance(columns, str):
             columns = [columns]
         names = _columns(columns)
@@ -1144,8 +1198,9 @@ class TableAlterer:
     def add_constraint(
         self,
         constraints: dict[str, str],
-        post_commithook_properties: PostCommitHookProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         """Add CHECK constraints, ``{name: SQL predicate}``; every existing row and every
         row written later must satisfy them. Each constraint is committed on its own.
@@ -1154,6 +1209,9 @@ class TableAlterer:
             DeltaError: a constraint of that name exists, the predicate is invalid, or rows
                 violate it.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "add_constraint", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
         if not isinstance(constraints, dict) or not constraints:
@@ -1169,14 +1227,18 @@ class TableAlterer:
         self,
         name: str,
         raise_if_not_exists: bool = True,
-        post_commithook_properties: PostCommitHookProperties | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         """Drop the CHECK constraint ``name``.
 
         Raises:
             DeltaError: there is no such constraint and ``raise_if_not_exists`` is set.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "drop_constraint", args, commit_properties, post_commithook_properties, _HOOKS_FIRST
+        )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
         self.table._table.drop_constraint(name, not raise_if_not_exists, commit_properties)
@@ -1185,15 +1247,19 @@ class TableAlterer:
     def add_columns(
         self,
         fields: Field | list[Field],
-        custom_metadata: dict[str, str] | None = None,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
+        custom_metadata: dict[str, str] | None = None,
     ) -> None:
         """Append (nullable) columns to the schema; existing rows read them as null.
 
         Raises:
             DeltaError: a column of that name exists, or a field is not nullable.
         """
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "add_columns", args, commit_properties, post_commithook_properties
+        )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
         if isinstance(fields, Field):
@@ -1212,7 +1278,9 @@ class TableAlterer:
         self,
         properties: dict[str, str],
         raise_if_not_exists: bool = True,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         """Set table properties; ``delta.*`` values are checked and the features they need are
         added to the protocol.
@@ -1224,17 +1292,23 @@ class TableAlterer:
             commit_properties: retries and custom metadata of the commit.
         """
         del raise_if_not_exists
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "set_table_properties", args, commit_properties, post_commithook_properties
+        )
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         if not isinstance(properties, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
         ):
             raise TypeError("properties must be a dict of strings to strings")
         self.table._table.set_table_properties(properties, commit_properties)
+        _post_commit(self.table._table, post_commithook_properties)
 
     def add_feature(
         self,
         feature: TableFeatures | list[TableFeatures],
         allow_protocol_versions_increase: bool = False,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
@@ -1244,8 +1318,11 @@ class TableAlterer:
             DeltaError: the feature needs newer protocol versions than the table has and
                 ``allow_protocol_versions_increase`` is not set, or it is unknown.
         """
-        del post_commithook_properties
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "add_feature", args, commit_properties, post_commithook_properties
+        )
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         features = feature if isinstance(feature, list) else [feature]
         names = [f.value if isinstance(f, TableFeatures) else f for f in features]
         if not names or not all(isinstance(n, str) for n in names):
@@ -1258,15 +1335,36 @@ class TableAlterer:
                     f"({reader}, {writer}): pass allow_protocol_versions_increase=True"
                 )
         self.table._table.add_features(names, commit_properties)
+        _post_commit(self.table._table, post_commithook_properties)
 
-    def set_table_name(self, name: str, commit_properties: CommitProperties | None = None) -> None:
+    def set_table_name(
+        self,
+        name: str,
+        *args: Any,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> None:
         """Set the table's name (``metadata().name``)."""
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "set_table_name", args, commit_properties, post_commithook_properties
+        )
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         self.table._table.set_table_name(name, commit_properties)
+        _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_description(
-        self, description: str, commit_properties: CommitProperties | None = None
+        self,
+        description: str,
+        *args: Any,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         """Set the table's description (``metadata().description``)."""
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "set_table_description", args, commit_properties, post_commithook_properties
+        )
         _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
         self.table._table.set_table_description(description, commit_properties)
+        _post_commit(self.table._table, post_commithook_properties)

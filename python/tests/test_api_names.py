@@ -109,3 +109,37 @@ def test_encode_partition_value() -> None:
     assert encode_partition_value(datetime(2024, 1, 2, 3, 4)) == "2024-01-02 03:04:00"
     with pytest.raises(ValueError, match="Could not encode partition value"):
         encode_partition_value(object())
+
+
+def test_positional_commit_arguments_are_deprecated_but_honoured(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties, write_deltalake
+
+    write_deltalake(tmp_path, pa.table({"a": [1, 2, 3]}))
+    dt = DeltaTable(tmp_path)
+    tagged = CommitProperties(custom_metadata={"why": "positional"})
+    with pytest.warns(DeprecationWarning, match=r"positionally to delete\(\) is deprecated"):
+        dt.delete("a = 1", None, PostCommitHookProperties(), tagged)
+    assert dt.history(1)[0]["why"] == "positional"
+    with pytest.warns(DeprecationWarning, match="set_table_name"):
+        dt.alter.set_table_name("t", CommitProperties(custom_metadata={"why": "name"}))
+    assert dt.metadata().name == "t" and dt.history(1)[0]["why"] == "name"
+    with pytest.warns(DeprecationWarning) as caught:
+        with pytest.raises(TypeError, match="multiple values for 'commit_properties'"):
+            dt.alter.set_table_description("d", tagged, commit_properties=tagged)
+    # The warning points at the caller's line.
+    assert caught[0].filename == __file__
+    with pytest.raises(TypeError, match="at most 2 positional"):
+        dt.repair(False, None, None, None)
+    assert dt.count() == 2
+
+
+def test_deprecate_positional_commit_args_helper() -> None:
+    from deltalake._util import deprecate_positional_commit_args
+
+    assert deprecate_positional_commit_args("f", (), 1, 2) == (1, 2)
+    with pytest.warns(DeprecationWarning):
+        assert deprecate_positional_commit_args(
+            "f", ("hooks",), legacy_order=("post_commithook_properties", "commit_properties")
+        ) == (None, "hooks")
