@@ -349,3 +349,41 @@ fn dead_letters_once_with_their_coordinates() {
     assert_eq!(count(&f.table()), 60);
     assert_eq!(count(&f.dlq()), 2);
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn takes_over_a_table_fed_by_the_original_daemon() {
+    use deltalake::operations::write::WriteBuilder;
+    use kafka_delta_ingest::decode::decode_json_lines;
+    use kafka_delta_ingest::ingest::parse_schema;
+
+    let f = Fixture::new("takeover");
+    f.produce(0..300);
+    // What the original leaves: rows of offsets 0..=9 of each partition, and `txn` actions
+    // `<app_id>-<partition>` whose version is the last offset written.
+    let schema = std::sync::Arc::new(parse_schema(SCHEMA).unwrap().to_arrow().unwrap());
+    let mut table: Option<DeltaTable> = None;
+    for p in 0..3i64 {
+        let lines: Vec<Vec<u8>> = (0..10)
+            .map(|o| {
+                let id = o * 3 + p;
+                let mut v: serde_json::Value = serde_json::from_str(&good(id)).unwrap();
+                v["kafka_offset"] = o.into();
+                v["kafka_partition"] = p.into();
+                v["kafka_key"] = format!("k{id}").into();
+                v.to_string().into_bytes()
+            })
+            .collect();
+        let batch = decode_json_lines(&schema, lines.iter().map(Vec::as_slice)).unwrap();
+        let builder = match table.take() {
+            Some(t) => WriteBuilder::from_table(t),
+            None => DeltaTable::write(f.table()),
+        };
+        let write = builder
+            .with_batches(vec![batch])
+            .with_app_transaction(format!("app-{p}"), 9);
+        table = Some(block_on(write.execute()).unwrap().unwrap());
+    }
+    f.ingest_to_end("g-takeover", &[]);
+    assert_exactly(&f.table(), 300);
+}
