@@ -387,3 +387,53 @@ fn takes_over_a_table_fed_by_the_original_daemon() {
     f.ingest_to_end("g-takeover", &[]);
     assert_exactly(&f.table(), 300);
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn sigterm_flushes_what_is_buffered() {
+    let f = Fixture::new("sigterm");
+    f.produce(0..900);
+    // Nothing would flush for 5 minutes: only the shutdown can commit these rows.
+    let mut worker = f.command("g-sigterm", &["-l", "300"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = Command::new("kill").args(["-TERM", &worker.id().to_string()]).status();
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    assert_exactly(&f.table(), 900);
+}
+
+/// Throughput of one worker (not a pass/fail test): `KDI_BENCH_MESSAGES` 1 KB JSON messages,
+/// produced first, then ingested to the end. Run with
+/// `scripts/test-kafka.sh` started broker and `cargo test -p kafka-delta-ingest --test broker -- --ignored --nocapture bench`.
+#[test]
+#[ignore = "a benchmark: run it by name"]
+fn bench_one_worker() {
+    let n: i64 = std::env::var("KDI_BENCH_MESSAGES").map_or(200_000, |v| v.parse().unwrap());
+    let f = Fixture::new("bench");
+    let pad = "x".repeat(860);
+    let started = std::time::Instant::now();
+    f.produce_raw((0..n).map(|id| {
+        let mut v: serde_json::Value = serde_json::from_str(&good(id)).unwrap();
+        v["pad"] = pad.clone().into();
+        (id, v.to_string().into_bytes())
+    }));
+    eprintln!("produced {n} messages in {:.1} s", started.elapsed().as_secs_f64());
+    let started = std::time::Instant::now();
+    f.ingest_to_end("g-bench", &["-m", "100000"]);
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "ingested {n} messages in {secs:.1} s: {:.0} messages/s",
+        n as f64 / secs
+    );
+    assert_eq!(rows(&f.table()).len() as i64, n);
+}
