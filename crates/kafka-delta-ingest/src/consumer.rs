@@ -62,7 +62,8 @@ struct Context {
 impl ClientContext for Context {
     fn error(&self, error: KafkaError, reason: &str) {
         // Reaching a partition's end is how `-e` knows it is done, not an error.
-        if !matches!(error, KafkaError::PartitionEOF(_)) {
+        let eof = rdkafka::error::RDKafkaErrorCode::PartitionEOF;
+        if !matches!(error, KafkaError::PartitionEOF(_)) && error.rdkafka_error_code() != Some(eof) {
             warn!(%error, reason, "kafka");
         }
     }

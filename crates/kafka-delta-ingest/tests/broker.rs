@@ -437,3 +437,76 @@ fn bench_one_worker() {
     );
     assert_eq!(rows(&f.table()).len() as i64, n);
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn flushes_by_latency_and_by_size() {
+    // By latency: nothing else would flush, and the rows are visible within the allowed second.
+    let f = Fixture::new("latency");
+    let mut worker = f.command("g-latency", &["-l", "1"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    f.produce(0..300);
+    let produced = std::time::Instant::now();
+    let seen = loop {
+        let done = std::path::Path::new(&f.table()).join("_delta_log").exists() && rows(&f.table()).len() == 300;
+        if done || produced.elapsed() > Duration::from_secs(20) {
+            break produced.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    kill(&mut worker);
+    assert_exactly(&f.table(), 300);
+    assert!(seen < Duration::from_secs(4), "visible after {seen:?}");
+
+    // By size: about 120 bytes a message, a flush every 6 KB.
+    let f = Fixture::new("size");
+    f.produce(0..1500);
+    f.ingest_to_end("g-size", &["-b", "6000", "-m", "100000"]);
+    assert_exactly(&f.table(), 1500);
+    let version = read(&f.table()).0.version();
+    assert!(version >= 20, "{version} commits");
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn filter_key_and_headers() {
+    use rdkafka::message::{Header, OwnedHeaders};
+    let f = Fixture::new("filter");
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    for id in 0..30i64 {
+        let (payload, key) = (good(id), format!("k{id}"));
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "source",
+            value: Some(&format!("s{}", id % 2)),
+        });
+        let record = BaseRecord::to(&f.topic)
+            .payload(&payload)
+            .key(&key)
+            .partition((id % 3) as i32)
+            .headers(headers);
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+    // The header lands in `name`; only even ids pass the filter.
+    f.ingest_to_end(
+        "g-filter",
+        &["-t", "name: kafka.headers.source", "--filter", "name == 's0'"],
+    );
+    let (_, batches) = read(&f.table());
+    let mut ids = Vec::new();
+    for b in &batches {
+        let id = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let name = b.column_by_name("name").unwrap().as_string::<i32>();
+        let key = b.column_by_name("kafka_key").unwrap().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            assert_eq!(name.value(i), "s0");
+            assert_eq!(key.value(i), format!("k{}", id.value(i)));
+            ids.push(id.value(i));
+        }
+    }
+    ids.sort();
+    assert_eq!(ids, (0..30).filter(|i| i % 2 == 0).collect::<Vec<_>>());
+}
