@@ -139,6 +139,16 @@ class RawDeltaTable:
     def create_checkpoint(self) -> None: ...
     def cleanup_metadata(self) -> int: ...
     def transaction_version(self, app_id: str) -> int | None: ...
+    def create_write_transaction(
+        self,
+        add_actions: list[Any],
+        removes: list[tuple[str, bool]],
+        mode: str,
+        schema: Any,
+        partition_filters: Any = None,
+        commit_properties: Any = None,
+    ) -> None: ...
+    def cleanup_expired_logs(self, cleanup_expired_logs: bool | None = None) -> int: ...
 
 class PrimitiveType:
     type: str

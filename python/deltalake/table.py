@@ -394,6 +394,61 @@ class DeltaTable:
         ``__arrow_c_stream__``."""
         return arrow_table(self._table.add_actions(flatten))
 
+    def create_write_transaction(
+        self,
+        actions: list[Any],
+        mode: str,
+        schema: Schema | Any,
+        partition_by: list[str] | str | None = None,
+        partition_filters: FilterType | None = None,
+        *args: Any,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> None:
+        """Commit data files written elsewhere (already under the table's location) as one
+        transaction on top of the loaded version; the table moves to it.
+
+        Args:
+            actions: :class:`~deltalake.transaction.AddAction` and
+                :class:`~deltalake.transaction.RemoveAction` entries; removes only with
+                ``mode="append"``, and no path both added and removed.
+            mode: ``append``, or ``overwrite`` (the active files of the partitions
+                ``partition_filters`` selects, all without it, are removed).
+            schema: the files' schema, which must be the table's.
+            partition_by: accepted for compatibility (the table's partition columns apply).
+            partition_filters: the partitions an overwrite replaces, as tuple filters.
+            commit_properties: retries, custom metadata and application transactions.
+            post_commithook_properties: the log cleanup after the commit.
+
+        Raises:
+            SchemaMismatchError: ``schema`` is not the table's.
+            ValueError: a bad mode, a remove of a file that is not active, a remove with
+                ``overwrite``, a path both added and removed, or an invalid add action.
+        """
+        from deltalake.transaction import AddAction, RemoveAction
+
+        del partition_by
+        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+            "create_write_transaction", args, commit_properties, post_commithook_properties
+        )
+        _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(post_commithook_properties)
+        if mode not in ("append", "overwrite"):
+            raise ValueError(f"mode must be 'append' or 'overwrite', not {mode!r}")
+        adds = [a for a in actions if isinstance(a, AddAction)]
+        removes = [(r.path, r.data_change) for r in actions if isinstance(r, RemoveAction)]
+        if len(adds) + len(removes) != len(actions):
+            raise TypeError("actions must be AddAction and RemoveAction objects")
+        self._table.create_write_transaction(
+            adds,
+            removes,
+            mode,
+            schema,
+            _dnf(partition_filters, partition_form=True),
+            commit_properties,
+        )
+        _post_commit(self._table, post_commithook_properties)
+
     def count(self) -> int:
         """The number of rows as the files' statistics give it (files without a record count
         add nothing, so this can be below the true count)."""

@@ -50,6 +50,28 @@ class Transaction:
     last_updated: int | None = None
 
 
+@dataclass
+class RemoveAction:
+    """An active file of the table to remove in :meth:`DeltaTable.create_write_transaction`
+    (``mode="append"``); the ``remove`` action written keeps the file's own metadata.
+
+    Attributes:
+        path: the path as the log records it.
+        data_change: whether removing it changes the table's data (``False`` when its rows live
+            on in files added by the same commit).
+        deletion_timestamp: the removal time in milliseconds since the epoch (informational;
+            the commit stamps its own time).
+        size: the size in bytes (informational).
+        partition_values: the partition values (informational).
+    """
+
+    path: str
+    data_change: bool
+    deletion_timestamp: int
+    size: int | None = None
+    partition_values: Mapping[str, str | None] | None = None
+
+
 class CommitProperties:
     """How a commit is made.
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::bindings::{
     AlterRequest, DeleteRequest, FileListing, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
-    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, cleanup_expired_logs as cleanup_expired_logs_after,
-    location_of, metrics_json,
+    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteFilesRequest,
+    cleanup_expired_logs as cleanup_expired_logs_after, location_of, metrics_json,
 };
 use deltalake::operations::alter::TableChange;
 use deltalake::operations::merge::MergeSource;
@@ -23,7 +23,8 @@ use crate::arrow_interop::{ArrowStream, reader_from_py};
 use crate::error::to_py;
 use crate::filter::PyFilter;
 use crate::runtime::run;
-use crate::write::{PyCommitProperties, PyWriterProperties, commit_options};
+use crate::schema::delta_schema_from_py;
+use crate::write::{PyAddAction, PyCommitProperties, PyWriterProperties, commit_options};
 
 /// A Delta table loaded at some version (wrapped by `deltalake.DeltaTable`).
 #[pyclass(module = "deltalake._internal", frozen)]
@@ -638,6 +639,36 @@ impl RawDeltaTable {
     fn cleanup_metadata(&self, py: Python<'_>) -> PyResult<usize> {
         let table = self.current();
         run(py, async move { table.cleanup_metadata().await })
+    }
+
+    /// Commit files written elsewhere on top of the loaded version and move to the new one:
+    /// `mode` `append` adds `add_actions` and removes the active files `removes` names
+    /// (`(path, data_change)`), `overwrite` also removes the files of the partitions
+    /// `partition_filters` selects (all without it). `schema` must be the table's.
+    #[pyo3(signature = (add_actions, removes, mode, schema, partition_filters = None, commit_properties = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_write_transaction(
+        &self,
+        py: Python<'_>,
+        add_actions: Vec<PyAddAction>,
+        removes: Vec<(String, bool)>,
+        mode: &str,
+        schema: &Bound<'_, PyAny>,
+        partition_filters: Option<PyFilter>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        let request = WriteFilesRequest {
+            mode: mode.parse().map_err(to_py)?,
+            partition_filter: partition_filters.map(Filter::from),
+            files: add_actions.into_iter().map(PyAddAction::into_file).collect(),
+            removes,
+            commit: commit_options(commit_properties)?,
+        };
+        let schema = delta_schema_from_py(schema)?;
+        let table = self.current();
+        let written = run(py, async move { request.execute(&table, &schema).await })?;
+        self.replace(written);
+        Ok(())
     }
 
     /// The post-commit log cleanup: when the loaded version was due a checkpoint, delete the

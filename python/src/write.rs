@@ -286,6 +286,20 @@ pub struct PyAddAction {
     stats: Option<String>,
 }
 
+impl PyAddAction {
+    /// The facade's description of the file.
+    pub fn into_file(self) -> ExternalFile {
+        ExternalFile {
+            path: self.path,
+            size: self.size,
+            partition_values: self.partition_values,
+            modification_time: self.modification_time,
+            data_change: self.data_change,
+            stats: self.stats,
+        }
+    }
+}
+
 /// Create the table at `table_uri` with `schema` (a `Schema` or any object with
 /// `__arrow_c_schema__`) whose first version adds the files of `add_actions`, written by someone
 /// else; `mode` `overwrite` replaces an existing table's definition and files.
@@ -306,17 +320,7 @@ pub fn create_table_with_add_actions(
     storage_options: Option<HashMap<String, String>>,
     commit_properties: Option<PyCommitProperties>,
 ) -> PyResult<()> {
-    let files = add_actions
-        .into_iter()
-        .map(|a| ExternalFile {
-            path: a.path,
-            size: a.size,
-            partition_values: a.partition_values,
-            modification_time: a.modification_time,
-            data_change: a.data_change,
-            stats: a.stats,
-        })
-        .collect();
+    let files = add_actions.into_iter().map(PyAddAction::into_file).collect();
     let request = CreateWithFilesRequest {
         mode: mode.parse().map_err(to_py)?,
         partition_by: partition_by.unwrap_or_default(),

@@ -86,3 +86,62 @@ def test_invalid_add_actions_are_rejected_before_committing(tmp_path: Path) -> N
     with pytest.raises(TypeError, match="AddAction"):
         create_table_with_add_actions(str(tmp_path), schema, [{"path": "one.parquet"}])  # type: ignore[list-item]
     assert not DeltaTable.is_deltatable(str(tmp_path))
+
+
+def test_write_transaction_appends_and_overwrites_partitions(tmp_path: Path) -> None:
+    from deltalake import write_deltalake
+    from deltalake.transaction import RemoveAction
+
+    write_deltalake(tmp_path, pa.table({"a": pa.array([1, 2], pa.int64()), "p": ["x", "y"]}), partition_by=["p"])
+    dt = DeltaTable(tmp_path)
+    dt.create_write_transaction([_written(tmp_path, "p=x/e1.parquet", [10], {"p": "x"})], "append", dt.schema())
+    assert dt.version() == 1
+    assert sorted(dt.to_pyarrow_table().column("a").to_pylist()) == [1, 2, 10]
+    last = dt.history(1)[0]
+    assert last["operation"] == "WRITE" and last["operationParameters"]["mode"] == "Append"
+
+    dt.create_write_transaction(
+        [_written(tmp_path, "p=x/e2.parquet", [20], {"p": "x"})],
+        "overwrite",
+        dt.schema(),
+        partition_filters=[("p", "=", "x")],
+    )
+    assert sorted(dt.to_pyarrow_table().column("a").to_pylist()) == [2, 20]
+    assert DeltaTable(tmp_path).version() == 2
+
+    # A compaction done elsewhere: the new file replaces the old ones without a data change.
+    y_files = dt.files([("p", "=", "y")])
+    merged = _written(tmp_path, "p=y/merged.parquet", [2], {"p": "y"})
+    merged.data_change = False
+    dt.create_write_transaction(
+        [merged, *[RemoveAction(f, False, 0) for f in y_files]], "append", dt.schema()
+    )
+    assert dt.files([("p", "=", "y")]) == ["p=y/merged.parquet"]
+    assert sorted(dt.to_pyarrow_table().column("a").to_pylist()) == [2, 20]
+
+    dt.create_write_transaction([_written(tmp_path, "p=z/e3.parquet", [30], {"p": "z"})], "overwrite", dt.schema())
+    assert dt.to_pyarrow_table().to_pydict() == {"a": [30], "p": ["z"]}
+
+
+def test_write_transaction_errors(tmp_path: Path) -> None:
+    from deltalake import write_deltalake
+    from deltalake.exceptions import SchemaMismatchError
+    from deltalake.transaction import RemoveAction
+
+    write_deltalake(tmp_path, pa.table({"a": pa.array([1], pa.int64())}))
+    dt = DeltaTable(tmp_path)
+    new = _written(tmp_path, "new.parquet", [5], {})
+    with pytest.raises(SchemaMismatchError):
+        dt.create_write_transaction([new], "append", Schema([Field("b", "long")]))
+    with pytest.raises(ValueError, match="not an active file"):
+        dt.create_write_transaction([RemoveAction("nope.parquet", True, 0)], "append", dt.schema())
+    with pytest.raises(ValueError, match="only allowed with mode 'append'"):
+        dt.create_write_transaction([RemoveAction(dt.files()[0], True, 0)], "overwrite", dt.schema())
+    with pytest.raises(ValueError, match="both added and removed"):
+        dt.create_write_transaction([new, RemoveAction("new.parquet", True, 0)], "append", dt.schema())
+    with pytest.raises(ValueError, match="mode must be"):
+        dt.create_write_transaction([new], "error", dt.schema())
+    assert dt.version() == 0
+    # An Arrow schema equal to the table's is accepted.
+    dt.create_write_transaction([new], "append", pa.schema([("a", pa.int64())]))
+    assert sorted(dt.to_pyarrow_table().column("a").to_pylist()) == [1, 5]

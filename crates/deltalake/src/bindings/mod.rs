@@ -54,7 +54,7 @@ mod stream;
 mod version;
 
 pub use commit_info::check_custom_metadata;
-pub use external::{CreateWithFilesRequest, ExternalFile};
+pub use external::{CreateWithFilesRequest, ExternalFile, WriteFilesRequest};
 pub use files::{FileListing, decoded_path, location_of};
 pub use filesystem::{Entry, EntryKind, TableFileSystem};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
