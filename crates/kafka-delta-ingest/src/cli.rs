@@ -158,6 +158,9 @@ pub struct IngestArgs {
     /// Only messages for which this JMESPath expression is truthy are written.
     #[arg(long = "filter")]
     pub filter: Option<String>,
+    /// Serve Prometheus metrics on this `HOST:PORT`.
+    #[arg(long = "metrics-addr", alias = "metrics_addr")]
+    pub metrics_addr: Option<String>,
     /// Bytes of messages held between polling and writing, at most.
     #[arg(long = "max-buffer-bytes", alias = "max_buffer_bytes", default_value_t = 256 << 20)]
     pub max_buffer_bytes: usize,
@@ -204,6 +207,8 @@ pub struct IngestOptions {
     pub filter: Option<String>,
     /// Bound of the buffer between polling and writing.
     pub max_buffer_bytes: usize,
+    /// Where to serve metrics.
+    pub metrics_addr: Option<String>,
 }
 
 impl IngestArgs {
@@ -265,6 +270,7 @@ impl IngestArgs {
             create_table_schema,
             filter: self.filter,
             max_buffer_bytes: self.max_buffer_bytes,
+            metrics_addr: self.metrics_addr,
         })
     }
 }

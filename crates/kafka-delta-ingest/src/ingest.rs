@@ -20,6 +20,7 @@ use crate::cli::IngestOptions;
 use crate::consumer::{self, Command, Event, OffsetLookup};
 use crate::decode::{DeadLetter, Decoding, Message, dead_letter_schema, decode_json_lines};
 use crate::error::IngestError;
+use crate::metrics::Metrics;
 use crate::transform::Transformer;
 
 /// The stored versions (last offsets written) of `partitions` under `app_id` in the table at
@@ -73,6 +74,7 @@ struct Writer {
     count: usize,
     bytes: usize,
     commands: std_mpsc::Sender<Command>,
+    metrics: Arc<Metrics>,
 }
 
 /// Run the daemon until the topic's end (`-e`), `shutdown`, or a fatal error.
@@ -87,6 +89,10 @@ pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<()
         }),
         None => None,
     };
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = &options.metrics_addr {
+        crate::metrics::serve(addr, metrics.clone()).await?;
+    }
     let capacity = (options.max_buffer_bytes / 1024).clamp(1024, 1 << 20);
     let (events_tx, mut events) = mpsc::channel(capacity);
     let (commands, commands_rx) = std_mpsc::channel();
@@ -108,6 +114,7 @@ pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<()
         count: 0,
         bytes: 0,
         commands,
+        metrics,
     };
     let result = writer.drive(&mut events, &shutdown, &poller.failed).await;
     poller.stop.store(true, Ordering::SeqCst);
@@ -206,12 +213,16 @@ impl Writer {
                 if part.resetting || part.committed.is_some_and(|c| m.meta.offset <= c) {
                     return Ok(());
                 }
+                Metrics::add(&self.metrics.messages_consumed, 1);
                 let size = m.payload.as_ref().map_or(0, Vec::len);
                 part.bytes += size;
                 part.messages.push(m);
                 self.count += 1;
                 self.bytes += size;
                 self.oldest.get_or_insert_with(Instant::now);
+                self.metrics
+                    .buffered_messages
+                    .store(self.count as u64, Ordering::Relaxed);
             }
             Event::Assigned(assigned) => {
                 for (p, committed) in assigned {
@@ -275,6 +286,7 @@ impl Writer {
             part.resetting = true;
         }
         info!(partition = p, offset = target, "seeking back to the table's offset");
+        Metrics::add(&self.metrics.batches_retried, 1);
         let _ = self.commands.send(Command::Seek(p, target));
     }
 
@@ -287,6 +299,9 @@ impl Writer {
             }
         }
         (self.count, self.bytes, self.oldest) = (0, 0, None);
+        self.metrics
+            .buffered_messages
+            .store(0, std::sync::atomic::Ordering::Relaxed);
         ready.sort_by_key(|(p, _)| *p);
         // Parse and convert on the blocking pool: partitions in parallel.
         let decoded = ready.into_iter().map(|(p, messages)| {
@@ -313,6 +328,7 @@ impl Writer {
     async fn commit_partition(&mut self, p: i32, last: i64, batch: RecordBatch, dead: Vec<DeadLetter>) {
         let app_id = txn_app_id(&self.options.app_id, p);
         if !dead.is_empty() {
+            Metrics::add(&self.metrics.dead_letters, dead.len() as u64);
             match &self.dlq {
                 Some(dlq) => {
                     if let Err(e) = dlq.write(&app_id, last, dead).await {
@@ -361,6 +377,8 @@ impl Writer {
                     "committed"
                 );
                 self.table = table;
+                Metrics::add(&self.metrics.commits, 1);
+                Metrics::add(&self.metrics.rows_written, rows as u64);
                 if let Some(part) = self.parts.get_mut(&p) {
                     part.committed = Some(last);
                 }

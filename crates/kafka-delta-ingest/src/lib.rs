@@ -6,4 +6,5 @@ pub mod consumer;
 pub mod decode;
 pub mod error;
 pub mod ingest;
+pub mod metrics;
 pub mod transform;

@@ -443,7 +443,16 @@ fn bench_one_worker() {
 fn flushes_by_latency_and_by_size() {
     // By latency: nothing else would flush, and the rows are visible within the allowed second.
     let f = Fixture::new("latency");
-    let mut worker = f.command("g-latency", &["-l", "1"]).spawn().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut worker = f
+        .command("g-latency", &["-l", "1", "--metrics-addr", &addr])
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_secs(3));
     f.produce(0..300);
     let produced = std::time::Instant::now();
@@ -454,8 +463,17 @@ fn flushes_by_latency_and_by_size() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    let metrics = http_get(&addr);
     kill(&mut worker);
     assert_exactly(&f.table(), 300);
+    assert!(
+        metrics.contains("\nkafka_delta_ingest_rows_written_total 300\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nkafka_delta_ingest_messages_consumed_total 300\n"),
+        "{metrics}"
+    );
     assert!(seen < Duration::from_secs(4), "visible after {seen:?}");
 
     // By size: about 120 bytes a message, a flush every 6 KB.
@@ -509,4 +527,14 @@ fn filter_key_and_headers() {
     }
     ids.sort();
     assert_eq!(ids, (0..30).filter(|i| i % 2 == 0).collect::<Vec<_>>());
+}
+
+fn http_get(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
 }
