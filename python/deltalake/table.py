@@ -174,8 +174,7 @@ _LOG_BUFFER_SIZE = 8
 """The ``log_buffer_size`` :attr:`DeltaTable.table_config` reports (the reference's default)."""
 
 
-@dataclass
-class ProtocolVersions:
+class ProtocolVersions(NamedTuple):
     """The reader and writer versions and features a client needs."""
 
     min_reader_version: int

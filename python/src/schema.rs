@@ -677,6 +677,20 @@ impl Schema {
         Self::create(py, CoreStruct::try_from_arrow(&arrow).map_err(to_py)?)
     }
 
+    /// The schema as a dict of Delta JSON (deprecated, as in the reference package).
+    fn json<'py>(slf: PyRef<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let warning = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+        PyErr::warn(
+            py,
+            &warning,
+            c"Schema.json() is deprecated. Use json.loads(Schema.to_json()) instead.",
+            1,
+        )?;
+        py.import("json")?
+            .call_method1("loads", (slf.as_super().inner.to_json(),))
+    }
+
     /// The column invariants: `(column path, SQL expression)` pairs.
     #[getter]
     fn invariants(slf: PyRef<'_, Self>) -> PyResult<Vec<(String, String)>> {

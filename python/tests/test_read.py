@@ -220,3 +220,9 @@ def test_get_add_actions_follows_the_loaded_version(tmp_path: Path) -> None:
     assert sorted(after.column("num_records").to_pylist()) == [1, 2]
     dt.load_as_version(0)
     assert dt.get_add_actions(flatten=True).num_rows == 1
+
+
+def test_protocol_is_a_named_tuple(tables: Path) -> None:
+    reader, writer, writer_features, reader_features = DeltaTable(tables / "simple_table").protocol()
+    assert (reader, writer) >= (1, 2)
+    assert DeltaTable(tables / "simple_table").protocol()._fields[0] == "min_reader_version"

@@ -98,3 +98,9 @@ def test_invalid_types_are_value_errors() -> None:
         Schema.from_json('{"type": "struct"}')
     with pytest.raises(deltalake.exceptions.DeltaError):
         Schema.from_arrow(pa.schema([("d", pa.duration("s"))]))
+
+
+def test_json_is_deprecated_and_gives_a_dict() -> None:
+    schema = Schema([Field("a", "long")])
+    with pytest.warns(DeprecationWarning, match=r"Schema.json\(\) is deprecated"):
+        assert schema.json() == json.loads(schema.to_json())
