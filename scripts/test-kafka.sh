@@ -13,5 +13,5 @@ eval "$(./scripts/kafka/start.sh "$work")"
 export KDI_TEST_BROKERS="$KAFKA_BROKERS"
 unset KAFKA_BROKERS  # the daemon reads it as its -k default; the unit tests check that default
 # The broker tests share one broker; two at a time keeps the 2-core machine responsive.
-cargo test -p kafka-delta-ingest -- --include-ignored --test-threads 2 --skip bench
+cargo test -p kafka-delta-ingest -- --include-ignored --test-threads 2 --skip bench --skip soak
 echo "kafka-delta-ingest tests took $(( $(date +%s) - start )) s"

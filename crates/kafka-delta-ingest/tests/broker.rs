@@ -256,12 +256,14 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-#[test]
-#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
-fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
-    let f = Fixture::new("kill");
-    let n = 30_000;
-    f.produce(0..n);
+/// Three workers in one group; at random moments one of them is killed with SIGKILL (mid-write
+/// or mid-commit, whatever it was doing) and a new one joins, so partitions move between live
+/// workers; at the end every offset must be in the table once.
+fn kill_scenario(name: &str, n: i64, rounds: u32) {
+    let f = Fixture::new(name);
+    // Half first, the rest while workers are being killed, so that they are always busy.
+    let mut produced = n / 2;
+    f.produce(0..produced);
     let mut rng = (std::process::id() as u64) | 1;
     let mut next = move |max: u64| {
         rng ^= rng << 13;
@@ -269,6 +271,7 @@ fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
         rng ^= rng << 17;
         rng % max
     };
+    let group = format!("g-{name}");
     // Dead members leave the group after the session timeout: keep it short.
     let args = [
         "-m",
@@ -279,19 +282,40 @@ fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
         "session.timeout.ms=6000",
         "heartbeat.interval.ms=500",
     ];
-    for round in 0..4 {
-        let mut workers: Vec<Child> = (0..2).map(|_| f.command("g-kill", &args).spawn().unwrap()).collect();
-        std::thread::sleep(Duration::from_millis(3000 + next(5000)));
-        for w in &mut workers {
-            kill(w);
-        }
-        eprintln!("round {round}: killed");
+    let mut workers: Vec<Child> = (0..3).map(|_| f.command(&group, &args).spawn().unwrap()).collect();
+    for round in 0..rounds as i64 {
+        let upto = n / 2 + (n - n / 2) * (round + 1) / rounds as i64;
+        f.produce(produced..upto);
+        produced = upto;
+        std::thread::sleep(Duration::from_millis(2000 + next(3000)));
+        let victim = next(workers.len() as u64) as usize;
+        kill(&mut workers[victim]);
+        workers[victim] = f.command(&group, &args).spawn().unwrap();
+    }
+    for w in &mut workers {
+        kill(w);
     }
     let written = rows(&f.table()).len() as i64;
     assert!(written > 0, "the killed workers wrote nothing");
-    eprintln!("the killed workers wrote {written} of {n} rows");
-    f.ingest_to_end("g-kill", &args[4..]);
+    eprintln!("{name}: the killed workers wrote {written} of {n} rows");
+    f.ingest_to_end(&group, &args[4..]);
     assert_exactly(&f.table(), n);
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
+    kill_scenario("kill", 30_000, 6);
+}
+
+/// The kill test, longer: `KDI_KILL_LOOPS` scenarios of 20 kills each (run by name).
+#[test]
+#[ignore = "a long soak test: run it by name"]
+fn soak_kill_loop() {
+    let loops: u32 = std::env::var("KDI_KILL_LOOPS").map_or(5, |v| v.parse().unwrap());
+    for i in 0..loops {
+        kill_scenario(&format!("soak{i}"), 60_000, 20);
+    }
 }
 
 #[test]
