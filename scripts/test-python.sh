@@ -11,9 +11,10 @@ venv="${DELTA_PYTHON_TEST_VENV:-$CARGO_TARGET_DIR/python-test-venv}"
 rm -rf "$venv"
 python3 -m venv "$venv"
 # polars, duckdb and datafusion: the interoperability tests read our tables through them;
-# arro3-core: the schema conversion helper libraries import from deltalake.writer.
+# arro3-core: the schema conversion helper libraries import from deltalake.writer;
+# dask-deltatable: it reads and writes through this package (its deltalake>=1.1 is this one).
 "$venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest pyarrow pandas \
-  polars duckdb datafusion arro3-core
+  polars duckdb datafusion arro3-core dask-deltatable
 status=0
 "$venv/bin/python" -m pytest python/tests -q -p no:cacheprovider || status=$?
 if [ "$status" -eq 5 ]; then

@@ -141,12 +141,13 @@ class RawDeltaTable:
     def transaction_version(self, app_id: str) -> int | None: ...
     def create_write_transaction(
         self,
-        add_actions: list[Any],
-        removes: list[tuple[str, bool]],
+        actions: list[Any],
         mode: str,
+        partition_by: list[str],
         schema: Any,
-        partition_filters: Any = None,
+        partitions_filters: Any = None,
         commit_properties: Any = None,
+        post_commithook_properties: Any = None,
     ) -> None: ...
     def cleanup_expired_logs(self, cleanup_expired_logs: bool | None = None) -> int: ...
 

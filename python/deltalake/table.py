@@ -166,6 +166,20 @@ class DeltaTableConfig(_DeltaTableConfigFields):
         return super().__new__(cls, without_files, log_buffer_size, skip_stats)
 
 
+MAX_SUPPORTED_PYARROW_WRITER_VERSION = 7
+"""The highest writer protocol version of tables that files written by pyarrow may be added to
+(libraries writing with pyarrow and committing with ``create_write_transaction`` check it)."""
+NOT_SUPPORTED_PYARROW_WRITER_VERSIONS = [3, 4, 5, 6]
+"""Writer versions whose requirements files written by pyarrow cannot meet."""
+SUPPORTED_WRITER_FEATURES = {"appendOnly", "invariants", "timestampNtz"}
+"""Writer features files written by pyarrow can be added under."""
+MAX_SUPPORTED_READER_VERSION = 3
+"""The highest reader protocol version pyarrow-based readers of the table's files handle."""
+NOT_SUPPORTED_READER_VERSION = -1
+"""No reader version is excluded below the maximum."""
+SUPPORTED_READER_FEATURES = {"timestampNtz"}
+"""Reader features pyarrow-based readers of the table's files handle."""
+
 _HOOKS_FIRST = ("post_commithook_properties", "commit_properties")
 """The order in which older releases took the commit arguments positionally, for the methods
 that had the hook properties first."""
@@ -426,7 +440,6 @@ class DeltaTable:
         """
         from deltalake.transaction import AddAction, RemoveAction
 
-        del partition_by
         commit_properties, post_commithook_properties = deprecate_positional_commit_args(
             "create_write_transaction", args, commit_properties, post_commithook_properties
         )
@@ -434,19 +447,17 @@ class DeltaTable:
         _check_post_commithook_properties(post_commithook_properties)
         if mode not in ("append", "overwrite"):
             raise ValueError(f"mode must be 'append' or 'overwrite', not {mode!r}")
-        adds = [a for a in actions if isinstance(a, AddAction)]
-        removes = [(r.path, r.data_change) for r in actions if isinstance(r, RemoveAction)]
-        if len(adds) + len(removes) != len(actions):
+        if not all(isinstance(a, (AddAction, RemoveAction)) for a in actions):
             raise TypeError("actions must be AddAction and RemoveAction objects")
         self._table.create_write_transaction(
-            adds,
-            removes,
+            list(actions),
             mode,
+            [partition_by] if isinstance(partition_by, str) else list(partition_by or []),
             schema,
-            _dnf(partition_filters, partition_form=True),
+            partition_filters,
             commit_properties,
+            post_commithook_properties,
         )
-        _post_commit(self._table, post_commithook_properties)
 
     def count(self) -> int:
         """The number of rows as the files' statistics give it (files without a record count

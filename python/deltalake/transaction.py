@@ -181,7 +181,7 @@ def create_table_with_add_actions(
     description: str | None = None,
     configuration: Mapping[str, str | None] | None = None,
     storage_options: dict[str, str] | None = None,
-    *,
+    *args: Any,
     commit_properties: CommitProperties | None = None,
     post_commithook_properties: PostCommitHookProperties | None = None,
 ) -> None:
@@ -208,8 +208,12 @@ def create_table_with_add_actions(
         ValueError: an add action without a path, with a negative size, statistics that are
             not JSON, or no value for a partition column.
     """
+    from deltalake._util import deprecate_positional_commit_args
     from deltalake.table import _check_commit_properties, _configuration, _table_uri
 
+    commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+        "create_table_with_add_actions", args, commit_properties, post_commithook_properties
+    )
     _check_commit_properties(commit_properties)
     del post_commithook_properties
     if mode == "append":

@@ -24,7 +24,7 @@ use crate::error::to_py;
 use crate::filter::PyFilter;
 use crate::runtime::run;
 use crate::schema::delta_schema_from_py;
-use crate::write::{PyAddAction, PyCommitProperties, PyWriterProperties, commit_options};
+use crate::write::{PyAddAction, PyCommitProperties, PyPostCommitHooks, PyWriterProperties, commit_options};
 
 /// A Delta table loaded at some version (wrapped by `deltalake.DeltaTable`).
 #[pyclass(module = "deltalake._internal", frozen)]
@@ -642,31 +642,60 @@ impl RawDeltaTable {
     }
 
     /// Commit files written elsewhere on top of the loaded version and move to the new one:
-    /// `mode` `append` adds `add_actions` and removes the active files `removes` names
-    /// (`(path, data_change)`), `overwrite` also removes the files of the partitions
-    /// `partition_filters` selects (all without it). `schema` must be the table's.
-    #[pyo3(signature = (add_actions, removes, mode, schema, partition_filters = None, commit_properties = None))]
+    /// `actions` are `AddAction`s and `RemoveAction`s (removes only with `mode` `append`);
+    /// `overwrite` also removes the files of the partitions `partitions_filters` (tuple filters)
+    /// selects, all without it. `schema` must be the table's; `partition_by` is the table's.
+    /// The post-commit log cleanup runs as `post_commithook_properties` says.
+    #[pyo3(signature = (actions, mode, partition_by, schema, partitions_filters = None, commit_properties = None,
+        post_commithook_properties = None))]
     #[allow(clippy::too_many_arguments)]
     fn create_write_transaction(
         &self,
         py: Python<'_>,
-        add_actions: Vec<PyAddAction>,
-        removes: Vec<(String, bool)>,
+        actions: Vec<Bound<'_, PyAny>>,
         mode: &str,
+        partition_by: Vec<String>,
         schema: &Bound<'_, PyAny>,
-        partition_filters: Option<PyFilter>,
+        partitions_filters: Option<&Bound<'_, PyAny>>,
         commit_properties: Option<PyCommitProperties>,
+        post_commithook_properties: Option<PyPostCommitHooks>,
     ) -> PyResult<()> {
+        let _ = partition_by;
+        let mut files = Vec::new();
+        let mut removes = Vec::new();
+        for action in actions {
+            if action.hasattr("deletion_timestamp")? {
+                removes.push((
+                    action.getattr("path")?.extract()?,
+                    action.getattr("data_change")?.extract()?,
+                ));
+            } else {
+                files.push(action.extract::<PyAddAction>()?.into_file());
+            }
+        }
+        // Tuple filters in the partition form the Python side gives them.
+        let partition_filter = match partitions_filters {
+            Some(filters) if !filters.is_none() => {
+                let normalised = py.import("deltalake.table")?.getattr("_dnf")?.call1((filters, true))?;
+                normalised.extract::<Option<PyFilter>>()?.map(Filter::from)
+            }
+            _ => None,
+        };
         let request = WriteFilesRequest {
             mode: mode.parse().map_err(to_py)?,
-            partition_filter: partition_filters.map(Filter::from),
-            files: add_actions.into_iter().map(PyAddAction::into_file).collect(),
+            partition_filter,
+            files,
             removes,
             commit: commit_options(commit_properties)?,
         };
         let schema = delta_schema_from_py(schema)?;
         let table = self.current();
         let written = run(py, async move { request.execute(&table, &schema).await })?;
+        let hooks = post_commithook_properties.unwrap_or_default();
+        if hooks.create_checkpoint {
+            let cleanup = hooks.cleanup_expired_logs;
+            run(py, cleanup_expired_logs_after(&written, cleanup))?;
+        }
         self.replace(written);
         Ok(())
     }

@@ -126,6 +126,24 @@ pub fn commit_options(properties: Option<PyCommitProperties>) -> PyResult<Commit
     }
 }
 
+/// The settings of `deltalake.PostCommitHookProperties`, read from its attributes.
+#[derive(FromPyObject)]
+pub struct PyPostCommitHooks {
+    /// Whether the commit is checkpointed when due (only the log cleanup follows it for now).
+    pub create_checkpoint: bool,
+    /// Whether expired logs are deleted after a checkpoint (`None`: the table's setting).
+    pub cleanup_expired_logs: Option<bool>,
+}
+
+impl Default for PyPostCommitHooks {
+    fn default() -> Self {
+        Self {
+            create_checkpoint: true,
+            cleanup_expired_logs: None,
+        }
+    }
+}
+
 /// Where `write_to_deltalake` writes: a loaded table (its snapshot is reused) or a location.
 #[derive(FromPyObject)]
 pub enum PyWriteTarget<'py> {

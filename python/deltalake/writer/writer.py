@@ -15,7 +15,10 @@ from deltalake.table import (
     _table_uri,
 )
 from deltalake.transaction import CommitProperties, PostCommitHookProperties
+from deltalake.writer._utils import try_get_table_and_table_uri
 from deltalake.writer.properties import WriterProperties
+
+__all__ = ["try_get_table_and_table_uri", "write_deltalake"]
 
 
 def write_deltalake(
