@@ -87,3 +87,32 @@ def test_datafusion_scans_the_arrow_stream(tables: Path) -> None:
     assert frame.count() == 7
     ours = dt.to_pyarrow_table().sort_by("value")
     assert pa.table(frame.to_arrow_table()).sort_by("value").equals(ours)
+
+
+def test_polars_write_delta_append_overwrite_and_merge(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"a": [1, 2, 3], "p": ["x", "y", "y"]})
+    frame.write_delta(str(tmp_path))
+    frame.write_delta(str(tmp_path), mode="append")
+    assert DeltaTable(tmp_path).version() == 1 and pl.read_delta(str(tmp_path)).height == 6
+    frame.write_delta(
+        str(tmp_path),
+        mode="overwrite",
+        delta_write_options={"partition_by": ["p"], "schema_mode": "overwrite"},
+    )
+    assert DeltaTable(tmp_path).metadata().partition_columns == ["p"]
+    changes = pl.DataFrame({"a": [3, 4], "p": ["z", "z"]})
+    metrics = (
+        changes.write_delta(
+            str(tmp_path),
+            mode="merge",
+            delta_merge_options={"predicate": "s.a = t.a", "source_alias": "s", "target_alias": "t"},
+        )
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute()
+    )
+    assert (metrics["num_target_rows_updated"], metrics["num_target_rows_inserted"]) == (1, 1)
+    assert sorted_frame(pl.read_delta(str(tmp_path))).to_dict(as_series=False) == {
+        "a": [1, 2, 3, 4],
+        "p": ["x", "y", "z", "z"],
+    }
