@@ -549,6 +549,15 @@ class DeltaTable:
         table = self.to_pyarrow_table(partitions, columns, filesystem, filters)
         return table.to_pandas(types_mapper=types_mapper)
 
+    def scan(self, columns: list[str] | None = None, predicate: str | None = None) -> Any:
+        """A stream of the rows (of ``columns``) matching the SQL ``predicate``, read as the
+        consumer asks for them: a ``pyarrow.RecordBatchReader`` when pyarrow is installed, else
+        an object with ``__arrow_c_stream__``."""
+        if predicate is not None and not isinstance(predicate, str):
+            raise TypeError("predicate must be a SQL string")
+        filters = [] if predicate is None else [predicate]
+        return arrow_reader(self._table.read_stream(_columns(columns), filters))
+
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """Stream the table's rows through the Arrow PyCapsule interface
         (``pyarrow.table(dt)``, ``polars.DataFrame(dt)``)."""

@@ -226,3 +226,12 @@ def test_protocol_is_a_named_tuple(tables: Path) -> None:
     reader, writer, writer_features, reader_features = DeltaTable(tables / "simple_table").protocol()
     assert (reader, writer) >= (1, 2)
     assert DeltaTable(tables / "simple_table").protocol()._fields[0] == "min_reader_version"
+
+
+def test_scan_streams_the_matching_rows(tmp_path: Path) -> None:
+    write_deltalake(tmp_path, pa.table({"a": [1, 2, 3], "b": ["x", "y", "z"]}))
+    dt = DeltaTable(tmp_path)
+    assert pa.table(dt.scan(columns=["b"], predicate="a > 1")).to_pydict() == {"b": ["y", "z"]}
+    assert pa.table(dt.scan()).num_rows == 3
+    with pytest.raises(DeltaError):
+        dt.scan(predicate="nope > 1")
