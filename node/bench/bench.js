@@ -4,7 +4,7 @@
 //
 //   npm run build:release
 //   cargo build --release --target x86_64-unknown-linux-gnu -p deltalake-node --example baseline
-//   node bench/bench.js [--rows N] [--runs N] [--dir DIR]
+//   node bench/bench.js [--rows N] [--runs N] [--dir DIR] [--baseline PATH]
 //
 // The data has the benchmark suite's five columns, 10,000,000 rows by default.
 
@@ -75,7 +75,7 @@ async function time(runs, fn) {
 
 function rust(...args) {
   const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'deltalake-target')
-  const binary = path.join(target, 'x86_64-unknown-linux-gnu', 'release', 'examples', 'baseline')
+  const binary = option('baseline', path.join(target, 'x86_64-unknown-linux-gnu', 'release', 'examples', 'baseline'))
   return JSON.parse(execFileSync(binary, args.map(String), { encoding: 'utf8' })).seconds
 }
 
