@@ -265,17 +265,29 @@ class DeltaTable:
         description: str | None = None,
         configuration: Mapping[str, str | None] | None = None,
         storage_options: dict[str, str] | None = None,
-        *,
+        *args: Any,
         commit_properties: CommitProperties | None = None,
         post_commithook_properties: PostCommitHookProperties | None = None,
-        raise_if_key_not_exists: bool = True,
+        raise_if_key_not_exists: bool | None = None,
     ) -> DeltaTable:
         """Create an empty table with ``schema`` (a :class:`Schema` or an Arrow schema).
 
         ``mode='error'`` fails if a table exists; ``'ignore'`` and ``'append'`` leave an existing
         table as it is. ``'overwrite'`` is not supported yet.
         """
-        del post_commithook_properties, raise_if_key_not_exists
+        given = positional_args(
+            "create",
+            args,
+            ("commit_properties", "post_commithook_properties", "raise_if_key_not_exists"),
+            {
+                "commit_properties": commit_properties,
+                "post_commithook_properties": post_commithook_properties,
+                "raise_if_key_not_exists": raise_if_key_not_exists,
+            },
+        )
+        commit_properties = given["commit_properties"]
+        _check_commit_properties(commit_properties)
+        _check_post_commithook_properties(given["post_commithook_properties"])
         uri = _table_uri(table_uri)
         _internal.create_deltalake(
             uri,

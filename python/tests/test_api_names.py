@@ -143,3 +143,22 @@ def test_deprecate_positional_commit_args_helper() -> None:
         assert deprecate_positional_commit_args(
             "f", ("hooks",), legacy_order=("post_commithook_properties", "commit_properties")
         ) == (None, "hooks")
+
+
+def test_create_and_convert_take_positional_commit_arguments(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from deltalake import CommitProperties, DeltaTable, convert_to_deltalake
+
+    tagged = CommitProperties(custom_metadata={"why": "create"})
+    schema = pa.schema([("a", pa.int64())])
+    with pytest.warns(DeprecationWarning, match="create"):
+        dt = DeltaTable.create(tmp_path / "t", schema, "error", None, None, None, None, None, tagged)
+    assert dt.history(1)[0]["why"] == "create"
+    (tmp_path / "p").mkdir()
+    pq.write_table(pa.table({"a": [1]}), tmp_path / "p" / "x.parquet")
+    tagged = CommitProperties(custom_metadata={"why": "convert"})
+    with pytest.warns(DeprecationWarning, match="convert_to_deltalake"):
+        convert_to_deltalake(tmp_path / "p", "error", None, None, None, None, None, None, tagged)
+    assert DeltaTable(tmp_path / "p").history(1)[0]["why"] == "convert"

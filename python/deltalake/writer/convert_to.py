@@ -6,6 +6,7 @@ import os
 from typing import Any, Literal, Mapping
 
 from deltalake import _internal
+from deltalake._util import deprecate_positional_commit_args
 from deltalake.exceptions import NotSupportedError
 from deltalake.table import DeltaTable, _check_commit_properties, _configuration, _table_uri
 from deltalake.transaction import CommitProperties, PostCommitHookProperties
@@ -20,7 +21,7 @@ def convert_to_deltalake(
     description: str | None = None,
     configuration: Mapping[str, str | None] | None = None,
     storage_options: dict[str, str] | None = None,
-    *,
+    *args: Any,
     collect_stats: bool = True,
     commit_properties: CommitProperties | None = None,
     post_commithook_properties: PostCommitHookProperties | None = None,
@@ -47,6 +48,9 @@ def convert_to_deltalake(
         DeltaError: a table exists (``mode='error'``), there are no Parquet files, the files'
             schemas disagree, or a path does not fit the partition columns.
     """
+    commit_properties, post_commithook_properties = deprecate_positional_commit_args(
+        "convert_to_deltalake", args, commit_properties, post_commithook_properties
+    )
     del collect_stats, post_commithook_properties
     if mode not in ("error", "ignore"):
         raise ValueError(f"mode must be 'error' or 'ignore', not {mode!r}")
