@@ -5,6 +5,7 @@ require "bigdecimal"
 require "date"
 require "json"
 require "time"
+require "pathname"
 
 # the native extension (built by `rake compile`, or by `gem install` from the source gem)
 begin
@@ -154,6 +155,14 @@ module DeltaLake
       raise ArgumentError, "expected a Hash, not #{hash.class}" unless hash.is_a?(Hash)
 
       hash.to_h { |k, v| [k.to_s, v.to_s] }
+    end
+
+    # An Array of Strings (column names), or nil.
+    def string_list(list, what)
+      return nil if list.nil?
+      raise ArgumentError, "#{what} must be an Array of Strings, not #{list.class}" unless list.is_a?(Array)
+
+      list.map(&:to_s)
     end
 
     # The JSON the extension reads commit properties from, or nil.

@@ -115,7 +115,7 @@ module DeltaLake
         ending_version,
         starting_timestamp && Utils.timestamp_ms(starting_timestamp),
         ending_timestamp && Utils.timestamp_ms(ending_timestamp),
-        columns&.map(&:to_s),
+        Utils.string_list(columns, "columns"),
         allow_out_of_range,
         predicate
       )
@@ -125,7 +125,9 @@ module DeltaLake
     # only), read batch by batch as it is consumed.
     # @return [ArrowArrayStream]
     def scan(columns: nil, predicate: nil)
-      @table.scan(columns&.map(&:to_s), predicate)
+      raise ArgumentError, "predicate must be a String" unless predicate.nil? || predicate.is_a?(String)
+
+      @table.scan(Utils.string_list(columns, "columns"), predicate)
     end
 
     # Every row as a Hash (Integer, Float, String, true/false, Time in UTC, Date, BigDecimal,

@@ -127,7 +127,11 @@ pub fn batch_from_ruby(ruby: &Ruby, data: Value, hint: Option<&Schema>) -> Resul
             (None, _) => None,
         };
         if let Some(target) = target.filter(|t| t != array.data_type()) {
-            array = arrow::compute::cast(&array, &target).map_err(|e| {
+            let strict = arrow::compute::CastOptions {
+                safe: false,
+                ..Default::default()
+            };
+            array = arrow::compute::cast_with_options(&array, &target, &strict).map_err(|e| {
                 crate::error::to_rb(deltalake::DeltaError::Schema(format!(
                     "column {name}: cannot convert {} values to the table's {target}: {e}",
                     array.data_type()

@@ -59,24 +59,48 @@ fn without_gvl<F: FnOnce() -> R, R>(work: F, interrupted: &AtomicBool) -> Result
     }
 }
 
-/// Run `future` to completion with the GVL released. When Ruby interrupts the thread, the future
-/// is dropped (its work stops; a commit is atomic, so nothing or everything was committed) and
-/// the interrupt's exception is raised.
-pub fn run<F, T>(future: F) -> Result<T, Error>
+/// Run the future `make` gives to completion with the GVL released. When Ruby interrupts the
+/// thread, the future is dropped (its work stops; a commit is atomic, so nothing or everything
+/// was committed) and the interrupt's exception is raised.
+///
+/// The future is made on the thread that polls it: the state of a write or merge can be larger
+/// than a Ruby thread's whole stack in a debug build.
+pub fn run<F, Fut, T>(make: F) -> Result<T, Error>
 where
-    F: Future<Output = Result<T, CoreError>>,
+    F: FnOnce() -> Fut + Send,
+    Fut: Future<Output = Result<T, CoreError>>,
+    T: Send,
 {
-    blocking(|interrupted| block_on_interruptible(future, || interrupted.load(Ordering::SeqCst)).and_then(|r| r))
+    blocking(|interrupted| block_on_interruptible(make(), || interrupted.load(Ordering::SeqCst)).and_then(|r| r))
 }
 
-/// Run the blocking `work` (which polls the flag it is given) with the GVL released; see [`run`].
-pub fn blocking<T>(work: impl FnOnce(&AtomicBool) -> Result<T, CoreError>) -> Result<T, Error> {
+/// Run the blocking `work` (which polls the flag it is given) with the GVL released, on a thread
+/// with a stack of [`STACK_SIZE`]; see [`run`].
+pub fn blocking<T: Send>(work: impl FnOnce(&AtomicBool) -> Result<T, CoreError> + Send) -> Result<T, Error> {
     let interrupted = AtomicBool::new(false);
-    match without_gvl(|| work(&interrupted), &interrupted)? {
+    match without_gvl(|| on_big_stack(|| work(&interrupted)), &interrupted)? {
         Some(Ok(value)) => Ok(value),
         Some(Err(CoreError::Cancelled)) | None => Err(interruption()),
         Some(Err(err)) => Err(to_rb(err)),
     }
+}
+
+/// The stack of the threads the core's futures are polled on. A Ruby thread's stack is 1 MiB
+/// (`RUBY_THREAD_MACHINE_STACK_SIZE`), too small for the deepest futures (a write's plan, in a
+/// debug build), so the work never runs on it.
+pub const STACK_SIZE: usize = 16 << 20;
+
+/// Run `work` on a new thread with a stack of [`STACK_SIZE`] and wait for it; a panic there
+/// carries on here.
+fn on_big_stack<T: Send>(work: impl FnOnce() -> Result<T, CoreError> + Send) -> Result<T, CoreError> {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("deltalake-ruby".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, work)
+            .map_err(|e| CoreError::NotSupported(format!("cannot start a thread: {e}")))?;
+        thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The exception of the pending interrupt (raised by Ruby's own check), else `Interrupt`.

@@ -51,10 +51,11 @@ impl RawDeltaTable {
 
     /// Run an operation giving a new table and metrics; keep the table, return the metrics as a
     /// Hash with the reference package's keys.
-    fn operate<M, F>(&self, ruby: &Ruby, operation: F) -> Result<Value, Error>
+    fn operate<M, F, Fut>(&self, ruby: &Ruby, operation: F) -> Result<Value, Error>
     where
-        F: Future<Output = Result<(DeltaTable, M), CoreError>>,
-        M: Serialize,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<(DeltaTable, M), CoreError>>,
+        M: Serialize + Send,
     {
         let (table, metrics) = run(operation)?;
         self.replace(table);
@@ -67,7 +68,7 @@ impl RawDeltaTable {
             commit: commit_options(commit)?,
         };
         let table = self.current();
-        let altered = run(request.execute(&table))?;
+        let altered = run(move || async move { request.execute(&table).await })?;
         self.replace(altered);
         Ok(())
     }
@@ -80,12 +81,12 @@ impl RawDeltaTable {
             builder = builder.with_version(version);
         }
         Ok(Self {
-            table: Mutex::new(run(builder.load())?),
+            table: Mutex::new(run(move || builder.load())?),
         })
     }
 
     fn is_deltatable(uri: String, storage_options: Option<HashMap<String, String>>) -> Result<bool, Error> {
-        run(DeltaTable::exists(uri, storage_options.unwrap_or_default()))
+        run(move || DeltaTable::exists(uri, storage_options.unwrap_or_default()))
     }
 
     fn version(&self) -> i64 {
@@ -147,7 +148,7 @@ impl RawDeltaTable {
 
     fn history(ruby: &Ruby, rb_self: &Self, limit: Option<usize>) -> Result<RArray, Error> {
         let table = rb_self.current();
-        let commits = run(async move { table.history(limit).await })?;
+        let commits = run(move || async move { table.history(limit).await })?;
         let out = ruby.ary_new_capa(commits.len());
         for (version, info) in commits {
             let mut value = serde_json::to_value(info).map_err(|e| to_rb(e.into()))?;
@@ -161,9 +162,9 @@ impl RawDeltaTable {
 
     fn load_version(&self, version: i64) -> Result<(), Error> {
         let mut table = self.current();
-        run(async {
+        let table = run(move || async move {
             table.load_version(version).await?;
-            Ok(())
+            Ok(table)
         })?;
         self.replace(table);
         Ok(())
@@ -172,9 +173,9 @@ impl RawDeltaTable {
     fn load_timestamp(&self, timestamp_ms: i64) -> Result<(), Error> {
         let at = datetime_from_ms(timestamp_ms)?;
         let mut table = self.current();
-        run(async {
+        let table = run(move || async move {
             table.load_timestamp(at).await?;
-            Ok(())
+            Ok(table)
         })?;
         self.replace(table);
         Ok(())
@@ -182,9 +183,9 @@ impl RawDeltaTable {
 
     fn update_incremental(&self) -> Result<(), Error> {
         let mut table = self.current();
-        run(async {
+        let table = run(move || async move {
             table.refresh().await?;
-            Ok(())
+            Ok(table)
         })?;
         self.replace(table);
         Ok(())
@@ -240,7 +241,7 @@ impl RawDeltaTable {
         if let Some(sql) = predicate {
             feed = feed.with_predicate(sql);
         }
-        let (schema, stream) = run(feed.execute())?;
+        let (schema, stream) = run(move || feed.execute())?;
         ArrowArrayStream::from_async(schema, stream)
     }
 
@@ -253,7 +254,7 @@ impl RawDeltaTable {
             ..Default::default()
         };
         let table = rb_self.current();
-        rb_self.operate(ruby, request.execute(&table))
+        rb_self.operate(ruby, move || async move { request.execute(&table).await })
     }
 
     fn update(
@@ -270,7 +271,7 @@ impl RawDeltaTable {
             ..Default::default()
         };
         let table = rb_self.current();
-        rb_self.operate(ruby, request.execute(&table))
+        rb_self.operate(ruby, move || async move { request.execute(&table).await })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -308,14 +309,16 @@ impl RawDeltaTable {
         let table = rb_self.current();
         let source = if source.respond_to("arrow_c_stream", false)? {
             let (schema, input, pump) = Pump::start(reader_from_ruby(source)?).map_err(to_rb)?;
-            let merged = rb_self.operate(ruby, request.execute(&table, MergeSource::Stream(schema, input)));
+            let merged = rb_self.operate(ruby, move || async move {
+                request.execute(&table, MergeSource::Stream(schema, input)).await
+            });
             crate::runtime::blocking(move |_| pump.finish())?;
             return merged;
         } else {
             let hint = table.snapshot().arrow_schema().clone();
             MergeSource::Batches(vec![batch_from_ruby(ruby, source, Some(&hint))?])
         };
-        rb_self.operate(ruby, request.execute(&table, source))
+        rb_self.operate(ruby, move || async move { request.execute(&table, source).await })
     }
 
     fn optimize(
@@ -336,7 +339,7 @@ impl RawDeltaTable {
             commit: commit_options(commit)?,
         };
         let table = rb_self.current();
-        rb_self.operate(ruby, request.execute(&table))
+        rb_self.operate(ruby, move || async move { request.execute(&table).await })
     }
 
     fn vacuum(
@@ -355,7 +358,7 @@ impl RawDeltaTable {
             commit: commit_options(commit)?,
         };
         let table = self.current();
-        let (table, metrics) = run(request.execute(&table))?;
+        let (table, metrics) = run(move || async move { request.execute(&table).await })?;
         self.replace(table);
         Ok(metrics.files_deleted)
     }
@@ -381,7 +384,7 @@ impl RawDeltaTable {
             ..RestoreRequest::new(target)
         };
         let table = rb_self.current();
-        rb_self.operate(ruby, request.execute(&table))
+        rb_self.operate(ruby, move || async move { request.execute(&table).await })
     }
 
     fn repair(ruby: &Ruby, rb_self: &Self, dry_run: bool, commit: Option<String>) -> Result<Value, Error> {
@@ -390,7 +393,7 @@ impl RawDeltaTable {
             commit: commit_options(commit)?,
         };
         let table = rb_self.current();
-        rb_self.operate(ruby, request.execute(&table))
+        rb_self.operate(ruby, move || async move { request.execute(&table).await })
     }
 
     fn add_constraint(&self, name: String, expression: String, commit: Option<String>) -> Result<(), Error> {
@@ -424,13 +427,13 @@ impl RawDeltaTable {
 
     fn create_checkpoint(&self) -> Result<(), Error> {
         let table = self.current();
-        run(async move { table.create_checkpoint().await })?;
+        run(move || async move { table.create_checkpoint().await })?;
         Ok(())
     }
 
     fn cleanup_metadata(&self) -> Result<usize, Error> {
         let table = self.current();
-        run(async move { table.cleanup_metadata().await })
+        run(move || async move { table.cleanup_metadata().await })
     }
 }
 
@@ -485,14 +488,14 @@ fn write(
     };
     let table = if data.respond_to("arrow_c_stream", false)? {
         let (schema, input, pump) = Pump::start(reader_from_ruby(data)?).map_err(to_rb)?;
-        let written = run(request.execute(write_target, schema, input));
+        let written = run(move || request.execute(write_target, schema, input));
         // The write has dropped its input, so the pump stops after the batch it is reading.
         crate::runtime::blocking(move |_| pump.finish())?;
         written?
     } else {
         let batch = batch_from_ruby(ruby, data, hint.as_deref())?;
         let input = futures::stream::once(std::future::ready(Ok(batch.clone()))).boxed();
-        run(request.execute(write_target, batch.schema(), input))?
+        run(move || request.execute(write_target, batch.schema(), input))?
     };
     let version = table.version();
     if let Some(raw) = raw {
