@@ -259,7 +259,7 @@ fn kill(child: &mut Child) {
 /// Three workers in one group; at random moments one of them is killed with SIGKILL (mid-write
 /// or mid-commit, whatever it was doing) and a new one joins, so partitions move between live
 /// workers; at the end every offset must be in the table once.
-fn kill_scenario(name: &str, n: i64, rounds: u32) {
+fn kill_scenario(name: &str, n: i64, rounds: u32, strategy: &str) {
     let f = Fixture::new(name);
     // Half first, the rest while workers are being killed, so that they are always busy.
     let mut produced = n / 2;
@@ -271,8 +271,9 @@ fn kill_scenario(name: &str, n: i64, rounds: u32) {
         rng ^= rng << 17;
         rng % max
     };
-    let group = format!("g-{name}");
+    let group = format!("g-{}", f.topic);
     // Dead members leave the group after the session timeout: keep it short.
+    let strategy = format!("partition.assignment.strategy={strategy}");
     let args = [
         "-m",
         "100",
@@ -281,6 +282,7 @@ fn kill_scenario(name: &str, n: i64, rounds: u32) {
         "-K",
         "session.timeout.ms=6000",
         "heartbeat.interval.ms=500",
+        &strategy,
     ];
     let mut workers: Vec<Child> = (0..3).map(|_| f.command(&group, &args).spawn().unwrap()).collect();
     for round in 0..rounds as i64 {
@@ -305,16 +307,18 @@ fn kill_scenario(name: &str, n: i64, rounds: u32) {
 #[test]
 #[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
 fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
-    kill_scenario("kill", 30_000, 6);
+    kill_scenario("kill", 30_000, 6, "range");
 }
 
-/// The kill test, longer: `KDI_KILL_LOOPS` scenarios of 20 kills each (run by name).
+/// The kill test, longer: `KDI_KILL_LOOPS` scenarios of 20 kills each, eager and
+/// cooperative-sticky rebalancing in turn (run by name).
 #[test]
 #[ignore = "a long soak test: run it by name"]
 fn soak_kill_loop() {
     let loops: u32 = std::env::var("KDI_KILL_LOOPS").map_or(5, |v| v.parse().unwrap());
     for i in 0..loops {
-        kill_scenario(&format!("soak{i}"), 60_000, 20);
+        let strategy = if i % 2 == 0 { "cooperative-sticky" } else { "range" };
+        kill_scenario(&format!("soak{i}"), 60_000, 20, strategy);
     }
 }
 
