@@ -298,7 +298,7 @@ class DeltaTable:
             description,
             _configuration(configuration),
             storage_options,
-            commit_properties,
+            _commit_settings(commit_properties, given["post_commithook_properties"]),
         )
         return cls(uri, storage_options=storage_options)
 
@@ -644,7 +644,7 @@ class DeltaTable:
             timestamp_ms,
             ignore_missing_files,
             protocol_downgrade_allowed,
-            commit_properties,
+            _commit_settings(commit_properties, post_commithook_properties),
         )
         _post_commit(self._table, post_commithook_properties)
         return metrics
@@ -667,7 +667,7 @@ class DeltaTable:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        dry_run, files_removed = self._table.repair(dry_run, commit_properties)
+        dry_run, files_removed = self._table.repair(dry_run, _commit_settings(commit_properties, post_commithook_properties))
         if not dry_run:
             _post_commit(self._table, post_commithook_properties)
         return {"dry_run": dry_run, "files_removed": files_removed}
@@ -707,7 +707,7 @@ class DeltaTable:
         _check_post_commithook_properties(post_commithook_properties)
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        metrics = self._table.delete(predicate, writer_properties, commit_properties)
+        metrics = self._table.delete(predicate, writer_properties, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self._table, post_commithook_properties)
         return metrics
 
@@ -770,7 +770,7 @@ class DeltaTable:
             raise ValueError("there is nothing to update")
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        metrics = self._table.update(assignments, predicate, writer_properties, commit_properties)
+        metrics = self._table.update(assignments, predicate, writer_properties, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self._table, post_commithook_properties)
         return metrics
 
@@ -903,7 +903,7 @@ class DeltaTable:
             raise ValueError("retention_hours must be a non-negative int")
         _check_commit_properties(commit_properties)
         deleted = self._table.vacuum(
-            dry_run, retention_hours, enforce_retention_duration, full, commit_properties
+            dry_run, retention_hours, enforce_retention_duration, full, _commit_settings(commit_properties, post_commithook_properties)
         )
         if not dry_run:
             _post_commit(self._table, post_commithook_properties)
@@ -934,6 +934,34 @@ def _check_post_commithook_properties(post_commithook_properties: Any) -> None:
         post_commithook_properties, PostCommitHookProperties
     ):
         raise TypeError("post_commithook_properties must be a deltalake.PostCommitHookProperties")
+
+
+class _CommitSettings:
+    """What the extension module reads of a commit: the commit properties and whether a due
+    checkpoint is written (``PostCommitHookProperties.create_checkpoint``)."""
+
+    def __init__(
+        self,
+        commit_properties: CommitProperties | None,
+        hooks: PostCommitHookProperties | None,
+    ) -> None:
+        self.max_commit_retries = commit_properties.max_commit_retries if commit_properties else None
+        self.custom_metadata_json = (
+            commit_properties.custom_metadata_json if commit_properties else None
+        )
+        self.app_transaction_versions = (
+            commit_properties.app_transaction_versions if commit_properties else []
+        )
+        self.create_checkpoint = hooks.create_checkpoint if hooks else None
+
+
+def _commit_settings(
+    commit_properties: CommitProperties | None, hooks: PostCommitHookProperties | None
+) -> _CommitSettings | None:
+    """The settings of a commit for the extension module (``None``: all defaults)."""
+    if commit_properties is None and hooks is None:
+        return None
+    return _CommitSettings(commit_properties, hooks)
 
 
 def _post_commit(raw: Any, post_commithook_properties: PostCommitHookProperties | None) -> None:
@@ -1138,7 +1166,7 @@ class TableMerger:
             self._target_alias,
             self._merge_schema,
             self._writer_properties,
-            self._commit_properties,
+            _commit_settings(self._commit_properties, self._post_commithook_properties),
         )
         _post_commit(self._table._table, self._post_commithook_properties)
         return metrics
@@ -1268,7 +1296,7 @@ class TableOptimizer:
             target_size,
             max_concurrent_tasks,
             writer_properties,
-            commit_properties,
+            _commit_settings(commit_properties, post_commithook_properties),
         )
         _post_commit(self.table._table, post_commithook_properties)
         return metrics
@@ -1306,7 +1334,7 @@ class TableAlterer:
             if not isinstance(name, str) or not isinstance(expression, str):
                 raise TypeError("constraints must map names to SQL predicates (strings)")
         for name, expression in constraints.items():
-            self.table._table.add_constraint(name, expression, commit_properties)
+            self.table._table.add_constraint(name, expression, _commit_settings(commit_properties, post_commithook_properties))
             _post_commit(self.table._table, post_commithook_properties)
 
     def drop_constraint(
@@ -1327,7 +1355,7 @@ class TableAlterer:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        self.table._table.drop_constraint(name, not raise_if_not_exists, commit_properties)
+        self.table._table.drop_constraint(name, not raise_if_not_exists, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self.table._table, post_commithook_properties)
 
     def add_columns(
@@ -1357,7 +1385,7 @@ class TableAlterer:
         schema_json = json.dumps(
             {"type": "struct", "fields": [json.loads(f.to_json()) for f in fields]}
         )
-        self.table._table.add_columns(schema_json, commit_properties)
+        self.table._table.add_columns(schema_json, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_properties(
@@ -1387,7 +1415,7 @@ class TableAlterer:
             isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
         ):
             raise TypeError("properties must be a dict of strings to strings")
-        self.table._table.set_table_properties(properties, commit_properties)
+        self.table._table.set_table_properties(properties, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self.table._table, post_commithook_properties)
 
     def add_feature(
@@ -1420,7 +1448,7 @@ class TableAlterer:
                     "adding a table feature needs protocol versions (3, 7), the table has "
                     f"({reader}, {writer}): pass allow_protocol_versions_increase=True"
                 )
-        self.table._table.add_features(names, commit_properties)
+        self.table._table.add_features(names, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_name(
@@ -1436,7 +1464,7 @@ class TableAlterer:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        self.table._table.set_table_name(name, commit_properties)
+        self.table._table.set_table_name(name, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_description(
@@ -1452,5 +1480,5 @@ class TableAlterer:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        self.table._table.set_table_description(description, commit_properties)
+        self.table._table.set_table_description(description, _commit_settings(commit_properties, post_commithook_properties))
         _post_commit(self.table._table, post_commithook_properties)

@@ -147,8 +147,7 @@ class PostCommitHookProperties:
 
     Args:
         create_checkpoint: checkpoint the versions that are a multiple of
-            ``delta.checkpointInterval``. Only ``True`` is honoured for now: the automatic
-            checkpoint cannot be switched off yet; ``False`` skips the log cleanup.
+            ``delta.checkpointInterval`` (``False``: no checkpoint, and so no log cleanup).
         cleanup_expired_logs: after a checkpoint, delete the log files older than
             ``delta.logRetentionDuration`` that no retained version needs; ``None`` follows the
             table's ``delta.enableExpiredLogCleanup`` (on by default).

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use deltalake::bindings::{
-    AlterRequest, DeleteRequest, FileListing, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump, RepairRequest,
-    RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteFilesRequest,
+    AlterRequest, CommitOptions, DeleteRequest, FileListing, Filter, MergeClause, MergeRequest, OptimizeRequest, Pump,
+    RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteFilesRequest,
     cleanup_expired_logs as cleanup_expired_logs_after, location_of, metrics_json,
 };
 use deltalake::operations::alter::TableChange;
@@ -661,6 +661,7 @@ impl RawDeltaTable {
         post_commithook_properties: Option<PyPostCommitHooks>,
     ) -> PyResult<()> {
         let _ = partition_by;
+        let hooks = post_commithook_properties.unwrap_or_default();
         let mut files = Vec::new();
         let mut removes = Vec::new();
         for action in actions {
@@ -686,12 +687,14 @@ impl RawDeltaTable {
             partition_filter,
             files,
             removes,
-            commit: commit_options(commit_properties)?,
+            commit: CommitOptions {
+                create_checkpoint: Some(hooks.create_checkpoint),
+                ..commit_options(commit_properties)?
+            },
         };
         let schema = delta_schema_from_py(schema)?;
         let table = self.current();
         let written = run(py, async move { request.execute(&table, &schema).await })?;
-        let hooks = post_commithook_properties.unwrap_or_default();
         if hooks.create_checkpoint {
             let cleanup = hooks.cleanup_expired_logs;
             run(py, cleanup_expired_logs_after(&written, cleanup))?;

@@ -102,6 +102,10 @@ pub struct PyCommitProperties {
     custom_metadata_json: Option<String>,
     /// `(app_id, version)` of each application transaction.
     app_transaction_versions: Vec<(String, i64)>,
+    /// Whether a due checkpoint is written (the post-commit hooks' `create_checkpoint`; absent
+    /// from a plain `CommitProperties`).
+    #[pyo3(default)]
+    create_checkpoint: Option<bool>,
 }
 
 /// The core's commit options of `properties` (the defaults without them). Custom metadata that
@@ -113,6 +117,7 @@ pub fn commit_options(properties: Option<PyCommitProperties>) -> PyResult<Commit
     let options = CommitOptions {
         max_commit_retries: properties.max_commit_retries,
         app_transactions: properties.app_transaction_versions,
+        create_checkpoint: properties.create_checkpoint,
         ..CommitOptions::default()
     };
     let Some(json) = &properties.custom_metadata_json else {
@@ -197,7 +202,11 @@ pub fn write_to_deltalake(
         description,
         predicate,
         writer,
-        commit: commit_options(commit_properties)?,
+        commit: CommitOptions {
+            // Without the checkpoint hook a due version is not checkpointed.
+            create_checkpoint: (!post_commit).then_some(false),
+            ..commit_options(commit_properties)?
+        },
     };
     let (write_target, raw) = match target {
         PyWriteTarget::Table(raw) => (WriteTarget::Table(raw.get().current()), Some(raw)),

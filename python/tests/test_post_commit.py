@@ -37,9 +37,20 @@ def test_cleanup_can_be_switched_off(tmp_path: Path) -> None:
     assert (tmp_path / "_delta_log" / "00000000000000000002.checkpoint.parquet").exists()
 
 
-def test_no_cleanup_without_the_checkpoint_hook(tmp_path: Path) -> None:
-    _three_versions(tmp_path, PostCommitHookProperties(create_checkpoint=False, cleanup_expired_logs=True))
+def test_no_checkpoint_and_no_cleanup_without_the_checkpoint_hook(tmp_path: Path) -> None:
+    hooks = PostCommitHookProperties(create_checkpoint=False, cleanup_expired_logs=True)
+    dt = _three_versions(tmp_path, hooks)
     assert len(_commits(tmp_path)) == 3
+    assert not list((tmp_path / "_delta_log").glob("*.checkpoint.parquet"))
+    # Every kind of commit honours it: update, alter, and a write through a table.
+    dt.update({"a": "a + 1"}, post_commithook_properties=hooks)
+    dt.merge(pa.table({"a": [5]}), "t.a = s.a", "s", "t").when_not_matched_insert_all().execute()
+    dt.alter.set_table_name("n", post_commithook_properties=hooks)
+    write_deltalake(dt, pa.table({"a": [6]}), mode="append", post_commithook_properties=hooks)
+    assert dt.version() == 6
+    checkpoints = sorted(p.name for p in (tmp_path / "_delta_log").glob("*.checkpoint.parquet"))
+    # The merge had no hook properties: its version (4) was checkpointed as usual.
+    assert checkpoints == ["00000000000000000004.checkpoint.parquet"]
 
 
 def test_write_through_a_uri_and_optimize_run_the_hook(tmp_path: Path) -> None:
