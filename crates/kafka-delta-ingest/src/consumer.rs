@@ -179,6 +179,36 @@ fn client_config(options: &IngestOptions) -> ClientConfig {
     config
 }
 
+/// Bytes of payloads between polling and their commit, shared by the two sides: above the
+/// bound the polling thread pauses its partitions (it keeps polling, so it stays in the group),
+/// and resumes them below half of it.
+#[derive(Debug)]
+pub struct BufferGauge {
+    /// Bytes held now.
+    pub bytes: std::sync::atomic::AtomicUsize,
+    /// The bound.
+    pub max: usize,
+}
+
+impl BufferGauge {
+    /// Count `n` more bytes.
+    pub fn add(&self, n: usize) {
+        self.bytes.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// Count `n` bytes released.
+    pub fn release(&self, n: usize) {
+        // Never below zero, whatever the order of the two sides.
+        let _ = self
+            .bytes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| Some(b.saturating_sub(n)));
+    }
+
+    fn held(&self) -> usize {
+        self.bytes.load(Ordering::SeqCst)
+    }
+}
+
 /// The polling thread, started.
 pub struct Poller {
     /// Ask it to stop (SIGTERM, or the writer ending).
@@ -195,6 +225,7 @@ pub fn start(
     lookup: OffsetLookup,
     events: mpsc::Sender<Event>,
     commands: std_mpsc::Receiver<Command>,
+    gauge: Arc<BufferGauge>,
 ) -> Result<Poller, IngestError> {
     let stop = Arc::new(AtomicBool::new(false));
     let failed = Arc::new(AtomicBool::new(false));
@@ -213,7 +244,14 @@ pub fn start(
     let (stop2, failed2) = (stop.clone(), failed.clone());
     let handle = std::thread::Builder::new()
         .name("kafka-poll".into())
-        .spawn(move || poll_loop(&consumer, &topic, end, &events, &commands, &stop2, &failed2))
+        .spawn(move || {
+            let channels = Channels {
+                events,
+                commands,
+                gauge,
+            };
+            poll_loop(&consumer, &topic, end, &channels, &stop2, &failed2)
+        })
         .map_err(|e| IngestError::Internal(format!("cannot start the polling thread: {e}")))?;
     Ok(Poller { stop, failed, handle })
 }
@@ -245,15 +283,26 @@ fn meta_of(topic: &str, m: &rdkafka::message::BorrowedMessage<'_>) -> MessageMet
     }
 }
 
+struct Channels {
+    events: mpsc::Sender<Event>,
+    commands: std_mpsc::Receiver<Command>,
+    gauge: Arc<BufferGauge>,
+}
+
 fn poll_loop(
     consumer: &BaseConsumer<Context>,
     topic: &str,
     end: bool,
-    events: &mpsc::Sender<Event>,
-    commands: &std_mpsc::Receiver<Command>,
+    channels: &Channels,
     stop: &AtomicBool,
     failed: &AtomicBool,
 ) {
+    let Channels {
+        events,
+        commands,
+        gauge,
+    } = channels;
+    let mut paused = false;
     let mut at_end: HashSet<i32> = HashSet::new();
     let mut ended = false;
     while !stop.load(Ordering::SeqCst) && !failed.load(Ordering::SeqCst) {
@@ -279,6 +328,22 @@ fn poll_loop(
                 }
             }
         }
+        let held = gauge.held();
+        let toggle = if paused { held < gauge.max / 2 } else { held > gauge.max };
+        if toggle && let Ok(assignment) = consumer.assignment() {
+            let result = if paused {
+                consumer.resume(&assignment)
+            } else {
+                consumer.pause(&assignment)
+            };
+            match result {
+                Ok(()) => {
+                    paused = !paused;
+                    info!(paused, held, "back-pressure");
+                }
+                Err(e) => warn!(error = %e, "pause/resume failed"),
+            }
+        }
         if ended {
             // Only the writer's last commands are served now.
             std::thread::sleep(Duration::from_millis(20));
@@ -292,6 +357,7 @@ fn poll_loop(
                     meta: meta_of(topic, &m),
                     payload: m.payload().map(<[u8]>::to_vec),
                 };
+                gauge.add(message.size());
                 if events.blocking_send(Event::Message(message)).is_err() {
                     return;
                 }

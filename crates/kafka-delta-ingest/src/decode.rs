@@ -22,6 +22,13 @@ pub struct Message {
     pub payload: Option<Vec<u8>>,
 }
 
+impl Message {
+    /// Bytes of its payload.
+    pub fn size(&self) -> usize {
+        self.payload.as_ref().map_or(0, Vec::len)
+    }
+}
+
 /// A message that could not be written, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeadLetter {

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::cli::IngestOptions;
-use crate::consumer::{self, Command, Event, OffsetLookup};
+use crate::consumer::{self, BufferGauge, Command, Event, OffsetLookup};
 use crate::decode::{DeadLetter, Decoding, Message, dead_letter_schema, decode_json_lines};
 use crate::error::IngestError;
 use crate::metrics::Metrics;
@@ -75,6 +75,7 @@ struct Writer {
     bytes: usize,
     commands: std_mpsc::Sender<Command>,
     metrics: Arc<Metrics>,
+    gauge: Arc<BufferGauge>,
 }
 
 /// Run the daemon until the topic's end (`-e`), `shutdown`, or a fatal error.
@@ -93,13 +94,18 @@ pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<()
     if let Some(addr) = &options.metrics_addr {
         crate::metrics::serve(addr, metrics.clone()).await?;
     }
-    let capacity = (options.max_buffer_bytes / 1024).clamp(1024, 1 << 20);
+    // Bytes are bounded by the gauge; the slots bound the count of small messages.
+    let capacity = (options.max_buffer_bytes / 256).clamp(1024, 1 << 20);
     let (events_tx, mut events) = mpsc::channel(capacity);
     let (commands, commands_rx) = std_mpsc::channel();
     let (uri, app_id) = (options.table_uri.clone(), options.app_id.clone());
     let lookup: OffsetLookup =
         Arc::new(move |partitions: &[i32]| deltalake::bindings::block_on(stored_offsets(&uri, &app_id, partitions))?);
-    let poller = consumer::start(&options, lookup, events_tx, commands_rx)?;
+    let gauge = Arc::new(BufferGauge {
+        bytes: 0.into(),
+        max: options.max_buffer_bytes,
+    });
+    let poller = consumer::start(&options, lookup, events_tx, commands_rx, gauge.clone())?;
     let mut writer = Writer {
         decoding: Arc::new(Decoding {
             schema,
@@ -115,6 +121,7 @@ pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<()
         bytes: 0,
         commands,
         metrics,
+        gauge,
     };
     let result = writer.drive(&mut events, &shutdown, &poller.failed).await;
     poller.stop.store(true, Ordering::SeqCst);
@@ -201,20 +208,23 @@ impl Writer {
     fn due(&self) -> bool {
         self.count >= self.options.max_messages_per_batch
             || self.bytes >= self.options.min_bytes_per_file
+            || self.bytes >= self.options.max_buffer_bytes / 2
             || self.oldest.is_some_and(|t| t.elapsed() >= self.options.allowed_latency)
     }
 
     async fn handle(&mut self, event: Event) -> Result<(), IngestError> {
         match event {
             Event::Message(m) => {
+                Metrics::add(&self.metrics.messages_consumed, 1);
+                let size = m.size();
                 let Some(part) = self.parts.get_mut(&m.meta.partition) else {
+                    self.gauge.release(size);
                     return Ok(());
                 };
                 if part.resetting || part.committed.is_some_and(|c| m.meta.offset <= c) {
+                    self.gauge.release(size);
                     return Ok(());
                 }
-                Metrics::add(&self.metrics.messages_consumed, 1);
-                let size = m.payload.as_ref().map_or(0, Vec::len);
                 part.bytes += size;
                 part.messages.push(m);
                 self.count += 1;
@@ -258,6 +268,7 @@ impl Writer {
         if let Some(old) = old {
             self.count -= old.messages.len();
             self.bytes -= old.bytes;
+            self.gauge.release(old.bytes);
         }
         if self.count == 0 {
             self.oldest = None;
@@ -292,10 +303,12 @@ impl Writer {
 
     async fn flush(&mut self) -> Result<(), IngestError> {
         let mut ready = Vec::new();
+        let mut released = HashMap::new();
         for (p, part) in &mut self.parts {
             if !part.messages.is_empty() {
                 ready.push((*p, std::mem::take(&mut part.messages)));
-                part.bytes = 0;
+                let bytes = std::mem::take(&mut part.bytes);
+                released.insert(*p, bytes);
             }
         }
         (self.count, self.bytes, self.oldest) = (0, 0, None);
@@ -321,6 +334,8 @@ impl Writer {
                     self.reseek(p).await;
                 }
             }
+            // Committed or dropped: either way these bytes are no longer held.
+            self.gauge.release(released.remove(&p).unwrap_or(0));
         }
         Ok(())
     }

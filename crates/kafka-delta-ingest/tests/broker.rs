@@ -566,3 +566,26 @@ fn http_get(addr: &str) -> String {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     response
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn a_full_buffer_pauses_the_partitions() {
+    let f = Fixture::new("pause");
+    f.produce(0..600);
+    // About 120 bytes a message: 8 KB hold ~70 messages, far fewer than a batch.
+    let args = ["-e", "-l", "30", "-m", "100000", "--max-buffer-bytes", "8000"];
+    let output = f
+        .command("g-pause", &args)
+        .env("RUST_LOG", "kafka_delta_ingest=info")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("back-pressure") && log.contains("paused=true"),
+        "never paused"
+    );
+    assert!(log.contains("paused=false"), "never resumed");
+    assert_exactly(&f.table(), 600);
+}
