@@ -81,6 +81,7 @@ struct Writer {
 /// Run the daemon until the topic's end (`-e`), `shutdown`, or a fatal error.
 pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<(), IngestError> {
     let table = open_or_create(&options).await?;
+    catch_up_checkpoint(&table).await;
     let schema: SchemaRef = table.snapshot().arrow_schema().clone();
     let transformer = Arc::new(Transformer::new(&options.transforms, options.filter.as_deref())?);
     let dlq = match &options.dlq_table_uri {
@@ -130,6 +131,39 @@ pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<()
     drop(writer);
     let _ = tokio::task::spawn_blocking(move || poller.handle.join()).await;
     result
+}
+
+/// The version of the table's last checkpoint (`_delta_log/_last_checkpoint`), -1 without one.
+async fn last_checkpoint(table: &DeltaTable) -> Result<i64, IngestError> {
+    let store = table.log_store();
+    let path = store.log_path().join("_last_checkpoint");
+    let bytes = match object_store::ObjectStoreExt::get(store.object_store().as_ref(), &path).await {
+        Ok(found) => found.bytes().await.map_err(DeltaError::from)?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(-1),
+        Err(e) => return Err(DeltaError::from(e).into()),
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| IngestError::Internal(format!("invalid _last_checkpoint: {e}")))?;
+    Ok(value.get("version").and_then(serde_json::Value::as_i64).unwrap_or(-1))
+}
+
+/// A worker that died between a commit at a multiple of `delta.checkpointInterval` and its
+/// checkpoint left the table without it: write it now (at the current version).
+async fn catch_up_checkpoint(table: &DeltaTable) {
+    let due = match table.snapshot().table_config().checkpoint_interval() {
+        Ok(interval) if interval > 0 => table.version() / interval * interval,
+        _ => return,
+    };
+    let result = async {
+        if due > 0 && last_checkpoint(table).await? < due {
+            let written = table.create_checkpoint().await?;
+            info!(version = table.version(), ?written, "caught up a missed checkpoint");
+        }
+        Ok::<_, IngestError>(())
+    };
+    if let Err(e) = result.await {
+        warn!(error = %e, "no catch-up checkpoint");
+    }
 }
 
 async fn open_or_create(options: &IngestOptions) -> Result<DeltaTable, IngestError> {
@@ -449,5 +483,46 @@ impl Dlq {
             Ok(_) | Err(DeltaError::TransactionAlreadyCommitted { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deltalake::transaction::CommitProperties;
+
+    #[test]
+    fn a_missed_checkpoint_is_caught_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().to_str().unwrap().to_string();
+        let run = async {
+            let batch = RecordBatch::try_from_iter([(
+                "id",
+                Arc::new(arrow::array::Int64Array::from(vec![1, 2])) as arrow::array::ArrayRef,
+            )])
+            .unwrap();
+            // As a worker killed before its checkpoint leaves it: version 2, interval 2, none.
+            let skip = CommitProperties {
+                auto_checkpoint: false,
+                ..Default::default()
+            };
+            let configuration = HashMap::from([("delta.checkpointInterval".to_string(), "2".to_string())]);
+            let mut table = DeltaTable::write(&uri)
+                .with_batches(vec![batch.clone()])
+                .with_configuration(configuration)
+                .await?;
+            for _ in 0..2 {
+                table = WriteBuilder::from_table(table)
+                    .with_batches(vec![batch.clone()])
+                    .with_commit_properties(skip.clone())
+                    .await?;
+            }
+            assert_eq!(table.version(), 2);
+            assert_eq!(last_checkpoint(&table).await.unwrap(), -1);
+            catch_up_checkpoint(&table).await;
+            assert_eq!(last_checkpoint(&table).await.unwrap(), 2);
+            Ok::<_, DeltaError>(())
+        };
+        deltalake::bindings::block_on(run).unwrap().unwrap();
     }
 }
