@@ -104,16 +104,30 @@ def _dnf(filters: Any, partition_form: bool) -> list[list[tuple[str, str, Any]]]
 
 
 def _file_filter(
-    partition_filters: FilterType | None,
+    deprecated_name: str,
+    deprecated_value: FilterType | None,
     file_pruning_predicate: FilePruningPredicateType | None,
 ) -> str | list[list[tuple[str, str, Any]]] | None:
-    """The filter selecting files: a SQL string as it is, tuple filters in partition form."""
-    if partition_filters is not None and file_pruning_predicate is not None:
-        raise ValueError("pass either partition_filters or file_pruning_predicate, not both")
-    predicate = partition_filters if file_pruning_predicate is None else file_pruning_predicate
-    if isinstance(predicate, str):
-        return predicate
-    return _dnf(predicate, partition_form=True)
+    """The filter selecting files: a SQL string as it is, tuple filters in partition form.
+
+    ``deprecated_value`` (the method's older ``partition_filters`` or ``partitions`` argument)
+    is taken with a :class:`DeprecationWarning`, as the reference package does.
+    """
+    if deprecated_value is not None:
+        if file_pruning_predicate is not None:
+            raise ValueError(
+                f"`{deprecated_name}` is deprecated; pass only `file_pruning_predicate`"
+            )
+        warnings.warn(
+            f"`{deprecated_name}` is deprecated; pass the filters to "
+            "`file_pruning_predicate` instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        file_pruning_predicate = deprecated_value
+    if isinstance(file_pruning_predicate, str):
+        return file_pruning_predicate
+    return _dnf(file_pruning_predicate, partition_form=True)
 
 
 def _timestamp_ms(value: str | datetime) -> int:
@@ -332,7 +346,8 @@ class DeltaTable:
 
         The filters select files as in :meth:`file_uris`.
         """
-        return self._table.files(_file_filter(partition_filters, file_pruning_predicate))
+        filter = _file_filter("partition_filters", partition_filters, file_pruning_predicate)
+        return self._table.files(filter)
 
     def file_uris(
         self,
@@ -343,7 +358,7 @@ class DeltaTable:
         """The absolute locations of the active data files (local paths for local tables).
 
         Args:
-            partition_filters: tuple filters (the older name of ``file_pruning_predicate``).
+            partition_filters: tuple filters (deprecated, warns: use ``file_pruning_predicate``).
             file_pruning_predicate: a SQL predicate (``"year = 2021 AND month > 6"``) or tuple
                 filters: ``[("year", "=", 2021), ("month", ">", 6)]`` is an AND, a list of such
                 lists an OR of ANDs. Tuple values are taken in their partition string form and
@@ -356,7 +371,8 @@ class DeltaTable:
             DeltaError: a filter names an unknown column, has an invalid operator, or a value
                 that is not of the column's type.
         """
-        return self._table.file_uris(_file_filter(partition_filters, file_pruning_predicate))
+        filter = _file_filter("partition_filters", partition_filters, file_pruning_predicate)
+        return self._table.file_uris(filter)
 
     def schema(self) -> Schema:
         """The table's schema."""
@@ -402,7 +418,7 @@ class DeltaTable:
     ) -> list[dict[str, str]]:
         """The distinct partition values of the active files (of the files the filters select,
         as in :meth:`file_uris`), one dict per partition; none for an unpartitioned table."""
-        filter = _file_filter(partition_filters, file_pruning_predicate)
+        filter = _file_filter("partition_filters", partition_filters, file_pruning_predicate)
         seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
         for values in self._table.partitions(filter):
             if values:
@@ -497,7 +513,7 @@ class DeltaTable:
         """Read the table (or ``columns`` of it) into a ``pyarrow.Table``.
 
         Args:
-            partitions: tuple filters selecting files, in partition form as in :meth:`file_uris`.
+            partitions: tuple filters selecting files as in :meth:`file_uris` (deprecated, warns).
             columns: the columns to read, in this order.
             filesystem: accepted for compatibility.
             filters: the rows to return: tuple filters (``[("a", ">", 3)]`` is an AND, a list of
@@ -515,6 +531,12 @@ class DeltaTable:
 
         expression = filters if isinstance(filters, pc.Expression) else None
         row_filters = [] if expression is not None else [_row_filter(filters)]
+        if partitions is not None:
+            warnings.warn(
+                "`partitions` is deprecated; use `filters` instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         row_filters.append(_dnf(partitions, partition_form=True))
         table = pa.table(
             self._table.read_all(_columns(columns), [f for f in row_filters if f is not None])
@@ -542,7 +564,7 @@ class DeltaTable:
         import pyarrow as pa
         import pyarrow.dataset as ds
 
-        filter = _file_filter(partitions, file_pruning_predicate)
+        filter = _file_filter("partitions", partitions, file_pruning_predicate)
         table = pa.table(self._table.read_all(None, [] if filter is None else [filter]))
         if schema is not None:
             table = table.cast(schema)
@@ -667,7 +689,8 @@ class DeltaTable:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        dry_run, files_removed = self._table.repair(dry_run, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        dry_run, files_removed = self._table.repair(dry_run, commit)
         if not dry_run:
             _post_commit(self._table, post_commithook_properties)
         return {"dry_run": dry_run, "files_removed": files_removed}
@@ -707,7 +730,8 @@ class DeltaTable:
         _check_post_commithook_properties(post_commithook_properties)
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        metrics = self._table.delete(predicate, writer_properties, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        metrics = self._table.delete(predicate, writer_properties, commit)
         _post_commit(self._table, post_commithook_properties)
         return metrics
 
@@ -770,7 +794,8 @@ class DeltaTable:
             raise ValueError("there is nothing to update")
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
-        metrics = self._table.update(assignments, predicate, writer_properties, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        metrics = self._table.update(assignments, predicate, writer_properties, commit)
         _post_commit(self._table, post_commithook_properties)
         return metrics
 
@@ -903,7 +928,11 @@ class DeltaTable:
             raise ValueError("retention_hours must be a non-negative int")
         _check_commit_properties(commit_properties)
         deleted = self._table.vacuum(
-            dry_run, retention_hours, enforce_retention_duration, full, _commit_settings(commit_properties, post_commithook_properties)
+            dry_run,
+            retention_hours,
+            enforce_retention_duration,
+            full,
+            _commit_settings(commit_properties, post_commithook_properties),
         )
         if not dry_run:
             _post_commit(self._table, post_commithook_properties)
@@ -945,7 +974,9 @@ class _CommitSettings:
         commit_properties: CommitProperties | None,
         hooks: PostCommitHookProperties | None,
     ) -> None:
-        self.max_commit_retries = commit_properties.max_commit_retries if commit_properties else None
+        self.max_commit_retries = (
+            commit_properties.max_commit_retries if commit_properties else None
+        )
         self.custom_metadata_json = (
             commit_properties.custom_metadata_json if commit_properties else None
         )
@@ -1334,7 +1365,8 @@ class TableAlterer:
             if not isinstance(name, str) or not isinstance(expression, str):
                 raise TypeError("constraints must map names to SQL predicates (strings)")
         for name, expression in constraints.items():
-            self.table._table.add_constraint(name, expression, _commit_settings(commit_properties, post_commithook_properties))
+            commit = _commit_settings(commit_properties, post_commithook_properties)
+            self.table._table.add_constraint(name, expression, commit)
             _post_commit(self.table._table, post_commithook_properties)
 
     def drop_constraint(
@@ -1355,7 +1387,8 @@ class TableAlterer:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        self.table._table.drop_constraint(name, not raise_if_not_exists, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        self.table._table.drop_constraint(name, not raise_if_not_exists, commit)
         _post_commit(self.table._table, post_commithook_properties)
 
     def add_columns(
@@ -1385,7 +1418,8 @@ class TableAlterer:
         schema_json = json.dumps(
             {"type": "struct", "fields": [json.loads(f.to_json()) for f in fields]}
         )
-        self.table._table.add_columns(schema_json, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        self.table._table.add_columns(schema_json, commit)
         _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_properties(
@@ -1415,7 +1449,8 @@ class TableAlterer:
             isinstance(k, str) and isinstance(v, str) for k, v in properties.items()
         ):
             raise TypeError("properties must be a dict of strings to strings")
-        self.table._table.set_table_properties(properties, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        self.table._table.set_table_properties(properties, commit)
         _post_commit(self.table._table, post_commithook_properties)
 
     def add_feature(
@@ -1448,7 +1483,8 @@ class TableAlterer:
                     "adding a table feature needs protocol versions (3, 7), the table has "
                     f"({reader}, {writer}): pass allow_protocol_versions_increase=True"
                 )
-        self.table._table.add_features(names, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        self.table._table.add_features(names, commit)
         _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_name(
@@ -1464,7 +1500,8 @@ class TableAlterer:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        self.table._table.set_table_name(name, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        self.table._table.set_table_name(name, commit)
         _post_commit(self.table._table, post_commithook_properties)
 
     def set_table_description(
@@ -1480,5 +1517,6 @@ class TableAlterer:
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
-        self.table._table.set_table_description(description, _commit_settings(commit_properties, post_commithook_properties))
+        commit = _commit_settings(commit_properties, post_commithook_properties)
+        self.table._table.set_table_description(description, commit)
         _post_commit(self.table._table, post_commithook_properties)

@@ -110,13 +110,13 @@ def test_write_transaction_appends_and_overwrites_partitions(tmp_path: Path) -> 
     assert DeltaTable(tmp_path).version() == 2
 
     # A compaction done elsewhere: the new file replaces the old ones without a data change.
-    y_files = dt.files([("p", "=", "y")])
+    y_files = dt.files(file_pruning_predicate=[("p", "=", "y")])
     merged = _written(tmp_path, "p=y/merged.parquet", [2], {"p": "y"})
     merged.data_change = False
     dt.create_write_transaction(
         [merged, *[RemoveAction(f, False, 0) for f in y_files]], "append", dt.schema()
     )
-    assert dt.files([("p", "=", "y")]) == ["p=y/merged.parquet"]
+    assert dt.files(file_pruning_predicate=[("p", "=", "y")]) == ["p=y/merged.parquet"]
     assert sorted(dt.to_pyarrow_table().column("a").to_pylist()) == [2, 20]
 
     dt.create_write_transaction([_written(tmp_path, "p=z/e3.parquet", [30], {"p": "z"})], "overwrite", dt.schema())

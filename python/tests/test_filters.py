@@ -14,6 +14,13 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError
 
+# The tests pass tuple filters also through the older positional arguments, which warn (as in the
+# reference package); test_deprecated_filter_arguments_warn checks the warnings.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:`partition_filters` is deprecated:DeprecationWarning",
+    "ignore:`partitions` is deprecated:DeprecationWarning",
+)
+
 
 @pytest.fixture
 def events(tmp_path: Path) -> DeltaTable:
@@ -214,7 +221,20 @@ def test_bad_file_filters_raise(events: DeltaTable) -> None:
         events.partitions([("part", "like", "1")])
     with pytest.raises(DeltaError, match="not a valid"):
         events.files([("part", "=", "x")])
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="`partition_filters` is deprecated; pass only"):
         events.file_uris([("part", "=", "1")], file_pruning_predicate="part = 1")
     with pytest.raises(TypeError):
         events.file_uris(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.filterwarnings("default")
+def test_deprecated_filter_arguments_warn(events: DeltaTable) -> None:
+    with pytest.warns(DeprecationWarning, match="`partition_filters` is deprecated; pass the filters"):
+        legacy = events.file_uris([("part", "=", "1")])
+    assert legacy == events.file_uris(file_pruning_predicate=[("part", "=", "1")])
+    with pytest.warns(DeprecationWarning, match="`partition_filters` is deprecated"):
+        events.partitions([("part", "=", "1")])
+    with pytest.warns(DeprecationWarning, match="`partitions` is deprecated; use `filters` instead"):
+        events.to_pyarrow_table(partitions=[("part", "=", "1")])
+    with pytest.warns(DeprecationWarning, match="`partitions` is deprecated; pass the filters"):
+        events.to_pyarrow_dataset(partitions=[("part", "=", "1")])

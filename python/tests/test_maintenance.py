@@ -68,7 +68,7 @@ def test_compact_partition_filter_and_options(fragmented: DeltaTable) -> None:
         writer_properties=WriterProperties(compression="ZSTD"),
     )
     assert metrics["numFilesRemoved"] == 3 and metrics["numFilesAdded"] == 1
-    assert len(fragmented.files([("part", "=", "b")])) == 3
+    assert len(fragmented.files(file_pruning_predicate=[("part", "=", "b")])) == 3
 
 
 def test_z_order(fragmented: DeltaTable) -> None:

@@ -110,7 +110,7 @@ def test_convert_to_deltalake(tmp_path: Path) -> None:
     assert rows.column("id").to_pylist() == [1, 2, 3]
     assert rows.column("year").to_pylist() == [2020, 2020, 2021]
     assert rows.schema.field("year").type == pa.int32()
-    assert len(dt.file_uris([("year", "=", 2021)])) == 1
+    assert len(dt.file_uris(file_pruning_predicate=[("year", "=", 2021)])) == 1
     history = dt.history()
     assert history[0]["operation"] == "CONVERT" and history[0]["source"] == "parquet"
     # The statistics of the footers were recorded.
@@ -153,7 +153,7 @@ def test_repair(tmp_path: Path) -> None:
     dt = DeltaTable(tmp_path)
     assert dt.repair() == {"dry_run": False, "files_removed": []}
     assert dt.version() == 0
-    lost = dt.files([("p", "=", "b")])
+    lost = dt.files(file_pruning_predicate=[("p", "=", "b")])
     assert len(lost) == 1
     os.remove(tmp_path / lost[0])
     assert dt.repair(dry_run=True) == {"dry_run": True, "files_removed": lost}
