@@ -309,8 +309,9 @@ impl Writer {
         }
     }
 
-    /// Move a partition back to what the table holds, dropping its buffer.
-    async fn reseek(&mut self, p: i32) {
+    /// Move a partition back to what the table holds, dropping its buffer; without a stored or
+    /// given offset, back to `first`, the first offset of the dropped batch.
+    async fn reseek(&mut self, p: i32, first: i64) {
         let stored = match self.table.refresh().await {
             Ok(_) => self
                 .table
@@ -325,7 +326,7 @@ impl Writer {
         };
         let target = stored
             .or_else(|| self.options.seek_offsets.get(&p).copied())
-            .map_or(0, |v| v + 1);
+            .map_or(first, |v| v + 1);
         if let Some(part) = self.parts.get_mut(&p) {
             part.committed = stored;
             part.resetting = true;
@@ -354,18 +355,19 @@ impl Writer {
         let decoded = ready.into_iter().map(|(p, messages)| {
             let decoding = self.decoding.clone();
             tokio::task::spawn_blocking(move || {
+                let first = messages.first().map_or(0, |m| m.meta.offset);
                 let last = messages.last().map_or(-1, |m| m.meta.offset);
-                (p, last, decoding.decode(&messages))
+                ((p, first, last), decoding.decode(&messages))
             })
         });
         let decoded = futures::future::join_all(decoded).await;
         for result in decoded {
-            let (p, last, result) = result.map_err(|e| IngestError::Internal(e.to_string()))?;
+            let ((p, first, last), result) = result.map_err(|e| IngestError::Internal(e.to_string()))?;
             match result {
-                Ok(d) => self.commit_partition(p, last, d.batch, d.dead).await,
+                Ok(d) => self.commit_partition((p, first, last), d.batch, d.dead).await,
                 Err(e) => {
                     warn!(partition = p, error = %e, "cannot convert the messages");
-                    self.reseek(p).await;
+                    self.reseek(p, first).await;
                 }
             }
             // Committed or dropped: either way these bytes are no longer held.
@@ -374,7 +376,8 @@ impl Writer {
         Ok(())
     }
 
-    async fn commit_partition(&mut self, p: i32, last: i64, batch: RecordBatch, dead: Vec<DeadLetter>) {
+    /// Commit one partition's batch, covering offsets `first..=last`.
+    async fn commit_partition(&mut self, (p, first, last): (i32, i64, i64), batch: RecordBatch, dead: Vec<DeadLetter>) {
         let app_id = txn_app_id(&self.options.app_id, p);
         if !dead.is_empty() {
             Metrics::add(&self.metrics.dead_letters, dead.len() as u64);
@@ -382,7 +385,7 @@ impl Writer {
                 Some(dlq) => {
                     if let Err(e) = dlq.write(&app_id, last, dead).await {
                         warn!(partition = p, error = %e, "dead letters not written; reading the batch again");
-                        self.reseek(p).await;
+                        self.reseek(p, first).await;
                         return;
                     }
                 }
@@ -395,7 +398,7 @@ impl Writer {
         }
         if let Err(e) = self.table.refresh().await {
             warn!(error = %e, "cannot refresh the table; reading the batch again");
-            self.reseek(p).await;
+            self.reseek(p, first).await;
             return;
         }
         let stored = self.table.snapshot().txn(&app_id).map(|t| t.version);
@@ -407,7 +410,7 @@ impl Writer {
                 ?expected,
                 "another writer moved this partition; dropping the batch"
             );
-            self.reseek(p).await;
+            self.reseek(p, first).await;
             return;
         }
         let rows = batch.num_rows();
@@ -438,7 +441,7 @@ impl Writer {
                 if e.kind() != deltalake::error::ErrorKind::CommitConflict {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                self.reseek(p).await;
+                self.reseek(p, first).await;
             }
         }
     }
