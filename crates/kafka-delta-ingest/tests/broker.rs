@@ -589,3 +589,22 @@ fn a_full_buffer_pauses_the_partitions() {
     assert!(log.contains("paused=false"), "never resumed");
     assert_exactly(&f.table(), 600);
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn ends_at_latest_offsets_with_an_idle_partition() {
+    let f = Fixture::new("idle");
+    // Nothing for partition 2 (ids ≡ 2 mod 3 go there).
+    f.produce_raw((0..90).filter(|id| id % 3 != 2).map(|id| (id, good(id).into_bytes())));
+    let started = std::time::Instant::now();
+    f.ingest_to_end("g-idle", &[]);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "-e waited {:?}",
+        started.elapsed()
+    );
+    let got = rows(&f.table());
+    assert_eq!(got.len(), 60);
+    assert!(got.values().all(|(p, _)| *p != 2));
+    assert!(!txn_versions(&f.table()).contains_key("app-2"));
+}
