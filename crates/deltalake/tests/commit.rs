@@ -247,3 +247,47 @@ async fn in_commit_timestamps_increase_and_drive_time_travel() {
     let old = DeltaTable::builder(location).with_timestamp(at).load().await.unwrap();
     assert_eq!(old.version(), 2);
 }
+
+#[tokio::test]
+async fn extra_commit_info_never_replaces_what_the_commit_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let mut table = DeltaTable::create(location).with_schema(schema()).await.unwrap();
+    let commit = |extra: serde_json::Value, user_metadata: Option<&str>| {
+        let properties = CommitProperties {
+            extra_info: extra.as_object().unwrap().clone(),
+            user_metadata: user_metadata.map(str::to_string),
+            ..CommitProperties::default()
+        };
+        CommitBuilder::new(write())
+            .with_actions(vec![add("a.parquet")])
+            .with_properties(properties)
+    };
+    for extra in [
+        serde_json::json!({"operation": "DROP"}),
+        serde_json::json!({"timestamp": 1}),
+        serde_json::json!({"readVersion": "x"}),
+    ] {
+        let err = commit(extra.clone(), None)
+            .commit(table.log_store().as_ref(), Some(table.snapshot()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DeltaError::InvalidArgument(_)), "{extra}: {err}");
+    }
+    table.refresh().await.unwrap();
+    assert_eq!(table.version(), 0, "a refused commit writes nothing");
+
+    // `userMetadata` among the extra fields is the commit's user metadata, written once.
+    commit(
+        serde_json::json!({"userMetadata": "from extra", "job": "nightly"}),
+        None,
+    )
+    .commit(table.log_store().as_ref(), Some(table.snapshot()))
+    .await
+    .unwrap();
+    let log = std::fs::read_to_string(dir.path().join("_delta_log/00000000000000000001.json")).unwrap();
+    assert_eq!(log.matches("\"userMetadata\"").count(), 1, "{log}");
+    table.refresh().await.unwrap();
+    let history = table.history(Some(1)).await.unwrap();
+    assert_eq!(history[0].1.user_metadata.as_deref(), Some("from extra"));
+}

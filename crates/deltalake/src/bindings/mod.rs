@@ -39,7 +39,6 @@
 //! # Ok(()) }
 //! ```
 
-mod commit_info;
 mod external;
 mod files;
 mod filesystem;
@@ -53,7 +52,7 @@ mod schema;
 mod stream;
 mod version;
 
-pub use commit_info::check_custom_metadata;
+pub use crate::transaction::check_custom_metadata;
 pub use external::{CreateWithFilesRequest, ExternalFile, WriteFilesRequest};
 pub use files::{FileListing, decoded_path, location_of};
 pub use filesystem::{Entry, EntryKind, TableFileSystem};

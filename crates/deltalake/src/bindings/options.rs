@@ -9,7 +9,7 @@ use parquet::schema::types::ColumnPath;
 use serde_json::{Map, Value};
 
 use crate::error::{DeltaError, DeltaResult};
-use crate::transaction::CommitProperties;
+use crate::transaction::{CommitProperties, check_custom_metadata};
 use crate::write::WriterConfig;
 
 /// Parquet settings of a write, as plain values (every one optional; unset means the default).
@@ -222,6 +222,7 @@ impl CommitOptions {
                 "custom_metadata must be a JSON object".into(),
             ));
         };
+        check_custom_metadata(&map)?;
         self.custom_metadata = map;
         Ok(self)
     }
@@ -341,7 +342,7 @@ mod tests {
             max_commit_retries: Some(2),
             ..Default::default()
         }
-        .with_custom_metadata_json(r#"{"userMetadata": {"a": 1}, "job": "nightly"}"#)
+        .with_custom_metadata_json(r#"{"userMetadata": "m", "job": "nightly"}"#)
         .unwrap();
         let properties = options.to_properties();
         assert_eq!(properties.max_attempts, 3);
@@ -351,9 +352,17 @@ mod tests {
             ..Default::default()
         };
         assert!(!no_checkpoint.to_properties().auto_checkpoint);
-        assert_eq!(properties.user_metadata.as_deref(), Some(r#"{"a":1}"#));
+        assert_eq!(properties.user_metadata.as_deref(), Some("m"));
         assert_eq!(properties.extra_info["job"], "nightly");
         assert!(CommitOptions::default().with_custom_metadata_json("[1]").is_err());
+        // What no commit may carry is refused when the options are made.
+        let reserved = CommitOptions::default().with_custom_metadata_json(r#"{"operation": "x"}"#);
+        assert_eq!(reserved.unwrap_err().kind(), crate::error::ErrorKind::InvalidArgument);
+        assert!(
+            CommitOptions::default()
+                .with_custom_metadata_json(r#"{"userMetadata": {"a": 1}}"#)
+                .is_err()
+        );
         assert!(CommitOptions::default().with_custom_metadata_json("{").is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! conflict detection against concurrent writers and retries with backoff.
 
 mod conflict;
+mod custom_metadata;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use tracing::{debug, warn};
 
 use conflict::OurChanges;
 pub use conflict::{MatchingFiles, ReadScope};
+pub use custom_metadata::check_custom_metadata;
 
 use crate::error::{DeltaError, DeltaResult};
 use crate::log::{read_commits, write_checkpoint};
@@ -170,6 +172,7 @@ impl CommitBuilder {
     /// The commit itself, attempt after attempt, inside the span of [`Self::commit`].
     async fn attempts(self, store: &dyn LogStore, snapshot: Option<&Snapshot>) -> DeltaResult<CommitResult> {
         let read_version = snapshot.map_or(-1, Snapshot::version);
+        check_custom_metadata(&self.properties.extra_info)?;
         self.check_table_rules(store, snapshot)?;
         if let Some(snapshot) = snapshot {
             self.check_app_transactions(snapshot)?;
@@ -324,6 +327,12 @@ impl CommitBuilder {
         let now = chrono::Utc::now().timestamp_millis();
         let mut other = self.properties.extra_info.clone();
         other.insert("txnId".into(), Value::from(txn_id));
+        // `userMetadata` given among the extra fields fills the named field (never both: a
+        // duplicate key makes the commit unreadable).
+        let extra_user_metadata = other
+            .remove("userMetadata")
+            .and_then(|v| v.as_str().map(str::to_string));
+        let user_metadata = self.properties.user_metadata.clone().or(extra_user_metadata);
         let is_blind_append = self.scope == ReadScope::Nothing
             && self
                 .actions
@@ -339,7 +348,7 @@ impl CommitBuilder {
             is_blind_append: Some(is_blind_append),
             operation_metrics: Some(self.metrics.clone().into_iter().collect()),
             engine_info: Some(ENGINE_INFO.into()),
-            user_metadata: self.properties.user_metadata.clone(),
+            user_metadata,
             other,
         };
         let mut actions = Vec::with_capacity(self.actions.len() + 1);

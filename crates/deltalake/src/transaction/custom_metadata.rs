@@ -1,5 +1,6 @@
 //! Checks of the custom metadata a caller adds to `commitInfo`, so that it can never replace
-//! the fields the commit writes itself (which would make the commit unreadable).
+//! the fields the commit writes itself (which would make the commit unreadable). Every commit
+//! passes them ([`CommitBuilder::commit`](super::CommitBuilder::commit)).
 
 use serde_json::{Map, Value};
 
