@@ -42,6 +42,21 @@ class ConcurrencyTest < Minitest::Test
     end
   end
 
+  def test_reads_survive_thread_switches
+    with_new_table do |uri|
+      5.times { |i| DeltaLake.write(uri, {"id" => [i]}, mode: "append") }
+      dt = DeltaLake::Table.new(uri)
+      spinning = true
+      # A busy thread makes Ruby set its thread-switch flag, which a blocking call must not take
+      # for an interrupt.
+      spinner = Thread.new { Thread.pass while spinning }
+      100.times { assert_equal [0, 1, 2, 3, 4], dt.to_a.map { |r| r["id"] }.sort }
+    ensure
+      spinning = false
+      spinner&.join
+    end
+  end
+
   def test_fork_then_read
     skip "fork is not available" unless Process.respond_to?(:fork)
 

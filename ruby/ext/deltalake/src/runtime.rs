@@ -34,10 +34,10 @@ extern "C" fn raise_flag(data: *mut c_void) {
 }
 
 /// Run `work` without the GVL. `interrupted` is set when Ruby wants the thread to stop; `work`
-/// must poll it. Returns `None` when Ruby had an interrupt pending and `work` never ran.
+/// must poll it. Gives `work` back (`Err`) when Ruby had an interrupt flag set and did not run it.
 ///
 /// `work` must not touch Ruby objects.
-fn without_gvl<F: FnOnce() -> R, R>(work: F, interrupted: &AtomicBool) -> Result<Option<R>, Error> {
+fn without_gvl<F: FnOnce() -> R, R>(work: F, interrupted: &AtomicBool) -> Result<Result<R, F>, Error> {
     let mut call = Call::<F, R> {
         work: Some(work),
         result: None,
@@ -52,10 +52,11 @@ fn without_gvl<F: FnOnce() -> R, R>(work: F, interrupted: &AtomicBool) -> Result
             std::ptr::from_ref(interrupted).cast_mut().cast(),
         );
     }
-    match call.result {
-        None => Ok(None),
-        Some(Ok(result)) => Ok(Some(result)),
-        Some(Err(_)) => Err(internal("the deltalake extension panicked")),
+    match (call.result, call.work) {
+        (Some(Ok(result)), _) => Ok(Ok(result)),
+        (Some(Err(_)), _) => Err(internal("the deltalake extension panicked")),
+        (None, Some(work)) => Ok(Err(work)),
+        (None, None) => Err(internal("the blocking call ended without a result")),
     }
 }
 
@@ -78,10 +79,19 @@ where
 /// with a stack of [`STACK_SIZE`]; see [`run`].
 pub fn blocking<T: Send>(work: impl FnOnce(&AtomicBool) -> Result<T, CoreError> + Send) -> Result<T, Error> {
     let interrupted = AtomicBool::new(false);
-    match without_gvl(|| on_big_stack(|| work(&interrupted)), &interrupted)? {
-        Some(Ok(value)) => Ok(value),
-        Some(Err(CoreError::Cancelled)) | None => Err(interruption()),
-        Some(Err(err)) => Err(to_rb(err)),
+    let mut job = || on_big_stack(|| work(&interrupted));
+    loop {
+        match without_gvl(job, &interrupted)? {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(CoreError::Cancelled)) => return Err(interruption()),
+            Ok(Err(err)) => return Err(to_rb(err)),
+            // An interrupt flag was set (a thread switch or a signal, not only an exception): let
+            // Ruby handle it, raising if it is an exception, then start the work.
+            Err(unrun) => {
+                ruby().thread_check_ints()?;
+                job = unrun;
+            }
+        }
     }
 }
 
