@@ -843,3 +843,48 @@ async fn an_encoding_that_cannot_encode_a_column_is_an_error_not_a_panic() {
     let t = write_with("id", Encoding::DELTA_BINARY_PACKED).await.unwrap();
     assert_eq!(t.version(), table.version() + 1);
 }
+
+#[tokio::test]
+async fn one_write_records_every_application_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch = || RecordBatch::try_from_iter(vec![("id", Arc::new(Int64Array::from(vec![1])) as ArrayRef)]).unwrap();
+    let table = DeltaTable::write(location)
+        .with_batches(vec![batch()])
+        .with_app_transaction("ingest-0", 10)
+        .with_app_transaction("ingest-1", 20)
+        .await
+        .unwrap();
+    let versions = |t: &DeltaTable| ["ingest-0", "ingest-1"].map(|app| t.snapshot().txn(app).map(|txn| txn.version));
+    assert_eq!(versions(&table), [Some(10), Some(20)]);
+    // Either one already recorded makes the write a duplicate.
+    let err = deltalake::operations::write::WriteBuilder::from_table(table.clone())
+        .with_mode(SaveMode::Append)
+        .with_batches(vec![batch()])
+        .with_app_transaction("ingest-0", 11)
+        .with_app_transaction("ingest-1", 20)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeltaError::TransactionAlreadyCommitted { .. }), "{err}");
+    // A concurrent writer of the same application, committing on the same snapshot, conflicts.
+    deltalake::operations::write::WriteBuilder::from_table(table.clone())
+        .with_mode(SaveMode::Append)
+        .with_batches(vec![batch()])
+        .with_app_transaction("ingest-1", 21)
+        .await
+        .unwrap();
+    let err = deltalake::operations::write::WriteBuilder::from_table(table)
+        .with_mode(SaveMode::Append)
+        .with_batches(vec![batch()])
+        .with_app_transaction("ingest-1", 22)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DeltaError::CommitConflict { .. } | DeltaError::CommitFailed { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        versions(&DeltaTable::open(location).await.unwrap()),
+        [Some(10), Some(21)]
+    );
+}

@@ -137,7 +137,7 @@ pub struct WriteBuilder {
     name: Option<String>,
     description: Option<String>,
     commit_properties: CommitProperties,
-    app_transaction: Option<(String, i64)>,
+    app_transactions: Vec<(String, i64)>,
     replace_where: Option<Predicate>,
 }
 
@@ -156,7 +156,7 @@ impl WriteBuilder {
             name: None,
             description: None,
             commit_properties: CommitProperties::default(),
-            app_transaction: None,
+            app_transactions: Vec::new(),
             replace_where: None,
         }
     }
@@ -266,9 +266,10 @@ impl WriteBuilder {
     }
 
     /// Make the write idempotent: it fails with [`DeltaError::TransactionAlreadyCommitted`] if the
-    /// table already recorded `version` (or a newer one) for `app_id`.
+    /// table already recorded `version` (or a newer one) for `app_id`, and with a conflict if a
+    /// concurrent commit records one. Call it once per application: one commit can carry many.
     pub fn with_app_transaction(mut self, app_id: impl Into<String>, version: i64) -> Self {
-        self.app_transaction = Some((app_id.into(), version));
+        self.app_transactions.push((app_id.into(), version));
         self
     }
 
@@ -282,6 +283,25 @@ impl WriteBuilder {
         .await
     }
 
+    /// An application transaction is relative to the version its writer read: a commit of the
+    /// same application since then (another writer of it, a zombie) is a conflict, whatever its
+    /// version, even though the write itself goes on top of the latest version.
+    fn check_concurrent_app_transactions(&self, read: &Snapshot, current: &Snapshot) -> DeltaResult<()> {
+        for (app_id, _) in &self.app_transactions {
+            let version_of = |s: &Snapshot| s.txn(app_id).map(|t| t.version);
+            if version_of(read) != version_of(current) {
+                return Err(DeltaError::CommitConflict {
+                    version: current.version(),
+                    reason: format!(
+                        "application '{app_id}' committed a transaction after version {}",
+                        read.version()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The write itself, inside the span of [`Self::execute`].
     async fn run(mut self) -> DeltaResult<DeltaTable> {
         let store = self.table.build_log_store()?;
@@ -290,7 +310,11 @@ impl WriteBuilder {
             .take()
             .ok_or_else(|| DeltaError::InvalidArgument("nothing to write: no input data".into()))?;
         let existing = match self.snapshot.take() {
-            Some(snapshot) => Some(latest(store.as_ref(), snapshot).await?),
+            Some(read) => {
+                let current = latest(store.as_ref(), read.clone()).await?;
+                self.check_concurrent_app_transactions(&read, &current)?;
+                Some(current)
+            }
             None => match Snapshot::load(store.as_ref(), None).await {
                 Ok(s) => Some(Arc::new(s)),
                 Err(DeltaError::NotATable { .. }) => None,
@@ -496,7 +520,7 @@ impl WriteBuilder {
             .with_read_scope(scope)
             .with_metrics(metrics)
             .with_properties(self.commit_properties.clone());
-        if let Some((app_id, version)) = &self.app_transaction {
+        for (app_id, version) in &self.app_transactions {
             commit = commit.with_app_transaction(app_id.clone(), *version);
         }
         let result = commit.commit(store.as_ref(), existing.as_deref()).await?;
