@@ -57,6 +57,24 @@ def test_fork_child_reads_after_parent_used_the_runtime(tables: Path) -> None:
     assert queue.get(timeout=5) == 7
 
 
+def _child_append(path: str) -> None:
+    write_deltalake(path, pa.table({"id": [1]}), mode="append")
+
+
+def test_fork_child_writes_after_parent_wrote(tmp_path: Path) -> None:
+    # The parent's encoding threads exist before the fork; the child must start its own (a write
+    # in the child used to wait forever on the parent's).
+    write_deltalake(tmp_path, pa.table({"id": [0]}))
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_child_append, args=(str(tmp_path),))
+    child.start()
+    child.join(timeout=120)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0
+    assert sorted(DeltaTable(tmp_path).to_pyarrow_table().column("id").to_pylist()) == [0, 1]
+
+
 def test_process_exits_cleanly_after_reading(tables: Path, tmp_path: Path) -> None:
     script = (
         "import sys\n"

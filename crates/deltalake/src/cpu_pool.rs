@@ -11,15 +11,36 @@
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue of the pool's threads, started on first use.
-static POOL: LazyLock<Sender<Job>> = LazyLock::new(|| {
+/// The queue of the pool's threads and the process that started them: started on first use, and
+/// again in a forked child (Puma, Resque, multiprocessing), where the parent's threads do not exist.
+static POOL: Mutex<Option<(u32, Sender<Job>)>> = Mutex::new(None);
+
+/// The queue of the current process's pool.
+fn queue() -> Sender<Job> {
+    let pid = std::process::id();
+    let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((owner, sender)) = pool.as_ref()
+        && *owner == pid
+    {
+        return sender.clone();
+    }
+    let sender = start();
+    if let Some(inherited) = pool.replace((pid, sender.clone())) {
+        // The parent's queue after a fork: nothing in this process serves it.
+        std::mem::forget(inherited);
+    }
+    sender
+}
+
+/// Start one thread per core; returns their queue.
+fn start() -> Sender<Job> {
     let (sender, receiver) = channel::<Job>();
     let receiver = Arc::new(Mutex::new(receiver));
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -33,7 +54,7 @@ static POOL: LazyLock<Sender<Job>> = LazyLock::new(|| {
         }
     }
     sender
-});
+}
 
 /// Run jobs until the queue is gone.
 fn work(receiver: &Mutex<Receiver<Job>>) {
@@ -65,7 +86,7 @@ pub(crate) fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -
     let job: Job = Box::new(move || {
         let _ = done.send(catch_unwind(AssertUnwindSafe(f)));
     });
-    let queued = POOL.send(job);
+    let queued = queue().send(job);
     Task(queued.ok().map(|()| result))
 }
 
