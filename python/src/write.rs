@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use deltalake::bindings::{
     BloomFilterOptions, ColumnOptions, CommitOptions, CreateRequest, CreateWithFilesRequest, ExternalFile, Pump,
-    WriteRequest, WriteTarget, WriterOptions, check_custom_metadata,
-    cleanup_expired_logs as cleanup_expired_logs_after,
+    WriteRequest, WriteTarget, WriterOptions, cleanup_expired_logs as cleanup_expired_logs_after,
 };
 use deltalake::protocol::StructType;
 use deltalake::{DeltaError as CoreError, DeltaTable};
@@ -123,10 +122,11 @@ pub fn commit_options(properties: Option<PyCommitProperties>) -> PyResult<Commit
     let Some(json) = &properties.custom_metadata_json else {
         return Ok(options);
     };
-    let options = options.with_custom_metadata_json(json).map_err(to_py)?;
-    match check_custom_metadata(&options.custom_metadata) {
-        Ok(()) => Ok(options),
-        Err(CoreError::InvalidArgument(message)) => Err(invalid_argument_error(format!("CommitProperties.{message}"))),
+    match options.with_custom_metadata_json(json) {
+        Ok(options) => Ok(options),
+        Err(CoreError::InvalidArgument(message)) if message.starts_with("custom_metadata") => {
+            Err(invalid_argument_error(format!("CommitProperties.{message}")))
+        }
         Err(e) => Err(to_py(e)),
     }
 }
