@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use serde_json::{Map, Value};
 use tracing::info;
@@ -163,6 +164,9 @@ impl VacuumBuilder {
         candidates.retain(|p| !keep.contains(p) && p.prefix_match(&root_path).is_some());
         candidates.sort();
         candidates.dedup();
+        if self.mode == VacuumMode::Lite {
+            candidates = still_stored(store.as_ref(), candidates).await?;
+        }
         let relative = |p: &Path| -> String {
             p.prefix_match(&root_path)
                 .map(|parts| {
@@ -276,6 +280,26 @@ async fn list_candidates(store: &dyn LogStore, cutoff_ms: i64) -> DeltaResult<Ve
         })
         .try_collect()
         .await
+}
+
+/// The paths of `paths` still in storage: tombstones outlive their files, so lite mode would
+/// otherwise report the files an earlier vacuum deleted again.
+async fn still_stored(store: &dyn LogStore, paths: Vec<Path>) -> DeltaResult<Vec<Path>> {
+    let objects = store.object_store();
+    let mut stored: Vec<Path> = futures::stream::iter(paths)
+        .map(|path| async move {
+            match objects.head(&path).await {
+                Ok(_) => Ok(Some(path)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(DeltaError::from(e)),
+            }
+        })
+        .buffer_unordered(32)
+        .try_filter_map(|path| async move { Ok(path) })
+        .try_collect()
+        .await?;
+    stored.sort();
+    Ok(stored)
 }
 
 /// A JSON object of these pairs.
