@@ -18,6 +18,9 @@ go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 # The reference readers (the `deltalake` PyPI package, pyarrow) for the interoperability tests.
 DELTA_REFERENCE_PYTHON="$(./scripts/setup-python.sh)"
 export DELTA_REFERENCE_PYTHON
+# Ruby and its headers (Debian's packages): the workspace's Ruby extension crate reads the
+# configuration of the `ruby` on PATH when it builds, so clippy and cargo test need it too.
+./scripts/setup-ruby.sh
 # Local servers for the cloud storage tests (moto, Azurite): each test starts its own.
 eval "$(./scripts/setup-services.sh)"
 cargo clippy --workspace --all-targets -- -D warnings
