@@ -13,7 +13,8 @@ if command -v ruby >/dev/null; then
 else
   missing+=(ruby-dev ruby-minitest)
 fi
-ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 ||
+# libclang itself: libclang-cpp, which other packages bring, is not what bindgen loads.
+compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null || compgen -G "/usr/lib/*/libclang-[0-9]*.so*" >/dev/null ||
   missing+=(libclang-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
