@@ -95,6 +95,11 @@ impl Context {
         self.work.join("dataset-partitioned")
     }
 
+    /// The same rows in one data file.
+    pub fn one_file_dataset_table(&self) -> PathBuf {
+        self.work.join("dataset-one-file")
+    }
+
     /// The Parquet file of the merge scenario's source rows.
     pub fn merge_source(&self) -> PathBuf {
         self.work.join("merge-source.parquet")

@@ -28,6 +28,8 @@ pub enum Fixture {
     Dataset,
     /// The same rows partitioned by `flag`, one commit per slice of rows.
     PartitionedDataset,
+    /// The same rows in one data file (of row groups of the default size), one commit.
+    OneFileDataset,
     /// The merge scenario's source rows, in one Parquet file.
     MergeSource,
     /// A copy of the data set with `delta.enableDeletionVectors` set.
@@ -76,6 +78,7 @@ impl<'a> Fixtures<'a> {
                 Fixture::PartitionedDataset => {
                     write_dataset(self.ctx, &self.ctx.partitioned_dataset_table(), &[PARTITION_COLUMN])?
                 }
+                Fixture::OneFileDataset => write_one_file_dataset(self.ctx)?,
                 Fixture::MergeSource => crate::scenarios::merge::write_source(self.ctx)?,
                 Fixture::DatasetWithDeletionVectors => self.dataset_with_deletion_vectors()?,
                 Fixture::SmallFiles => write_small_files(self.ctx)?,
@@ -217,6 +220,30 @@ fn write_dataset(ctx: &Context, table: &Path, partition_by: &[&str]) -> BenchRes
                 .with_partition_columns(partition_by.iter().copied())
                 .with_mode(SaveMode::Append)
                 .await?;
+        }
+        BenchResult::Ok(())
+    })
+}
+
+/// Write the generated rows into one file of the one-file table, in one commit.
+fn write_one_file_dataset(ctx: &Context) -> BenchResult<()> {
+    let table = ctx.one_file_dataset_table();
+    remove_dir(&table)?;
+    let location = path_str(&table)?;
+    let rows = data::batches(0, ctx.sizes.rows);
+    let stream = futures::stream::iter(rows.map(|b| b.map_err(deltalake::DeltaError::from)));
+    let config = WriterConfig {
+        target_file_size: usize::MAX,
+        ..WriterConfig::default()
+    };
+    runtime()?.block_on(async {
+        let table = DeltaTable::write(location)
+            .with_stream(data::schema(), stream.boxed())
+            .with_writer_config(config)
+            .await?;
+        let files = table.snapshot().files().len();
+        if files != 1 {
+            return Err(format!("the one-file table has {files} files").into());
         }
         BenchResult::Ok(())
     })

@@ -1,7 +1,8 @@
 //! The merge scenario: an upsert of a source of `rows / 10` rows into the data set's table, half
 //! updates of its last ids, half inserts of new ids (`when_matched_update_all` +
 //! `when_not_matched_insert_all` on `target.id = source.id`). Each run merges into a fresh copy of
-//! the table: its log copied, its data files hard-linked (a merge never changes a file).
+//! the table: its log copied, its data files hard-linked (a merge never changes a file). The
+//! same merge into the rows held in one file measures what a merge holds of a big file.
 
 use std::path::Path;
 
@@ -67,18 +68,28 @@ fn link_table(from: &Path, to: &Path) -> BenchResult<()> {
 
 /// Merge the source (read into memory untimed) into a fresh copy of the data set's table.
 pub fn merge_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
+    merge_into(ctx, &ctx.dataset_table(), "merge-ours")
+}
+
+/// [`merge_ours`] into the table of the same rows in one file.
+pub fn merge_one_file_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
+    merge_into(ctx, &ctx.one_file_dataset_table(), "merge-one-file-ours")
+}
+
+/// Merge the source into fresh copies of `table`, made in scratch directory `scratch`.
+fn merge_into(ctx: &Context, table: &Path, scratch: &str) -> BenchResult<Vec<f64>> {
     let rt = runtime()?;
     let source: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(ctx.merge_source())?)?
         .build()?
         .collect::<Result<_, _>>()?;
-    let dir = ctx.scratch("merge-ours");
+    let dir = ctx.scratch(scratch);
     let location = path_str(&dir)?;
     let half = source_rows(ctx.sizes.rows) / 2;
     let samples = time_runs(
         ctx.sizes.slow_runs,
         |_| {
             remove_dir(&dir)?;
-            link_table(&ctx.dataset_table(), &dir)?;
+            link_table(table, &dir)?;
             Ok((rt.block_on(DeltaTable::open(location))?, source.clone()))
         },
         |(table, source)| {

@@ -311,7 +311,28 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             raw: None,
             reference: Some(Script {
                 file: "merge.py",
-                args: |ctx| merge_args(ctx, "merge-reference"),
+                args: |ctx| merge_args(ctx, ctx.dataset_table(), "merge-reference"),
+            }),
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::Budget {
+                seconds: 1.0,
+                megabytes: 400.0,
+            },
+        },
+        Scenario {
+            name: "merge-one-file",
+            group: Group::Merge,
+            title: format!(
+                "merge {} rows (half updates, half inserts) into {rows} in one file",
+                human_count(merge::source_rows(sizes.rows))
+            ),
+            needs: &[Fixture::OneFileDataset, Fixture::MergeSource],
+            ours: Some(Implementation::Rust(merge::merge_one_file_ours)),
+            raw: None,
+            reference: Some(Script {
+                file: "merge.py",
+                args: |ctx| merge_args(ctx, ctx.one_file_dataset_table(), "merge-one-file-reference"),
             }),
             reference_raw: None,
             summary: Summary::Median,
@@ -327,10 +348,10 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
     .collect()
 }
 
-/// `merge.py` into a copy of the data set made in `scratch`.
-pub(crate) fn merge_args(ctx: &Context, scratch: &str) -> Vec<String> {
+/// `merge.py` into a copy of `table` made in `scratch`.
+pub(crate) fn merge_args(ctx: &Context, table: std::path::PathBuf, scratch: &str) -> Vec<String> {
     vec![
-        arg(ctx.dataset_table()),
+        arg(table),
         arg(ctx.merge_source()),
         arg(ctx.scratch(scratch)),
         ctx.sizes.slow_runs.to_string(),

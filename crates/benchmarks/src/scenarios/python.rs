@@ -115,16 +115,40 @@ pub fn scenarios(sizes: &Sizes) -> Vec<Scenario> {
             needs: &[Fixture::Dataset, Fixture::MergeSource],
             ours: Some(Implementation::Python(Script {
                 file: "merge.py",
-                args: |ctx| merge_args(ctx, "py-merge-ours"),
+                args: |ctx| merge_args(ctx, ctx.dataset_table(), "py-merge-ours"),
             })),
             raw: None,
             reference: Some(Script {
                 file: "merge.py",
-                args: |ctx| merge_args(ctx, "py-merge-reference"),
+                args: |ctx| merge_args(ctx, ctx.dataset_table(), "py-merge-reference"),
             }),
             reference_raw: None,
             summary: Summary::Median,
             target: Target::None,
+        },
+        Scenario {
+            name: "py-merge-one-file",
+            group: Group::Python,
+            title: format!(
+                "python: merge {} rows (half updates, half inserts) into {rows} in one file",
+                human_count(merge::source_rows(sizes.rows))
+            ),
+            needs: &[Fixture::OneFileDataset, Fixture::MergeSource],
+            ours: Some(Implementation::Python(Script {
+                file: "merge.py",
+                args: |ctx| merge_args(ctx, ctx.one_file_dataset_table(), "py-merge-one-file-ours"),
+            })),
+            raw: None,
+            reference: Some(Script {
+                file: "merge.py",
+                args: |ctx| merge_args(ctx, ctx.one_file_dataset_table(), "py-merge-one-file-reference"),
+            }),
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::Budget {
+                seconds: 1.0,
+                megabytes: 400.0,
+            },
         },
     ]
 }

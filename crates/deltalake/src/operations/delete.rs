@@ -5,12 +5,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow::compute::or;
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
-use super::matching::{Candidate, Matching, Predicate, millis};
-use super::rewrite::{Rewrite, RewriteCounts};
+use super::matching::{Matching, Predicate, millis};
+use super::rewrite::{DroppedRows, Rewrite, RewriteCounts};
 use super::table_after_commit;
 use crate::error::DeltaResult;
 use crate::expr::Expr;
@@ -201,13 +202,17 @@ pub(crate) async fn delete_rows(
     config: WriterConfig,
 ) -> DeltaResult<DeletedRows> {
     let mut rewrite = Rewrite::new(snapshot, store.clone(), config)?;
-    // Marking rows in deletion vectors only needs to know which rows match.
-    let matching = match rewrite.uses_deletion_vectors() && !rewrite.records_changes() {
-        true => Matching::marking(snapshot.clone(), store, predicate)?,
-        false => Matching::new(snapshot.clone(), store, predicate)?,
+    // Files are read on the predicate's columns first. Marking rows in deletion vectors needs
+    // nothing more; copying the other rows, or recording the deleted ones, reads every column
+    // of the files with matches.
+    let marking = Matching::marking(snapshot.clone(), store.clone(), predicate.clone())?;
+    let marks_only = rewrite.uses_deletion_vectors() && !rewrite.records_changes();
+    let matching = match marks_only {
+        true => None,
+        false => Some(Matching::new(snapshot.clone(), store, predicate)?),
     };
     let now = chrono::Utc::now().timestamp_millis();
-    let candidates = matching.candidates(now)?;
+    let candidates = marking.candidates(now)?;
     // Change data, once a commit has any, must hold every change: files dropped whole are
     // then read too. Without it, readers take the removed files as the deleted rows.
     let read_all = rewrite.records_changes() && candidates.iter().any(|c| !c.all_match);
@@ -218,46 +223,33 @@ pub(crate) async fn delete_rows(
             metrics.num_deleted_rows += file.add.live_rows().unwrap_or(0);
             rewrite.remove(file);
         }
-        let to_read: Vec<&Candidate> = candidates.iter().filter(|c| !c.all_match || read_all).collect();
-        if rewrite.uses_deletion_vectors() {
-            let mut reads = matching.read_each(to_read);
-            while let Some((file, rows)) = reads.try_next().await? {
-                let deleted = rows.matched.true_count();
-                if deleted == 0 {
-                    continue;
-                }
-                let writing = Instant::now();
-                metrics.num_deleted_rows += deleted;
-                rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
-                rewrite.drop_matched(file, &rows).await?;
-                rewrite_time += writing.elapsed();
-            }
-            return Ok(());
-        }
-        // Files are copied a batch at a time; the batches before a file's first match wait, as
-        // a file without one is left as it is.
-        for file in to_read {
-            let mut waiting = Vec::new();
-            let mut matched = false;
-            let mut batches = matching.read_batches(file);
+        for file in candidates.iter().filter(|c| !c.all_match || read_all) {
+            let reader = match &matching {
+                Some(matching) if file.all_match || marking.any_match(file).await? => matching,
+                Some(_) => continue,
+                None => &marking,
+            };
+            let deleted = reader.deleted_rows(file).await?;
+            let mut dropped = DroppedRows::default();
+            let (mut first_row, mut matches) = (0u64, 0);
+            let mut batches = reader.read_batches(file);
             while let Some(rows) = batches.try_next().await? {
-                let deleted = rows.matched.true_count();
-                if !matched && deleted == 0 {
-                    waiting.push(rows);
-                    continue;
-                }
                 let writing = Instant::now();
-                for earlier in std::mem::take(&mut waiting) {
-                    rewrite.copy_rows(&earlier.kept_rows()?).await?;
+                matches += rows.matched.true_count();
+                if rewrite.records_changes() {
+                    rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
                 }
-                matched = true;
-                metrics.num_deleted_rows += deleted;
-                rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
-                rewrite.copy_rows(&rows.kept_rows()?).await?;
+                let live = or(&rows.matched, &rows.kept)?;
+                rewrite
+                    .drop_batch_rows(&mut dropped, &rows.batch, first_row, &live, &rows.matched)
+                    .await?;
                 rewrite_time += writing.elapsed();
+                first_row += rows.batch.num_rows() as u64;
             }
-            if matched {
-                rewrite.remove(file);
+            // Only marks were taken (no rows copied): a file without a match is left as it is.
+            if matches > 0 {
+                metrics.num_deleted_rows += matches;
+                rewrite.drop_rows(file, dropped, deleted.as_ref())?;
             }
         }
         Ok(())
@@ -274,9 +266,9 @@ pub(crate) async fn delete_rows(
     metrics.rewrite_time_ms = millis(rewrite_time);
     Ok(DeletedRows {
         actions,
-        read_scope: matching.read_scope(&candidates)?,
+        read_scope: marking.read_scope(&candidates)?,
         metrics,
-        predicate: matching.predicate().map(|p| p.expr().to_string()),
+        predicate: marking.predicate().map(|p| p.expr().to_string()),
     })
 }
 

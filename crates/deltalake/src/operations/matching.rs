@@ -1,4 +1,4 @@
-//! Finding the rows of a table that match a predicate, for DELETE and UPDATE: files pruned by
+//! Finding the rows of a table that match a predicate, for DELETE, UPDATE and MERGE: files pruned by
 //! partition values and statistics, files whose partition values match wholly (no need to read
 //! them), and the matching rows of the others, by position in their file.
 
@@ -11,7 +11,6 @@ use arrow::datatypes::{Field, Schema as ArrowSchema};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 
-use super::columns::concat_columns;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::{BoundExpr, Expr, FileSkipping};
 use crate::log::FileView;
@@ -38,10 +37,6 @@ impl Predicate {
     }
 }
 
-/// How many candidate files are read at once: the one being rewritten and the next. Each is held
-/// whole, and each read already decodes several row groups at once.
-const READ_AHEAD: usize = 2;
-
 /// Batches each row group decodes ahead of a rewrite (which encodes slower than rows decode):
 /// 128k rows at the default batch size.
 const BATCHES_AHEAD: usize = 16;
@@ -51,7 +46,7 @@ pub(crate) struct Matching {
     snapshot: Arc<Snapshot>,
     store: Arc<dyn LogStore>,
     predicate: Option<BoundExpr>,
-    /// Reads whole files (every column, every row) of the snapshot.
+    /// Reads whole files (every row; every column, or those asked for) of the snapshot.
     reader: Scan,
     /// The partition columns, in schema order (the order of a [`ScanFile`]'s partition values).
     partition_fields: Vec<StructField>,
@@ -69,12 +64,10 @@ pub(crate) struct Candidate {
     pub scan_file: ScanFile,
 }
 
-/// The rows of one candidate file.
+/// A batch of the rows of a candidate file.
 pub(crate) struct FileRows {
-    /// Every row of the file, deleted ones included, in file order, in the table's logical schema.
+    /// Consecutive rows of the file, deleted ones included, in the table's logical schema.
     pub batch: RecordBatch,
-    /// The rows the file's current deletion vector deletes.
-    pub deleted: Option<DeletedRows>,
     /// Live rows that match.
     pub matched: BooleanArray,
     /// Live rows that do not match.
@@ -86,47 +79,56 @@ impl FileRows {
     pub fn matched_rows(&self) -> DeltaResult<RecordBatch> {
         Ok(filter_record_batch(&self.batch, &self.matched)?)
     }
-
-    /// The live rows that do not match.
-    pub fn kept_rows(&self) -> DeltaResult<RecordBatch> {
-        Ok(filter_record_batch(&self.batch, &self.kept)?)
-    }
-
-    /// The file's deletion vector with the matching rows added.
-    pub fn deleted_with_matches(&self) -> DeletedRows {
-        let matched = self.matched.values().set_indices().map(|i| i as u64);
-        let mut rows = DeletedRows::from_rows(matched);
-        if let Some(deleted) = &self.deleted {
-            rows.union_with(deleted);
-        }
-        rows
-    }
 }
 
 impl Matching {
     /// The rows of `snapshot` matching `predicate`, bound to its schema (unknown columns and type
     /// errors are reported here).
     pub fn new(snapshot: Arc<Snapshot>, store: Arc<dyn LogStore>, predicate: Option<Expr>) -> DeltaResult<Self> {
-        Self::build(snapshot, store, predicate, false)
+        Self::build(snapshot, store, predicate, None)
     }
 
     /// [`Matching::new`] reading only the columns the predicate reads, for operations that mark
     /// rows without writing them (deletion vectors, no change data): [`FileRows::batch`] then
     /// holds those columns.
     pub fn marking(snapshot: Arc<Snapshot>, store: Arc<dyn LogStore>, predicate: Option<Expr>) -> DeltaResult<Self> {
-        Self::build(snapshot, store, predicate, true)
+        Self::build(snapshot, store, predicate, Some(Vec::new()))
     }
 
+    /// [`Matching::marking`] reading `columns` too (table columns, in any case; unknown ones are
+    /// left out): [`FileRows::batch`] then holds the predicate's columns and these, in schema order.
+    pub fn projected(
+        snapshot: Arc<Snapshot>,
+        store: Arc<dyn LogStore>,
+        predicate: Option<Expr>,
+        columns: &[&str],
+    ) -> DeltaResult<Self> {
+        let columns = columns.iter().map(|c| c.to_string()).collect();
+        Self::build(snapshot, store, predicate, Some(columns))
+    }
+
+    /// A matching reading every column, or only the predicate's and `columns`.
     fn build(
         snapshot: Arc<Snapshot>,
         store: Arc<dyn LogStore>,
         predicate: Option<Expr>,
-        predicate_columns_only: bool,
+        columns: Option<Vec<String>>,
     ) -> DeltaResult<Self> {
         let predicate = predicate.map(|p| p.bind_predicate(snapshot.schema())).transpose()?;
         let mut reader = ScanBuilder::new(snapshot.clone(), store.clone()).with_batches_ahead(BATCHES_AHEAD);
-        if predicate_columns_only {
-            reader = reader.with_columns(predicate.as_ref().map(BoundExpr::top_level_columns).unwrap_or_default());
+        if let Some(columns) = columns {
+            let read = predicate.as_ref().map(BoundExpr::top_level_columns).unwrap_or_default();
+            let names: Vec<&str> = snapshot
+                .schema()
+                .fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .filter(|name| {
+                    let mut wanted = read.iter().copied().chain(columns.iter().map(String::as_str));
+                    wanted.any(|c| c.eq_ignore_ascii_case(name))
+                })
+                .collect();
+            reader = reader.with_columns(names);
         }
         let reader = reader.build()?;
         let partition_fields = snapshot
@@ -216,28 +218,8 @@ impl Matching {
         Ok(verdict.is_valid(0) && verdict.value(0))
     }
 
-    /// Read `files` ([`Matching::read`]), a few at a time, in order.
-    pub fn read_each<'a>(&'a self, files: Vec<&'a Candidate>) -> BoxStream<'a, DeltaResult<(&'a Candidate, FileRows)>> {
-        futures::stream::iter(files)
-            .map(move |file| async move { Ok((file, self.read(file).await?)) })
-            .buffered(READ_AHEAD)
-            .boxed()
-    }
-
-    /// Read every row of `file`, with its deletion vector and which rows match.
-    pub async fn read(&self, file: &Candidate) -> DeltaResult<FileRows> {
-        let batches: Vec<RecordBatch> = self.reader.read_file(file.scan_file.clone()).try_collect().await?;
-        let schema = batches
-            .first()
-            .map_or_else(|| self.reader.schema(), RecordBatch::schema);
-        let batch = concat_columns(&schema, batches).await?;
-        let deleted = self.deleted_rows(file).await?;
-        let live = keep_mask(deleted.as_ref(), 0, batch.num_rows());
-        self.file_rows(batch, deleted, live)
-    }
-
-    /// The rows of `file` a batch at a time, in file order, each as the [`FileRows`] of that
-    /// batch (`deleted` left out): for rewrites that copy rows without holding the whole file.
+    /// The rows of `file` a batch at a time, in file order: rewrites hold a few batches, never
+    /// the whole file.
     pub fn read_batches<'a>(&'a self, file: &'a Candidate) -> BoxStream<'a, DeltaResult<FileRows>> {
         async move {
             let deleted = self.deleted_rows(file).await?;
@@ -246,7 +228,7 @@ impl Matching {
                 let batch = batch?;
                 let live = keep_mask(deleted.as_ref(), first_row, batch.num_rows());
                 first_row += batch.num_rows() as u64;
-                self.file_rows(batch, None, live)
+                self.file_rows(batch, live)
             });
             Ok::<_, DeltaError>(batches)
         }
@@ -254,8 +236,19 @@ impl Matching {
         .boxed()
     }
 
+    /// Whether any live row of `file` matches, read a batch at a time up to the first match.
+    pub async fn any_match(&self, file: &Candidate) -> DeltaResult<bool> {
+        let mut batches = self.read_batches(file);
+        while let Some(rows) = batches.try_next().await? {
+            if rows.matched.true_count() > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The rows the deletion vector of `file` deletes.
-    async fn deleted_rows(&self, file: &Candidate) -> DeltaResult<Option<DeletedRows>> {
+    pub async fn deleted_rows(&self, file: &Candidate) -> DeltaResult<Option<DeletedRows>> {
         match &file.add.deletion_vector {
             Some(dv) => Ok(Some(
                 load_deletion_vector(self.store.as_ref(), dv, &file.add.path).await?,
@@ -265,18 +258,13 @@ impl Matching {
     }
 
     /// `batch` with which of its `live` rows match and which are kept.
-    fn file_rows(&self, batch: RecordBatch, deleted: Option<DeletedRows>, live: BooleanArray) -> DeltaResult<FileRows> {
+    fn file_rows(&self, batch: RecordBatch, live: BooleanArray) -> DeltaResult<FileRows> {
         let matched = match &self.predicate {
             Some(p) => and(&live, &true_only(&p.evaluate_predicate(&batch)?))?,
             None => live.clone(),
         };
         let kept = and(&live, &not(&matched)?)?;
-        Ok(FileRows {
-            batch,
-            deleted,
-            matched,
-            kept,
-        })
+        Ok(FileRows { batch, matched, kept })
     }
 
     /// What the operation read, for conflict detection: the whole table without a predicate,

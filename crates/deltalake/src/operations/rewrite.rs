@@ -3,16 +3,19 @@
 
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, StringArray};
+use arrow::array::{BooleanArray, RecordBatch, StringArray};
+use arrow::compute::{and, filter_record_batch, not};
 use arrow::datatypes::SchemaRef;
 use object_store::ObjectStoreExt;
 use serde_json::Value;
 
-use super::matching::{Candidate, FileRows};
+use super::matching::Candidate;
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::deletion_vector::DeletionVectorWriter;
 use crate::protocol::table_config::StatsConfig;
-use crate::protocol::{Action, Add, AddCdcFile, DataType, PrimitiveType, StructField, StructType, TableFeature};
+use crate::protocol::{
+    Action, Add, AddCdcFile, DataType, DeletedRows, PrimitiveType, StructField, StructType, TableFeature,
+};
 use crate::scan::cdf::CHANGE_TYPE;
 use crate::snapshot::{ColumnMappingMode, Snapshot};
 use crate::storage::{LogStore, ObjectLogStore};
@@ -20,6 +23,15 @@ use crate::write::{DataWriter, TableLayout, WriterConfig};
 
 /// The directory of change data files, under the table root.
 const CHANGE_DATA_DIR: &str = "_change_data";
+
+/// What is dropped from one file rewritten a batch at a time.
+#[derive(Debug, Default)]
+pub(crate) struct DroppedRows {
+    /// The rows dropped, by row number in the file (kept with deletion vectors only).
+    rows: DeletedRows,
+    /// Live rows kept.
+    kept: usize,
+}
 
 /// Counts of what a rewrite did.
 #[derive(Debug, Clone, Copy, Default)]
@@ -112,26 +124,55 @@ impl Rewrite {
         self.counts.removed_files += 1;
     }
 
-    /// Drop the matching rows of `file` from the table: the whole file when no live row is left,
-    /// else a new deletion vector, or a copy of the other rows into new files.
-    pub async fn drop_matched(&mut self, file: &Candidate, rows: &FileRows) -> DeltaResult<()> {
-        let kept = rows.kept.true_count();
-        if kept == 0 {
-            self.remove(file);
-        } else if self.deletion_vectors {
-            let descriptor = self.vectors.add(&rows.deleted_with_matches())?;
-            self.actions.push(Action::Remove(file.remove.clone()));
-            self.actions.push(Action::Add(Add {
-                deletion_vector: Some(descriptor),
-                stats: file.add.stats.as_deref().map(loose_bounds).transpose()?,
-                data_change: true,
-                ..file.add.clone()
-            }));
-            self.counts.deletion_vectors_added += 1;
-        } else {
-            self.copy_rows(&rows.kept_rows()?).await?;
-            self.remove(file);
+    /// Drop the `dropped` rows of one batch of a file (its rows from `first_row` on) and keep
+    /// its other `live` rows: copied into new files, or left where they are when deletion
+    /// vectors are used. [`Rewrite::drop_rows`] ends the file.
+    pub async fn drop_batch_rows(
+        &mut self,
+        file: &mut DroppedRows,
+        batch: &RecordBatch,
+        first_row: u64,
+        live: &BooleanArray,
+        dropped: &BooleanArray,
+    ) -> DeltaResult<()> {
+        let kept = and(live, &not(dropped)?)?;
+        file.kept += kept.true_count();
+        match self.deletion_vectors {
+            true => {
+                let rows = dropped.values().set_indices().map(|i| first_row + i as u64);
+                file.rows.union_with(&DeletedRows::from_rows(rows));
+            }
+            false => self.copy_rows(&filter_record_batch(batch, &kept)?).await?,
         }
+        Ok(())
+    }
+
+    /// End dropping rows from `file` (whose deletion vector deletes `deleted`): removed when no
+    /// live row is left, else given a new deletion vector, or removed with its other rows
+    /// copied (by [`Rewrite::drop_batch_rows`]).
+    pub fn drop_rows(
+        &mut self,
+        file: &Candidate,
+        dropped: DroppedRows,
+        deleted: Option<&DeletedRows>,
+    ) -> DeltaResult<()> {
+        if dropped.kept == 0 || !self.deletion_vectors {
+            self.remove(file);
+            return Ok(());
+        }
+        let mut rows = dropped.rows;
+        if let Some(deleted) = deleted {
+            rows.union_with(deleted);
+        }
+        let descriptor = self.vectors.add(&rows)?;
+        self.actions.push(Action::Remove(file.remove.clone()));
+        self.actions.push(Action::Add(Add {
+            deletion_vector: Some(descriptor),
+            stats: file.add.stats.as_deref().map(loose_bounds).transpose()?,
+            data_change: true,
+            ..file.add.clone()
+        }));
+        self.counts.deletion_vectors_added += 1;
         Ok(())
     }
 

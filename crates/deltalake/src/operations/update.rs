@@ -5,13 +5,14 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
+use arrow::compute::or;
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
 
 use super::assign::{Assignment, assign};
 use super::matching::{Matching, Predicate, millis};
-use super::rewrite::Rewrite;
+use super::rewrite::{DroppedRows, Rewrite};
 use super::table_after_commit;
 use crate::error::{DeltaError, DeltaResult};
 use crate::expr::Expr;
@@ -185,31 +186,43 @@ impl UpdateBuilder {
         snapshot.protocol().ensure_writable(&uri)?;
         let assignments = self.assignments(&snapshot)?;
         let rules = WriteRules::new(snapshot.schema(), snapshot.properties())?;
-        let matching = Matching::new(
-            snapshot.clone(),
-            store.clone(),
-            self.predicate.as_ref().map(Predicate::to_expr).transpose()?,
-        )?;
+        let predicate = self.predicate.as_ref().map(Predicate::to_expr).transpose()?;
+        // Files are first read on the predicate's columns; those with matches are then rewritten
+        // a batch at a time.
+        let marking = Matching::marking(snapshot.clone(), store.clone(), predicate.clone())?;
+        let matching = Matching::new(snapshot.clone(), store.clone(), predicate)?;
         let candidates = matching.candidates(chrono::Utc::now().timestamp_millis())?;
         let mut rewrite = Rewrite::new(&snapshot, store.clone(), self.writer_config.clone())?;
         let mut metrics = UpdateMetrics::default();
         let mut rewrite_time = std::time::Duration::ZERO;
         let result: DeltaResult<()> = async {
-            let mut reads = matching.read_each(candidates.iter().collect());
-            while let Some((file, rows)) = reads.try_next().await? {
-                let updated = rows.matched.true_count();
-                if updated == 0 {
+            for file in &candidates {
+                if !file.all_match && !marking.any_match(file).await? {
                     continue;
                 }
-                let writing = Instant::now();
-                metrics.num_updated_rows += updated;
-                let before = rows.matched_rows()?;
-                let after = assign(&before, &before, &assignments, &rules)?;
-                rewrite.write_changes(&before, "update_preimage").await?;
-                rewrite.write_changes(&after, "update_postimage").await?;
-                rewrite.write_rows(&after).await?;
-                rewrite.drop_matched(file, &rows).await?;
-                rewrite_time += writing.elapsed();
+                let deleted = matching.deleted_rows(file).await?;
+                let mut dropped = DroppedRows::default();
+                let mut batches = matching.read_batches(file);
+                let mut first_row = 0u64;
+                while let Some(rows) = batches.try_next().await? {
+                    let writing = Instant::now();
+                    let updated = rows.matched.true_count();
+                    if updated > 0 {
+                        metrics.num_updated_rows += updated;
+                        let before = rows.matched_rows()?;
+                        let after = assign(&before, &before, &assignments, &rules)?;
+                        rewrite.write_changes(&before, "update_preimage").await?;
+                        rewrite.write_changes(&after, "update_postimage").await?;
+                        rewrite.write_rows(&after).await?;
+                    }
+                    let live = or(&rows.matched, &rows.kept)?;
+                    rewrite
+                        .drop_batch_rows(&mut dropped, &rows.batch, first_row, &live, &rows.matched)
+                        .await?;
+                    rewrite_time += writing.elapsed();
+                    first_row += rows.batch.num_rows() as u64;
+                }
+                rewrite.drop_rows(file, dropped, deleted.as_ref())?;
             }
             Ok(())
         }

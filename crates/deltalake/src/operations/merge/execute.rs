@@ -1,5 +1,6 @@
-//! Running a bound merge: the target files streamed and probed one at a time, the clauses
-//! applied, the new and changed files written, and the commit.
+//! Running a bound merge: each candidate target file probed on the columns that decide what
+//! changes, the files with changes rewritten a batch at a time with the clauses applied, the
+//! inserts written, and the commit. Memory holds the source, its index and a few batches.
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,8 @@ use super::plan::{BoundClause, Plan, TargetAction};
 use super::{ClauseKind, MergeBuilder, MergeMetrics, collect_source};
 use crate::error::{DeltaError, DeltaResult};
 use crate::operations::assign::{Assignment, assign};
-use crate::operations::matching::{Candidate, FileRows, Matching, millis, true_only};
-use crate::operations::rewrite::{Rewrite, layout_of};
+use crate::operations::matching::{Candidate, Matching, millis, true_only};
+use crate::operations::rewrite::{DroppedRows, Rewrite, layout_of};
 use crate::operations::table_after_commit;
 use crate::protocol::Action;
 use crate::table::DeltaTable;
@@ -54,6 +55,14 @@ pub(super) async fn merge(builder: MergeBuilder) -> DeltaResult<(DeltaTable, Mer
         true => plan.join.pruning(&source_only, &plan.aliases)?,
         false => None,
     };
+    // Files are probed on the columns that decide what changes, then the files with changes are
+    // rewritten a batch at a time: memory holds the source and a few batches, whatever the files' size.
+    let probing = Matching::projected(
+        snapshot.clone(),
+        store.clone(),
+        pruning.clone(),
+        &plan.decision_columns(),
+    )?;
     let matching = Matching::new(snapshot.clone(), store.clone(), pruning)?;
     let candidates = matching.candidates(chrono::Utc::now().timestamp_millis())?;
     let mut layout = layout_of(&snapshot)?;
@@ -78,9 +87,15 @@ pub(super) async fn merge(builder: MergeBuilder) -> DeltaResult<(DeltaTable, Mer
         "merging"
     );
     let result: DeltaResult<()> = async {
-        let mut reads = matching.read_each(candidates.iter().collect());
-        while let Some((file, rows)) = reads.try_next().await? {
-            merger.file(file, rows).await?;
+        let mut changing = Vec::new();
+        for file in &candidates {
+            if merger.probe(&probing, file).await? {
+                changing.push(file);
+            }
+        }
+        debug!(files = changing.len(), "target files to rewrite");
+        for file in changing {
+            merger.rewrite_file(&matching, file).await?;
         }
         merger.inserts().await
     }
@@ -176,24 +191,77 @@ fn choose<A>(clauses: &[BoundClause<A>], input: &RecordBatch) -> DeltaResult<Vec
     Ok(chosen)
 }
 
+/// The two passes over a target file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Find which rows change, from the columns that decide it; mark the source rows matched.
+    Probe,
+    /// Write what changes.
+    Rewrite,
+}
+
 impl Merger<'_> {
-    /// Probe one target file and apply the clauses to its rows.
-    async fn file(&mut self, file: &Candidate, rows: FileRows) -> DeltaResult<()> {
+    /// Whether the merge changes any row of `file`, read from the columns that decide it; marks
+    /// the source rows its rows match.
+    async fn probe(&mut self, probing: &Matching, file: &Candidate) -> DeltaResult<bool> {
+        let mut batches = probing.read_batches(file);
+        let (mut first_row, mut changes) = (0u64, false);
+        while let Some(rows) = batches.try_next().await? {
+            let live = or(&rows.matched, &rows.kept)?;
+            let batch = self.plan.widen(&rows.batch)?;
+            let changed = self.batch(Pass::Probe, file, &batch, &live, first_row).await?;
+            changes |= changed.true_count() > 0;
+            first_row += batch.num_rows() as u64;
+        }
+        Ok(changes)
+    }
+
+    /// Rewrite `file` a batch at a time: the clauses applied, the rows they leave copied into new
+    /// files, or left in place under a deletion vector.
+    async fn rewrite_file(&mut self, matching: &Matching, file: &Candidate) -> DeltaResult<()> {
+        let deleted = matching.deleted_rows(file).await?;
+        let mut dropped = DroppedRows::default();
+        let mut batches = matching.read_batches(file);
+        let mut first_row = 0u64;
+        while let Some(rows) = batches.try_next().await? {
+            let live = or(&rows.matched, &rows.kept)?;
+            let batch = self.plan.pad(rows.batch)?;
+            let changed = self.batch(Pass::Rewrite, file, &batch, &live, first_row).await?;
+            let writing = Instant::now();
+            self.rewrite
+                .drop_batch_rows(&mut dropped, &batch, first_row, &live, &changed)
+                .await?;
+            self.rewrite_time += writing.elapsed();
+            first_row += batch.num_rows() as u64;
+        }
+        debug!(file = %file.add.path, "merged file");
+        self.rewrite.drop_rows(file, dropped, deleted.as_ref())
+    }
+
+    /// Apply the clauses to `batch`, rows `first_row..` of target file `file` (`live`: those
+    /// not deleted), and return which rows they change. Probing marks the source rows matched
+    /// and checks that no target row is matched twice; rewriting writes the changed rows.
+    async fn batch(
+        &mut self,
+        pass: Pass,
+        file: &Candidate,
+        batch: &RecordBatch,
+        live: &BooleanArray,
+        first_row: u64,
+    ) -> DeltaResult<BooleanArray> {
         let plan = self.plan;
-        let batch = plan.pad(rows.batch)?;
-        let live = or(&rows.matched, &rows.kept)?;
-        let target_only = plan.target_only(&batch)?;
+        let target_only = plan.target_only(batch)?;
         let keys = plan
             .join
             .target_keys
             .iter()
             .map(|k| k.evaluate(&target_only))
             .collect::<DeltaResult<Vec<_>>>()?;
-        let (mut targets, mut sources) = self.index.probe(&keys, &live)?;
+        let (mut targets, mut sources) = self.index.probe(&keys, live)?;
         let pairs = match targets.is_empty() {
             true => None,
             false => {
-                let target_rows = take_record_batch(&batch, &targets)?;
+                let target_rows = take_record_batch(batch, &targets)?;
                 let source_rows = take_record_batch(&plan.source, &sources)?;
                 let mut combined = plan.combined(Some(&target_rows), Some(&source_rows), targets.len())?;
                 let mut target_rows = target_rows;
@@ -207,26 +275,36 @@ impl Merger<'_> {
                 Some((target_rows, combined))
             }
         };
-        if !plan.matched.is_empty() {
-            let twice = targets.values().windows(2).find(|w| w[0] == w[1]);
-            if let Some(w) = twice {
-                return Err(DeltaError::InvalidArgument(format!(
-                    "the merge source matches row {} of target file {} more than once: a target row may be \
-                     matched by at most one source row when a WHEN MATCHED clause exists",
-                    w[0], file.add.path
-                )));
+        if pass == Pass::Probe {
+            if !plan.matched.is_empty() {
+                let twice = targets.values().windows(2).find(|w| w[0] == w[1]);
+                if let Some(w) = twice {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "the merge source matches row {} of target file {} more than once: a target row may \
+                         be matched by at most one source row when a WHEN MATCHED clause exists",
+                        first_row + u64::from(w[0]),
+                        file.add.path
+                    )));
+                }
             }
-        }
-        for &s in sources.values() {
-            self.source_matched[s as usize] = true;
+            for &s in sources.values() {
+                self.source_matched[s as usize] = true;
+            }
         }
         let mut changed = vec![false; batch.num_rows()];
         if let Some((target_rows, combined)) = pairs
             && !plan.matched.is_empty()
             && !targets.is_empty()
         {
-            self.apply(ClauseKind::Matched, &target_rows, &combined, &targets, &mut changed)
-                .await?;
+            self.apply(
+                pass,
+                ClauseKind::Matched,
+                &target_rows,
+                &combined,
+                &targets,
+                &mut changed,
+            )
+            .await?;
         }
         if !plan.not_matched_by_source.is_empty() {
             let mut unmatched: Vec<bool> = live.iter().map(|v| v == Some(true)).collect();
@@ -236,9 +314,10 @@ impl Merger<'_> {
             let unmatched = BooleanArray::from(unmatched);
             if unmatched.true_count() > 0 {
                 let indices = UInt32Array::from_iter_values(unmatched.values().set_indices().map(|i| i as u32));
-                let target_rows = filter_record_batch(&batch, &unmatched)?;
+                let target_rows = filter_record_batch(batch, &unmatched)?;
                 let combined = plan.combined(Some(&target_rows), None, target_rows.num_rows())?;
                 self.apply(
+                    pass,
                     ClauseKind::NotMatchedBySource,
                     &target_rows,
                     &combined,
@@ -248,29 +327,15 @@ impl Merger<'_> {
                 .await?;
             }
         }
-        let dropped = changed.iter().filter(|c| **c).count();
-        debug!(file = %file.add.path, matches = targets.len(), changed = dropped, "merged file");
-        if dropped == 0 {
-            return Ok(());
-        }
-        let writing = Instant::now();
-        let matched = BooleanArray::from(changed);
-        let kept = and(&live, &not(&matched)?)?;
-        let rows = FileRows {
-            batch,
-            deleted: rows.deleted,
-            matched,
-            kept,
-        };
-        self.rewrite.drop_matched(file, &rows).await?;
-        self.rewrite_time += writing.elapsed();
-        Ok(())
+        Ok(BooleanArray::from(changed))
     }
 
-    /// Apply the target clauses of `kind` to `target_rows` (rows `indices` of their file), whose
-    /// expressions read `combined`; mark the rows they change in `changed`.
+    /// Apply the target clauses of `kind` to `target_rows` (rows `indices` of their batch), whose
+    /// expressions read `combined`; mark the rows they change in `changed`, and write them when
+    /// rewriting.
     async fn apply(
         &mut self,
+        pass: Pass,
         kind: ClauseKind,
         target_rows: &RecordBatch,
         combined: &RecordBatch,
@@ -287,10 +352,13 @@ impl Merger<'_> {
             if n == 0 {
                 continue;
             }
-            let writing = Instant::now();
             for i in hit.values().set_indices() {
                 changed[indices.value(i) as usize] = true;
             }
+            if pass == Pass::Probe {
+                continue;
+            }
+            let writing = Instant::now();
             let before = filter_record_batch(target_rows, &hit)?;
             match &clause.action {
                 TargetAction::Update(assignments) => {

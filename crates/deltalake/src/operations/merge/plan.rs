@@ -191,6 +191,45 @@ impl Plan {
         Ok(RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), columns)?)
     }
 
+    /// `batch`, some columns of the table's file, with every other table column all NULL: what
+    /// the merge's decisions read ([`Plan::decision_columns`]) of a file probed on those alone.
+    pub fn widen(&self, batch: &RecordBatch) -> DeltaResult<RecordBatch> {
+        let columns = self
+            .target_fields
+            .iter()
+            .map(|f| match batch.column_by_name(f.name()) {
+                Some(column) => column.clone(),
+                None => new_null_array(f.data_type(), batch.num_rows()),
+            })
+            .collect();
+        let schema = ArrowSchema::new(self.target_fields.clone());
+        Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+    }
+
+    /// The target columns the merge's decisions read: which target rows match (the join) and
+    /// which clause takes each (the clauses' conditions).
+    pub fn decision_columns(&self) -> Vec<&str> {
+        let conditions = self.matched.iter().chain(&self.not_matched_by_source);
+        let exprs = self
+            .join
+            .target_keys
+            .iter()
+            .chain(&self.join.residual)
+            .chain(conditions.filter_map(|c| c.predicate.as_ref()));
+        let mut columns = Vec::new();
+        for expr in exprs {
+            for path in expr.expr().column_paths() {
+                if let [relation, column, ..] = path
+                    && relation.eq_ignore_ascii_case(&self.aliases.target)
+                    && !columns.contains(&column.as_str())
+                {
+                    columns.push(column.as_str());
+                }
+            }
+        }
+        columns
+    }
+
     /// `rows` rows of NULL in every table column (the start of inserted rows).
     pub fn null_rows(&self, rows: usize) -> DeltaResult<RecordBatch> {
         let columns = self
