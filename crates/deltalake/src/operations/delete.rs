@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::compute::or;
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
@@ -239,10 +238,7 @@ pub(crate) async fn delete_rows(
                 if rewrite.records_changes() {
                     rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
                 }
-                let live = or(&rows.matched, &rows.kept)?;
-                rewrite
-                    .drop_batch_rows(&mut dropped, &rows.batch, first_row, &live, &rows.matched)
-                    .await?;
+                rewrite.drop_matched_rows(&mut dropped, &rows, first_row).await?;
                 rewrite_time += writing.elapsed();
                 first_row += rows.batch.num_rows() as u64;
             }

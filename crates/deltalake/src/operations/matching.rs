@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, BooleanArray, RecordBatch};
-use arrow::compute::{and, filter_record_batch, not};
+use arrow::compute::{and, filter_record_batch, not, or};
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
@@ -75,6 +75,11 @@ pub(crate) struct FileRows {
 }
 
 impl FileRows {
+    /// The live rows: those that match and those kept.
+    pub fn live(&self) -> DeltaResult<BooleanArray> {
+        Ok(or(&self.matched, &self.kept)?)
+    }
+
     /// The live rows that match.
     pub fn matched_rows(&self) -> DeltaResult<RecordBatch> {
         Ok(filter_record_batch(&self.batch, &self.matched)?)

@@ -9,7 +9,7 @@ use arrow::datatypes::SchemaRef;
 use object_store::ObjectStoreExt;
 use serde_json::Value;
 
-use super::matching::Candidate;
+use super::matching::{Candidate, FileRows};
 use crate::error::{DeltaError, DeltaResult};
 use crate::protocol::deletion_vector::DeletionVectorWriter;
 use crate::protocol::table_config::StatsConfig;
@@ -145,6 +145,17 @@ impl Rewrite {
             false => self.copy_rows(&filter_record_batch(batch, &kept)?).await?,
         }
         Ok(())
+    }
+
+    /// [`Rewrite::drop_batch_rows`] dropping the matching rows of `rows`.
+    pub async fn drop_matched_rows(
+        &mut self,
+        file: &mut DroppedRows,
+        rows: &FileRows,
+        first_row: u64,
+    ) -> DeltaResult<()> {
+        self.drop_batch_rows(file, &rows.batch, first_row, &rows.live()?, &rows.matched)
+            .await
     }
 
     /// End dropping rows from `file` (whose deletion vector deletes `deleted`): removed when no

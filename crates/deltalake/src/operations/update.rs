@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use arrow::compute::or;
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::info;
@@ -215,10 +214,7 @@ impl UpdateBuilder {
                         rewrite.write_changes(&after, "update_postimage").await?;
                         rewrite.write_rows(&after).await?;
                     }
-                    let live = or(&rows.matched, &rows.kept)?;
-                    rewrite
-                        .drop_batch_rows(&mut dropped, &rows.batch, first_row, &live, &rows.matched)
-                        .await?;
+                    rewrite.drop_matched_rows(&mut dropped, &rows, first_row).await?;
                     rewrite_time += writing.elapsed();
                     first_row += rows.batch.num_rows() as u64;
                 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use arrow::array::{Array, BooleanArray, RecordBatch, UInt32Array};
-use arrow::compute::{and, filter, filter_record_batch, not, or, take_record_batch};
+use arrow::compute::{and, filter, filter_record_batch, not, take_record_batch};
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use tracing::{debug, info};
@@ -207,7 +207,7 @@ impl Merger<'_> {
         let mut batches = probing.read_batches(file);
         let (mut first_row, mut changes) = (0u64, false);
         while let Some(rows) = batches.try_next().await? {
-            let live = or(&rows.matched, &rows.kept)?;
+            let live = rows.live()?;
             let batch = self.plan.widen(&rows.batch)?;
             let changed = self.batch(Pass::Probe, file, &batch, &live, first_row).await?;
             changes |= changed.true_count() > 0;
@@ -224,7 +224,7 @@ impl Merger<'_> {
         let mut batches = matching.read_batches(file);
         let mut first_row = 0u64;
         while let Some(rows) = batches.try_next().await? {
-            let live = or(&rows.matched, &rows.kept)?;
+            let live = rows.live()?;
             let batch = self.plan.pad(rows.batch)?;
             let changed = self.batch(Pass::Rewrite, file, &batch, &live, first_row).await?;
             let writing = Instant::now();
