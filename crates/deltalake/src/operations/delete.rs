@@ -231,7 +231,7 @@ pub(crate) async fn delete_rows(
             let deleted = reader.deleted_rows(file).await?;
             let mut dropped = DroppedRows::default();
             let (mut first_row, mut matches) = (0u64, 0);
-            let mut batches = reader.read_batches(file);
+            let mut batches = reader.read_batches(file, deleted.as_ref());
             while let Some(rows) = batches.try_next().await? {
                 let writing = Instant::now();
                 matches += rows.matched.true_count();

@@ -9,9 +9,9 @@ use arrow::array::{Array, BooleanArray, RecordBatch};
 use arrow::compute::{and, filter_record_batch, not, or};
 use arrow::datatypes::{Field, Schema as ArrowSchema};
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryFutureExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 
-use crate::error::{DeltaError, DeltaResult};
+use crate::error::DeltaResult;
 use crate::expr::{BoundExpr, Expr, FileSkipping};
 use crate::log::FileView;
 use crate::protocol::{Add, DeletedRows, Remove, StructField};
@@ -223,27 +223,29 @@ impl Matching {
         Ok(verdict.is_valid(0) && verdict.value(0))
     }
 
-    /// The rows of `file` a batch at a time, in file order: rewrites hold a few batches, never
-    /// the whole file.
-    pub fn read_batches<'a>(&'a self, file: &'a Candidate) -> BoxStream<'a, DeltaResult<FileRows>> {
-        async move {
-            let deleted = self.deleted_rows(file).await?;
-            let mut first_row = 0u64;
-            let batches = self.reader.read_file(file.scan_file.clone()).map(move |batch| {
+    /// The rows of `file` a batch at a time, in file order (`deleted`: what its deletion vector
+    /// deletes, from [`Matching::deleted_rows`]): rewrites hold a few batches, never the whole file.
+    pub fn read_batches<'a>(
+        &'a self,
+        file: &'a Candidate,
+        deleted: Option<&'a DeletedRows>,
+    ) -> BoxStream<'a, DeltaResult<FileRows>> {
+        let mut first_row = 0u64;
+        self.reader
+            .read_file(file.scan_file.clone())
+            .map(move |batch| {
                 let batch = batch?;
-                let live = keep_mask(deleted.as_ref(), first_row, batch.num_rows());
+                let live = keep_mask(deleted, first_row, batch.num_rows());
                 first_row += batch.num_rows() as u64;
                 self.file_rows(batch, live)
-            });
-            Ok::<_, DeltaError>(batches)
-        }
-        .try_flatten_stream()
-        .boxed()
+            })
+            .boxed()
     }
 
     /// Whether any live row of `file` matches, read a batch at a time up to the first match.
     pub async fn any_match(&self, file: &Candidate) -> DeltaResult<bool> {
-        let mut batches = self.read_batches(file);
+        let deleted = self.deleted_rows(file).await?;
+        let mut batches = self.read_batches(file, deleted.as_ref());
         while let Some(rows) = batches.try_next().await? {
             if rows.matched.true_count() > 0 {
                 return Ok(true);

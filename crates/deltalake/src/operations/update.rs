@@ -201,7 +201,7 @@ impl UpdateBuilder {
                 }
                 let deleted = matching.deleted_rows(file).await?;
                 let mut dropped = DroppedRows::default();
-                let mut batches = matching.read_batches(file);
+                let mut batches = matching.read_batches(file, deleted.as_ref());
                 let mut first_row = 0u64;
                 while let Some(rows) = batches.try_next().await? {
                     let writing = Instant::now();

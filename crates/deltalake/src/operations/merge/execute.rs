@@ -204,7 +204,8 @@ impl Merger<'_> {
     /// Whether the merge changes any row of `file`, read from the columns that decide it; marks
     /// the source rows its rows match.
     async fn probe(&mut self, probing: &Matching, file: &Candidate) -> DeltaResult<bool> {
-        let mut batches = probing.read_batches(file);
+        let deleted = probing.deleted_rows(file).await?;
+        let mut batches = probing.read_batches(file, deleted.as_ref());
         let (mut first_row, mut changes) = (0u64, false);
         while let Some(rows) = batches.try_next().await? {
             let live = rows.live()?;
@@ -221,7 +222,7 @@ impl Merger<'_> {
     async fn rewrite_file(&mut self, matching: &Matching, file: &Candidate) -> DeltaResult<()> {
         let deleted = matching.deleted_rows(file).await?;
         let mut dropped = DroppedRows::default();
-        let mut batches = matching.read_batches(file);
+        let mut batches = matching.read_batches(file, deleted.as_ref());
         let mut first_row = 0u64;
         while let Some(rows) = batches.try_next().await? {
             let live = rows.live()?;
