@@ -21,9 +21,14 @@ function referencePython() {
   return python
 }
 
-/** Run `code` with the reference Python; returns its standard output. */
+/**
+ * Run `code` with the reference Python; returns its standard output. The script ends with
+ * `os._exit(0)`: deltalake 1.6.6 sometimes aborts at interpreter exit ("terminate called without
+ * an active exception") after a successful run.
+ */
 function runPython(code, args = []) {
-  return execFileSync(referencePython(), ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 })
+  const script = `${code}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n`
+  return execFileSync(referencePython(), ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 })
 }
 
 /** A fresh temporary directory, removed when the process exits. */
