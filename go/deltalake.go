@@ -194,3 +194,11 @@ func takeString(p *C.char) string {
 	defer C.delta_string_free(p)
 	return C.GoString(p)
 }
+
+// InitLogging shows the core's progress on standard error: each operation with its figures when
+// it finishes, commits retried after a conflict, vacuum and optimize. The RUST_LOG environment
+// variable filters it (e.g. deltalake=debug); deltalake=info when unset. It returns false,
+// changing nothing, when logging was already set up.
+func InitLogging() bool {
+	return bool(C.delta_init_logging())
+}

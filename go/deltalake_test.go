@@ -776,3 +776,29 @@ func TestChanges(t *testing.T) {
 		t.Fatalf("a start past the end: %v", err)
 	}
 }
+
+// TestInitLogging runs itself as a child that turns logging on and writes a table, and reads the
+// child's standard error.
+func TestInitLogging(t *testing.T) {
+	if uri := os.Getenv("DELTALAKE_GO_LOGGING_CHILD"); uri != "" {
+		first, second := deltalake.InitLogging(), deltalake.InitLogging()
+		write(t, uri, people(0, 1, 5), deltalake.WriteOptions{})
+		fmt.Println(first, second)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInitLogging$")
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "RUST_LOG=") }),
+		"DELTALAKE_GO_LOGGING_CHILD="+filepath.Join(t.TempDir(), "t"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the child failed: %v\n%s", err, stderr.String())
+	}
+	if !strings.HasPrefix(string(out), "true false\n") {
+		t.Fatalf("InitLogging returned %q, want true then false", out)
+	}
+	if !strings.Contains(stderr.String(), "write finished") {
+		t.Fatalf("no log of the write on stderr:\n%s", stderr.String())
+	}
+}

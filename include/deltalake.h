@@ -192,6 +192,12 @@ void delta_cancel_token_cancel(const DeltaCancelToken *token);
 // freed already, is ignored.
 void delta_cancel_token_free(DeltaCancelToken *token);
 
+// Shows the core's progress on standard error: each operation with its figures when it
+// finishes, commits retried after a conflict, vacuum and optimize. The `RUST_LOG` environment
+// variable filters it (e.g. `deltalake=debug`); `deltalake=info` when unset. Returns false,
+// changing nothing, when logging was already set up.
+bool delta_init_logging(void);
+
 // Write the batches of `data` (an Arrow C stream, moved into the call: the library releases it,
 // also on failure) to the table at `uri`, creating it when absent. Storage options as in
 // `delta_table_open`; `options` is null for the defaults (append). When `out_table` is not null

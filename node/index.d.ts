@@ -358,5 +358,9 @@ export interface WriteOptions extends StorageOptions, Abortable {
  * creating it when absent. Resolves to the new version. */
 export declare function writeDeltaLake(tableOrUri: DeltaTable | string, data: WriteData, options?: WriteOptions): Promise<number>
 
+/** Show the core's progress (operations finished, commits retried, vacuum, optimize) on standard
+ * error, filtered by `RUST_LOG` (`deltalake=info` when unset). False when logging was already set up. */
+export declare function initLogging(): boolean
+
 /** The rows of an apache-arrow Table as plain objects. */
 export declare function tableToRows(table: Table, options?: { int64AsNumber?: boolean }): Row[]

@@ -997,7 +997,18 @@ async function writeDeltaLake(tableOrUri, data, options = {}) {
   }
 }
 
+/**
+ * Show the core's progress on standard error: each operation with its figures when it finishes,
+ * commits retried after a conflict, vacuum and optimize. The `RUST_LOG` environment variable
+ * filters it (for example `deltalake=debug`); `deltalake=info` when unset. Returns false, changing
+ * nothing, when logging was already set up.
+ */
+function initLogging() {
+  return native.initLogging()
+}
+
 module.exports = {
+  initLogging,
   DeltaTable,
   TableMerger,
   ArrowStream,

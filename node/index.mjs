@@ -5,6 +5,7 @@ const require = createRequire(import.meta.url)
 const deltalake = require('./index.js')
 
 export const {
+  initLogging,
   DeltaTable,
   TableMerger,
   ArrowStream,

@@ -15,3 +15,13 @@ pub use stream::RawStream;
 pub use table::RawTable;
 pub use task::AbortToken;
 pub use write::RawWriter;
+
+use deltalake::bindings::{DEFAULT_LOG_FILTER, init_logging as init_core_logging};
+use napi_derive::napi;
+
+/// Logs the core's progress to standard error (`initLogging` in index.js); false when the process
+/// already logs.
+#[napi]
+pub fn init_logging() -> bool {
+    init_core_logging(DEFAULT_LOG_FILTER)
+}

@@ -14,9 +14,8 @@ mod schema;
 mod table;
 mod write;
 
-use deltalake::bindings::CORE_VERSION;
+use deltalake::bindings::{CORE_VERSION, DEFAULT_LOG_FILTER, init_logging};
 use pyo3::prelude::*;
-use tracing_subscriber::EnvFilter;
 
 use crate::error::not_supported_error;
 
@@ -37,12 +36,8 @@ fn init_tracing(endpoint: Option<String>) -> PyResult<()> {
              call init_tracing() without an endpoint to log the spans to standard error"
         )));
     }
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("deltalake=info"));
     // Another subscriber (an earlier call, or the host's) keeps its place.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    init_logging(DEFAULT_LOG_FILTER);
     Ok(())
 }
 

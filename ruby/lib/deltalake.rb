@@ -69,6 +69,13 @@ module DeltaLake
     )
 
   class << self
+    # @!method init_logging
+    #   Show the core's progress on standard error: each operation with its figures when it
+    #   finishes, commits retried after a conflict, vacuum and optimize. The RUST_LOG environment
+    #   variable filters it (e.g. "deltalake=debug"); "deltalake=info" when unset.
+    #   @return [Boolean] false, changing nothing, when logging was already set up
+    #   (defined by the native extension)
+
     # Write data into a table, creating it when missing.
     #
     # @param table_or_uri [String, Table] the table, or its URI or local path

@@ -337,10 +337,8 @@ async fn write_batches(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    // Errors only unless RUST_LOG asks for more: the tool's output is its report.
+    deltalake::bindings::init_logging("error");
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

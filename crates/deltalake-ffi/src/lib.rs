@@ -11,12 +11,14 @@
 mod args;
 mod error;
 mod handles;
+mod logging;
 mod ops;
 mod table;
 
 pub use args::delta_string_free;
 pub use error::{DeltaStatus, delta_last_error_message, delta_last_error_status, delta_status_name};
 pub use handles::{DeltaCancelToken, delta_cancel_token_cancel, delta_cancel_token_free, delta_cancel_token_new};
+pub use logging::delta_init_logging;
 pub use ops::{
     DeltaMergeClause, DeltaWriteOptions, delta_create, delta_table_create_checkpoint, delta_table_delete,
     delta_table_merge, delta_table_optimize, delta_table_restore, delta_table_update_rows, delta_table_vacuum,

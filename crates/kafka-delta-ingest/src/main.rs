@@ -10,14 +10,7 @@ use kafka_delta_ingest::cli::{Cli, Command};
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    deltalake::bindings::init_logging("info");
     let Command::Ingest(args) = Cli::parse().command;
     let options = match args.into_options() {
         Ok(o) => o,

@@ -10,6 +10,7 @@
 //!   do the same with Arrow IPC bytes.
 //! - Requests: every operation as plain values ([`WriteRequest`], [`MergeRequest`] with
 //!   [`MergeClause`]s, [`OptimizeRequest`], ...) with [`WriterOptions`] and [`CommitOptions`].
+//! - Logs: [`init_logging`] shows the core's progress on standard error (`RUST_LOG`).
 //! - Results: [`metrics_json`] (the `deltalake` PyPI package's keys), [`FileListing`], and errors
 //!   classified by [`DeltaError::kind`](crate::DeltaError::kind).
 //!
@@ -43,6 +44,7 @@ mod external;
 mod files;
 mod filesystem;
 mod ipc;
+mod logging;
 mod metrics;
 mod options;
 mod post_commit;
@@ -57,6 +59,7 @@ pub use external::{CreateWithFilesRequest, ExternalFile, WriteFilesRequest};
 pub use files::{FileListing, decoded_path, location_of};
 pub use filesystem::{Entry, EntryKind, TableFileSystem};
 pub use ipc::{IpcDecoder, IpcEncoder, ipc_chunks, read_ipc};
+pub use logging::{DEFAULT_LOG_FILTER, init_logging};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{BloomFilterOptions, ColumnOptions, CommitOptions, WriterOptions};
 pub use post_commit::cleanup_expired_logs;

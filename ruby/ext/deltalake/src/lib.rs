@@ -9,7 +9,8 @@ mod runtime;
 mod stream;
 mod table;
 
-use magnus::{Error, Ruby};
+use deltalake::bindings::{DEFAULT_LOG_FILTER, init_logging};
+use magnus::{Error, Ruby, function};
 
 /// Called by Ruby when `deltalake/deltalake_ruby.so` is required.
 #[magnus::init(name = "deltalake_ruby")]
@@ -18,5 +19,6 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     error::define(ruby, module)?;
     stream::define(ruby, module)?;
     table::define(ruby, module)?;
+    module.define_module_function("init_logging", function!(|| init_logging(DEFAULT_LOG_FILTER), 0))?;
     Ok(())
 }
