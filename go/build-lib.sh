@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 profile="${DELTALAKE_PROFILE:-dev}"
 cargo build --quiet -p deltalake-ffi --lib --profile "$profile"
 target="${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}"
-dir="$target/$([ "$profile" = dev ] && echo debug || echo "$profile")"
+# Under the target's own directory when one is named (CARGO_BUILD_TARGET, as scripts/test.sh sets).
+dir="$target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$([ "$profile" = dev ] && echo debug || echo "$profile")"
 mkdir -p lib
 ln -sf "$dir/libdeltalake_ffi.a" lib/libdeltalake_ffi.a
 stamp="$(stat -L -c '%s %Y' lib/libdeltalake_ffi.a)"

@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/deltalake-target}"
+# Every build names its target: napi-rs always passes --target to cargo, and cargo keeps an
+# explicit target's artifacts apart from a plain build's, so otherwise the Node addon would compile
+# the whole dependency tree again. (The workspace's features are the same whatever a build
+# selects, see Cargo.toml, so the bindings' builds reuse what `cargo test` compiled.)
+CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
+export CARGO_BUILD_TARGET
 if [ ! -d ../shared/testdata/tables ]; then
   echo "error: ../shared/testdata not found beside the repository" >&2
   exit 1
