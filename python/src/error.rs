@@ -39,10 +39,12 @@ pyo3::create_exception!(
     "Data or a schema does not fit the table's schema."
 );
 
-/// `DeltaInvalidArgumentError(DeltaError, ValueError)` and `NotSupportedError(DeltaError,
-/// NotImplementedError)`: both a table error and the built-in a caller may catch instead.
+/// `DeltaInvalidArgumentError(DeltaError, ValueError)`, `NotSupportedError(DeltaError,
+/// NotImplementedError)` and `DeltaFileNotFoundError(DeltaError, FileNotFoundError)`: both a
+/// table error and the built-in a caller may catch instead.
 static INVALID_ARGUMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static NOT_SUPPORTED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static FILE_NOT_FOUND: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 fn dual_class<'py>(
     py: Python<'py>,
@@ -82,6 +84,17 @@ fn not_supported(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     )
 }
 
+fn file_not_found(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    dual_class(
+        py,
+        &FILE_NOT_FOUND,
+        "DeltaFileNotFoundError",
+        py.get_type::<PyFileNotFoundError>(),
+        "A file the table needs (a data file or deletion vector listed in the log, or a file \
+         asked for by path) is missing from storage.",
+    )
+}
+
 /// Add the exception classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -92,23 +105,26 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SchemaMismatchError", py.get_type::<SchemaMismatchError>())?;
     m.add("DeltaInvalidArgumentError", invalid_argument(py)?)?;
     m.add("NotSupportedError", not_supported(py)?)?;
+    m.add("DeltaFileNotFoundError", file_not_found(py)?)?;
     Ok(())
+}
+
+/// An exception of one of the dual classes with `message`.
+fn from_class(class: for<'py> fn(Python<'py>) -> PyResult<&'py Bound<'py, PyType>>, message: String) -> PyErr {
+    Python::attach(|py| match class(py) {
+        Ok(class) => PyErr::from_type(class.clone(), message),
+        Err(e) => e,
+    })
 }
 
 /// A `DeltaInvalidArgumentError` (also a `ValueError`) with `message`.
 pub fn invalid_argument_error(message: String) -> PyErr {
-    Python::attach(|py| match invalid_argument(py) {
-        Ok(class) => PyErr::from_type(class.clone(), message),
-        Err(e) => e,
-    })
+    from_class(invalid_argument, message)
 }
 
 /// A `NotSupportedError` with `message`, for what the binding itself does not support.
 pub fn not_supported_error(message: String) -> PyErr {
-    Python::attach(|py| match not_supported(py) {
-        Ok(class) => PyErr::from_type(class.clone(), message),
-        Err(e) => e,
-    })
+    from_class(not_supported, message)
 }
 
 /// The Python exception for an error of the core, chosen by its kind.
@@ -119,7 +135,7 @@ pub fn to_py(err: CoreError) -> PyErr {
         ErrorKind::Protocol => DeltaProtocolError::new_err(message),
         ErrorKind::SchemaMismatch => SchemaMismatchError::new_err(message),
         ErrorKind::CommitConflict => CommitFailedError::new_err(message),
-        ErrorKind::FileNotFound => PyFileNotFoundError::new_err(message),
+        ErrorKind::FileNotFound => from_class(file_not_found, message),
         ErrorKind::InvalidArgument => invalid_argument_error(message),
         ErrorKind::NotSupported => not_supported_error(message),
         _ => DeltaError::new_err(message),

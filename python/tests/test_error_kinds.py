@@ -12,6 +12,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import (
     DeltaError,
+    DeltaFileNotFoundError,
     DeltaInvalidArgumentError,
     NotSupportedError,
     TableNotFoundError,
@@ -55,6 +56,9 @@ def test_missing_data_files_name_their_absolute_path(table: DeltaTable) -> None:
     with pytest.raises(DeltaError, match="does not exist") as info:
         table.to_pyarrow_table()
     assert path in str(info.value)
+    # As the reference's read reports it, and still a DeltaError.
+    assert isinstance(info.value, FileNotFoundError)
+    assert isinstance(info.value, DeltaFileNotFoundError)
 
 
 def test_write_moves_the_loaded_table_to_the_version_written(

@@ -56,7 +56,16 @@ pub enum DeltaError {
     #[error("schema error: {0}")]
     Schema(String),
 
-    /// A data file (Parquet, deletion vector) is missing, truncated or inconsistent with the log.
+    /// A file the log lists (a data file, a deletion vector) is missing from storage.
+    #[error("missing file {path}: {reason}")]
+    FileNotFound {
+        /// The file, as the user knows it (absolute path or full URI).
+        path: String,
+        /// What it was needed for.
+        reason: String,
+    },
+
+    /// A data file (Parquet, deletion vector) is truncated or inconsistent with the log.
     #[error("invalid data file {path}: {reason}")]
     InvalidDataFile {
         /// The file concerned.
@@ -354,7 +363,9 @@ impl DeltaError {
             Self::InvalidExpression(_) | Self::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Self::NotSupported(_) => ErrorKind::NotSupported,
             Self::Cancelled => ErrorKind::Cancelled,
-            Self::ObjectStore(object_store::Error::NotFound { .. }) => ErrorKind::FileNotFound,
+            Self::FileNotFound { .. } | Self::ObjectStore(object_store::Error::NotFound { .. }) => {
+                ErrorKind::FileNotFound
+            }
             Self::ObjectStore(object_store::Error::NotImplemented { .. }) => ErrorKind::NotSupported,
             Self::ObjectStore(_) => ErrorKind::Storage,
             Self::InvalidDataFile { .. } | Self::Parquet(_) | Self::Json(_) => ErrorKind::Io,

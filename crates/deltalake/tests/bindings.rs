@@ -344,6 +344,7 @@ fn errors_have_kinds_and_name_files_as_users_gave_them() {
         .map_err(deltalake::DeltaError::from)
         .unwrap_err();
     assert!(err.to_string().contains(&removed), "{err}");
+    assert_eq!(err.kind(), ErrorKind::FileNotFound, "{err}");
 
     // Data of the wrong schema crossing the C stream.
     let wrong = RecordBatch::try_from_iter([(

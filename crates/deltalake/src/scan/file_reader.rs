@@ -328,9 +328,10 @@ impl OpenFile {
 fn map_open_error(e: parquet::errors::ParquetError, display: &str) -> DeltaError {
     match e {
         parquet::errors::ParquetError::External(inner) => match inner.downcast::<object_store::Error>() {
-            Ok(os) if matches!(*os, object_store::Error::NotFound { .. }) => {
-                DeltaError::invalid_data_file(display, "the file listed in the log does not exist")
-            }
+            Ok(os) if matches!(*os, object_store::Error::NotFound { .. }) => DeltaError::FileNotFound {
+                path: display.to_string(),
+                reason: "the data file listed in the log does not exist".into(),
+            },
             Ok(os) => DeltaError::ObjectStore(*os),
             Err(other) => DeltaError::invalid_data_file(display, other),
         },
@@ -427,9 +428,10 @@ pub(crate) async fn load_deletion_vector(
     let bytes = get_range(store.object_store().as_ref(), &location, range)
         .await
         .map_err(|e| match e {
-            object_store::Error::NotFound { .. } => {
-                DeltaError::invalid_data_file(&display, format!("deletion vector of {data_file} does not exist"))
-            }
+            object_store::Error::NotFound { .. } => DeltaError::FileNotFound {
+                path: display.clone(),
+                reason: format!("the deletion vector of {data_file} does not exist"),
+            },
             other => {
                 DeltaError::invalid_data_file(&display, format!("cannot read deletion vector of {data_file}: {other}"))
             }
