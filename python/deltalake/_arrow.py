@@ -1,7 +1,9 @@
 """Moving Arrow data between Python libraries and the extension module.
 
-Data goes in and out through the Arrow PyCapsule interface; pyarrow, pandas and polars are used
-when installed but never required.
+Data goes in and out through the Arrow PyCapsule interface. What the reference package returns as
+arro3-core objects (query results, the change data feed, add actions, Arrow schemas and types) is
+returned as arro3-core objects here too; pyarrow, pandas and polars are used when installed but
+never required.
 """
 
 from __future__ import annotations
@@ -27,35 +29,38 @@ def require_pyarrow(what: str) -> Any:
 
 
 def arrow_schema(schema: Any) -> Any:
-    """A ``pyarrow.Schema`` for an ``__arrow_c_schema__`` object when pyarrow is installed."""
-    pa = pyarrow_or_none()
-    return pa.schema(schema) if pa is not None else schema
+    """An ``arro3.core.Schema`` for an ``__arrow_c_schema__`` object, as the reference returns."""
+    from arro3.core import Schema
+
+    return Schema.from_arrow(schema)
 
 
 def arrow_type(obj: Any) -> Any:
-    """A ``pyarrow.DataType`` for an ``__arrow_c_schema__`` object describing a type, when
-    pyarrow is installed."""
-    pa = pyarrow_or_none()
-    return pa.field(obj).type if pa is not None else obj
+    """An ``arro3.core.DataType`` for an ``__arrow_c_schema__`` object describing a type."""
+    from arro3.core import DataType
+
+    return DataType.from_arrow(obj)
 
 
 def arrow_field(obj: Any) -> Any:
-    """A ``pyarrow.Field`` for an ``__arrow_c_schema__`` object when pyarrow is installed."""
-    pa = pyarrow_or_none()
-    return pa.field(obj) if pa is not None else obj
+    """An ``arro3.core.Field`` for an ``__arrow_c_schema__`` object."""
+    from arro3.core import Field
+
+    return Field.from_arrow(obj)
 
 
 def arrow_table(stream: Any) -> Any:
-    """A ``pyarrow.Table`` for an ``__arrow_c_stream__`` object when pyarrow is installed."""
-    pa = pyarrow_or_none()
-    return pa.table(stream) if pa is not None else stream
+    """An ``arro3.core.Table`` holding an ``__arrow_c_stream__`` object's batches."""
+    from arro3.core import Table
+
+    return Table.from_arrow(stream)
 
 
 def arrow_reader(stream: Any) -> Any:
-    """A ``pyarrow.RecordBatchReader`` for an ``__arrow_c_stream__`` object when pyarrow is
-    installed."""
-    pa = pyarrow_or_none()
-    return pa.RecordBatchReader.from_stream(stream) if pa is not None else stream
+    """An ``arro3.core.RecordBatchReader`` over an ``__arrow_c_stream__`` object (no copy)."""
+    from arro3.core import RecordBatchReader
+
+    return RecordBatchReader.from_arrow(stream)
 
 
 def _is_pandas(data: Any) -> bool:

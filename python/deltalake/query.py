@@ -29,8 +29,8 @@ class QueryBuilder:
         return self
 
     def execute(self, sql: str) -> Any:
-        """Run ``sql``; the result streams as it is read: a ``pyarrow.RecordBatchReader`` when
-        pyarrow is installed, else an object with ``__arrow_c_stream__`` and ``read_all()``.
+        """Run ``sql``; the result streams as it is read, as an ``arro3.core.RecordBatchReader``
+        (``read_all()`` gives an ``arro3.core.Table``; ``pyarrow.table(...)`` takes either).
 
         Planning happens here (an invalid query or unknown table raises ``DeltaError``); rows
         are read from the tables as the result is consumed, with the GIL released."""

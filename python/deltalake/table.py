@@ -431,8 +431,8 @@ class DeltaTable:
 
     def get_add_actions(self, flatten: bool = False) -> Any:
         """The active files with their size, modification time, record count, column statistics
-        and partition values: a ``pyarrow.Table`` when pyarrow is installed, else an object with
-        ``__arrow_c_stream__``."""
+        and partition values, as an ``arro3.core.Table`` (``pyarrow.table(...)`` takes it without
+        a copy)."""
         return arrow_table(self._table.add_actions(flatten))
 
     def create_write_transaction(
@@ -499,9 +499,8 @@ class DeltaTable:
     def deletion_vectors(self) -> Any:
         """The deletion vectors as keep masks, one row per file that has one: ``filepath`` (as
         :meth:`file_uris` gives it) and ``selection_vector`` (a list of booleans, one per row of
-        the file, ``True`` for the rows kept). A ``pyarrow.Table`` when pyarrow is installed, else
-        an object with ``__arrow_c_stream__``."""
-        return arrow_table(self._table.deletion_vectors())
+        the file, ``True`` for the rows kept), as an ``arro3.core.RecordBatchReader``."""
+        return arrow_reader(self._table.deletion_vectors())
 
     def to_pyarrow_table(
         self,
@@ -585,8 +584,7 @@ class DeltaTable:
 
     def scan(self, columns: list[str] | None = None, predicate: str | None = None) -> Any:
         """A stream of the rows (of ``columns``) matching the SQL ``predicate``, read as the
-        consumer asks for them: a ``pyarrow.RecordBatchReader`` when pyarrow is installed, else
-        an object with ``__arrow_c_stream__``."""
+        consumer asks for them, as an ``arro3.core.RecordBatchReader``."""
         if predicate is not None and not isinstance(predicate, str):
             raise TypeError("predicate must be a SQL string")
         filters = [] if predicate is None else [predicate]
@@ -608,8 +606,8 @@ class DeltaTable:
         allow_out_of_range: bool = False,
     ) -> Any:
         """The change data feed between two versions (or times), with ``_change_type``,
-        ``_commit_version`` and ``_commit_timestamp`` columns: a ``pyarrow.RecordBatchReader``
-        when pyarrow is installed, else an object with ``__arrow_c_stream__``.
+        ``_commit_version`` and ``_commit_timestamp`` columns, as an
+        ``arro3.core.RecordBatchReader``.
 
         ``ending_version`` defaults to the loaded version; ``predicate`` is a SQL predicate on
         the rows of the feed (``"_change_type = 'insert' AND id > 3"``).

@@ -139,7 +139,7 @@ impl PrimitiveType {
         }
     }
 
-    /// The Arrow type (a `pyarrow.DataType` when pyarrow is installed).
+    /// The Arrow type, an `arro3.core.DataType`.
     fn to_arrow<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         arrow_object(slf.into_any(), "arrow_type")
     }
@@ -280,7 +280,7 @@ impl ArrayType {
         }
     }
 
-    /// The Arrow type (a `pyarrow.DataType` when pyarrow is installed).
+    /// The Arrow type, an `arro3.core.DataType`.
     fn to_arrow<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         arrow_object(slf.into_any(), "arrow_type")
     }
@@ -372,7 +372,7 @@ impl MapType {
         }
     }
 
-    /// The Arrow type (a `pyarrow.DataType` when pyarrow is installed).
+    /// The Arrow type, an `arro3.core.DataType`.
     fn to_arrow<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         arrow_object(slf.into_any(), "arrow_type")
     }
@@ -465,7 +465,7 @@ impl Field {
         })
     }
 
-    /// The Arrow field (a `pyarrow.Field` when pyarrow is installed).
+    /// The Arrow field, an `arro3.core.Field`.
     fn to_arrow<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         arrow_object(slf.into_any(), "arrow_field")
     }
@@ -575,7 +575,7 @@ impl StructType {
         }
     }
 
-    /// The Arrow struct type (a `pyarrow.DataType` when pyarrow is installed).
+    /// The Arrow struct type, an `arro3.core.DataType`.
     fn to_arrow<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         arrow_object(slf.into_any(), "arrow_type")
     }
@@ -650,7 +650,7 @@ impl Schema {
         Self::create(py, parsed)
     }
 
-    /// The Arrow schema (a `pyarrow.Schema` when pyarrow is installed); with `as_large_types`,
+    /// The Arrow schema, an `arro3.core.Schema`; with `as_large_types`,
     /// strings, binaries and lists are their large variants.
     #[pyo3(signature = (as_large_types = false))]
     fn to_arrow<'py>(slf: PyRef<'py, Self>, as_large_types: bool) -> PyResult<Bound<'py, PyAny>> {

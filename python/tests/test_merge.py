@@ -103,7 +103,7 @@ def test_deletion_vectors_and_change_data(tmp_path: Path) -> None:
     metrics = dt.merge(_source(), "target.id = source.id").when_matched_update_all().execute()
     assert metrics["num_target_rows_copied"] == 0
     assert metrics["num_target_deletion_vectors_added"] == 1
-    changes = dt.load_cdf(starting_version=1).read_all().to_pandas()
+    changes = pa.table(dt.load_cdf(starting_version=1)).to_pandas()
     assert sorted(changes["_change_type"]) == ["update_postimage"] * 3 + ["update_preimage"] * 3
     assert _rows(dt)[2:7] == [(2, "2"), (3, "C"), (4, "D"), (5, "E"), (6, "6")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import arro3.core
 import pyarrow as pa
 import pytest
 
@@ -17,8 +18,8 @@ def test_select_with_partition_filter_and_projection(tables: Path) -> None:
     dt = DeltaTable(str(tables / "delta-0.8.0-partitioned"))
     qb = QueryBuilder().register("t", dt)
     result = qb.execute("SELECT value, day FROM t WHERE year = '2021' AND month = '12' ORDER BY value")
-    assert isinstance(result, pa.RecordBatchReader)
-    table = result.read_all()
+    assert isinstance(result, arro3.core.RecordBatchReader)
+    table = pa.table(result.read_all())
     assert table.column_names == ["value", "day"]
     assert table.to_pylist() == [
         {"value": "5", "day": "4"},
@@ -27,15 +28,37 @@ def test_select_with_partition_filter_and_projection(tables: Path) -> None:
     ]
 
 
+def test_results_are_arro3_objects_as_in_the_reference(tmp_path: Path) -> None:
+    write_deltalake(
+        tmp_path,
+        pa.table({"id": [1, 2], "s": ["a", "b"]}),
+        configuration={"delta.enableChangeDataFeed": "true"},
+    )
+    dt = DeltaTable(tmp_path)
+    result = QueryBuilder().register("t", dt).execute("SELECT * FROM t")
+    assert isinstance(result, arro3.core.RecordBatchReader)
+    assert isinstance(result.read_all(), arro3.core.Table)
+    assert isinstance(dt.load_cdf(), arro3.core.RecordBatchReader)
+    assert isinstance(dt.deletion_vectors(), arro3.core.RecordBatchReader)
+    for flatten in (False, True):
+        assert isinstance(dt.get_add_actions(flatten=flatten), arro3.core.Table)
+    schema = dt.schema()
+    assert isinstance(schema.to_arrow(), arro3.core.Schema)
+    assert isinstance(schema.fields[0].to_arrow(), arro3.core.Field)
+    assert isinstance(schema.fields[0].type.to_arrow(), arro3.core.DataType)
+    # pyarrow takes them without a copy.
+    assert pa.table(dt.get_add_actions()).num_rows == 1
+
+
 def test_aggregates_honour_deletion_vectors_and_column_mapping(tables: Path) -> None:
     qb = (
         QueryBuilder()
         .register("dv", DeltaTable(str(tables / "table-with-dv-small")))
         .register("cm", DeltaTable(str(tables / "table_with_column_mapping")))
     )
-    row = qb.execute("SELECT count(*) AS n, sum(value) AS s FROM dv").read_all().to_pylist()
+    row = pa.table(qb.execute("SELECT count(*) AS n, sum(value) AS s FROM dv")).to_pylist()
     assert row == [{"n": 8, "s": 36}]
-    names = qb.execute('SELECT "Super Name" AS name FROM cm ORDER BY 1 LIMIT 2').read_all()
+    names = pa.table(qb.execute('SELECT "Super Name" AS name FROM cm ORDER BY 1 LIMIT 2'))
     assert names.column("name").to_pylist() == ["Anthony Johnson", "Mr. Daniel Ferguson MD"]
 
 
@@ -47,9 +70,11 @@ def test_join_of_two_tables(tmp_path: Path, tables: Path) -> None:
         .register("names", DeltaTable(str(tmp_path / "names")))
         .register("dv", DeltaTable(str(tables / "table-with-dv-small")))
     )
-    joined = qb.execute(
-        "SELECT n.name, d.value FROM dv d JOIN names n ON CAST(d.value AS BIGINT) = n.id ORDER BY d.value"
-    ).read_all()
+    joined = pa.table(
+        qb.execute(
+            "SELECT n.name, d.value FROM dv d JOIN names n ON CAST(d.value AS BIGINT) = n.id ORDER BY d.value"
+        )
+    )
     assert joined.to_pylist() == [
         {"name": "one", "value": 1},
         {"name": "two", "value": 2},
@@ -62,11 +87,11 @@ def test_registered_version_is_pinned(tmp_path: Path, sample: pa.Table) -> None:
     dt = DeltaTable(str(tmp_path))
     qb = QueryBuilder().register("t", dt)
     write_deltalake(str(tmp_path), sample, mode="append")
-    count = qb.execute("SELECT count(*) AS n FROM t").read_all()
+    count = pa.table(qb.execute("SELECT count(*) AS n FROM t").read_all())
     assert count.to_pylist() == [{"n": 4}]
     # Registering again picks up the table as loaded then.
     dt.update_incremental()
-    count = qb.register("t", dt).execute("SELECT count(*) AS n FROM t").read_all()
+    count = pa.table(qb.register("t", dt).execute("SELECT count(*) AS n FROM t"))
     assert count.to_pylist() == [{"n": 8}]
 
 

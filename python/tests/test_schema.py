@@ -53,11 +53,11 @@ def test_types_convert_to_and_from_arrow() -> None:
     assert Field.from_arrow(pa.field("x", pa.string())) == Field("x", "string")
     assert pa.field(PrimitiveType("date")).type == pa.date32()
     schema = Schema([Field("a", "long"), Field("b", ArrayType("string"))])
-    assert schema.to_arrow() == pa.schema([("a", pa.int64()), ("b", pa.list_(pa.string()))])
-    assert schema.to_arrow(as_large_types=True) == pa.schema(
+    assert pa.schema(schema.to_arrow()) == pa.schema([("a", pa.int64()), ("b", pa.list_(pa.string()))])
+    assert pa.schema(schema.to_arrow(as_large_types=True)) == pa.schema(
         [("a", pa.int64()), ("b", pa.large_list(pa.large_string()))]
     )
-    assert pa.schema(schema) == schema.to_arrow()
+    assert pa.schema(schema) == pa.schema(schema.to_arrow())
     assert Schema.from_arrow(schema.to_arrow()) == schema
 
 
