@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use deltalake::bindings::{CancellationToken, block_on, cancellable, runtime};
+use deltalake::bindings::{CancellationToken, block_on, cancellable, runtime, spawn_on_large_stack};
 use deltalake::{DeltaError, DeltaResult};
 use napi::bindgen_prelude::{Object, ToNapiValue};
 use napi::{Env, Result};
@@ -64,16 +64,10 @@ where
     Ok(promise)
 }
 
-/// Stack size of the threads that run operations: the core's rewriting operations (merge,
-/// update, optimize, ...) recurse deeply enough in unoptimised builds to overflow the 2 MiB of
-/// the runtime's worker threads.
-const OPERATION_STACK: usize = 16 << 20;
-
 /// The future `make` gives, made and run to completion on a thread of its own with a large stack
-/// (the futures of the core's operations are large in unoptimised builds: they are never moved
-/// across the runtime's small stacks), blocking on the core's runtime as the Python binding does
-/// from its calling thread, and stopped when `abort` is cancelled. The returned future waits for
-/// the output without blocking.
+/// (`spawn_on_large_stack`: the futures of the core's operations are large in unoptimised builds),
+/// blocking on the core's runtime there, and stopped when `abort` is cancelled. The returned
+/// future waits for the output without blocking.
 pub fn on_thread<T, F, M>(abort: Option<&AbortToken>, make: M) -> impl Future<Output = DeltaResult<T>> + Send + 'static
 where
     M: FnOnce() -> F + Send + 'static,
@@ -81,22 +75,13 @@ where
     T: Send + 'static,
 {
     let token = abort.map(|a| a.token.clone());
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("deltalake-operation".into())
-        .stack_size(OPERATION_STACK)
-        .spawn(move || {
-            let future = make();
-            let output = match token {
-                Some(token) => block_on(cancellable(future, &token)).and_then(|r| r.and_then(|r| r)),
-                None => block_on(future).and_then(|r| r),
-            };
-            let _ = sender.send(output);
-        });
-    async move {
-        spawned.map_err(|e| DeltaError::NotSupported(format!("cannot start a thread: {e}")))?;
-        receiver.await.unwrap_or(Err(DeltaError::Cancelled))
-    }
+    spawn_on_large_stack(move || {
+        let future = make();
+        match token {
+            Some(token) => block_on(cancellable(future, &token)).and_then(|r| r.and_then(|r| r)),
+            None => block_on(future).and_then(|r| r),
+        }
+    })
 }
 
 /// A Promise of a value that needs no conversion beyond `ToNapiValue`.

@@ -3,7 +3,8 @@
 //!
 //! - [`runtime`](self::runtime): one Tokio runtime per process (a forked child gets its own),
 //!   [`block_on`], [`block_on_interruptible`] with a host's interrupt check, and a
-//!   [`CancellationToken`] for hosts that cancel from another thread.
+//!   [`CancellationToken`] for hosts that cancel from another thread; [`on_large_stack`] and
+//!   [`spawn_on_large_stack`] run an operation on a thread whose stack fits its future.
 //! - Streams: [`BlockingReader`] turns a scan into a synchronous `RecordBatchReader` and an
 //!   Arrow C stream ([`BlockingReader::into_ffi`]); [`import_ffi_stream`] and [`Pump`] take a
 //!   host's Arrow C stream as a writer's input; [`ipc_chunks`], [`IpcDecoder`] and [`read_ipc`]
@@ -68,7 +69,10 @@ pub use requests::{
     OptimizeRequest, RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest,
     WriteTarget,
 };
-pub use runtime::{CancellationToken, block_on, block_on_interruptible, cancellable, runtime};
+pub use runtime::{
+    CancellationToken, OPERATION_STACK_SIZE, block_on, block_on_interruptible, cancellable, on_large_stack, runtime,
+    spawn_on_large_stack,
+};
 pub use schema::invariants;
 pub use stream::{BlockingReader, Pump, import_ffi_stream};
 pub use version::CORE_VERSION;

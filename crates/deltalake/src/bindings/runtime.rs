@@ -95,6 +95,52 @@ pub async fn cancellable<F: Future>(future: F, token: &CancellationToken) -> Del
     }
 }
 
+/// The stack of the threads [`on_large_stack`] and [`spawn_on_large_stack`] start. The futures of
+/// the rewriting operations (merge, update, optimize) are large in unoptimised builds: more than a
+/// Ruby thread's 1 MiB stack or a runtime worker's 2 MiB.
+pub const OPERATION_STACK_SIZE: usize = 16 << 20;
+
+/// Run `work` on a new thread with a stack of [`OPERATION_STACK_SIZE`] and wait for it; a panic
+/// there carries on here. For hosts whose own threads have small stacks (Ruby): `work` makes the
+/// operation's future and blocks on it there, so the future never lives on the host's stack.
+///
+/// ```
+/// use deltalake::bindings::{block_on, on_large_stack};
+///
+/// let answer = on_large_stack(|| block_on(async { 42 })).unwrap();
+/// assert_eq!(answer, 42);
+/// ```
+pub fn on_large_stack<T: Send>(work: impl FnOnce() -> DeltaResult<T> + Send) -> DeltaResult<T> {
+    std::thread::scope(|scope| {
+        let thread = large_stack_thread()
+            .spawn_scoped(scope, work)
+            .map_err(|e| DeltaError::NotSupported(format!("cannot start a thread: {e}")))?;
+        thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Start `work` on a new thread with a stack of [`OPERATION_STACK_SIZE`]; the returned future
+/// resolves to its result without blocking (a thread that panicked gives `Cancelled`). For hosts
+/// that must not block their calling thread (Node's event loop).
+pub fn spawn_on_large_stack<T: Send + 'static>(
+    work: impl FnOnce() -> DeltaResult<T> + Send + 'static,
+) -> impl Future<Output = DeltaResult<T>> + Send + 'static {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let spawned = large_stack_thread().spawn(move || {
+        let _ = sender.send(work());
+    });
+    async move {
+        spawned.map_err(|e| DeltaError::NotSupported(format!("cannot start a thread: {e}")))?;
+        receiver.await.unwrap_or(Err(DeltaError::Cancelled))
+    }
+}
+
+fn large_stack_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("deltalake-operation".into())
+        .stack_size(OPERATION_STACK_SIZE)
+}
+
 /// An error when the calling thread is inside an async runtime, where blocking would deadlock.
 pub(super) fn refuse_nested() -> DeltaResult<()> {
     if tokio::runtime::Handle::try_current().is_ok() {

@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use deltalake::DeltaError as CoreError;
-use deltalake::bindings::block_on_interruptible;
+use deltalake::bindings::{block_on_interruptible, on_large_stack};
 use magnus::Error;
 
 use crate::error::{internal, ruby, to_rb};
@@ -76,10 +76,11 @@ where
 }
 
 /// Run the blocking `work` (which polls the flag it is given) with the GVL released, on a thread
-/// with a stack of [`STACK_SIZE`]; see [`run`].
+/// with a large stack (`on_large_stack`: a Ruby thread's 1 MiB is too small for the deepest
+/// futures, a write's plan in a debug build); see [`run`].
 pub fn blocking<T: Send>(work: impl FnOnce(&AtomicBool) -> Result<T, CoreError> + Send) -> Result<T, Error> {
     let interrupted = AtomicBool::new(false);
-    let mut job = || on_big_stack(|| work(&interrupted));
+    let mut job = || on_large_stack(|| work(&interrupted));
     loop {
         match without_gvl(job, &interrupted)? {
             Ok(Ok(value)) => return Ok(value),
@@ -93,24 +94,6 @@ pub fn blocking<T: Send>(work: impl FnOnce(&AtomicBool) -> Result<T, CoreError> 
             }
         }
     }
-}
-
-/// The stack of the threads the core's futures are polled on. A Ruby thread's stack is 1 MiB
-/// (`RUBY_THREAD_MACHINE_STACK_SIZE`), too small for the deepest futures (a write's plan, in a
-/// debug build), so the work never runs on it.
-pub const STACK_SIZE: usize = 16 << 20;
-
-/// Run `work` on a new thread with a stack of [`STACK_SIZE`] and wait for it; a panic there
-/// carries on here.
-fn on_big_stack<T: Send>(work: impl FnOnce() -> Result<T, CoreError> + Send) -> Result<T, CoreError> {
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("deltalake-ruby".into())
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, work)
-            .map_err(|e| CoreError::NotSupported(format!("cannot start a thread: {e}")))?;
-        thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
 }
 
 /// The exception of the pending interrupt (raised by Ruby's own check), else `Interrupt`.
