@@ -70,9 +70,11 @@ def deprecate_positional_commit_args(
     commit_properties: Any = None,
     post_commithook_properties: Any = None,
     legacy_order: tuple[str, ...] = ("commit_properties", "post_commithook_properties"),
+    stacklevel: int = 4,
 ) -> tuple[Any, Any]:
     """``(commit_properties, post_commithook_properties)`` with the deprecated positional
-    ``args`` taken in ``legacy_order`` (a :class:`DeprecationWarning` when there are any).
+    ``args`` taken in ``legacy_order`` (a :class:`DeprecationWarning` when there are any, naming
+    the line ``stacklevel`` frames up: the public method's caller by default).
 
     Raises:
         TypeError: too many positional values, or a value given both ways.
@@ -85,6 +87,6 @@ def deprecate_positional_commit_args(
             "commit_properties": commit_properties,
             "post_commithook_properties": post_commithook_properties,
         },
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
     return values["commit_properties"], values["post_commithook_properties"]

@@ -1493,14 +1493,7 @@ class TableAlterer:
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         """Set the table's name (``metadata().name``)."""
-        commit_properties, post_commithook_properties = deprecate_positional_commit_args(
-            "set_table_name", args, commit_properties, post_commithook_properties
-        )
-        _check_commit_properties(commit_properties)
-        _check_post_commithook_properties(post_commithook_properties)
-        commit = _commit_settings(commit_properties, post_commithook_properties)
-        self.table._table.set_table_name(name, commit)
-        _post_commit(self.table._table, post_commithook_properties)
+        self._change("set_table_name", (name,), args, commit_properties, post_commithook_properties)
 
     def set_table_description(
         self,
@@ -1510,11 +1503,63 @@ class TableAlterer:
         post_commithook_properties: PostCommitHookProperties | None = None,
     ) -> None:
         """Set the table's description (``metadata().description``)."""
+        self._change(
+            "set_table_description", (description,), args, commit_properties, post_commithook_properties
+        )
+
+    def set_column_metadata(
+        self,
+        column: str,
+        metadata: dict[str, str],
+        *args: Any,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> None:
+        """Add or replace entries of a column's metadata (``comment``, an application's keys);
+        the other entries stay.
+
+        Raises:
+            DeltaInvalidArgumentError: no such column, or a ``delta.columnMapping.*`` key (the
+                table's own).
+        """
+        if not isinstance(metadata, dict):
+            raise TypeError("metadata must be a dict of str to str")
+        entries = {str(k): str(v) for k, v in metadata.items()}
+        self._change(
+            "set_column_metadata", (column, entries), args, commit_properties, post_commithook_properties
+        )
+
+    def drop_column_not_null(
+        self,
+        column_name: str,
+        commit_properties: CommitProperties | None = None,
+        post_commithook_properties: PostCommitHookProperties | None = None,
+    ) -> None:
+        """Make a non-nullable column nullable (``ALTER COLUMN ... DROP NOT NULL``).
+
+        Raises:
+            DeltaInvalidArgumentError: no such column, or the column is nullable already.
+        """
+        self._change(
+            "drop_column_not_null", (column_name,), (), commit_properties, post_commithook_properties
+        )
+
+    def _change(
+        self,
+        method: str,
+        arguments: tuple[Any, ...],
+        positional: tuple[Any, ...],
+        commit_properties: CommitProperties | None,
+        post_commithook_properties: PostCommitHookProperties | None,
+    ) -> None:
+        """Commit one change through the extension's ``method``, with the commit settings (the
+        deprecated positional ones taken from ``positional``; a warning names the public
+        method's caller)."""
         commit_properties, post_commithook_properties = deprecate_positional_commit_args(
-            "set_table_description", args, commit_properties, post_commithook_properties
+            method, positional, commit_properties, post_commithook_properties, stacklevel=5
         )
         _check_commit_properties(commit_properties)
         _check_post_commithook_properties(post_commithook_properties)
         commit = _commit_settings(commit_properties, post_commithook_properties)
-        self.table._table.set_table_description(description, commit)
+        getattr(self.table._table, method)(*arguments, commit)
         _post_commit(self.table._table, post_commithook_properties)

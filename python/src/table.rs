@@ -608,6 +608,33 @@ impl RawDeltaTable {
         self.alter(py, TableChange::SetDescription(description), commit_properties)
     }
 
+    /// Add or replace metadata entries of a column.
+    #[pyo3(signature = (column, metadata, commit_properties = None))]
+    fn set_column_metadata(
+        &self,
+        py: Python<'_>,
+        column: String,
+        metadata: HashMap<String, String>,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(
+            py,
+            TableChange::SetColumnMetadata { column, metadata },
+            commit_properties,
+        )
+    }
+
+    /// Make a non-nullable column nullable.
+    #[pyo3(signature = (column, commit_properties = None))]
+    fn drop_column_not_null(
+        &self,
+        py: Python<'_>,
+        column: String,
+        commit_properties: Option<PyCommitProperties>,
+    ) -> PyResult<()> {
+        self.alter(py, TableChange::DropNotNull { column }, commit_properties)
+    }
+
     /// Remove from the table the files missing from storage (only list them when `dry_run`);
     /// returns `(dry_run, paths of the missing files)`.
     #[pyo3(signature = (dry_run = false, commit_properties = None))]

@@ -122,3 +122,32 @@ def test_set_name_and_description(table: DeltaTable) -> None:
     assert table.version() == 2
     metadata = DeltaTable(table.table_uri).metadata()
     assert metadata.name == "events" and metadata.description == "all the events"
+
+
+def test_set_column_metadata_and_drop_not_null(tmp_path: Path) -> None:
+    from deltalake import Schema
+    from deltalake.exceptions import DeltaInvalidArgumentError
+
+    dt = DeltaTable.create(tmp_path, Schema([Field("id", "long", nullable=False), Field("s", "string")]))
+    dt.alter.set_column_metadata("s", {"comment": "hello", "x": "1"})
+    dt.alter.set_column_metadata("s", {"x": "2"})
+    assert dt.schema().fields[1].metadata == {"comment": "hello", "x": "2"}
+    assert dt.history(1)[0]["operation"] == "UPDATE FIELD METADATA"
+    dt.alter.drop_column_not_null("id")
+    assert dt.schema().fields[0].nullable
+    assert dt.history(1)[0]["operation"] == "CHANGE COLUMN"
+    version = dt.version()
+    for bad in (
+        lambda: dt.alter.drop_column_not_null("s"),
+        lambda: dt.alter.drop_column_not_null("nope"),
+        lambda: dt.alter.set_column_metadata("nope", {"a": "b"}),
+        lambda: dt.alter.set_column_metadata("s", {"delta.columnMapping.id": "7"}),
+    ):
+        with pytest.raises(DeltaInvalidArgumentError):
+            bad()
+    assert DeltaTable(tmp_path).version() == version
+    with pytest.warns(DeprecationWarning, match="positional"):
+        dt.alter.set_column_metadata("s", {"y": "3"}, CommitProperties(custom_metadata={"k": "v"}))
+    assert dt.history(1)[0]["k"] == "v"
+    write_deltalake(dt, pa.table({"id": pa.array([None], pa.int64()), "s": ["n"]}), mode="append")
+    assert DeltaTable(tmp_path).to_pyarrow_table().num_rows == 1

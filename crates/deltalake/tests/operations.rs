@@ -634,3 +634,64 @@ async fn alter_constraints_properties_columns_features_and_names() {
         (0..5).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn alter_column_metadata_and_nullability() {
+    use arrow::datatypes::{DataType, Field, Schema};
+    use deltalake::error::ErrorKind;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..3)) as ArrayRef]).unwrap();
+    let table = DeltaTable::write(location).with_batches(vec![batch]).await.unwrap();
+    assert!(!table.snapshot().schema().field("id").unwrap().nullable);
+
+    let comment = [("comment".to_string(), "the key".to_string())].into();
+    let table = table.alter().set_column_metadata("ID", comment).await.unwrap();
+    let more = [("owner".to_string(), "sales".to_string())].into();
+    let table = table.alter().set_column_metadata("id", more).await.unwrap();
+    let field = table.snapshot().schema().field("id").unwrap().clone();
+    assert_eq!(field.metadata["comment"], "the key");
+    assert_eq!(field.metadata["owner"], "sales");
+    let history = table.history(Some(1)).await.unwrap();
+    assert_eq!(history[0].1.operation.as_deref(), Some("UPDATE FIELD METADATA"));
+
+    let table = table.alter().drop_not_null("id").await.unwrap();
+    assert!(table.snapshot().schema().field("id").unwrap().nullable);
+    let history = table.history(Some(1)).await.unwrap();
+    assert_eq!(history[0].1.operation.as_deref(), Some("CHANGE COLUMN"));
+
+    // Refused, committing nothing: an unknown column, a nullable one, the table's own keys.
+    let version = table.version();
+    let errors = [
+        table.alter().drop_not_null("id").await.unwrap_err(),
+        table.alter().drop_not_null("nope").await.unwrap_err(),
+        table
+            .alter()
+            .set_column_metadata("nope", [("a".to_string(), "b".to_string())].into())
+            .await
+            .unwrap_err(),
+        table
+            .alter()
+            .set_column_metadata("id", [("delta.columnMapping.id".to_string(), "9".to_string())].into())
+            .await
+            .unwrap_err(),
+    ];
+    for err in errors {
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    }
+    let reloaded = DeltaTable::open(location).await.unwrap();
+    assert_eq!(reloaded.version(), version);
+    // A null can now be written into the column.
+    let nullable = RecordBatch::try_from_iter(vec![(
+        "id",
+        Arc::new(Int64Array::from(vec![None, Some(9)])) as ArrayRef,
+    )])
+    .unwrap();
+    let table = DeltaTable::write(location)
+        .with_mode(SaveMode::Append)
+        .with_batches(vec![nullable])
+        .await
+        .unwrap();
+    assert_eq!(table.version(), version + 1);
+}

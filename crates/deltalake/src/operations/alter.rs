@@ -50,6 +50,19 @@ pub enum TableChange {
     SetName(String),
     /// Set the table description.
     SetDescription(String),
+    /// Add or replace metadata entries of a top-level column (`comment`, or an application's
+    /// keys). The `delta.columnMapping.*` keys belong to the table and cannot be set.
+    SetColumnMetadata {
+        /// The column's name.
+        column: String,
+        /// The entries to add or replace.
+        metadata: HashMap<String, String>,
+    },
+    /// Make a non-nullable top-level column nullable (`ALTER COLUMN ... DROP NOT NULL`).
+    DropNotNull {
+        /// The column's name.
+        column: String,
+    },
 }
 
 /// Applies one [`TableChange`].
@@ -139,6 +152,26 @@ impl AlterTableBuilder {
     /// Set the table description.
     pub fn set_description(self, description: impl Into<String>) -> Self {
         self.with_change(TableChange::SetDescription(description.into()))
+    }
+
+    /// Add or replace metadata entries of a column (see [`TableChange::SetColumnMetadata`]).
+    ///
+    /// ```no_run
+    /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+    /// let comment = [("comment".to_string(), "the customer's id".to_string())].into();
+    /// let table = table.alter().set_column_metadata("id", comment).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_column_metadata(self, column: impl Into<String>, metadata: HashMap<String, String>) -> Self {
+        self.with_change(TableChange::SetColumnMetadata {
+            column: column.into(),
+            metadata,
+        })
+    }
+
+    /// Make a non-nullable column nullable (see [`TableChange::DropNotNull`]).
+    pub fn drop_not_null(self, column: impl Into<String>) -> Self {
+        self.with_change(TableChange::DropNotNull { column: column.into() })
     }
 
     /// Retries, user metadata and extra commit information.
@@ -238,6 +271,37 @@ impl AlterTableBuilder {
                 parameters.insert("description".into(), Value::from(description.clone()));
                 "UPDATE TABLE METADATA"
             }
+            TableChange::SetColumnMetadata {
+                column,
+                metadata: entries,
+            } => {
+                if let Some(key) = entries.keys().find(|k| k.starts_with(COLUMN_MAPPING_PREFIX)) {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "{key}: column mapping metadata belongs to the table and cannot be set"
+                    )));
+                }
+                let field = column_mut(&mut schema, column)?;
+                for (key, value) in entries {
+                    field.metadata.insert(key.clone(), Value::from(value.clone()));
+                }
+                metadata.schema_string = schema.to_json();
+                parameters.insert("fields".into(), Value::from(serde_json::to_string(&schema.fields)?));
+                "UPDATE FIELD METADATA"
+            }
+            TableChange::DropNotNull { column } => {
+                let field = column_mut(&mut schema, column)?;
+                if field.nullable {
+                    return Err(DeltaError::InvalidArgument(format!(
+                        "column '{}' is already nullable",
+                        field.name
+                    )));
+                }
+                field.nullable = true;
+                let changed = serde_json::to_string(&*field)?;
+                metadata.schema_string = schema.to_json();
+                parameters.insert("column".into(), Value::from(changed));
+                "CHANGE COLUMN"
+            }
         };
         let required = Protocol::required_for(&schema, &metadata.configuration)?;
         if !protocol.covers(&required) {
@@ -293,6 +357,17 @@ impl std::future::IntoFuture for AlterTableBuilder {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.execute())
     }
+}
+
+/// The top-level column `name` (its exact name, else the one equal ignoring case).
+fn column_mut<'a>(schema: &'a mut StructType, name: &str) -> DeltaResult<&'a mut StructField> {
+    let index = schema
+        .fields
+        .iter()
+        .position(|f| f.name == name)
+        .or_else(|| schema.fields.iter().position(|f| f.name.eq_ignore_ascii_case(name)))
+        .ok_or_else(|| DeltaError::InvalidArgument(format!("no column '{name}' in the table's schema")))?;
+    Ok(&mut schema.fields[index])
 }
 
 /// The configuration key of the constraint named `name` (names are case-insensitive).
