@@ -940,6 +940,29 @@ class DeltaTable:
         """Write a checkpoint of the loaded version and point ``_last_checkpoint`` at it."""
         self._table.create_checkpoint()
 
+    def generate(self) -> None:
+        """Write symlink manifests of the loaded version for engines that read a table through a
+        Hive symlink table (Presto, Trino, Athena, BigQuery): ``_symlink_format_manifest/manifest``,
+        or one ``manifest`` per partition directory, listing the data files. Manifests of
+        partitions without files are deleted; nothing is committed.
+
+        Raises:
+            NotSupportedError: the table's files have deletion vectors, which such readers
+                would not apply.
+        """
+        self._table.generate()
+
+    def compact_logs(self, starting_version: int, ending_version: int) -> None:
+        """Write a log compaction file (``<start>.<end>.compacted.json`` in ``_delta_log``): the
+        reconciled actions of commits ``starting_version`` to ``ending_version``, which readers
+        may read instead of those commits.
+
+        Raises:
+            DeltaInvalidArgumentError: the range has fewer than two commits.
+            TableNotFoundError: a commit of the range is no longer in the log.
+        """
+        self._table.compact_logs(starting_version, ending_version)
+
     def cleanup_metadata(self) -> None:
         """Delete the log files older than ``delta.logRetentionDuration`` (30 days by default)
         that no retained version needs."""

@@ -661,6 +661,23 @@ impl RawDeltaTable {
         Ok(())
     }
 
+    /// Write the symlink manifests of the loaded version.
+    fn generate(&self, py: Python<'_>) -> PyResult<()> {
+        let table = self.current();
+        run(py, async move { table.generate_symlink_manifests().await })?;
+        Ok(())
+    }
+
+    /// Write the log compaction file of commits `starting_version..=ending_version`.
+    fn compact_logs(&self, py: Python<'_>, starting_version: i64, ending_version: i64) -> PyResult<()> {
+        let table = self.current();
+        run(
+            py,
+            async move { table.compact_logs(starting_version, ending_version).await },
+        )?;
+        Ok(())
+    }
+
     /// Delete the log files older than the log retention that no retained version needs; returns
     /// how many were deleted.
     fn cleanup_metadata(&self, py: Python<'_>) -> PyResult<usize> {

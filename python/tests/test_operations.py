@@ -178,6 +178,31 @@ def test_create_checkpoint(three_versions: DeltaTable) -> None:
     assert _ids(DeltaTable(dt.table_uri)) == [9]
 
 
+def test_compact_logs(three_versions: DeltaTable) -> None:
+    dt = three_versions
+    assert dt.compact_logs(1, 2) is None
+    log = Path(dt.file_uris()[0]).parent / "_delta_log"
+    compacted = log / "00000000000000000001.00000000000000000002.compacted.json"
+    kinds = [next(iter(json.loads(line))) for line in compacted.read_text().splitlines()]
+    assert "commitInfo" not in kinds and "add" in kinds
+    assert _ids(DeltaTable(dt.table_uri)) == [9]
+    with pytest.raises(ValueError):
+        dt.compact_logs(2, 2)
+
+
+def test_generate_symlink_manifests(tmp_path: Path) -> None:
+    write_deltalake(tmp_path, pa.table({"id": [1, 2, 3], "p": ["a", "b c", "a"]}), partition_by=["p"])
+    dt = DeltaTable(tmp_path)
+    assert dt.generate() is None
+    manifests = tmp_path / "_symlink_format_manifest"
+    lines = (manifests / "p=a" / "manifest").read_text().splitlines()
+    assert lines == [uri for uri in dt.file_uris() if "/p=a/" in uri]
+    assert (manifests / "p=b c" / "manifest").read_text().splitlines() == [
+        uri for uri in dt.file_uris() if "/p=b c/" in uri
+    ]
+    assert dt.version() == 0
+
+
 def test_cleanup_metadata(tmp_path: Path) -> None:
     write_deltalake(
         tmp_path,

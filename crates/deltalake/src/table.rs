@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{DeltaError, DeltaResult};
 pub use crate::log::{CheckpointOptions, Commit, LastCheckpoint};
-use crate::log::{cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint_with};
+use crate::log::{
+    cleanup_log, history, read_commits, version_at_timestamp, write_checkpoint_with, write_log_compaction,
+};
 use crate::operations::alter::AlterTableBuilder;
 use crate::operations::convert::ConvertToDeltaBuilder;
 use crate::operations::create::CreateBuilder;
@@ -293,6 +295,19 @@ impl DeltaTable {
     /// checkpoints).
     pub async fn create_checkpoint_with(&self, options: &CheckpointOptions) -> DeltaResult<LastCheckpoint> {
         write_checkpoint_with(self.store.as_ref(), self.snapshot.as_ref(), options).await
+    }
+
+    /// Write the symlink manifests of the loaded version (`_symlink_format_manifest/`, one per
+    /// partition directory) for engines that read tables through Hive symlink tables; returns how
+    /// many were written. Nothing is committed; tables with deletion vectors are refused.
+    pub async fn generate_symlink_manifests(&self) -> DeltaResult<usize> {
+        crate::operations::generate_symlink_manifests(self).await
+    }
+
+    /// Write the log compaction file of commits `start..=end`: their reconciled actions in one
+    /// file (`<start>.<end>.compacted.json`) that readers may read instead of the commits.
+    pub async fn compact_logs(&self, start: i64, end: i64) -> DeltaResult<object_store::path::Path> {
+        write_log_compaction(self.store.as_ref(), start, end).await
     }
 
     /// Delete log files older than `delta.logRetentionDuration` that no retained version needs.

@@ -695,3 +695,73 @@ async fn alter_column_metadata_and_nullability() {
         .unwrap();
     assert_eq!(table.version(), version + 1);
 }
+
+#[tokio::test]
+async fn symlink_manifests_list_the_files_of_each_partition() {
+    use arrow::array::StringArray;
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch = |parts: Vec<Option<&str>>| {
+        let ids = Int64Array::from_iter_values(0..parts.len() as i64);
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(ids) as ArrayRef),
+            ("p", Arc::new(StringArray::from(parts)) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    let table = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![Some("a"), Some("b c"), None, Some("a")])])
+        .with_partition_columns(["p"])
+        .await
+        .unwrap();
+    assert_eq!(table.generate_symlink_manifests().await.unwrap(), 3);
+    let manifests = dir.path().join("_symlink_format_manifest");
+    let read = |p: &str| std::fs::read_to_string(manifests.join(p).join("manifest")).unwrap();
+    for (partition, files) in [("p=a", 1), ("p=b c", 1), ("p=__HIVE_DEFAULT_PARTITION__", 1)] {
+        let lines: Vec<String> = read(partition).lines().map(str::to_string).collect();
+        assert_eq!(lines.len(), files, "{partition}");
+        for line in lines {
+            assert!(line.starts_with(location) && line.contains(partition), "{line}");
+            assert!(std::path::Path::new(&line).is_file(), "{line}");
+        }
+    }
+    assert_eq!(table.version(), DeltaTable::open(location).await.unwrap().version());
+
+    // After an overwrite of one partition's rows only, the other partitions' manifests go.
+    let table = DeltaTable::write(location)
+        .with_batches(vec![batch(vec![Some("a")])])
+        .with_mode(SaveMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(table.generate_symlink_manifests().await.unwrap(), 1);
+    assert_eq!(read("p=a").lines().count(), 1);
+    assert!(!manifests.join("p=b c").join("manifest").exists());
+
+    // Unpartitioned: one manifest at the top.
+    let plain = tempfile::tempdir().unwrap();
+    let plain_location = plain.path().to_str().unwrap();
+    DeltaTable::write(plain_location)
+        .with_batches(vec![ids(0..3)])
+        .await
+        .unwrap();
+    let table = DeltaTable::write(plain_location)
+        .with_batches(vec![ids(3..5)])
+        .with_mode(SaveMode::Append)
+        .await
+        .unwrap();
+    assert_eq!(table.snapshot().files().len(), 2);
+    table.generate_symlink_manifests().await.unwrap();
+    let manifest = std::fs::read_to_string(plain.path().join("_symlink_format_manifest/manifest")).unwrap();
+    assert_eq!(manifest.lines().count(), table.snapshot().files().len());
+
+    // Deletion vectors would be ignored by the manifests' readers: refused.
+    let with_dv = tempfile::tempdir().unwrap();
+    let table = DeltaTable::write(with_dv.path().to_str().unwrap())
+        .with_batches(vec![ids(0..10)])
+        .with_configuration([("delta.enableDeletionVectors".to_string(), "true".to_string())].into())
+        .await
+        .unwrap();
+    let (table, _) = table.delete().with_predicate("id = 3").await.unwrap();
+    let err = table.generate_symlink_manifests().await.unwrap_err();
+    assert_eq!(err.kind(), deltalake::error::ErrorKind::NotSupported, "{err}");
+}

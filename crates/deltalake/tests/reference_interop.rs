@@ -366,3 +366,68 @@ async fn the_reference_reads_tables_from_our_checkpoints() {
         compare_with_reference(&python, &location).await;
     }
 }
+
+#[tokio::test]
+async fn the_reference_reads_tables_with_our_log_compactions() {
+    let Some(python) = reference_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().join("compacted");
+    let loc = location.to_str().unwrap();
+    DeltaTable::write(loc)
+        .with_batches(vec![sample(19_000, 0..50)])
+        .with_partition_columns(vec!["day"])
+        .await
+        .unwrap();
+    for (day, ids) in [(19_001, 50..80), (19_002, 80..90)] {
+        DeltaTable::write(loc)
+            .with_batches(vec![sample(day, ids)])
+            .await
+            .unwrap();
+    }
+    let table = DeltaTable::write(loc)
+        .with_batches(vec![sample(19_003, 90..120)])
+        .with_mode(SaveMode::Overwrite)
+        .await
+        .unwrap();
+    let table = table
+        .alter()
+        .set_properties([("delta.logRetentionDuration".to_string(), "interval 2 days".to_string())].into())
+        .await
+        .unwrap();
+    let end = table.version();
+    table.compact_logs(1, end).await.unwrap();
+    let file = location.join(format!("_delta_log/{:020}.{end:020}.compacted.json", 1));
+    let ours = compaction_summary(&std::fs::read_to_string(&file).unwrap());
+    for kind in ["add", "remove", "metaData"] {
+        assert!(ours.iter().any(|a| a.starts_with(kind)), "{kind} in {ours:?}");
+    }
+    compare_with_reference(&python, &location).await;
+    // The reference's compaction of the same commits holds the same actions.
+    std::fs::remove_file(&file).unwrap();
+    run_python(
+        &python,
+        "import sys, deltalake\ndeltalake.DeltaTable(sys.argv[1]).compact_logs(1, int(sys.argv[2]))",
+        &[loc, &end.to_string()],
+    );
+    assert_eq!(ours, compaction_summary(&std::fs::read_to_string(&file).unwrap()));
+}
+
+/// The actions of a log compaction by what identifies them, sorted.
+fn compaction_summary(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = body
+        .lines()
+        .map(|line| {
+            let action: serde_json::Value = serde_json::from_str(line).unwrap();
+            let (kind, value) = action.as_object().unwrap().iter().next().unwrap();
+            match kind.as_str() {
+                "add" | "remove" => format!("{kind} {} {}", value["path"], value["deletionVector"]),
+                "txn" => format!("txn {} {}", value["appId"], value["version"]),
+                "metaData" => format!("metaData {} {}", value["id"], value["configuration"]),
+                "protocol" => format!("protocol {value}"),
+                other => other.to_string(),
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}

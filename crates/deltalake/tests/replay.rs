@@ -281,3 +281,68 @@ async fn time_travel_by_timestamp_uses_commit_times() {
         .unwrap_err();
     assert!(matches!(err, DeltaError::VersionNotFound { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_log_compaction_holds_the_reconciled_actions_of_its_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let txn = |version: i64| json!({"txn": {"appId": "app", "version": version}});
+    let info = json!({"commitInfo": {"operation": "WRITE"}});
+    let mut newer = metadata();
+    newer["metaData"]["configuration"] = json!({"delta.appendOnly": "false"});
+    write_log(
+        dir.path(),
+        &[
+            vec![protocol(1, 2), metadata(), add("a")],
+            vec![info.clone(), add("b"), txn(1)],
+            vec![
+                info.clone(),
+                remove("a"),
+                add("c"),
+                json!({"cdc": {"path": "_change_data/x", "partitionValues": {}, "size": 1, "dataChange": false}}),
+            ],
+            vec![info, remove("c"), txn(2), newer, add("b")],
+        ],
+    );
+    let table = open(dir.path()).await.unwrap();
+    let written = table.compact_logs(1, 3).await.unwrap();
+    assert!(
+        written
+            .as_ref()
+            .ends_with("00000000000000000001.00000000000000000003.compacted.json")
+    );
+    let body = std::fs::read_to_string(
+        dir.path()
+            .join("_delta_log/00000000000000000001.00000000000000000003.compacted.json"),
+    )
+    .unwrap();
+    let actions: Vec<serde_json::Value> = body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<String> = actions
+        .iter()
+        .map(|a| {
+            let (kind, value) = a.as_object().unwrap().iter().next().unwrap();
+            match value.get("path") {
+                Some(path) => format!("{kind} {}", path.as_str().unwrap()),
+                None => kind.clone(),
+            }
+        })
+        .collect();
+    // The last metadata and txn; each file's last action; no commitInfo or cdc.
+    assert_eq!(kinds, ["metaData", "txn", "remove a", "add b", "remove c"]);
+    assert_eq!(actions[0]["metaData"]["configuration"]["delta.appendOnly"], "false");
+    assert_eq!(actions[1]["txn"]["version"], 2);
+    // Version 0 and the compaction give the state of version 3.
+    let before: std::collections::BTreeSet<&str> = ["a"].into();
+    let added = kinds.iter().filter_map(|k| k.strip_prefix("add "));
+    let removed: Vec<&str> = kinds.iter().filter_map(|k| k.strip_prefix("remove ")).collect();
+    let after: Vec<&str> = before
+        .into_iter()
+        .chain(added)
+        .filter(|p| !removed.contains(p))
+        .collect();
+    assert_eq!(after, paths(&table));
+    // The table reads as before; bad ranges are refused.
+    assert_eq!(paths(&open(dir.path()).await.unwrap()), ["b"]);
+    for (start, end) in [(2, 2), (3, 1), (-1, 2), (2, 7)] {
+        assert!(table.compact_logs(start, end).await.is_err(), "{start}..{end}");
+    }
+}

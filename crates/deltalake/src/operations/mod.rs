@@ -7,6 +7,7 @@ pub mod convert;
 pub mod create;
 pub mod delete;
 pub mod filesystem_check;
+mod generate;
 mod key_map;
 mod matching;
 pub mod merge;
@@ -25,6 +26,8 @@ use crate::error::{DeltaError, DeltaResult};
 use crate::snapshot::Snapshot;
 use crate::storage::LogStore;
 use crate::table::DeltaTable;
+
+pub(crate) use generate::generate_symlink_manifests;
 
 /// The table at `version`, just committed on top of `read` (replaying only the new commits, without
 /// listing the log, when the operation read a snapshot).

@@ -97,23 +97,34 @@ pub fn split_by_partition(
         .map(|first| {
             let indices = UInt32Array::from(groups[rows.row(first).data()].clone());
             let mut values = StringMap::new();
-            let mut directory = String::new();
             for (column, name) in columns.iter().zip(physical_names) {
                 let value = Scalar::from_array(column.as_ref(), first)?
                     .to_partition_string()
                     .filter(|s| !s.is_empty());
-                let segment = match &value {
-                    Some(v) => utf8_percent_encode(v, HIVE_ESCAPED).to_string(),
-                    None => NULL_PARTITION.to_string(),
-                };
-                directory.push_str(&format!("{}={segment}/", utf8_percent_encode(name, HIVE_ESCAPED)));
                 values.insert(name.clone(), value);
             }
+            let directory = partition_directory(physical_names.iter().map(|n| (n.as_str(), values[n].as_deref())));
             Ok(PartitionSlice {
                 values,
                 directory,
                 batch: take_record_batch(&projected, &indices)?,
             })
+        })
+        .collect()
+}
+
+/// The Hive-style directory of a partition, relative to the table root and ending in `/`:
+/// `name=value/` for each column in order, escaped as Spark escapes them (a null or empty value
+/// is [`NULL_PARTITION`]).
+pub fn partition_directory<'a>(values: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> String {
+    values
+        .into_iter()
+        .map(|(name, value)| {
+            let segment = match value.filter(|v| !v.is_empty()) {
+                Some(v) => utf8_percent_encode(v, HIVE_ESCAPED).to_string(),
+                None => NULL_PARTITION.to_string(),
+            };
+            format!("{}={segment}/", utf8_percent_encode(name, HIVE_ESCAPED))
         })
         .collect()
 }
