@@ -199,3 +199,19 @@ def test_appending_to_append_only_and_reading_with_pandas(tmp_path: Path, sample
     pd.testing.assert_frame_equal(
         df.sort_values("id").reset_index(drop=True), sample.to_pandas()
     )
+
+
+def test_unsigned_integers_as_the_reference_maps_them(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"a": pd.Series([1, 100], dtype="uint8"), "b": pd.Series([1, 2**40], dtype="uint64")}
+    )
+    write_deltalake(tmp_path, frame)
+    dt = DeltaTable(tmp_path)
+    assert [f.type.type for f in dt.schema().fields] == ["byte", "long"]
+    assert dt.to_pandas()["b"].tolist() == [1, 2**40]
+    assert Schema.from_arrow(pa.schema([("u", pa.uint32())])).fields[0].type.type == "integer"
+    # A value the signed type cannot hold is refused, committing nothing.
+    with pytest.raises(SchemaMismatchError, match="do not fit"):
+        too_big = pa.table({"a": pa.array([200], pa.uint8()), "b": pa.array([1], pa.uint64())})
+        write_deltalake(tmp_path, too_big, mode="append")
+    assert DeltaTable(tmp_path).version() == 0

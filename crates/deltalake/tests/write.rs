@@ -888,3 +888,45 @@ async fn one_write_records_every_application_transaction() {
         [Some(10), Some(21)]
     );
 }
+
+#[tokio::test]
+async fn unsigned_integers_are_written_as_the_signed_type_of_their_width_when_they_fit() {
+    use arrow::array::{AsArray, UInt8Array, UInt16Array, UInt32Array, UInt64Array};
+    let dir = tempfile::tempdir().unwrap();
+    let location = dir.path().to_str().unwrap();
+    let batch = |small: u8| {
+        RecordBatch::try_from_iter(vec![
+            ("u8", Arc::new(UInt8Array::from(vec![1, small])) as ArrayRef),
+            ("u16", Arc::new(UInt16Array::from(vec![1, 300])) as ArrayRef),
+            ("u32", Arc::new(UInt32Array::from(vec![1, 70_000])) as ArrayRef),
+            ("u64", Arc::new(UInt64Array::from(vec![1, 1 << 40])) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    // A value past the signed type's range is refused, and nothing is created.
+    let err = DeltaTable::write(location)
+        .with_batches(vec![batch(200)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeltaError::Schema(_)), "{err}");
+    assert!(err.to_string().contains("u8"), "{err}");
+    assert!(DeltaTable::open(location).await.is_err());
+
+    let table = DeltaTable::write(location)
+        .with_batches(vec![batch(100)])
+        .await
+        .unwrap();
+    let types: Vec<String> = table
+        .snapshot()
+        .schema()
+        .fields
+        .iter()
+        .map(|f| serde_json::to_string(&f.data_type).unwrap())
+        .collect();
+    assert_eq!(types, [r#""byte""#, r#""short""#, r#""integer""#, r#""long""#]);
+    let rows = table.scan().build().unwrap().collect().await.unwrap();
+    let u64s = rows[0].column(3).as_primitive::<arrow::datatypes::Int64Type>();
+    assert_eq!(u64s.values().to_vec(), [1, 1 << 40]);
+    let u8s = rows[0].column(0).as_primitive::<arrow::datatypes::Int8Type>();
+    assert_eq!(u8s.values().to_vec(), [1, 100]);
+}

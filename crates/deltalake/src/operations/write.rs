@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, new_null_array};
+use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
@@ -645,15 +646,30 @@ fn conform_input(
                 return Ok(new_null_array(target.data_type(), batch.num_rows()));
             };
             let source = input.field(i);
-            if !safe_cast(source.data_type(), target.data_type()) {
+            let array = if unsigned_of_same_width(source.data_type(), target.data_type()) {
+                // Kept only when every value fits (the Delta type of an unsigned column).
+                let strict = CastOptions {
+                    safe: false,
+                    ..Default::default()
+                };
+                cast_with_options(batch.column(i), target.data_type(), &strict).map_err(|e| {
+                    DeltaError::Schema(format!(
+                        "column '{}' has values of type {} that do not fit its type {}: {e}",
+                        field.name,
+                        source.data_type(),
+                        target.data_type()
+                    ))
+                })?
+            } else if !safe_cast(source.data_type(), target.data_type()) {
                 return Err(DeltaError::Schema(format!(
                     "column '{}' has type {} in the data but {} in the table, and converting could lose values",
                     field.name,
                     source.data_type(),
                     target.data_type()
                 )));
-            }
-            let array = conform_array(batch.column(i), target, FieldMatch::Name, "input data")?;
+            } else {
+                conform_array(batch.column(i), target, FieldMatch::Name, "input data")?
+            };
             if !field.nullable && array.null_count() > 0 {
                 return Err(DeltaError::Schema(format!(
                     "column '{}' is NOT NULL but {} row(s) of the data are null",
@@ -683,6 +699,15 @@ fn conform_input(
     let batch = RecordBatch::try_new(Arc::new(pending), columns).map_err(fits)?;
     let batch = rules.apply(batch, &supplied)?;
     RecordBatch::try_new(table.clone(), batch.columns().to_vec()).map_err(fits)
+}
+
+/// Whether `from` is the unsigned integer type of `to`'s width.
+fn unsigned_of_same_width(from: &ArrowType, to: &ArrowType) -> bool {
+    use ArrowType as A;
+    matches!(
+        (from, to),
+        (A::UInt8, A::Int8) | (A::UInt16, A::Int16) | (A::UInt32, A::Int32) | (A::UInt64, A::Int64)
+    )
 }
 
 /// Whether values of `from` convert to `to` without loss (nanosecond timestamps are truncated to

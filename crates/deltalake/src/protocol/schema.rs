@@ -456,15 +456,17 @@ impl DataType {
     }
 
     /// Convert from an Arrow type (the inverse of [`DataType::to_arrow`], plus the close relatives
-    /// Arrow writers produce: large / view strings and binaries, other timestamp units, large lists).
+    /// Arrow writers produce: large / view strings and binaries, other timestamp units, large lists;
+    /// unsigned integers as the signed type of their width, as the `deltalake` PyPI package maps
+    /// them, values that do not fit being refused when written).
     pub fn try_from_arrow(t: &ArrowType) -> DeltaResult<Self> {
         use PrimitiveType as P;
         Ok(Self::Primitive(match t {
             ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => P::String,
-            ArrowType::Int64 => P::Long,
-            ArrowType::Int32 => P::Integer,
-            ArrowType::Int16 => P::Short,
-            ArrowType::Int8 => P::Byte,
+            ArrowType::Int64 | ArrowType::UInt64 => P::Long,
+            ArrowType::Int32 | ArrowType::UInt32 => P::Integer,
+            ArrowType::Int16 | ArrowType::UInt16 => P::Short,
+            ArrowType::Int8 | ArrowType::UInt8 => P::Byte,
             ArrowType::Float32 => P::Float,
             ArrowType::Float64 => P::Double,
             ArrowType::Boolean => P::Boolean,
