@@ -306,6 +306,14 @@ impl DeltaTable {
 
     /// Write the log compaction file of commits `start..=end`: their reconciled actions in one
     /// file (`<start>.<end>.compacted.json`) that readers may read instead of the commits.
+    ///
+    /// ```no_run
+    /// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
+    /// // The state commits 1 to 9 make, in one file.
+    /// let written = table.compact_logs(1, 9).await?;
+    /// println!("{written}");
+    /// # Ok(()) }
+    /// ```
     pub async fn compact_logs(&self, start: i64, end: i64) -> DeltaResult<object_store::path::Path> {
         write_log_compaction(self.store.as_ref(), start, end).await
     }

@@ -1,6 +1,7 @@
 //! The writing side: buffers messages per partition, flushes by latency, count or bytes, and
-//! commits each partition's rows with its `txn` action (`<app_id>-<partition>`, version = last
-//! offset) so that the table holds the offsets it has, exactly once.
+//! commits the rows of all the partitions of a flush at once, with a `txn` action per partition
+//! (`<app_id>-<partition>`, version = last offset) so that the table holds the offsets it has,
+//! exactly once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -361,87 +362,116 @@ impl Writer {
             })
         });
         let decoded = futures::future::join_all(decoded).await;
+        let mut batches = Vec::new();
         for result in decoded {
             let ((p, first, last), result) = result.map_err(|e| IngestError::Internal(e.to_string()))?;
             match result {
-                Ok(d) => self.commit_partition((p, first, last), d.batch, d.dead).await,
+                Ok(d) => {
+                    if self.write_dead_letters((p, first, last), d.dead).await {
+                        batches.push(((p, first, last), d.batch));
+                    }
+                }
                 Err(e) => {
                     warn!(partition = p, error = %e, "cannot convert the messages");
                     self.reseek(p, first).await;
                 }
             }
-            // Committed or dropped: either way these bytes are no longer held.
-            self.gauge.release(released.remove(&p).unwrap_or(0));
         }
+        self.commit(batches).await;
+        // Committed or dropped: either way these bytes are no longer held.
+        self.gauge.release(released.into_values().sum());
         Ok(())
     }
 
-    /// Commit one partition's batch, covering offsets `first..=last`.
-    async fn commit_partition(&mut self, (p, first, last): (i32, i64, i64), batch: RecordBatch, dead: Vec<DeadLetter>) {
-        let app_id = txn_app_id(&self.options.app_id, p);
-        if !dead.is_empty() {
-            Metrics::add(&self.metrics.dead_letters, dead.len() as u64);
-            match &self.dlq {
-                Some(dlq) => {
-                    if let Err(e) = dlq.write(&app_id, last, dead).await {
-                        warn!(partition = p, error = %e, "dead letters not written; reading the batch again");
-                        self.reseek(p, first).await;
-                        return;
-                    }
-                }
-                None => {
-                    for d in &dead {
-                        warn!(partition = p, offset = d.meta.offset, error = %d.error, "message skipped (no dead letter table)");
-                    }
-                }
+    /// Write a partition's dead letters (when there is a dead-letter table); false when they could
+    /// not be, the partition then being read again.
+    async fn write_dead_letters(&mut self, (p, first, last): (i32, i64, i64), dead: Vec<DeadLetter>) -> bool {
+        if dead.is_empty() {
+            return true;
+        }
+        Metrics::add(&self.metrics.dead_letters, dead.len() as u64);
+        let Some(dlq) = &self.dlq else {
+            for d in &dead {
+                warn!(partition = p, offset = d.meta.offset, error = %d.error, "message skipped (no dead letter table)");
+            }
+            return true;
+        };
+        match dlq.write(&txn_app_id(&self.options.app_id, p), last, dead).await {
+            Ok(()) => true,
+            Err(e) => {
+                warn!(partition = p, error = %e, "dead letters not written; reading the batch again");
+                self.reseek(p, first).await;
+                false
             }
         }
+    }
+
+    /// Commit the partitions' batches (each covering offsets `first..=last`) in one commit, with
+    /// a `txn` per partition. A partition another writer moved is dropped and read again; when
+    /// the commit fails, all are.
+    async fn commit(&mut self, batches: Vec<((i32, i64, i64), RecordBatch)>) {
+        if batches.is_empty() {
+            return;
+        }
         if let Err(e) = self.table.refresh().await {
-            warn!(error = %e, "cannot refresh the table; reading the batch again");
-            self.reseek(p, first).await;
+            warn!(error = %e, "cannot refresh the table; reading the batches again");
+            for ((p, first, _), _) in batches {
+                self.reseek(p, first).await;
+            }
             return;
         }
-        let stored = self.table.snapshot().txn(&app_id).map(|t| t.version);
-        let expected = self.parts.get(&p).and_then(|part| part.committed);
-        if stored != expected {
-            warn!(
-                partition = p,
-                ?stored,
-                ?expected,
-                "another writer moved this partition; dropping the batch"
-            );
-            self.reseek(p, first).await;
-            return;
-        }
-        let rows = batch.num_rows();
-        let write = WriteBuilder::from_table(self.table.clone())
-            .with_batches(vec![batch])
-            .with_app_transaction(app_id, last)
-            .execute()
-            .await;
-        match write {
-            Ok(table) => {
-                info!(
+        let mut kept = Vec::with_capacity(batches.len());
+        for ((p, first, last), batch) in batches {
+            let stored = self
+                .table
+                .snapshot()
+                .txn(&txn_app_id(&self.options.app_id, p))
+                .map(|t| t.version);
+            let expected = self.parts.get(&p).and_then(|part| part.committed);
+            if stored == expected {
+                kept.push(((p, first, last), batch));
+            } else {
+                warn!(
                     partition = p,
-                    rows,
-                    last_offset = last,
-                    version = table.version(),
-                    "committed"
+                    ?stored,
+                    ?expected,
+                    "another writer moved this partition; dropping the batch"
                 );
+                self.reseek(p, first).await;
+            }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        let rows: usize = kept.iter().map(|(_, b)| b.num_rows()).sum();
+        let mut write = WriteBuilder::from_table(self.table.clone());
+        for ((p, _, last), _) in &kept {
+            write = write.with_app_transaction(txn_app_id(&self.options.app_id, *p), *last);
+        }
+        let (ranges, batches): (Vec<_>, Vec<_>) = kept.into_iter().unzip();
+        match write.with_batches(batches).execute().await {
+            Ok(table) => {
+                let offsets: Vec<(i32, i64)> = ranges.iter().map(|(p, _, last)| (*p, *last)).collect();
+                info!(?offsets, rows, version = table.version(), "committed");
                 self.table = table;
                 Metrics::add(&self.metrics.commits, 1);
                 Metrics::add(&self.metrics.rows_written, rows as u64);
-                if let Some(part) = self.parts.get_mut(&p) {
-                    part.committed = Some(last);
+                for (p, last) in &offsets {
+                    if let Some(part) = self.parts.get_mut(p) {
+                        part.committed = Some(*last);
+                    }
                 }
-                let _ = self.commands.send(Command::CommitOffsets(vec![(p, last + 1)]));
+                let next = offsets.into_iter().map(|(p, last)| (p, last + 1)).collect();
+                let _ = self.commands.send(Command::CommitOffsets(next));
             }
             Err(e) => {
-                warn!(partition = p, error = %e, "commit failed; reading the batch again");
+                warn!(error = %e, "commit failed; reading the batches again");
                 if e.kind() != deltalake::error::ErrorKind::CommitConflict {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                self.reseek(p, first).await;
+                for (p, first, _) in ranges {
+                    self.reseek(p, first).await;
+                }
             }
         }
     }

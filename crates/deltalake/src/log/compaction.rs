@@ -21,13 +21,6 @@ fn compaction_file_name(start: i64, end: i64) -> String {
 
 /// Write the log compaction file of commits `start..=end` (`start < end`, both in the log) and
 /// return its location. Writing it again for the same range writes the same actions.
-///
-/// ```no_run
-/// # async fn example(table: deltalake::DeltaTable) -> deltalake::DeltaResult<()> {
-/// // The state commits 1 to 9 make, in one file.
-/// deltalake::log::write_log_compaction(table.log_store().as_ref(), 1, 9).await?;
-/// # Ok(()) }
-/// ```
 pub async fn write_log_compaction(store: &dyn LogStore, start: i64, end: i64) -> DeltaResult<Path> {
     if start < 0 || start >= end {
         return Err(DeltaError::InvalidArgument(format!(
