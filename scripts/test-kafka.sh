@@ -9,6 +9,8 @@ cargo build -p kafka-delta-ingest --all-targets
 work="$(mktemp -d)"
 cleanup() { ./scripts/kafka/stop.sh "$work"; rm -rf "$work"; }
 trap cleanup EXIT
+# moto, for the S3 table test (installed once by setup-services.sh; each test starts its own).
+eval "$(./scripts/setup-services.sh)"
 eval "$(./scripts/kafka/start.sh "$work")"
 export KDI_TEST_BROKERS="$KAFKA_BROKERS"
 unset KAFKA_BROKERS  # the daemon reads it as its -k default; the unit tests check that default

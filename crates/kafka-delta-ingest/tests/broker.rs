@@ -91,29 +91,24 @@ impl Fixture {
     }
 
     fn command(&self, group: &str, extra: &[&str]) -> Command {
+        self.command_for(&self.table(), group, extra)
+    }
+
+    /// The daemon writing to the table at `table`.
+    fn command_for(&self, table: &str, group: &str, extra: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args([
-            "ingest",
-            &self.topic,
-            &self.table(),
-            "-k",
-            &brokers(),
-            "-g",
-            group,
-            "-a",
-            "app",
-        ])
-        .args(["--create-table", SCHEMA])
-        .args([
-            "-t",
-            "kafka_offset: kafka.offset",
-            "kafka_partition: kafka.partition",
-            "kafka_key: kafka.key",
-        ])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        cmd.args(["ingest", &self.topic, table, "-k", &brokers(), "-g", group, "-a", "app"])
+            .args(["--create-table", SCHEMA])
+            .args([
+                "-t",
+                "kafka_offset: kafka.offset",
+                "kafka_partition: kafka.partition",
+                "kafka_key: kafka.key",
+            ])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
         cmd
     }
 
@@ -134,8 +129,16 @@ fn good(id: i64) -> String {
 }
 
 fn read(uri: &str) -> (DeltaTable, Vec<RecordBatch>) {
+    read_with(uri, &HashMap::new())
+}
+
+/// The table at `uri` opened with storage `options`, and its rows.
+fn read_with(uri: &str, options: &HashMap<String, String>) -> (DeltaTable, Vec<RecordBatch>) {
     block_on(async {
-        let table = DeltaTable::open(uri).await?;
+        let table = DeltaTable::builder(uri)
+            .with_storage_options(options.clone())
+            .load()
+            .await?;
         let batches = table.scan().build()?.collect().await?;
         Ok::<_, deltalake::DeltaError>((table, batches))
     })
@@ -144,8 +147,8 @@ fn read(uri: &str) -> (DeltaTable, Vec<RecordBatch>) {
 }
 
 /// id → (partition, offset) of every row, asserting no id appears twice.
-fn rows(uri: &str) -> BTreeMap<i64, (i32, i64)> {
-    let (_, batches) = read(uri);
+fn rows(uri: &str, options: &HashMap<String, String>) -> BTreeMap<i64, (i32, i64)> {
+    let (_, batches) = read_with(uri, options);
     let mut out = BTreeMap::new();
     for b in &batches {
         let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
@@ -161,8 +164,8 @@ fn rows(uri: &str) -> BTreeMap<i64, (i32, i64)> {
     out
 }
 
-fn txn_versions(uri: &str) -> HashMap<String, i64> {
-    let (table, _) = read(uri);
+fn txn_versions(uri: &str, options: &HashMap<String, String>) -> HashMap<String, i64> {
+    let (table, _) = read_with(uri, options);
     table
         .snapshot()
         .txns()
@@ -172,7 +175,12 @@ fn txn_versions(uri: &str) -> HashMap<String, i64> {
 }
 
 fn assert_exactly(uri: &str, n: i64) {
-    let rows = rows(uri);
+    assert_exactly_with(uri, n, &HashMap::new());
+}
+
+/// Every id below `n` once, at its offset, and the txn versions at the partitions' last offsets.
+fn assert_exactly_with(uri: &str, n: i64, options: &HashMap<String, String>) {
+    let rows = rows(uri, options);
     assert_eq!(rows.len() as i64, n, "rows in the table");
     assert_eq!(rows.keys().copied().collect::<Vec<_>>(), (0..n).collect::<Vec<_>>());
     // Each partition's offsets are dense from 0 and the stored txn version is the last of them.
@@ -183,7 +191,7 @@ fn assert_exactly(uri: &str, n: i64) {
         let e = last.entry(*p).or_insert(-1);
         *e = (*e).max(*o);
     }
-    let txns = txn_versions(uri);
+    let txns = txn_versions(uri, options);
     for (p, o) in last {
         assert_eq!(txns.get(&format!("app-{p}")), Some(&o), "txn of partition {p}");
     }
@@ -245,7 +253,7 @@ fn seek_offsets_and_auto_offset_reset() {
     let f = Fixture::new("seek");
     f.produce(0..90);
     f.ingest_to_end("g-seek", &["--seek_offsets", r#"{"0":9,"1":19}"#]);
-    let got = rows(&f.table());
+    let got = rows(&f.table(), &HashMap::new());
     // Partition 0 from offset 10, partition 1 from 20, partition 2 from the start.
     let per_partition = |p: i32| got.values().filter(|(q, _)| *q == p).count();
     assert_eq!((per_partition(0), per_partition(1), per_partition(2)), (20, 10, 30));
@@ -258,7 +266,10 @@ fn seek_offsets_and_auto_offset_reset() {
     let latest = Fixture::new("latest");
     latest.produce(0..30);
     latest.ingest_to_end("g-latest", &["-o", "latest"]);
-    assert!(!std::path::Path::new(&latest.table()).join("_delta_log").exists() || rows(&latest.table()).is_empty());
+    assert!(
+        !std::path::Path::new(&latest.table()).join("_delta_log").exists()
+            || rows(&latest.table(), &HashMap::new()).is_empty()
+    );
 }
 
 fn kill(child: &mut Child) {
@@ -307,7 +318,7 @@ fn kill_scenario(name: &str, n: i64, rounds: u32, strategy: &str) {
     for w in &mut workers {
         kill(w);
     }
-    let written = rows(&f.table()).len() as i64;
+    let written = rows(&f.table(), &HashMap::new()).len() as i64;
     assert!(written > 0, "the killed workers wrote nothing");
     eprintln!("{name}: the killed workers wrote {written} of {n} rows");
     f.ingest_to_end(&group, &args[4..]);
@@ -473,7 +484,7 @@ fn bench_one_worker() {
         "ingested {n} messages in {secs:.1} s: {:.0} messages/s",
         n as f64 / secs
     );
-    assert_eq!(rows(&f.table()).len() as i64, n);
+    assert_eq!(rows(&f.table(), &HashMap::new()).len() as i64, n);
 }
 
 #[test]
@@ -495,7 +506,8 @@ fn flushes_by_latency_and_by_size() {
     f.produce(0..300);
     let produced = std::time::Instant::now();
     let seen = loop {
-        let done = std::path::Path::new(&f.table()).join("_delta_log").exists() && rows(&f.table()).len() == 300;
+        let done = std::path::Path::new(&f.table()).join("_delta_log").exists()
+            && rows(&f.table(), &HashMap::new()).len() == 300;
         if done || produced.elapsed() > Duration::from_secs(20) {
             break produced.elapsed();
         }
@@ -613,8 +625,96 @@ fn ends_at_latest_offsets_with_an_idle_partition() {
         "-e waited {:?}",
         started.elapsed()
     );
-    let got = rows(&f.table());
+    let got = rows(&f.table(), &HashMap::new());
     assert_eq!(got.len(), 60);
     assert!(got.values().all(|(p, _)| *p != 2));
-    assert!(!txn_versions(&f.table()).contains_key("app-2"));
+    assert!(!txn_versions(&f.table(), &HashMap::new()).contains_key("app-2"));
+}
+
+/// moto (S3 and DynamoDB) on a free port of 127.0.0.1, killed on drop: the server
+/// `scripts/setup-services.sh` installs (`DELTA_TEST_MOTO_SERVER`).
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Self {
+        let program = std::env::var("DELTA_TEST_MOTO_SERVER").expect(
+            "DELTA_TEST_MOTO_SERVER: run `eval \"$(./scripts/setup-services.sh)\"` (scripts/test-kafka.sh does)",
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while block_on(reqwest::get(format!("{}/moto-api/", moto.endpoint)))
+            .unwrap()
+            .is_err()
+        {
+            assert!(std::time::Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        moto
+    }
+
+    fn create_bucket(&self, bucket: &str) {
+        let put = reqwest::Client::new().put(format!("{}/{bucket}", self.endpoint)).send();
+        assert!(block_on(put).unwrap().unwrap().status().is_success());
+    }
+
+    /// The storage options of its S3, with the DynamoDB log store on `log_table`.
+    fn options(&self, log_table: &str) -> HashMap<String, String> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test-secret-key"),
+            ("AWS_S3_LOCKING_PROVIDER", "dynamodb"),
+            ("DELTA_DYNAMO_TABLE_NAME", log_table),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn an_s3_table_with_the_dynamodb_log_store() {
+    let moto = Moto::start();
+    moto.create_bucket("ingest");
+    let options = moto.options("ingest_log");
+    let f = Fixture::new("s3");
+    f.produce(0..900);
+    let uri = "s3://ingest/events";
+    // Credentials and endpoints from the environment, as a deployment passes them.
+    for run in 0..2 {
+        let status = f
+            .command_for(uri, "g-s3", &["-e", "-l", "2", "-m", "400"])
+            .envs(&options)
+            .status()
+            .unwrap();
+        assert!(status.success(), "run {run}: {status}");
+    }
+    assert_exactly_with(uri, 900, &options);
 }
