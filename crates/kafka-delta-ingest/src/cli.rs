@@ -164,6 +164,10 @@ pub struct IngestArgs {
     /// Bytes of messages held between polling and writing, at most.
     #[arg(long = "max-buffer-bytes", alias = "max_buffer_bytes", default_value_t = 256 << 20)]
     pub max_buffer_bytes: usize,
+    /// Add the fields of messages that the table does not have as new nullable columns (their
+    /// types inferred from the JSON values) instead of ignoring them.
+    #[arg(long = "schema-evolution", alias = "schema_evolution", env = "SCHEMA_EVOLUTION")]
+    pub schema_evolution: bool,
 }
 
 /// What `ingest` runs with: the flags checked and typed.
@@ -209,6 +213,8 @@ pub struct IngestOptions {
     pub max_buffer_bytes: usize,
     /// Where to serve metrics.
     pub metrics_addr: Option<String>,
+    /// Add unknown fields as columns.
+    pub schema_evolution: bool,
 }
 
 impl IngestArgs {
@@ -271,6 +277,7 @@ impl IngestArgs {
             filter: self.filter,
             max_buffer_bytes: self.max_buffer_bytes,
             metrics_addr: self.metrics_addr,
+            schema_evolution: self.schema_evolution,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::io::Read;
 use arrow::array::RecordBatch;
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use arrow_json::ReaderBuilder;
 use base64::Engine;
 use serde_json::{Value, json};
@@ -127,6 +127,31 @@ impl Decoding {
         Ok(Decoded { batch, dead })
     }
 
+    /// The fields of `messages` (after gzip and transforms) that the schema lacks (by name,
+    /// ignoring case), nullable, with the Arrow types their JSON values suggest. A field seen
+    /// only as null waits for a value that shows its type.
+    pub fn new_fields(&self, messages: &[Message]) -> Result<Vec<Field>, arrow::error::ArrowError> {
+        let values = messages
+            .iter()
+            .filter_map(|m| self.prepare(m).ok().flatten())
+            .filter_map(|line| serde_json::from_slice::<Value>(&line).ok())
+            .filter(|v| match v.as_object() {
+                Some(object) => object.keys().any(|k| !self.has_field(k)),
+                None => false,
+            });
+        let inferred = arrow_json::reader::infer_json_schema_from_iterator(values.map(Ok))?;
+        Ok(inferred
+            .fields()
+            .iter()
+            .filter(|f| !self.has_field(f.name()) && !has_null_type(f.data_type()))
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect())
+    }
+
+    fn has_field(&self, name: &str) -> bool {
+        self.schema.fields().iter().any(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
     fn letter(&self, m: &Message, line: &[u8], error: String) -> DeadLetter {
         DeadLetter {
             meta: m.meta.clone(),
@@ -175,6 +200,17 @@ impl Decoding {
             Ok(None) => Ok(None),
             Err(e) => Err(dead(None, Some(text()), format!("transform: {e}"))),
         }
+    }
+}
+
+/// Whether a type is or holds the null type (a JSON field seen only as null, which no Delta type
+/// matches).
+fn has_null_type(t: &DataType) -> bool {
+    match t {
+        DataType::Null => true,
+        DataType::List(f) => has_null_type(f.data_type()),
+        DataType::Struct(fields) => fields.is_empty() || fields.iter().any(|f| has_null_type(f.data_type())),
+        _ => false,
     }
 }
 

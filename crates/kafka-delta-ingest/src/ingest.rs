@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use deltalake::operations::write::WriteBuilder;
-use deltalake::protocol::schema::StructType;
+use deltalake::protocol::schema::{StructField, StructType};
 use deltalake::{DeltaError, DeltaTable};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -352,6 +352,9 @@ impl Writer {
             .buffered_messages
             .store(0, std::sync::atomic::Ordering::Relaxed);
         ready.sort_by_key(|(p, _)| *p);
+        if self.options.schema_evolution {
+            ready = self.evolve(ready).await?;
+        }
         // Parse and convert on the blocking pool: partitions in parallel.
         let decoded = ready.into_iter().map(|(p, messages)| {
             let decoding = self.decoding.clone();
@@ -381,6 +384,63 @@ impl Writer {
         // Committed or dropped: either way these bytes are no longer held.
         self.gauge.release(released.into_values().sum());
         Ok(())
+    }
+
+    /// `--schema-evolution`: add the fields of the `ready` messages that the table lacks as
+    /// nullable columns, and decode with the table's schema as it is now (another worker may
+    /// have added some). The messages are handed back.
+    async fn evolve(&mut self, ready: Vec<(i32, Vec<Message>)>) -> Result<Vec<(i32, Vec<Message>)>, IngestError> {
+        let decoding = self.decoding.clone();
+        let (ready, found) = tokio::task::spawn_blocking(move || {
+            let mut found: Vec<arrow::datatypes::Field> = Vec::new();
+            for (p, messages) in &ready {
+                match decoding.new_fields(messages) {
+                    Ok(fields) => {
+                        for field in fields {
+                            if !found.iter().any(|f| f.name().eq_ignore_ascii_case(field.name())) {
+                                found.push(field);
+                            }
+                        }
+                    }
+                    Err(e) => warn!(partition = p, error = %e, "no schema evolution: the new fields' types conflict"),
+                }
+            }
+            (ready, found)
+        })
+        .await
+        .map_err(|e| IngestError::Internal(e.to_string()))?;
+        let columns: Vec<StructField> = found
+            .iter()
+            .filter_map(|f| match StructField::try_from_arrow(f) {
+                Ok(column) => Some(column),
+                Err(e) => {
+                    warn!(field = f.name(), error = %e, "field not added to the table");
+                    None
+                }
+            })
+            .collect();
+        if !columns.is_empty() {
+            let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            info!(?names, "adding the messages' new fields to the table");
+            let added = self.table.alter().add_columns(columns).await;
+            match added {
+                Ok(table) => self.table = table,
+                // Another worker may have added them first: the refresh below shows it.
+                Err(e) => warn!(error = %e, "new columns not added"),
+            }
+        }
+        if let Err(e) = self.table.refresh().await {
+            warn!(error = %e, "cannot refresh the table's schema");
+        }
+        let schema = self.table.snapshot().arrow_schema().clone();
+        if schema != self.decoding.schema {
+            self.decoding = Arc::new(Decoding {
+                schema,
+                transformer: self.decoding.transformer.clone(),
+                gzip: self.decoding.gzip,
+            });
+        }
+        Ok(ready)
     }
 
     /// Write a partition's dead letters (when there is a dead-letter table); false when they could

@@ -718,3 +718,45 @@ fn an_s3_table_with_the_dynamodb_log_store() {
     }
     assert_exactly_with(uri, 900, &options);
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn schema_evolution_adds_the_messages_new_fields() {
+    let f = Fixture::new("evolve");
+    let with_extra = |id: i64| {
+        let extra = if id < 30 {
+            String::new()
+        } else {
+            format!(r#","color":"c{id}","size":{id},"dims":{{"w":1.5}},"gone":null"#)
+        };
+        format!(r#"{{"id":{id},"name":"n{id}","amount":1.5,"at":"2024-01-02T03:04:05Z"{extra}}}"#).into_bytes()
+    };
+    // Without the flag new fields are ignored; with it, they become columns.
+    f.produce_raw((0..30).map(|id| (id, with_extra(id))));
+    f.ingest_to_end("g-evolve", &[]);
+    f.produce_raw((30..60).map(|id| (id, with_extra(id))));
+    f.ingest_to_end("g-evolve-2", &[]);
+    let (table, _) = read(&f.table());
+    assert!(table.snapshot().schema().field("color").is_none());
+    f.produce_raw((60..90).map(|id| (id, with_extra(id))));
+    f.ingest_to_end("g-evolve-3", &["--schema-evolution"]);
+    let (table, batches) = read(&f.table());
+    let schema = table.snapshot().schema();
+    let type_of = |name: &str| serde_json::to_value(&schema.field(name).unwrap().data_type).unwrap();
+    assert_eq!(type_of("color"), "string");
+    assert_eq!(type_of("size"), "long");
+    assert_eq!(type_of("dims")["fields"][0]["name"], "w");
+    assert!(schema.field("gone").is_none(), "a field only ever null has no type yet");
+    let mut colors = BTreeMap::new();
+    for b in &batches {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let color = b.column_by_name("color").unwrap().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            colors.insert(ids.value(i), color.is_valid(i).then(|| color.value(i).to_string()));
+        }
+    }
+    assert_eq!(colors.len(), 90, "every message once");
+    assert_eq!(colors[&75], Some("c75".to_string()));
+    assert_eq!(colors[&45], None, "written before the column existed");
+    assert_eq!(colors[&10], None);
+}
