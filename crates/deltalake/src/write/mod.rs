@@ -11,4 +11,4 @@ pub use data_writer::{DEFAULT_TARGET_FILE_SIZE, DataWriter, TableLayout, WriterC
 pub use identity::IdentityGenerator;
 pub(crate) use partition::partition_directory;
 pub use partition::{NULL_PARTITION, log_path};
-pub use rules::WriteRules;
+pub use rules::{WriteRules, invariants};

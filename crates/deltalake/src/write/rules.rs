@@ -179,6 +179,17 @@ fn generated(schema: &StructType, index: usize, field: &StructField, sql: &str) 
     })
 }
 
+/// The column invariants (`delta.invariants` field metadata) of `schema`, nested fields included:
+/// `(dotted column path, SQL expression)` in schema order.
+pub fn invariants(schema: &StructType) -> DeltaResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    collect_invariants(schema, &mut Vec::new(), &mut |path, sql| {
+        found.push((path.to_string(), sql.to_string()));
+        Ok(())
+    })?;
+    Ok(found)
+}
+
 /// Call `found(column path, expression)` for every column invariant, nested ones included.
 fn collect_invariants(
     schema: &StructType,
