@@ -230,7 +230,7 @@ pub(crate) async fn delete_rows(
             };
             let deleted = reader.deleted_rows(file).await?;
             let mut dropped = DroppedRows::default();
-            let (mut first_row, mut matches) = (0u64, 0);
+            let mut matches = 0;
             let mut batches = reader.read_batches(file, deleted.as_ref());
             while let Some(rows) = batches.try_next().await? {
                 let writing = Instant::now();
@@ -238,9 +238,8 @@ pub(crate) async fn delete_rows(
                 if rewrite.records_changes() {
                     rewrite.write_changes(&rows.matched_rows()?, "delete").await?;
                 }
-                rewrite.drop_matched_rows(&mut dropped, &rows, first_row).await?;
+                rewrite.drop_matched_rows(&mut dropped, &rows).await?;
                 rewrite_time += writing.elapsed();
-                first_row += rows.batch.num_rows() as u64;
             }
             // Only marks were taken (no rows copied): a file without a match is left as it is.
             if matches > 0 {

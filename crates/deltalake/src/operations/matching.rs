@@ -68,6 +68,8 @@ pub(crate) struct Candidate {
 pub(crate) struct FileRows {
     /// Consecutive rows of the file, deleted ones included, in the table's logical schema.
     pub batch: RecordBatch,
+    /// The row number in the file of the batch's first row.
+    pub first_row: u64,
     /// Live rows that match.
     pub matched: BooleanArray,
     /// Live rows that do not match.
@@ -235,9 +237,10 @@ impl Matching {
             .read_file(file.scan_file.clone())
             .map(move |batch| {
                 let batch = batch?;
-                let live = keep_mask(deleted, first_row, batch.num_rows());
+                let start = first_row;
                 first_row += batch.num_rows() as u64;
-                self.file_rows(batch, live)
+                let live = keep_mask(deleted, start, batch.num_rows());
+                self.file_rows(batch, start, live)
             })
             .boxed()
     }
@@ -265,13 +268,18 @@ impl Matching {
     }
 
     /// `batch` with which of its `live` rows match and which are kept.
-    fn file_rows(&self, batch: RecordBatch, live: BooleanArray) -> DeltaResult<FileRows> {
+    fn file_rows(&self, batch: RecordBatch, first_row: u64, live: BooleanArray) -> DeltaResult<FileRows> {
         let matched = match &self.predicate {
             Some(p) => and(&live, &true_only(&p.evaluate_predicate(&batch)?))?,
             None => live.clone(),
         };
         let kept = and(&live, &not(&matched)?)?;
-        Ok(FileRows { batch, matched, kept })
+        Ok(FileRows {
+            batch,
+            first_row,
+            matched,
+            kept,
+        })
     }
 
     /// What the operation read, for conflict detection: the whole table without a predicate,

@@ -148,13 +148,8 @@ impl Rewrite {
     }
 
     /// [`Rewrite::drop_batch_rows`] dropping the matching rows of `rows`.
-    pub async fn drop_matched_rows(
-        &mut self,
-        file: &mut DroppedRows,
-        rows: &FileRows,
-        first_row: u64,
-    ) -> DeltaResult<()> {
-        self.drop_batch_rows(file, &rows.batch, first_row, &rows.live()?, &rows.matched)
+    pub async fn drop_matched_rows(&mut self, file: &mut DroppedRows, rows: &FileRows) -> DeltaResult<()> {
+        self.drop_batch_rows(file, &rows.batch, rows.first_row, &rows.live()?, &rows.matched)
             .await
     }
 

@@ -202,7 +202,6 @@ impl UpdateBuilder {
                 let deleted = matching.deleted_rows(file).await?;
                 let mut dropped = DroppedRows::default();
                 let mut batches = matching.read_batches(file, deleted.as_ref());
-                let mut first_row = 0u64;
                 while let Some(rows) = batches.try_next().await? {
                     let writing = Instant::now();
                     let updated = rows.matched.true_count();
@@ -214,9 +213,8 @@ impl UpdateBuilder {
                         rewrite.write_changes(&after, "update_postimage").await?;
                         rewrite.write_rows(&after).await?;
                     }
-                    rewrite.drop_matched_rows(&mut dropped, &rows, first_row).await?;
+                    rewrite.drop_matched_rows(&mut dropped, &rows).await?;
                     rewrite_time += writing.elapsed();
-                    first_row += rows.batch.num_rows() as u64;
                 }
                 rewrite.drop_rows(file, dropped, deleted.as_ref())?;
             }

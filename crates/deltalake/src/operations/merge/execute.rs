@@ -206,13 +206,12 @@ impl Merger<'_> {
     async fn probe(&mut self, probing: &Matching, file: &Candidate) -> DeltaResult<bool> {
         let deleted = probing.deleted_rows(file).await?;
         let mut batches = probing.read_batches(file, deleted.as_ref());
-        let (mut first_row, mut changes) = (0u64, false);
+        let mut changes = false;
         while let Some(rows) = batches.try_next().await? {
             let live = rows.live()?;
             let batch = self.plan.widen(&rows.batch)?;
-            let changed = self.batch(Pass::Probe, file, &batch, &live, first_row).await?;
+            let changed = self.batch(Pass::Probe, file, &batch, &live, rows.first_row).await?;
             changes |= changed.true_count() > 0;
-            first_row += batch.num_rows() as u64;
         }
         Ok(changes)
     }
@@ -223,9 +222,9 @@ impl Merger<'_> {
         let deleted = matching.deleted_rows(file).await?;
         let mut dropped = DroppedRows::default();
         let mut batches = matching.read_batches(file, deleted.as_ref());
-        let mut first_row = 0u64;
         while let Some(rows) = batches.try_next().await? {
             let live = rows.live()?;
+            let first_row = rows.first_row;
             let batch = self.plan.pad(rows.batch)?;
             let changed = self.batch(Pass::Rewrite, file, &batch, &live, first_row).await?;
             let writing = Instant::now();
@@ -233,7 +232,6 @@ impl Merger<'_> {
                 .drop_batch_rows(&mut dropped, &batch, first_row, &live, &changed)
                 .await?;
             self.rewrite_time += writing.elapsed();
-            first_row += batch.num_rows() as u64;
         }
         debug!(file = %file.add.path, "merged file");
         self.rewrite.drop_rows(file, dropped, deleted.as_ref())
