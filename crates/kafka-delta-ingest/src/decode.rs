@@ -97,9 +97,18 @@ pub struct Decoded {
     pub dead: Vec<DeadLetter>,
 }
 
+/// The messages of one partition made ready to decode.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Their JSON lines after gzip and transforms, with the index of each line's message.
+    lines: Vec<(usize, Vec<u8>)>,
+    /// The messages set aside already (not gzip, not JSON, a failing transform, no payload).
+    dead: Vec<DeadLetter>,
+}
+
 impl Decoding {
-    /// Decode `messages` (of one partition, in order).
-    pub fn decode(&self, messages: &[Message]) -> Result<Decoded, arrow::error::ArrowError> {
+    /// Gunzip and transform `messages` (of one partition, in order) into JSON lines.
+    pub fn prepare_all(&self, messages: &[Message]) -> Prepared {
         let mut dead = Vec::new();
         let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(messages.len());
         for (i, m) in messages.iter().enumerate() {
@@ -109,6 +118,12 @@ impl Decoding {
                 Err(letter) => dead.push(*letter),
             }
         }
+        Prepared { lines, dead }
+    }
+
+    /// Decode the `prepared` lines of `messages` into the schema.
+    pub fn decode(&self, messages: &[Message], prepared: Prepared) -> Result<Decoded, arrow::error::ArrowError> {
+        let Prepared { lines, mut dead } = prepared;
         // The fast path: every line at once; on any error, line by line to find the bad ones.
         match decode_json_lines(&self.schema, lines.iter().map(|(_, l)| l.as_slice())) {
             Ok(batch) if batch.num_rows() == lines.len() => return Ok(Decoded { batch, dead }),
@@ -127,14 +142,14 @@ impl Decoding {
         Ok(Decoded { batch, dead })
     }
 
-    /// The fields of `messages` (after gzip and transforms) that the schema lacks (by name,
-    /// ignoring case), nullable, with the Arrow types their JSON values suggest. A field seen
-    /// only as null waits for a value that shows its type.
-    pub fn new_fields(&self, messages: &[Message]) -> Result<Vec<Field>, arrow::error::ArrowError> {
-        let values = messages
+    /// The fields of the `prepared` lines that the schema lacks (by name, ignoring case),
+    /// nullable, with the Arrow types their JSON values suggest. A field seen only as null waits
+    /// for a value that shows its type.
+    pub fn new_fields(&self, prepared: &Prepared) -> Result<Vec<Field>, arrow::error::ArrowError> {
+        let values = prepared
+            .lines
             .iter()
-            .filter_map(|m| self.prepare(m).ok().flatten())
-            .filter_map(|line| serde_json::from_slice::<Value>(&line).ok())
+            .filter_map(|(_, line)| serde_json::from_slice::<Value>(line).ok())
             .filter(|v| match v.as_object() {
                 Some(object) => object.keys().any(|k| !self.has_field(k)),
                 None => false,
@@ -309,7 +324,7 @@ mod tests {
                 ..message(4, b"")
             },
         ];
-        let out = decoding.decode(&messages).unwrap();
+        let out = decoding.decode(&messages, decoding.prepare_all(&messages)).unwrap();
         let ids = out.batch.column(0).as_primitive::<Int64Type>();
         assert_eq!(ids, &Int64Array::from(vec![1, 4]));
         let offsets: Vec<i64> = out.dead.iter().map(|d| d.meta.offset).collect();
@@ -340,9 +355,8 @@ mod tests {
         };
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(br#"{"id": 7}"#).unwrap();
-        let out = decoding
-            .decode(&[message(0, &gz.finish().unwrap()), message(1, b"plain")])
-            .unwrap();
+        let messages = [message(0, &gz.finish().unwrap()), message(1, b"plain")];
+        let out = decoding.decode(&messages, decoding.prepare_all(&messages)).unwrap();
         assert_eq!(out.batch.num_rows(), 1);
         assert_eq!(out.dead.len(), 1);
         assert!(out.dead[0].error.starts_with("gzip"), "{}", out.dead[0].error);

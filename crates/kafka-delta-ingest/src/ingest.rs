@@ -352,16 +352,34 @@ impl Writer {
             .buffered_messages
             .store(0, std::sync::atomic::Ordering::Relaxed);
         ready.sort_by_key(|(p, _)| *p);
-        if self.options.schema_evolution {
-            ready = self.evolve(ready).await?;
+        // Gunzip and transform, then parse and convert, on the blocking pool: partitions in
+        // parallel. With --schema-evolution, the new fields are added to the table in between.
+        let evolving = self.options.schema_evolution;
+        let prepared = ready.into_iter().map(|(p, messages)| {
+            let decoding = self.decoding.clone();
+            tokio::task::spawn_blocking(move || {
+                let prepared = decoding.prepare_all(&messages);
+                let fields = evolving.then(|| decoding.new_fields(&prepared));
+                (p, messages, prepared, fields)
+            })
+        });
+        let prepared = futures::future::try_join_all(prepared)
+            .await
+            .map_err(|e| IngestError::Internal(e.to_string()))?;
+        if evolving {
+            self.evolve(
+                prepared
+                    .iter()
+                    .filter_map(|(p, _, _, fields)| Some((*p, fields.as_ref()?))),
+            )
+            .await;
         }
-        // Parse and convert on the blocking pool: partitions in parallel.
-        let decoded = ready.into_iter().map(|(p, messages)| {
+        let decoded = prepared.into_iter().map(|(p, messages, prepared, _)| {
             let decoding = self.decoding.clone();
             tokio::task::spawn_blocking(move || {
                 let first = messages.first().map_or(0, |m| m.meta.offset);
                 let last = messages.last().map_or(-1, |m| m.meta.offset);
-                ((p, first, last), decoding.decode(&messages))
+                ((p, first, last), decoding.decode(&messages, prepared))
             })
         });
         let decoded = futures::future::join_all(decoded).await;
@@ -386,29 +404,26 @@ impl Writer {
         Ok(())
     }
 
-    /// `--schema-evolution`: add the fields of the `ready` messages that the table lacks as
-    /// nullable columns, and decode with the table's schema as it is now (another worker may
-    /// have added some). The messages are handed back.
-    async fn evolve(&mut self, ready: Vec<(i32, Vec<Message>)>) -> Result<Vec<(i32, Vec<Message>)>, IngestError> {
-        let decoding = self.decoding.clone();
-        let (ready, found) = tokio::task::spawn_blocking(move || {
-            let mut found: Vec<arrow::datatypes::Field> = Vec::new();
-            for (p, messages) in &ready {
-                match decoding.new_fields(messages) {
-                    Ok(fields) => {
-                        for field in fields {
-                            if !found.iter().any(|f| f.name().eq_ignore_ascii_case(field.name())) {
-                                found.push(field);
-                            }
+    /// `--schema-evolution`: add the new `fields` each partition's messages have (or why they
+    /// could not be typed) to the table as nullable columns, and decode with the table's schema
+    /// as it is now (another worker may have added some).
+    async fn evolve<'a>(
+        &mut self,
+        fields: impl Iterator<Item = (i32, &'a Result<Vec<arrow::datatypes::Field>, arrow::error::ArrowError>)>,
+    ) {
+        let mut found: Vec<&arrow::datatypes::Field> = Vec::new();
+        for (p, fields) in fields {
+            match fields {
+                Ok(fields) => {
+                    for field in fields {
+                        if !found.iter().any(|f| f.name().eq_ignore_ascii_case(field.name())) {
+                            found.push(field);
                         }
                     }
-                    Err(e) => warn!(partition = p, error = %e, "no schema evolution: the new fields' types conflict"),
                 }
+                Err(e) => warn!(partition = p, error = %e, "no schema evolution: the new fields' types conflict"),
             }
-            (ready, found)
-        })
-        .await
-        .map_err(|e| IngestError::Internal(e.to_string()))?;
+        }
         let columns: Vec<StructField> = found
             .iter()
             .filter_map(|f| match StructField::try_from_arrow(f) {
@@ -440,7 +455,6 @@ impl Writer {
                 gzip: self.decoding.gzip,
             });
         }
-        Ok(ready)
     }
 
     /// Write a partition's dead letters (when there is a dead-letter table); false when they could
