@@ -73,7 +73,7 @@ fn check_assignable(field: &StructField, value: &BoundExpr, target: &ArrowType) 
 }
 
 /// `array` converted to `target`, failing (rather than giving NULL) on values that do not fit.
-fn strict_cast(array: &ArrayRef, target: &ArrowType) -> DeltaResult<ArrayRef> {
+pub(super) fn strict_cast(array: &ArrayRef, target: &ArrowType) -> DeltaResult<ArrayRef> {
     if array.data_type() == target {
         return Ok(array.clone());
     }

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, new_null_array};
-use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType as ArrowType, Schema as ArrowSchema, SchemaRef, TimeUnit};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
+use super::assign::strict_cast;
 use super::create::CreateBuilder;
 use super::delete::delete_rows;
 use super::matching::Predicate;
@@ -648,11 +648,7 @@ fn conform_input(
             let source = input.field(i);
             let array = if unsigned_of_same_width(source.data_type(), target.data_type()) {
                 // Kept only when every value fits (the Delta type of an unsigned column).
-                let strict = CastOptions {
-                    safe: false,
-                    ..Default::default()
-                };
-                cast_with_options(batch.column(i), target.data_type(), &strict).map_err(|e| {
+                strict_cast(batch.column(i), target.data_type()).map_err(|e| {
                     DeltaError::Schema(format!(
                         "column '{}' has values of type {} that do not fit its type {}: {e}",
                         field.name,
