@@ -35,10 +35,11 @@ if ! command -v valgrind >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind
 fi
-cargo build -p deltalake-ffi --lib
+# The static library, built by cargo and linked into go/lib by go/build-lib.sh (`go generate`).
+(cd go && go generate ./...)
 work="$(mktemp -d)"
 cc -std=c11 -Wall -Wextra -Werror -g -Iinclude examples/c/example.c \
-  "$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/libdeltalake_ffi.a" -lgcc_s -lutil -lrt -lpthread -lm -ldl -o "$work/example"
+  go/lib/libdeltalake_ffi.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -o "$work/example"
 valgrind --quiet --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
   "$work/example" ../shared/testdata/tables/simple_table "$work/written"
 
@@ -47,7 +48,6 @@ DELTA_REFERENCE_PYTHON="${DELTA_REFERENCE_PYTHON:-$(./scripts/setup-python.sh)}"
 export DELTA_REFERENCE_PYTHON
 (
   cd go
-  go generate ./...
   go vet ./...
   go test -race -count=1 ./...
 )
