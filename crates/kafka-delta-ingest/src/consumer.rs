@@ -57,6 +57,9 @@ struct Context {
     lookup: OffsetLookup,
     events: mpsc::Sender<Event>,
     failed: Arc<AtomicBool>,
+    /// Partitions assigned since the polling loop last looked: their end, if seen before, is
+    /// no longer known (they start again from the table's offsets).
+    assigned: std::sync::Mutex<Vec<i32>>,
 }
 
 impl ClientContext for Context {
@@ -97,6 +100,10 @@ impl ConsumerContext for Context {
                         warn!(error = %e, "cannot set the start offset");
                     }
                 }
+                self.assigned
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(&partitions);
                 let assigned = partitions.iter().map(|p| (*p, stored.get(p).copied())).collect();
                 if self.events.blocking_send(Event::Assigned(assigned)).is_err() {
                     return;
@@ -236,6 +243,7 @@ pub fn start(
         lookup,
         events: events.clone(),
         failed: failed.clone(),
+        assigned: Default::default(),
     };
     let consumer: BaseConsumer<Context> = client_config(options).create_with_context(context)?;
     consumer.subscribe(&[&options.topic])?;
@@ -366,6 +374,15 @@ fn poll_loop(
                 at_end.insert(p);
             }
             Some(Err(e)) => warn!(error = %e, "kafka"),
+        }
+        for p in consumer
+            .context()
+            .assigned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+        {
+            at_end.remove(&p);
         }
         if end && let Ok(assignment) = consumer.assignment() {
             let assigned: HashSet<i32> = assignment.elements().iter().map(|e| e.partition()).collect();
