@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::avro::Format;
 use crate::error::IngestError;
 use crate::transform::{Transform, parse_transforms};
 
@@ -137,8 +138,9 @@ pub struct IngestArgs {
     #[arg(long = "json", env = "JSON_REGISTRY", num_args = 0..=1, default_missing_value = "",
           conflicts_with = "avro")]
     pub json: Option<String>,
-    /// Messages are Avro with this schema file (not supported yet).
-    #[arg(long = "avro", env = "AVRO_REGISTRY")]
+    /// Messages are Avro: each one datum of this schema file, or, with no value, each an Avro
+    /// object container file holding its own schema (a schema registry is not supported).
+    #[arg(long = "avro", env = "AVRO_REGISTRY", num_args = 0..=1, default_missing_value = "")]
     pub avro: Option<String>,
     /// Stop once every partition has been read to its latest offset.
     #[arg(
@@ -215,16 +217,17 @@ pub struct IngestOptions {
     pub metrics_addr: Option<String>,
     /// Add unknown fields as columns.
     pub schema_evolution: bool,
+    /// How the payloads are encoded.
+    pub format: Format,
 }
 
 impl IngestArgs {
     /// Check and type the flags.
     pub fn into_options(self) -> Result<IngestOptions, IngestError> {
-        if self.avro.is_some() {
-            return Err(IngestError::Config(
-                "--avro is not supported yet: messages must be JSON".into(),
-            ));
-        }
+        let format = match &self.avro {
+            None => Format::Json,
+            Some(flag) => Format::avro(flag).map_err(IngestError::Config)?,
+        };
         if self.json.as_deref().is_some_and(|j| !j.is_empty()) {
             return Err(IngestError::Config(
                 "--json with a schema registry is not supported: pass --json alone".into(),
@@ -278,6 +281,7 @@ impl IngestArgs {
             max_buffer_bytes: self.max_buffer_bytes,
             metrics_addr: self.metrics_addr,
             schema_evolution: self.schema_evolution,
+            format,
         })
     }
 }
@@ -426,11 +430,15 @@ mod tests {
             .into_options()
             .unwrap_err();
         assert!(err.to_string().contains("KEY=VALUE"), "{err}");
-        let err = parse(&["t", "/x", "--avro", "s.avsc"])
+        let err = parse(&["t", "/x", "--avro", "/no/such.avsc"])
             .unwrap()
             .into_options()
             .unwrap_err();
-        assert!(err.to_string().contains("not supported"), "{err}");
+        assert!(err.to_string().contains("cannot read the Avro schema file"), "{err}");
+        for avro in [&["t", "/x", "--avro"][..], &["--avro=", "t", "/x"]] {
+            let options = parse(avro).unwrap().into_options().unwrap();
+            assert!(matches!(options.format, Format::AvroContainer), "{avro:?}");
+        }
         let err = parse(&["t", "/x", "-t", "no colon"])
             .unwrap()
             .into_options()

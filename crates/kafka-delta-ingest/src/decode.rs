@@ -11,6 +11,7 @@ use arrow_json::ReaderBuilder;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::avro::{AvroDecoder, Format};
 use crate::transform::{MessageMeta, Transformer};
 
 /// One message as polled.
@@ -79,6 +80,7 @@ pub fn dead_letter_schema() -> SchemaRef {
 }
 
 /// How payloads become rows.
+#[derive(Clone)]
 pub struct Decoding {
     /// The table's schema.
     pub schema: SchemaRef,
@@ -86,6 +88,8 @@ pub struct Decoding {
     pub transformer: std::sync::Arc<Transformer>,
     /// Gunzip payloads first.
     pub gzip: bool,
+    /// JSON or Avro.
+    pub format: Format,
 }
 
 /// What one partition's messages became.
@@ -107,14 +111,32 @@ pub struct Prepared {
 }
 
 impl Decoding {
-    /// Gunzip and transform `messages` (of one partition, in order) into JSON lines.
+    /// Gunzip, decode from Avro and transform `messages` (of one partition, in order) into JSON
+    /// lines.
     pub fn prepare_all(&self, messages: &[Message]) -> Prepared {
+        let avro = match &self.format {
+            Format::Json => None,
+            Format::AvroDatum(schema) => Some(AvroDecoder::new(Some(schema))),
+            Format::AvroContainer => Some(AvroDecoder::new(None)),
+        };
+        let avro = match avro.transpose() {
+            Ok(avro) => avro,
+            Err(e) => {
+                let dead = messages
+                    .iter()
+                    .map(|m| dead_letter(m, m.payload.clone(), None, e.clone()));
+                return Prepared {
+                    lines: Vec::new(),
+                    dead: dead.collect(),
+                };
+            }
+        };
         let mut dead = Vec::new();
         let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(messages.len());
         for (i, m) in messages.iter().enumerate() {
-            match self.prepare(m) {
-                Ok(Some(line)) => lines.push((i, line)),
-                Ok(None) => {}
+            match self.prepare(m, avro.as_ref()) {
+                Ok(Lines::One(line)) => lines.push((i, line)),
+                Ok(Lines::Many(many)) => lines.extend(many.into_iter().map(|line| (i, line))),
                 Err(letter) => dead.push(*letter),
             }
         }
@@ -168,24 +190,14 @@ impl Decoding {
     }
 
     fn letter(&self, m: &Message, line: &[u8], error: String) -> DeadLetter {
-        DeadLetter {
-            meta: m.meta.clone(),
-            bytes: None,
-            json: Some(String::from_utf8_lossy(line).into_owned()),
-            error,
-        }
+        dead_letter(m, None, Some(String::from_utf8_lossy(line).into_owned()), error)
     }
 
-    /// The JSON line of a message after gzip and transforms; `Ok(None)` when filtered out.
-    fn prepare(&self, m: &Message) -> Result<Option<Vec<u8>>, Box<DeadLetter>> {
-        let dead = |bytes: Option<Vec<u8>>, json: Option<String>, error: String| {
-            Box::new(DeadLetter {
-                meta: m.meta.clone(),
-                bytes,
-                json,
-                error,
-            })
-        };
+    /// The JSON lines of a message after gzip, Avro and transforms: none when filtered out, one
+    /// per record of an Avro container.
+    fn prepare(&self, m: &Message, avro: Option<&AvroDecoder>) -> Result<Lines, Box<DeadLetter>> {
+        let dead =
+            |bytes: Option<Vec<u8>>, json: Option<String>, error: String| Box::new(dead_letter(m, bytes, json, error));
         let Some(raw) = &m.payload else {
             return Err(dead(None, None, "the message has no payload".into()));
         };
@@ -198,23 +210,58 @@ impl Decoding {
         } else {
             raw.clone()
         };
-        if self.transformer.is_empty() {
-            // Checked by the decoder itself; a newline inside would split the message in two rows.
-            if payload.contains(&b'\n') {
+        let values = match avro {
+            Some(avro) => avro
+                .decode(&payload)
+                .map_err(|e| dead(Some(payload.clone()), None, e))?,
+            None if self.transformer.is_empty() => {
+                // Checked by the decoder itself; a newline inside would split the message in two rows.
+                if !payload.contains(&b'\n') {
+                    return Ok(Lines::One(payload));
+                }
                 let value: Value = serde_json::from_slice(&payload)
                     .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?;
-                return Ok(Some(value.to_string().into_bytes()));
+                return Ok(Lines::One(value.to_string().into_bytes()));
             }
-            return Ok(Some(payload));
+            None => vec![
+                serde_json::from_slice(&payload)
+                    .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?,
+            ],
+        };
+        let mut lines = Vec::with_capacity(values.len());
+        for value in values {
+            match self.transformer.apply(value, &m.meta) {
+                Ok(Some(v)) => lines.push(v.to_string().into_bytes()),
+                Ok(None) => {}
+                // A JSON message is kept as its text, an Avro one as its bytes.
+                Err(e) => {
+                    let (bytes, json) = match avro {
+                        Some(_) => (Some(payload), None),
+                        None => (None, Some(String::from_utf8_lossy(&payload).into_owned())),
+                    };
+                    return Err(dead(bytes, json, format!("transform: {e}")));
+                }
+            }
         }
-        let value: Value = serde_json::from_slice(&payload)
-            .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?;
-        let text = || String::from_utf8_lossy(&payload).into_owned();
-        match self.transformer.apply(value, &m.meta) {
-            Ok(Some(v)) => Ok(Some(v.to_string().into_bytes())),
-            Ok(None) => Ok(None),
-            Err(e) => Err(dead(None, Some(text()), format!("transform: {e}"))),
-        }
+        Ok(Lines::Many(lines))
+    }
+}
+
+/// The JSON lines of one message.
+enum Lines {
+    /// The payload itself, or its one line.
+    One(Vec<u8>),
+    /// Zero or more lines (filtered out, or the records of an Avro container).
+    Many(Vec<Vec<u8>>),
+}
+
+/// A dead letter for `m`.
+fn dead_letter(m: &Message, bytes: Option<Vec<u8>>, json: Option<String>, error: String) -> DeadLetter {
+    DeadLetter {
+        meta: m.meta.clone(),
+        bytes,
+        json,
+        error,
     }
 }
 
@@ -313,6 +360,7 @@ mod tests {
             schema: schema(),
             transformer: transformer.clone(),
             gzip: false,
+            format: Format::Json,
         };
         let messages = vec![
             message(0, br#"{"id": 1, "name": "a", "extra": true}"#),
@@ -352,6 +400,7 @@ mod tests {
             schema: schema(),
             transformer: transformer.clone(),
             gzip: true,
+            format: Format::Json,
         };
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(br#"{"id": 7}"#).unwrap();
@@ -361,5 +410,70 @@ mod tests {
         assert_eq!(out.dead.len(), 1);
         assert!(out.dead[0].error.starts_with("gzip"), "{}", out.dead[0].error);
         assert!(out.dead[0].bytes.is_some());
+    }
+
+    #[test]
+    fn avro_datums_into_the_tables_types_through_the_transforms() {
+        use arrow::datatypes::{Date32Type, TimeUnit, TimestampMicrosecondType};
+        let avro = apache_avro::Schema::parse_str(
+            r#"{"type": "record", "name": "E", "fields": [
+                {"name": "id", "type": "long"},
+                {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+                {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+                {"name": "price", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+                {"name": "raw", "type": "bytes"}]}"#,
+        )
+        .unwrap();
+        let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("at", utc, true),
+            Field::new("day", DataType::Date32, true),
+            Field::new("price", DataType::Decimal128(9, 2), true),
+            Field::new("raw", DataType::Binary, true),
+            Field::new("offset", DataType::Int64, true),
+        ]));
+        let transforms = crate::transform::parse_transforms(&["offset: kafka.offset".to_string()]).unwrap();
+        let decoding = Decoding {
+            schema,
+            transformer: Arc::new(Transformer::new(&transforms, None).unwrap()),
+            gzip: false,
+            format: Format::AvroDatum(Arc::new(avro.clone())),
+        };
+        let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&avro)
+            .build()
+            .unwrap();
+        use apache_avro::types::Value as Avro;
+        let datum = writer
+            .write_value_to_vec(Avro::Record(vec![
+                ("id".into(), Avro::Long(5)),
+                ("at".into(), Avro::TimestampMillis(1_500)),
+                ("day".into(), Avro::Date(2)),
+                (
+                    "price".into(),
+                    Avro::Decimal(apache_avro::Decimal::from(12_345i32.to_be_bytes())),
+                ),
+                ("raw".into(), Avro::Bytes(vec![1, 2])),
+            ]))
+            .unwrap();
+        let messages = [message(10, &datum), message(11, b"not avro at all")];
+        let out = decoding.decode(&messages, decoding.prepare_all(&messages)).unwrap();
+        let b = &out.batch;
+        assert_eq!(b.num_rows(), 1);
+        assert_eq!(b.column(0).as_primitive::<Int64Type>().value(0), 5);
+        assert_eq!(
+            b.column(1).as_primitive::<TimestampMicrosecondType>().value(0),
+            1_500_000
+        );
+        assert_eq!(b.column(2).as_primitive::<Date32Type>().value(0), 2);
+        let price = b.column(3).as_primitive::<arrow::datatypes::Decimal128Type>();
+        assert_eq!(price.value_as_string(0), "123.45");
+        assert_eq!(b.column(4).as_binary::<i32>().value(0), &[1u8, 2]);
+        assert_eq!(b.column(5).as_primitive::<Int64Type>().value(0), 10);
+        // The bad message is a dead letter that keeps its bytes.
+        assert_eq!(out.dead.len(), 1);
+        assert_eq!(out.dead[0].meta.offset, 11);
+        assert_eq!(out.dead[0].bytes.as_deref(), Some(&b"not avro at all"[..]));
+        assert!(out.dead[0].error.starts_with("avro"), "{}", out.dead[0].error);
     }
 }

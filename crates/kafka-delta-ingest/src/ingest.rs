@@ -113,6 +113,7 @@ pub async fn run(options: IngestOptions, shutdown: Arc<AtomicBool>) -> Result<()
             schema,
             transformer,
             gzip: options.decompress_gzip,
+            format: options.format.clone(),
         }),
         options,
         table,
@@ -451,8 +452,7 @@ impl Writer {
         if schema != self.decoding.schema {
             self.decoding = Arc::new(Decoding {
                 schema,
-                transformer: self.decoding.transformer.clone(),
-                gzip: self.decoding.gzip,
+                ..self.decoding.as_ref().clone()
             });
         }
     }

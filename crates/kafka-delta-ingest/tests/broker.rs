@@ -760,3 +760,59 @@ fn schema_evolution_adds_the_messages_new_fields() {
     assert_eq!(colors[&45], None, "written before the column existed");
     assert_eq!(colors[&10], None);
 }
+
+const AVRO_SCHEMA: &str = r#"{"type": "record", "name": "Event", "fields": [
+  {"name": "id", "type": "long"}, {"name": "name", "type": "string"},
+  {"name": "amount", "type": ["null", "double"]},
+  {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}}]}"#;
+
+/// The Avro record of message `id`.
+fn avro_record(id: i64) -> apache_avro::types::Value {
+    use apache_avro::types::Value as Avro;
+    Avro::Record(vec![
+        ("id".into(), Avro::Long(id)),
+        ("name".into(), Avro::String(format!("n{id}"))),
+        ("amount".into(), Avro::Union(1, Box::new(Avro::Double(id as f64 + 0.5)))),
+        ("at".into(), Avro::TimestampMicros(1_704_164_645_000_000)),
+    ])
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn avro_with_a_schema_file_or_embedded_schemas() {
+    let schema = apache_avro::Schema::parse_str(AVRO_SCHEMA).unwrap();
+    // Datums of a schema file.
+    let f = Fixture::new("avro-datum");
+    let path = f.dir.path().join("event.avsc");
+    std::fs::write(&path, AVRO_SCHEMA).unwrap();
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&schema)
+        .build()
+        .unwrap();
+    f.produce_raw((0..300).map(|id| (id, writer.write_value_to_vec(avro_record(id)).unwrap())));
+    f.ingest_to_end("g-avro-datum", &["--avro", path.to_str().unwrap()]);
+    assert_exactly(&f.table(), 300);
+    let (_, batches) = read(&f.table());
+    for b in &batches {
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let amounts = b
+            .column_by_name("amount")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Float64Type>();
+        let at = b.column_by_name("at").unwrap();
+        let at = at.as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        for i in 0..b.num_rows() {
+            assert_eq!(amounts.value(i), ids.value(i) as f64 + 0.5);
+            assert_eq!(at.value(i), 1_704_164_645_000_000);
+        }
+    }
+
+    // Each message an object container file with its schema (`--avro` alone).
+    let f = Fixture::new("avro-container");
+    f.produce_raw((0..300).map(|id| {
+        let mut container = apache_avro::Writer::new(&schema, Vec::new()).unwrap();
+        container.append_value(avro_record(id)).unwrap();
+        (id, container.into_inner().unwrap())
+    }));
+    f.ingest_to_end("g-avro-container", &["--avro"]);
+    assert_exactly(&f.table(), 300);
+}
