@@ -64,8 +64,13 @@ func open(t *testing.T, uri string, options ...deltalake.OpenOption) *deltalake.
 	return table
 }
 
+// scanner is a Table or a Snapshot.
+type scanner interface {
+	Scan(ctx context.Context, options deltalake.ScanOptions) (array.RecordReader, error)
+}
+
 // readAll scans the table and returns its batches (retained: the caller releases them).
-func readAll(t *testing.T, table *deltalake.Table, options deltalake.ScanOptions) []arrow.RecordBatch {
+func readAll(t *testing.T, table scanner, options deltalake.ScanOptions) []arrow.RecordBatch {
 	t.Helper()
 	reader, err := table.Scan(context.Background(), options)
 	if err != nil {
@@ -447,6 +452,47 @@ func TestTimeTravel(t *testing.T) {
 	}
 	if err := table.LoadVersion(context.Background(), 7); !errors.Is(err, deltalake.ErrTableNotFound) {
 		t.Fatalf("loading a missing version: %v", err)
+	}
+}
+
+func TestSnapshotStaysAtItsVersion(t *testing.T) {
+	uri := t.TempDir()
+	write(t, uri, people(0, 1, 5), deltalake.WriteOptions{})
+	table, err := deltalake.Open(context.Background(), uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot, err := table.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snapshot.Close()
+	write(t, uri, people(5, 1, 5), deltalake.WriteOptions{})
+	if err := table.Update(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_ = table.Close()
+	if v, err := snapshot.Version(); v != 0 || err != nil {
+		t.Fatalf("snapshot version %d (%v)", v, err)
+	}
+	batches := readAll(t, snapshot, deltalake.ScanOptions{Columns: []string{"id"}, Predicate: "id >= 2"})
+	defer release(batches)
+	if got := renderRows(batches); !slices.Equal(got, []string{"2", "3", "4"}) {
+		t.Fatalf("snapshot rows %v", got)
+	}
+	if files, err := snapshot.Files(""); err != nil || len(files) != 1 {
+		t.Fatalf("snapshot files %v (%v)", files, err)
+	}
+	if schema, err := snapshot.Schema(); err != nil || schema.NumFields() != 3 {
+		t.Fatalf("snapshot schema %v (%v)", schema, err)
+	}
+	if _, err := snapshot.Scan(context.Background(), deltalake.ScanOptions{Columns: []string{"nope"}}); err == nil {
+		t.Fatal("a scan of a missing column succeeded")
+	}
+	_ = snapshot.Close()
+	_ = snapshot.Close()
+	if _, err := snapshot.Version(); !errors.Is(err, deltalake.ErrClosed) {
+		t.Fatalf("a closed snapshot: %v", err)
 	}
 }
 

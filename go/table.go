@@ -144,19 +144,22 @@ func (t *Table) Version() (int64, error) {
 func (t *Table) Schema() (*arrow.Schema, error) {
 	var schema *arrow.Schema
 	err := t.with(func(h *C.DeltaTableHandle) error {
-		out := (*cdata.CArrowSchema)(C.calloc(1, C.sizeof_struct_ArrowSchema))
-		defer C.free(unsafe.Pointer(out))
-		err := callNow(func() C.DeltaStatus {
-			return C.delta_table_schema(h, (*C.struct_ArrowSchema)(unsafe.Pointer(out)))
-		})
-		if err != nil {
-			return err
-		}
-		defer cdata.ReleaseCArrowSchema(out)
-		schema, err = cdata.ImportCArrowSchema(out)
+		var err error
+		schema, err = importSchema(func(out *C.struct_ArrowSchema) C.DeltaStatus { return C.delta_table_schema(h, out) })
 		return err
 	})
 	return schema, err
+}
+
+// importSchema imports the Arrow C schema get writes.
+func importSchema(get func(out *C.struct_ArrowSchema) C.DeltaStatus) (*arrow.Schema, error) {
+	out := (*cdata.CArrowSchema)(C.calloc(1, C.sizeof_struct_ArrowSchema))
+	defer C.free(unsafe.Pointer(out))
+	if err := callNow(func() C.DeltaStatus { return get((*C.struct_ArrowSchema)(unsafe.Pointer(out))) }); err != nil {
+		return nil, err
+	}
+	defer cdata.ReleaseCArrowSchema(out)
+	return cdata.ImportCArrowSchema(out)
 }
 
 // document returns one of the JSON documents of the loaded version.
@@ -439,6 +442,11 @@ func (t *Table) Files(predicate string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readFiles(reader)
+}
+
+// readFiles decodes a file list stream (see delta_table_files) and releases it.
+func readFiles(reader array.RecordReader) ([]File, error) {
 	defer reader.Release()
 	var files []File
 	for reader.Next() {

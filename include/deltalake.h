@@ -95,6 +95,16 @@ typedef enum {
 // with `DELTA_STATUS_CANCELLED`. Thread-safe. Free with `delta_cancel_token_free`.
 typedef struct DeltaCancelToken DeltaCancelToken;
 
+// A planned read of a snapshot: its files chosen (by partition values and statistics) and its
+// columns resolved. Immutable: `delta_scan_execute` may run it any number of times, from any
+// threads at once, each run reading the same version. Free with `delta_scan_free`.
+typedef struct DeltaScanHandle DeltaScanHandle;
+
+// One version of a table. Immutable, so any number of threads may use it at once; it stays at
+// its version whatever happens to the table handle it came from, which may be freed before it.
+// Free with `delta_snapshot_free`.
+typedef struct DeltaSnapshotHandle DeltaSnapshotHandle;
+
 // A table loaded at some version. Thread-safe: many threads may read through one handle at once
 // (scans get their own snapshot); calls that move it to another version (load, update, the
 // operations) replace its snapshot atomically. Free with `delta_table_free`.
@@ -342,6 +352,75 @@ DeltaStatus delta_table_restore(const DeltaTableHandle *table,
 DeltaStatus delta_table_create_checkpoint(const DeltaTableHandle *table,
                                           const DeltaCancelToken *cancel,
                                           char **out_json);
+
+// The version the table handle is at, as a new snapshot handle in `*out_snapshot`.
+//
+// # Safety
+// `out_snapshot` is valid for writes of a pointer.
+DeltaStatus delta_table_snapshot(const DeltaTableHandle *table, DeltaSnapshotHandle **out_snapshot);
+
+// Free a snapshot handle. Null, or a handle freed already, is ignored; scans planned from it
+// stay valid.
+void delta_snapshot_free(DeltaSnapshotHandle *snapshot);
+
+// The snapshot's version, into `*out_version`.
+//
+// # Safety
+// `out_version` is valid for writes.
+DeltaStatus delta_snapshot_version(const DeltaSnapshotHandle *snapshot, int64_t *out_version);
+
+// The snapshot's schema as an Arrow C schema, as `delta_table_schema` gives it.
+//
+// # Safety
+// `out_schema` is valid for writes of a `struct ArrowSchema`.
+DeltaStatus delta_snapshot_schema(const DeltaSnapshotHandle *snapshot,
+                                  struct ArrowSchema *out_schema);
+
+// The snapshot's active files (those that may hold rows matching the SQL `predicate`, when not
+// null) as an Arrow C stream with the columns `delta_table_files` describes.
+//
+// # Safety
+// `predicate` is null or NUL-terminated; `out_stream` is valid for writes of a
+// `struct ArrowArrayStream`.
+DeltaStatus delta_snapshot_files(const DeltaSnapshotHandle *snapshot,
+                                 const char *predicate,
+                                 struct ArrowArrayStream *out_stream);
+
+// Plan a scan of the snapshot into `*out_scan`: `columns` (null for every column, else
+// `columns_len` names) and `predicate` (null, or a SQL filter) as in `delta_table_scan`. Unknown
+// columns and invalid predicates are reported here, before anything is read.
+//
+// # Safety
+// Pointers are null or valid as described; strings are NUL-terminated.
+DeltaStatus delta_snapshot_scan(const DeltaSnapshotHandle *snapshot,
+                                const char *const *columns,
+                                size_t columns_len,
+                                const char *predicate,
+                                DeltaScanHandle **out_scan);
+
+// Free a scan handle. Null, or a handle freed already, is ignored; streams it returned stay
+// valid.
+void delta_scan_free(DeltaScanHandle *scan);
+
+// The schema of the batches the scan returns (its columns, in order), as an Arrow C schema.
+//
+// # Safety
+// `out_schema` is valid for writes of a `struct ArrowSchema`.
+DeltaStatus delta_scan_schema(const DeltaScanHandle *scan, struct ArrowSchema *out_schema);
+
+// The files the scan reads, as an Arrow C stream with the columns `delta_table_files`
+// describes: a reader spreading the work over processes can hand each its share.
+//
+// # Safety
+// `out_stream` is valid for writes of a `struct ArrowArrayStream`.
+DeltaStatus delta_scan_files(const DeltaScanHandle *scan, struct ArrowArrayStream *out_stream);
+
+// Run the scan into `*out_stream`, an Arrow C stream as `delta_table_scan` gives (zero-copy,
+// read as the consumer asks for batches, independent of the handle).
+//
+// # Safety
+// `out_stream` is valid for writes of a `struct ArrowArrayStream`.
+DeltaStatus delta_scan_execute(const DeltaScanHandle *scan, struct ArrowArrayStream *out_stream);
 
 // Open the table at `uri` (a local path or a URL, NUL-terminated UTF-8) with `options_len`
 // storage options (`option_keys[i]` = `option_values[i]`; both null for none). With

@@ -1,5 +1,6 @@
 /* Delta tables from C through include/deltalake.h: open a table and print its rows from an Arrow
- * C stream, write a new table from an Arrow C stream built here, delete rows, read it back.
+ * C stream (through a snapshot and a planned scan), write a new table from an Arrow C stream built
+ * here, delete rows, read it back.
  *
  *   example <existing table> <new table directory>
  *
@@ -205,16 +206,34 @@ int main(int argc, char **argv) {
   DeltaTableHandle *table = NULL;
   DeltaStatus status;
 
-  /* 1. Open a table and print its rows. */
+  /* 1. Open a table, hold its version still as a snapshot (which outlives the table handle), plan
+   *    a scan of it once and print its rows. */
   status = delta_table_open(argv[1], NULL, NULL, 0, false, 0, false, 0, NULL, &table);
   if (status != DELTA_STATUS_OK) {
     return fail("delta_table_open", status);
   }
-  int64_t version = -1;
-  delta_table_version(table, &version);
-  printf("%s at version %" PRId64 ":\n", argv[1], version);
-  int64_t rows = scan(table, NULL);
+  DeltaSnapshotHandle *snapshot = NULL;
+  status = delta_table_snapshot(table, &snapshot);
   delta_table_free(table);
+  if (status != DELTA_STATUS_OK) {
+    return fail("delta_table_snapshot", status);
+  }
+  int64_t version = -1;
+  delta_snapshot_version(snapshot, &version);
+  printf("%s at version %" PRId64 ":\n", argv[1], version);
+  DeltaScanHandle *planned = NULL;
+  status = delta_snapshot_scan(snapshot, NULL, 0, NULL, &planned);
+  delta_snapshot_free(snapshot);
+  if (status != DELTA_STATUS_OK) {
+    return fail("delta_snapshot_scan", status);
+  }
+  struct ArrowArrayStream rows_stream;
+  status = delta_scan_execute(planned, &rows_stream);
+  delta_scan_free(planned);
+  if (status != DELTA_STATUS_OK) {
+    return fail("delta_scan_execute", status);
+  }
+  int64_t rows = print_stream(&rows_stream);
   if (rows < 0) {
     return 1;
   }

@@ -13,6 +13,7 @@ mod error;
 mod handles;
 mod logging;
 mod ops;
+mod snapshot;
 mod table;
 
 pub use args::delta_string_free;
@@ -23,6 +24,11 @@ pub use ops::{
     DeltaMergeClause, DeltaWriteOptions, delta_create, delta_table_create_checkpoint, delta_table_delete,
     delta_table_merge, delta_table_optimize, delta_table_restore, delta_table_update_rows, delta_table_vacuum,
     delta_table_write, delta_write,
+};
+pub use snapshot::{
+    DeltaScanHandle, DeltaSnapshotHandle, delta_scan_execute, delta_scan_files, delta_scan_free, delta_scan_schema,
+    delta_snapshot_files, delta_snapshot_free, delta_snapshot_scan, delta_snapshot_schema, delta_snapshot_version,
+    delta_table_snapshot,
 };
 pub use table::{
     DeltaTableHandle, delta_table_changes, delta_table_exists, delta_table_files, delta_table_free,

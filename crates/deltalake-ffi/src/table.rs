@@ -10,6 +10,7 @@ use arrow::datatypes::Schema;
 use arrow::ffi::FFI_ArrowSchema;
 use arrow::ffi_stream::FFI_ArrowArrayStream;
 use deltalake::bindings::{BlockingReader, FileListing, block_on, cancellable};
+use deltalake::scan::Scan;
 use deltalake::{DeltaError, DeltaResult, DeltaTable};
 
 use crate::args::{check_out, optional_string, optional_strings, string, string_map, write_out, write_string};
@@ -162,11 +163,19 @@ pub unsafe extern "C" fn delta_table_schema(
     out_schema: *mut FFI_ArrowSchema,
 ) -> DeltaStatus {
     guard(|| {
-        let table = table_of(table)?.current();
-        let schema = FFI_ArrowSchema::try_from(table.snapshot().arrow_schema().as_ref())?;
         // SAFETY: as the caller guarantees.
-        unsafe { write_out(out_schema, schema, "out_schema") }
+        unsafe { schema_into(&table_of(table)?.current(), out_schema) }
     })
+}
+
+/// Write `table`'s schema to `*out_schema`.
+///
+/// # Safety
+/// `out_schema` is valid for writes of a `struct ArrowSchema`.
+pub(crate) unsafe fn schema_into(table: &DeltaTable, out_schema: *mut FFI_ArrowSchema) -> DeltaResult<()> {
+    let schema = FFI_ArrowSchema::try_from(table.snapshot().arrow_schema().as_ref())?;
+    // SAFETY: as the caller guarantees.
+    unsafe { write_out(out_schema, schema, "out_schema") }
 }
 
 /// Write one of the loaded version's documents to `*out_json` (free it with `delta_string_free`).
@@ -320,22 +329,44 @@ pub unsafe extern "C" fn delta_table_scan(
     out_stream: *mut FFI_ArrowArrayStream,
 ) -> DeltaStatus {
     guard(|| {
-        let table = table_of(table)?.current();
         // SAFETY (these blocks): the caller's pointers are valid as documented.
-        let columns = unsafe { optional_strings(columns, columns_len, "columns") }?;
-        let predicate = unsafe { optional_string(predicate, "predicate") }?;
-        check_out(out_stream, "out_stream")?;
-        let mut builder = table.scan();
-        if let Some(columns) = columns {
-            builder = builder.with_columns(columns);
-        }
-        if let Some(sql) = predicate {
-            builder = builder.with_predicate(&sql);
-        }
-        let scan = builder.build()?;
-        let reader = BlockingReader::new(scan.schema(), scan.execute())?;
-        unsafe { write_out(out_stream, reader.into_ffi(), "out_stream") }
+        let scan = unsafe { plan_scan(&table_of(table)?.current(), columns, columns_len, predicate) }?;
+        unsafe { execute_into(&scan, out_stream) }
     })
+}
+
+/// Plan a scan of `table` with the C arguments of `delta_table_scan`.
+///
+/// # Safety
+/// As `delta_table_scan`.
+pub(crate) unsafe fn plan_scan(
+    table: &DeltaTable,
+    columns: *const *const c_char,
+    columns_len: usize,
+    predicate: *const c_char,
+) -> DeltaResult<Scan> {
+    // SAFETY (these blocks): the caller's pointers are valid as documented.
+    let columns = unsafe { optional_strings(columns, columns_len, "columns") }?;
+    let predicate = unsafe { optional_string(predicate, "predicate") }?;
+    let mut builder = table.scan();
+    if let Some(columns) = columns {
+        builder = builder.with_columns(columns);
+    }
+    if let Some(sql) = predicate {
+        builder = builder.with_predicate(&sql);
+    }
+    builder.build()
+}
+
+/// Run `scan` into `*out_stream`.
+///
+/// # Safety
+/// `out_stream` is valid for writes of a `struct ArrowArrayStream`.
+pub(crate) unsafe fn execute_into(scan: &Scan, out_stream: *mut FFI_ArrowArrayStream) -> DeltaResult<()> {
+    check_out(out_stream, "out_stream")?;
+    let reader = BlockingReader::new(scan.schema(), scan.execute())?;
+    // SAFETY: as the caller guarantees.
+    unsafe { write_out(out_stream, reader.into_ffi(), "out_stream") }
 }
 
 /// The change data feed from `starting_version` to `ending_version` (the latest when
@@ -409,15 +440,27 @@ pub unsafe extern "C" fn delta_table_files(
     out_stream: *mut FFI_ArrowArrayStream,
 ) -> DeltaStatus {
     guard(|| {
-        let table = table_of(table)?.current();
         // SAFETY (these blocks): the caller's pointers are valid as documented.
         let predicate = unsafe { optional_string(predicate, "predicate") }?;
-        check_out(out_stream, "out_stream")?;
-        let files = FileListing::new(&table, predicate.map(deltalake::bindings::Filter::Sql))?;
-        let batch = file_batch(&files)?;
-        let reader = BlockingReader::from_batches(batch.schema(), vec![batch])?;
-        unsafe { write_out(out_stream, reader.into_ffi(), "out_stream") }
+        unsafe { files_into(&table_of(table)?.current(), predicate, out_stream) }
     })
+}
+
+/// Write the file list of `table` (as `delta_table_files` describes it) to `*out_stream`.
+///
+/// # Safety
+/// `out_stream` is valid for writes of a `struct ArrowArrayStream`.
+pub(crate) unsafe fn files_into(
+    table: &DeltaTable,
+    predicate: Option<String>,
+    out_stream: *mut FFI_ArrowArrayStream,
+) -> DeltaResult<()> {
+    check_out(out_stream, "out_stream")?;
+    let files = FileListing::new(table, predicate.map(deltalake::bindings::Filter::Sql))?;
+    let batch = file_batch(&files)?;
+    let reader = BlockingReader::from_batches(batch.schema(), vec![batch])?;
+    // SAFETY: as the caller guarantees.
+    unsafe { write_out(out_stream, reader.into_ffi(), "out_stream") }
 }
 
 fn file_batch(files: &FileListing<'_>) -> DeltaResult<RecordBatch> {

@@ -186,15 +186,21 @@ fn metrics(status: DeltaStatus, json: *mut c_char) -> serde_json::Value {
     serde_json::from_str(&take_string(json)).unwrap()
 }
 
-#[test]
-fn writes_and_operations() {
-    let dir = tempfile::tempdir().unwrap();
-    let uri = c(dir.path().to_str().unwrap());
+/// A new table at `dir` of ids 1, 2, 3, written with `delta_write`; its handle.
+fn write_new(dir: &std::path::Path) -> *mut DeltaTableHandle {
+    let uri = c(dir.to_str().unwrap());
     let mut data = stream_of(vec![batch(&[1, 2, 3], &["a", "b", "c"])]);
     let mut table = null_mut();
     let status = unsafe { delta_write(uri.as_ptr(), null(), null(), 0, &mut data, null(), null(), &mut table) };
     assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
     assert!(data.release().is_none(), "the stream was moved into the call");
+    table
+}
+
+#[test]
+fn writes_and_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write_new(dir.path());
     assert_eq!(rows(&scan(table, None, None)), 3);
 
     let mut more = stream_of(vec![batch(&[4], &["d"])]);
@@ -337,4 +343,112 @@ fn cancelled_calls_stop() {
     delta_cancel_token_free(token);
     let status = unsafe { delta_table_open(uri.as_ptr(), null(), null(), 0, false, 0, false, 0, token, &mut table) };
     assert_eq!(status, DeltaStatus::InvalidArgument);
+}
+
+/// The rows of a stream returned in `*out` by `call`.
+fn stream(call: impl FnOnce(*mut FFI_ArrowArrayStream) -> DeltaStatus) -> Vec<RecordBatch> {
+    let mut out = FFI_ArrowArrayStream::empty();
+    let status = call(&mut out);
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    read(out)
+}
+
+#[test]
+fn snapshots_and_scans_stay_at_their_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write_new(dir.path());
+
+    let mut snapshot = null_mut();
+    assert_eq!(unsafe { delta_table_snapshot(table, &mut snapshot) }, DeltaStatus::Ok);
+    // The table handle moves on; the snapshot stays at version 0, even once the table is freed.
+    let mut more = stream_of(vec![batch(&[4, 5], &["d", "e"])]);
+    let status = unsafe { delta_table_write(table, &mut more, null(), null(), null_mut()) };
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    assert_eq!(rows(&scan(table, None, None)), 5);
+    delta_table_free(table);
+    let mut version = -1;
+    assert_eq!(
+        unsafe { delta_snapshot_version(snapshot, &mut version) },
+        DeltaStatus::Ok
+    );
+    assert_eq!(version, 0);
+    let files = stream(|out| unsafe { delta_snapshot_files(snapshot, null(), out) });
+    assert_eq!(rows(&files), 1);
+    let mut schema = FFI_ArrowSchema::empty();
+    assert_eq!(unsafe { delta_snapshot_schema(snapshot, &mut schema) }, DeltaStatus::Ok);
+    assert_eq!(Schema::try_from(&schema).unwrap().fields().len(), 2);
+
+    // A scan planned once runs many times, from several threads at once, at the snapshot's version.
+    let column = c("id");
+    let predicate = c("id > 1");
+    let mut planned = null_mut();
+    let status = unsafe { delta_snapshot_scan(snapshot, &column.as_ptr(), 1, predicate.as_ptr(), &mut planned) };
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    delta_snapshot_free(snapshot);
+    let mut schema = FFI_ArrowSchema::empty();
+    assert_eq!(unsafe { delta_scan_schema(planned, &mut schema) }, DeltaStatus::Ok);
+    let schema = Schema::try_from(&schema).unwrap();
+    assert_eq!(
+        schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(),
+        ["id"]
+    );
+    assert_eq!(rows(&stream(|out| unsafe { delta_scan_files(planned, out) })), 1);
+    let address = planned as usize;
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let batches = stream(|out| unsafe { delta_scan_execute(address as *const DeltaScanHandle, out) });
+                let mut ids: Vec<i64> = batches
+                    .iter()
+                    .flat_map(|b| {
+                        b.column(0)
+                            .as_any()
+                            .downcast_ref::<Int64Array>()
+                            .unwrap()
+                            .values()
+                            .to_vec()
+                    })
+                    .collect();
+                ids.sort();
+                ids
+            })
+        })
+        .collect();
+    for run in runs {
+        assert_eq!(run.join().unwrap(), vec![2, 3]);
+    }
+    delta_scan_free(planned);
+    delta_scan_free(planned);
+
+    // Freed handles and bad plans are errors, not crashes.
+    let status = unsafe { delta_scan_execute(planned, &mut FFI_ArrowArrayStream::empty()) };
+    assert_eq!(status, DeltaStatus::InvalidArgument);
+    assert!(
+        last_error().contains("scan handle is invalid or was freed"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(
+        unsafe { delta_snapshot_version(snapshot, &mut version) },
+        DeltaStatus::InvalidArgument
+    );
+    let mut table = open(dir.path().to_str().unwrap()).unwrap();
+    let mut snapshot = null_mut();
+    assert_eq!(unsafe { delta_table_snapshot(table, &mut snapshot) }, DeltaStatus::Ok);
+    let missing = c("no_such_column");
+    let mut planned = null_mut();
+    let status = unsafe { delta_snapshot_scan(snapshot, &missing.as_ptr(), 1, null(), &mut planned) };
+    assert_ne!(status, DeltaStatus::Ok);
+    assert!(planned.is_null());
+    assert_eq!(
+        unsafe { delta_table_snapshot(table, null_mut()) },
+        DeltaStatus::InvalidArgument
+    );
+    delta_snapshot_free(snapshot);
+    delta_table_free(table);
+    table = null_mut();
+    assert_eq!(
+        unsafe { delta_table_snapshot(table, &mut snapshot) },
+        DeltaStatus::InvalidArgument
+    );
 }
