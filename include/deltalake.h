@@ -110,6 +110,12 @@ typedef struct DeltaSnapshotHandle DeltaSnapshotHandle;
 // operations) replace its snapshot atomically. Free with `delta_table_free`.
 typedef struct DeltaTableHandle DeltaTableHandle;
 
+// A write in progress: batches go in with `delta_writer_write`, and `delta_writer_finish`
+// commits them all as one version. Nothing is committed before that: freeing an unfinished
+// writer abandons the write. Calls on one writer are serialised (one batch at a time); free it
+// with `delta_writer_free` in every case.
+typedef struct DeltaWriterHandle DeltaWriterHandle;
+
 // The settings of a write or a create. Zero-initialise it (`DeltaWriteOptions o = {0};`): every
 // null pointer and zero means the default. Strings are NUL-terminated UTF-8, borrowed for the
 // call only.
@@ -565,6 +571,55 @@ DeltaStatus delta_table_changes(const DeltaTableHandle *table,
 DeltaStatus delta_table_files(const DeltaTableHandle *table,
                               const char *predicate,
                               struct ArrowArrayStream *out_stream);
+
+// Start a write of batches of `schema` (an Arrow C schema of a struct type, borrowed: the caller
+// still releases it) to the table at `uri`, created when absent. Storage options as in
+// `delta_table_open`; `options` as in `delta_write` (null for the defaults). On success
+// `*out_writer` is a new writer.
+//
+// # Safety
+// Pointers are null or valid as described; strings are NUL-terminated.
+DeltaStatus delta_writer_open(const char *uri,
+                              const char *const *option_keys,
+                              const char *const *option_values,
+                              size_t options_len,
+                              const struct ArrowSchema *schema,
+                              const DeltaWriteOptions *options,
+                              DeltaWriterHandle **out_writer);
+
+// Start a write of batches of `schema` (borrowed, as in `delta_writer_open`) to the loaded table,
+// whose snapshot is reused; `delta_writer_finish` moves the table handle to the new version.
+//
+// # Safety
+// As `delta_writer_open`.
+DeltaStatus delta_table_writer(const DeltaTableHandle *table,
+                               const struct ArrowSchema *schema,
+                               const DeltaWriteOptions *options,
+                               DeltaWriterHandle **out_writer);
+
+// Hand one batch to the write: `batch` is an Arrow C array (a struct array), *moved* into the
+// call (the library releases it, on failure too), and `schema` its Arrow C schema (borrowed), or
+// null when the batch has the writer's schema. Blocks while the writer is two batches behind. A
+// batch of another schema gives `DELTA_STATUS_SCHEMA_MISMATCH` and the write goes on; if the
+// write itself failed, its error is returned and the writer can only be freed.
+//
+// # Safety
+// `batch` is an unreleased `struct ArrowArray` laid out as `schema` (or, when that is null, as
+// the writer's schema) says.
+DeltaStatus delta_writer_write(const DeltaWriterHandle *writer,
+                               struct ArrowArray *batch,
+                               const struct ArrowSchema *schema);
+
+// Commit every batch written as one new version, into `*out_version` when not null. The writer
+// is spent afterwards (free it); when the commit fails nothing was committed.
+//
+// # Safety
+// `out_version` is null or valid for writes.
+DeltaStatus delta_writer_finish(const DeltaWriterHandle *writer, int64_t *out_version);
+
+// Free a writer; an unfinished write is abandoned (nothing is committed) first. Null, or a
+// writer freed already, is ignored.
+void delta_writer_free(DeltaWriterHandle *writer);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,6 +1,6 @@
 /* Delta tables from C through include/deltalake.h: open a table and print its rows from an Arrow
  * C stream (through a snapshot and a planned scan), write a new table from an Arrow C stream built
- * here, delete rows, read it back.
+ * here, append batches one at a time with a writer, delete rows, read it back.
  *
  *   example <existing table> <new table directory>
  *
@@ -265,6 +265,32 @@ int main(int argc, char **argv) {
   delta_table_version(table, &version);
   printf("wrote %s at version %" PRId64 "\n", argv[2], version);
 
+  /* 3b. Append batches one at a time with a writer (no stream to implement): ids 7 and 8. Each
+   * array is moved into the call; nothing is committed until delta_writer_finish. */
+  struct ArrowSchema schema;
+  make_schema(&schema);
+  DeltaWriterHandle *writer = NULL;
+  status = delta_table_writer(table, &schema, NULL, &writer);
+  schema.release(&schema);
+  if (status != DELTA_STATUS_OK) {
+    delta_table_free(table);
+    return fail("delta_table_writer", status);
+  }
+  for (int64_t id = 7; id <= 8 && status == DELTA_STATUS_OK; id++) {
+    struct ArrowArray batch;
+    make_batch(&batch, id, 1);
+    status = delta_writer_write(writer, &batch, NULL);
+  }
+  if (status == DELTA_STATUS_OK) {
+    status = delta_writer_finish(writer, &version);
+  }
+  delta_writer_free(writer);
+  if (status != DELTA_STATUS_OK) {
+    delta_table_free(table);
+    return fail("the writer", status);
+  }
+  printf("appended at version %" PRId64 "\n", version);
+
   /* 4. Delete rows; the metrics come back as JSON. */
   char *metrics = NULL;
   status = delta_table_delete(table, "id % 2 = 0", NULL, &metrics);
@@ -275,7 +301,7 @@ int main(int argc, char **argv) {
   printf("delete metrics: %s\n", metrics);
   delta_string_free(metrics);
 
-  /* 5. Read it back: 3 rows are left, and a predicate selects among them. */
+  /* 5. Read it back: 4 rows are left (ids 1, 3, 5, 7), and a predicate selects among them. */
   printf("after the delete:\n");
   rows = scan(table, NULL);
   int64_t matching = scan(table, "name = 'row-5'");
@@ -288,8 +314,8 @@ int main(int argc, char **argv) {
   printf("schema: %s\n", schema_json);
   delta_string_free(schema_json);
   delta_table_free(table);
-  if (rows != 3 || matching != 1) {
-    fprintf(stderr, "expected 3 rows and 1 match, got %" PRId64 " and %" PRId64 "\n", rows, matching);
+  if (rows != 4 || matching != 1) {
+    fprintf(stderr, "expected 4 rows and 1 match, got %" PRId64 " and %" PRId64 "\n", rows, matching);
     return 1;
   }
   printf("ok\n");

@@ -1,9 +1,11 @@
-//! Arguments in (NUL-terminated UTF-8 strings, string arrays, key/value arrays) and results out
+//! Arguments in (NUL-terminated UTF-8 strings, string arrays, key/value arrays, Arrow C schemas) and results out
 //! (strings the caller frees with `delta_string_free`, values written through out-pointers).
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char};
 
+use arrow::datatypes::Schema;
+use arrow::ffi::FFI_ArrowSchema;
 use deltalake::DeltaError;
 
 /// A required string argument.
@@ -122,6 +124,18 @@ pub unsafe extern "C" fn delta_string_free(text: *mut c_char) {
         // SAFETY: it came from `CString::into_raw` in `write_string`.
         drop(unsafe { CString::from_raw(text) });
     }
+}
+
+/// The Arrow schema a caller's (borrowed) Arrow C schema describes.
+///
+/// # Safety
+/// `schema` is null or a valid `struct ArrowSchema`.
+pub(crate) unsafe fn import_schema(schema: *const FFI_ArrowSchema) -> Result<Schema, DeltaError> {
+    if schema.is_null() {
+        return Err(DeltaError::InvalidArgument("schema is a null pointer".into()));
+    }
+    // SAFETY: as the caller guarantees.
+    Ok(Schema::try_from(unsafe { &*schema })?)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod logging;
 mod ops;
 mod snapshot;
 mod table;
+mod writer;
 
 pub use args::delta_string_free;
 pub use error::{DeltaStatus, delta_last_error_message, delta_last_error_status, delta_status_name};
@@ -35,4 +36,8 @@ pub use table::{
     delta_table_history_json, delta_table_load_timestamp, delta_table_load_version, delta_table_metadata_json,
     delta_table_open, delta_table_protocol_json, delta_table_scan, delta_table_schema, delta_table_schema_json,
     delta_table_update, delta_table_version,
+};
+pub use writer::{
+    DeltaWriterHandle, delta_table_writer, delta_writer_finish, delta_writer_free, delta_writer_open,
+    delta_writer_write,
 };

@@ -3,7 +3,6 @@
 
 use std::ffi::c_char;
 
-use arrow::datatypes::Schema;
 use arrow::ffi::FFI_ArrowSchema;
 use arrow::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use deltalake::bindings::{
@@ -16,7 +15,9 @@ use deltalake::operations::optimize::OptimizeType;
 use deltalake::{DeltaResult, DeltaTable};
 use serde::Serialize;
 
-use crate::args::{check_out, optional_string, optional_strings, string, string_map, write_out, write_string};
+use crate::args::{
+    check_out, import_schema, optional_string, optional_strings, string, string_map, write_out, write_string,
+};
 use crate::error::{DeltaStatus, guard};
 use crate::handles::DeltaCancelToken;
 use crate::table::{DeltaTableHandle, datetime_from_ms, hand_out, run, table_of};
@@ -60,14 +61,14 @@ pub struct DeltaWriteOptions {
     pub custom_metadata_json: *const c_char,
 }
 
-struct WriteSettings {
-    request: WriteRequest,
+pub(crate) struct WriteSettings {
+    pub(crate) request: WriteRequest,
     mode: Option<String>,
 }
 
 /// # Safety
 /// `options` is null or a valid `DeltaWriteOptions` whose pointers are valid.
-unsafe fn write_settings(options: *const DeltaWriteOptions) -> DeltaResult<WriteSettings> {
+pub(crate) unsafe fn write_settings(options: *const DeltaWriteOptions) -> DeltaResult<WriteSettings> {
     if options.is_null() {
         return Ok(WriteSettings {
             request: WriteRequest::default(),
@@ -216,12 +217,7 @@ pub unsafe extern "C" fn delta_create(
         let uri = unsafe { string(uri, "uri") }?;
         let storage_options = unsafe { string_map(option_keys, option_values, options_len, "storage options") }?;
         let settings = unsafe { write_settings(options) }?;
-        if schema.is_null() {
-            return Err(deltalake::DeltaError::InvalidArgument(
-                "schema is a null pointer".into(),
-            ));
-        }
-        let schema = Schema::try_from(unsafe { &*schema })?;
+        let schema = unsafe { import_schema(schema) }?;
         let w = settings.request;
         let request = CreateRequest {
             mode: settings.mode.as_deref().map_or(Ok(Default::default()), str::parse)?,

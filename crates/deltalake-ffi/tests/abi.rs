@@ -452,3 +452,108 @@ fn snapshots_and_scans_stay_at_their_version() {
         DeltaStatus::InvalidArgument
     );
 }
+
+/// `batch` as an Arrow C array, to move into `delta_writer_write`.
+fn ffi_array(batch: &RecordBatch) -> arrow::ffi::FFI_ArrowArray {
+    arrow::ffi::FFI_ArrowArray::new(&arrow::array::StructArray::from(batch.clone()).into_data())
+}
+
+#[test]
+fn a_writer_takes_batches_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = c(dir.path().to_str().unwrap());
+    let schema = FFI_ArrowSchema::try_from(batch(&[], &[]).schema().as_ref()).unwrap();
+    let mut writer = null_mut();
+    let status = unsafe { delta_writer_open(uri.as_ptr(), null(), null(), 0, &schema, null(), &mut writer) };
+    assert_eq!(status, DeltaStatus::Ok, "{}", last_error());
+    for first in [1i64, 3, 5] {
+        let mut array = ffi_array(&batch(&[first, first + 1], &["a", "b"]));
+        assert_eq!(
+            unsafe { delta_writer_write(writer, &mut array, null()) },
+            DeltaStatus::Ok,
+            "{}",
+            last_error()
+        );
+        assert!(array.is_released(), "the array was moved into the call");
+    }
+    // A batch of another schema is refused, and the write goes on.
+    let wrong = RecordBatch::try_from_iter([("id", Arc::new(StringArray::from(vec!["x"])) as _)]).unwrap();
+    let wrong_schema = FFI_ArrowSchema::try_from(wrong.schema().as_ref()).unwrap();
+    let mut array = ffi_array(&wrong);
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut array, &wrong_schema) },
+        DeltaStatus::SchemaMismatch
+    );
+    let mut array = ffi_array(&wrong);
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut array, null()) },
+        DeltaStatus::SchemaMismatch
+    );
+    assert!(last_error().contains("1 columns"), "{}", last_error());
+    // With its schema given, a batch is checked against the write's.
+    let mut array = ffi_array(&batch(&[0], &["z"]));
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut array, &schema) },
+        DeltaStatus::Ok
+    );
+    let mut version = -1;
+    assert_eq!(
+        unsafe { delta_writer_finish(writer, &mut version) },
+        DeltaStatus::Ok,
+        "{}",
+        last_error()
+    );
+    assert_eq!(version, 0);
+    let mut array = ffi_array(&batch(&[7], &["c"]));
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut array, null()) },
+        DeltaStatus::InvalidArgument
+    );
+    assert!(last_error().contains("finished"), "{}", last_error());
+    delta_writer_free(writer);
+    delta_writer_free(writer);
+
+    // A writer of a loaded table moves its handle; an abandoned one commits nothing.
+    let table = open(dir.path().to_str().unwrap()).unwrap();
+    assert_eq!(rows(&scan(table, None, None)), 7);
+    let mut writer = null_mut();
+    assert_eq!(
+        unsafe { delta_table_writer(table, &schema, null(), &mut writer) },
+        DeltaStatus::Ok
+    );
+    let mut array = ffi_array(&batch(&[7], &["c"]));
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut array, null()) },
+        DeltaStatus::Ok
+    );
+    assert_eq!(unsafe { delta_writer_finish(writer, null_mut()) }, DeltaStatus::Ok);
+    delta_writer_free(writer);
+    let mut version = -1;
+    assert_eq!(unsafe { delta_table_version(table, &mut version) }, DeltaStatus::Ok);
+    assert_eq!((version, rows(&scan(table, None, None))), (1, 8));
+    assert_eq!(
+        unsafe { delta_table_writer(table, &schema, null(), &mut writer) },
+        DeltaStatus::Ok
+    );
+    let mut array = ffi_array(&batch(&[8], &["d"]));
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut array, null()) },
+        DeltaStatus::Ok
+    );
+    delta_writer_free(writer);
+    assert_eq!(delta_table_update(table, null()), DeltaStatus::Ok);
+    assert_eq!(
+        rows(&scan(table, None, None)),
+        8,
+        "the abandoned write committed nothing"
+    );
+    assert_eq!(
+        unsafe { delta_writer_write(writer, &mut ffi_array(&batch(&[9], &["e"])), null()) },
+        DeltaStatus::InvalidArgument
+    );
+    assert_eq!(
+        unsafe { delta_writer_open(uri.as_ptr(), null(), null(), 0, null(), null(), &mut writer) },
+        DeltaStatus::InvalidArgument
+    );
+    delta_table_free(table);
+}

@@ -7,7 +7,8 @@
 //!   [`spawn_on_large_stack`] run an operation on a thread whose stack fits its future.
 //! - Streams: [`BlockingReader`] turns a scan into a synchronous `RecordBatchReader` and an
 //!   Arrow C stream ([`BlockingReader::into_ffi`]); [`import_ffi_stream`] and [`Pump`] take a
-//!   host's Arrow C stream as a writer's input; [`ipc_chunks`], [`IpcDecoder`] and [`read_ipc`]
+//!   host's Arrow C stream as a writer's input; [`PushWrite`] takes batches one at a time from a
+//!   host with no stream to hand over; [`ipc_chunks`], [`IpcDecoder`] and [`read_ipc`]
 //!   do the same with Arrow IPC bytes.
 //! - Requests: every operation as plain values ([`WriteRequest`], [`MergeRequest`] with
 //!   [`MergeClause`]s, [`OptimizeRequest`], ...) with [`WriterOptions`] and [`CommitOptions`].
@@ -49,6 +50,7 @@ mod logging;
 mod metrics;
 mod options;
 mod post_commit;
+mod push;
 mod requests;
 pub mod runtime;
 mod schema;
@@ -64,6 +66,7 @@ pub use logging::{DEFAULT_LOG_FILTER, init_logging};
 pub use metrics::{camel_case_keys, metrics_json};
 pub use options::{BloomFilterOptions, ColumnOptions, CommitOptions, WriterOptions};
 pub use post_commit::cleanup_expired_logs;
+pub use push::PushWrite;
 pub use requests::{
     AlterRequest, CreateMode, CreateRequest, DeleteRequest, Filter, MergeClause, MergeClauseKind, MergeRequest,
     OptimizeRequest, RepairRequest, RestoreRequest, RestoreTarget, UpdateRequest, VacuumRequest, WriteRequest,

@@ -135,7 +135,7 @@ pub fn spawn_on_large_stack<T: Send + 'static>(
     }
 }
 
-fn large_stack_thread() -> std::thread::Builder {
+pub(super) fn large_stack_thread() -> std::thread::Builder {
     std::thread::Builder::new()
         .name("deltalake-operation".into())
         .stack_size(OPERATION_STACK_SIZE)
