@@ -11,7 +11,7 @@ use arrow_json::ReaderBuilder;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::avro::{AvroDecoder, Format};
+use crate::avro::Format;
 use crate::transform::{MessageMeta, Transformer};
 
 /// One message as polled.
@@ -114,27 +114,10 @@ impl Decoding {
     /// Gunzip, decode from Avro and transform `messages` (of one partition, in order) into JSON
     /// lines.
     pub fn prepare_all(&self, messages: &[Message]) -> Prepared {
-        let avro = match &self.format {
-            Format::Json => None,
-            Format::AvroDatum(schema) => Some(AvroDecoder::new(Some(schema))),
-            Format::AvroContainer => Some(AvroDecoder::new(None)),
-        };
-        let avro = match avro.transpose() {
-            Ok(avro) => avro,
-            Err(e) => {
-                let dead = messages
-                    .iter()
-                    .map(|m| dead_letter(m, m.payload.clone(), None, e.clone()));
-                return Prepared {
-                    lines: Vec::new(),
-                    dead: dead.collect(),
-                };
-            }
-        };
         let mut dead = Vec::new();
         let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(messages.len());
         for (i, m) in messages.iter().enumerate() {
-            match self.prepare(m, avro.as_ref()) {
+            match self.prepare(m) {
                 Ok(Lines::One(line)) => lines.push((i, line)),
                 Ok(Lines::Many(many)) => lines.extend(many.into_iter().map(|line| (i, line))),
                 Err(letter) => dead.push(*letter),
@@ -195,7 +178,7 @@ impl Decoding {
 
     /// The JSON lines of a message after gzip, Avro and transforms: none when filtered out, one
     /// per record of an Avro container.
-    fn prepare(&self, m: &Message, avro: Option<&AvroDecoder>) -> Result<Lines, Box<DeadLetter>> {
+    fn prepare(&self, m: &Message) -> Result<Lines, Box<DeadLetter>> {
         let dead =
             |bytes: Option<Vec<u8>>, json: Option<String>, error: String| Box::new(dead_letter(m, bytes, json, error));
         let Some(raw) = &m.payload else {
@@ -210,10 +193,10 @@ impl Decoding {
         } else {
             raw.clone()
         };
+        let avro = self.format.avro_values(&payload);
+        let from_avro = avro.is_some();
         let values = match avro {
-            Some(avro) => avro
-                .decode(&payload)
-                .map_err(|e| dead(Some(payload.clone()), None, e))?,
+            Some(values) => values.map_err(|e| dead(Some(payload.clone()), None, e))?,
             None if self.transformer.is_empty() => {
                 // Checked by the decoder itself; a newline inside would split the message in two rows.
                 if !payload.contains(&b'\n') {
@@ -235,9 +218,9 @@ impl Decoding {
                 Ok(None) => {}
                 // A JSON message is kept as its text, an Avro one as its bytes.
                 Err(e) => {
-                    let (bytes, json) = match avro {
-                        Some(_) => (Some(payload), None),
-                        None => (None, Some(String::from_utf8_lossy(&payload).into_owned())),
+                    let (bytes, json) = match from_avro {
+                        true => (Some(payload), None),
+                        false => (None, Some(String::from_utf8_lossy(&payload).into_owned())),
                     };
                     return Err(dead(bytes, json, format!("transform: {e}")));
                 }
@@ -415,7 +398,7 @@ mod tests {
     #[test]
     fn avro_datums_into_the_tables_types_through_the_transforms() {
         use arrow::datatypes::{Date32Type, TimeUnit, TimestampMicrosecondType};
-        let avro = apache_avro::Schema::parse_str(
+        let avro = crate::avro::Schema::parse(
             r#"{"type": "record", "name": "E", "fields": [
                 {"name": "id", "type": "long"},
                 {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
@@ -438,24 +421,10 @@ mod tests {
             schema,
             transformer: Arc::new(Transformer::new(&transforms, None).unwrap()),
             gzip: false,
-            format: Format::AvroDatum(Arc::new(avro.clone())),
+            format: Format::AvroDatum(Arc::new(avro)),
         };
-        let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&avro)
-            .build()
-            .unwrap();
-        use apache_avro::types::Value as Avro;
-        let datum = writer
-            .write_value_to_vec(Avro::Record(vec![
-                ("id".into(), Avro::Long(5)),
-                ("at".into(), Avro::TimestampMillis(1_500)),
-                ("day".into(), Avro::Date(2)),
-                (
-                    "price".into(),
-                    Avro::Decimal(apache_avro::Decimal::from(12_345i32.to_be_bytes())),
-                ),
-                ("raw".into(), Avro::Bytes(vec![1, 2])),
-            ]))
-            .unwrap();
+        // id 5 (zig-zag 10), 1500 ms, day 2, 123.45 (12345 = 0x3039), bytes 01 02.
+        let datum = [10, 0xb8, 0x17, 4, 4, 0x30, 0x39, 4, 1, 2];
         let messages = [message(10, &datum), message(11, b"not avro at all")];
         let out = decoding.decode(&messages, decoding.prepare_all(&messages)).unwrap();
         let b = &out.batch;
