@@ -59,6 +59,51 @@ module DeltaLake
   # An application transaction: the `version` an application `app_id` has committed.
   Transaction = Struct.new(:app_id, :version, keyword_init: true)
 
+  # Parquet settings of the files an operation writes (every one optional: nil keeps the
+  # default), as the `deltalake` Python package's `WriterProperties`.
+  #
+  # @example
+  #   props = DeltaLake::WriterProperties.new(
+  #     compression: "ZSTD", compression_level: 3, max_row_group_size: 100_000,
+  #     column_properties: {"id" => DeltaLake::ColumnProperties.new(
+  #       bloom_filter_properties: DeltaLake::BloomFilterProperties.new(set_bloom_filter_enabled: true)
+  #     )}
+  #   )
+  #   DeltaLake.write("/tmp/events", rows, mode: "append", writer_properties: props)
+  #
+  # @!attribute compression
+  #   @return [String, nil] UNCOMPRESSED, SNAPPY (default), GZIP, BROTLI, LZ4, LZ4_RAW or ZSTD
+  # @!attribute compression_level
+  #   @return [Integer, nil] gzip 0-9, brotli 0-11, zstd 1-22
+  # @!attribute column_properties
+  #   @return [Hash{String=>ColumnProperties}, nil] settings of single columns
+  # @!attribute default_column_properties
+  #   @return [ColumnProperties, nil] settings of the other columns
+  WriterProperties =
+    Struct.new(
+      :data_page_size_limit,
+      :dictionary_page_size_limit,
+      :data_page_row_count_limit,
+      :write_batch_size,
+      :max_row_group_size,
+      :compression,
+      :compression_level,
+      :statistics_truncate_length,
+      :default_column_properties,
+      :column_properties,
+      keyword_init: true
+    )
+
+  # Parquet settings of one column: `dictionary_enabled` (Boolean), `statistics_enabled` ("NONE",
+  # "CHUNK" or "PAGE"), `encoding` ("PLAIN", "DELTA_BINARY_PACKED", ...) and
+  # `bloom_filter_properties` ({BloomFilterProperties}).
+  ColumnProperties =
+    Struct.new(:dictionary_enabled, :statistics_enabled, :encoding, :bloom_filter_properties, keyword_init: true)
+
+  # A column's bloom filter: `set_bloom_filter_enabled`, its false-positive probability `fpp` and
+  # the distinct values expected per row group `ndv`.
+  BloomFilterProperties = Struct.new(:set_bloom_filter_enabled, :fpp, :ndv, keyword_init: true)
+
   # Accepted for compatibility with deltalake-rb; checkpoints and log cleanup follow the table's
   # properties.
   PostCommitHookProperties =
@@ -121,7 +166,7 @@ module DeltaLake
         schema_mode&.to_s,
         partition_by&.map(&:to_s),
         predicate,
-        target_file_size,
+        Utils.writer_json(writer_properties, target_file_size),
         name,
         description,
         Utils.string_hash(configuration),
@@ -170,6 +215,27 @@ module DeltaLake
       raise ArgumentError, "#{what} must be an Array of Strings, not #{list.class}" unless list.is_a?(Array)
 
       list.map(&:to_s)
+    end
+
+    # The JSON the extension reads writer properties from (with `target_file_size`), or nil.
+    def writer_json(properties, target_file_size = nil)
+      return nil if properties.nil? && target_file_size.nil?
+      unless properties.nil? || properties.is_a?(WriterProperties)
+        raise ArgumentError, "writer_properties must be a DeltaLake::WriterProperties, not #{properties.class}"
+      end
+
+      hash = properties ? plain(properties) : {}
+      hash["target_file_size"] = target_file_size if target_file_size
+      JSON.generate(hash)
+    end
+
+    # A Struct of settings (nested ones too) as a Hash with String keys, nils left out.
+    def plain(value)
+      case value
+      when Struct then value.to_h.compact.to_h { |k, v| [k.to_s, plain(v)] }
+      when Hash then value.to_h { |k, v| [k.to_s, plain(v)] }
+      else value
+      end
     end
 
     # The JSON the extension reads commit properties from, or nil.

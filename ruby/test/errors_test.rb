@@ -20,6 +20,18 @@ class ErrorsTest < Minitest::Test
     assert_raises(DeltaLake::TableNotFoundError) { DeltaLake::Table.new(testdata_table("simple_table"), version: 99) }
   end
 
+  def test_bad_writer_properties
+    with_new_table do |uri|
+      rows = [{"a" => 1}]
+      assert_raises(ArgumentError) { DeltaLake.write(uri, rows, writer_properties: {"compression" => "ZSTD"}) }
+      error = assert_raises(ArgumentError) do
+        DeltaLake.write(uri, rows, writer_properties: DeltaLake::WriterProperties.new(compression: "ZIP"))
+      end
+      assert_includes error.message, "ZIP"
+      refute DeltaLake::Table.exists?(uri), "nothing was written"
+    end
+  end
+
   def test_nil_and_wrong_arguments
     assert_raises(ArgumentError) { DeltaLake::Table.new(nil) }
     assert_raises(ArgumentError) { DeltaLake::Table.new(testdata_table("simple_table"), version: "1") }

@@ -39,6 +39,37 @@ class InteropTest < Minitest::Test
     end
   end
 
+  def test_writer_properties_reach_the_parquet_files
+    props = DeltaLake::WriterProperties.new(
+      compression: "ZSTD",
+      compression_level: 3,
+      max_row_group_size: 10,
+      column_properties: {
+        "id" => DeltaLake::ColumnProperties.new(
+          bloom_filter_properties: DeltaLake::BloomFilterProperties.new(set_bloom_filter_enabled: true)
+        )
+      }
+    )
+    with_new_table do |uri|
+      DeltaLake.write(uri, (1..50).map { |i| {"id" => i, "name" => "n#{i}"} }, writer_properties: props)
+      dt = DeltaLake::Table.new(uri)
+      dt.delete("id > 45", writer_properties: props)
+      code = <<~PY
+        import json, sys
+        import pyarrow.parquet as pq
+        out = []
+        for path in json.loads(sys.argv[1]):
+          meta = pq.ParquetFile(path).metadata
+          out.append({"row_groups": meta.num_row_groups,
+                      "codec": meta.row_group(0).column(0).compression,
+                      "bloom": meta.row_group(0).column(0).to_dict().get("bloom_filter_offset") is not None})
+        print(json.dumps(out))
+      PY
+      files = JSON.parse(run_python(code, JSON.generate(dt.file_uris)))
+      assert_equal [{"row_groups" => 5, "codec" => "ZSTD", "bloom" => true}], files
+    end
+  end
+
   def test_the_gem_reads_what_the_reference_writes
     with_new_table do |uri|
       code = <<~PY

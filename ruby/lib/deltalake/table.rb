@@ -213,7 +213,7 @@ module DeltaLake
     )
       raise ArgumentError, "predicate must be a String" unless predicate.is_a?(String)
 
-      TableMerger.new(self, source, predicate, source_alias, target_alias, merge_schema, commit_properties)
+      TableMerger.new(self, source, predicate, source_alias, target_alias, merge_schema, writer_properties, commit_properties)
     end
 
     # Restore the table to an earlier version (an Integer) or to the version current at a Time,
@@ -234,7 +234,7 @@ module DeltaLake
     def delete(predicate = nil, writer_properties: nil, post_commithook_properties: nil, commit_properties: nil)
       raise ArgumentError, "predicate must be a String" unless predicate.nil? || predicate.is_a?(String)
 
-      @table.delete(predicate, Utils.commit_json(commit_properties)).transform_keys(&:to_sym)
+      @table.delete(predicate, Utils.writer_json(writer_properties), Utils.commit_json(commit_properties)).transform_keys(&:to_sym)
     end
 
     # Set columns to SQL expressions in the rows matching `predicate` (every row without one).
@@ -244,7 +244,8 @@ module DeltaLake
       raise ArgumentError, "updates must be a Hash of column => SQL expression" unless updates.is_a?(Hash) && !updates.empty?
 
       pairs = updates.map { |k, v| [k.to_s, v.to_s] }
-      @table.update(pairs, predicate, Utils.commit_json(commit_properties)).transform_keys(&:to_sym)
+      @table.update(pairs, predicate, Utils.writer_json(writer_properties), Utils.commit_json(commit_properties))
+        .transform_keys(&:to_sym)
     end
 
     # Remove from the log the files missing from storage.

@@ -5,13 +5,14 @@ module DeltaLake
   # in the order they were added.
   class TableMerger
     # @!visibility private
-    def initialize(table, source, predicate, source_alias, target_alias, merge_schema, commit_properties)
+    def initialize(table, source, predicate, source_alias, target_alias, merge_schema, writer_properties, commit_properties)
       @table = table
       @source = source
       @predicate = predicate
       @source_alias = source_alias
       @target_alias = target_alias
       @merge_schema = merge_schema
+      @writer_properties = writer_properties
       @commit_properties = commit_properties
       @clauses = []
     end
@@ -72,6 +73,7 @@ module DeltaLake
         @target_alias,
         @clauses,
         @merge_schema,
+        Utils.writer_json(@writer_properties),
         Utils.commit_json(@commit_properties)
       ).transform_keys(&:to_sym)
     end

@@ -20,7 +20,7 @@ module DeltaLake
       post_commithook_properties: nil,
       commit_properties: nil
     )
-      run(nil, partition_filters, target_size, max_concurrent_tasks, commit_properties)
+      run(nil, partition_filters, target_size, max_concurrent_tasks, writer_properties, commit_properties)
     end
 
     # Rewrite the files sorted by the Z-order of `columns`, so that similar rows share files.
@@ -41,17 +41,18 @@ module DeltaLake
       columns = Array(columns).map(&:to_s)
       raise ArgumentError, "z_order needs at least one column" if columns.empty?
 
-      run(columns, partition_filters, target_size, max_concurrent_tasks, commit_properties)
+      run(columns, partition_filters, target_size, max_concurrent_tasks, writer_properties, commit_properties)
     end
 
     private
 
-    def run(columns, partition_filters, target_size, max_concurrent_tasks, commit_properties)
+    def run(columns, partition_filters, target_size, max_concurrent_tasks, writer_properties, commit_properties)
       @table._table.optimize(
         columns,
         Table.filter_sql(partition_filters),
         target_size,
         max_concurrent_tasks,
+        Utils.writer_json(writer_properties),
         Utils.commit_json(commit_properties)
       )
     end

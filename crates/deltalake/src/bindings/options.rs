@@ -13,7 +13,10 @@ use crate::transaction::{CommitProperties, check_custom_metadata};
 use crate::write::WriterConfig;
 
 /// Parquet settings of a write, as plain values (every one optional; unset means the default).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Also read from JSON ([`WriterOptions::from_json`]) with the names of the `deltalake` PyPI
+/// package's `WriterProperties`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct WriterOptions {
     /// Codec name, any case: `uncompressed`, `snappy` (default), `gzip`, `brotli`, `lz4`,
     /// `lz4_raw`, `zstd`.
@@ -35,15 +38,18 @@ pub struct WriterOptions {
     /// Roll to a new file once a file reaches about this many bytes.
     pub target_file_size: Option<usize>,
     /// Settings of every column that `columns` does not name.
+    #[serde(rename = "default_column_properties")]
     pub default_column: ColumnOptions,
     /// Settings of single columns, by their dotted path in the data files (the physical names
     /// when column mapping is on).
+    #[serde(rename = "column_properties")]
     pub columns: BTreeMap<String, ColumnOptions>,
 }
 
 /// Parquet settings of one column (or of all columns, as `WriterOptions::default_column`); unset
 /// means the writer's default.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ColumnOptions {
     /// Dictionary encoding (on by default).
     pub dictionary_enabled: Option<bool>,
@@ -51,6 +57,7 @@ pub struct ColumnOptions {
     /// statistics (`add.stats`, for data skipping) are kept either way.
     pub statistics_enabled: Option<String>,
     /// A bloom filter per row group (none by default).
+    #[serde(rename = "bloom_filter_properties")]
     pub bloom_filter: Option<BloomFilterOptions>,
     /// The encoding of values that the dictionary does not hold (or of all values with the
     /// dictionary off), any case: `plain`, `rle` (booleans), `delta_binary_packed` (integers),
@@ -59,9 +66,11 @@ pub struct ColumnOptions {
 }
 
 /// A column's bloom filter.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BloomFilterOptions {
     /// Whether the column gets one.
+    #[serde(rename = "set_bloom_filter_enabled")]
     pub enabled: bool,
     /// False-positive probability, in (0, 1) (parquet's default 0.05).
     pub fpp: Option<f64>,
@@ -139,6 +148,27 @@ impl ColumnOptions {
 }
 
 impl WriterOptions {
+    /// Options from a JSON object with the keys of the PyPI package's `WriterProperties`
+    /// (`compression`, `compression_level`, `max_row_group_size`, `data_page_size_limit`, ...,
+    /// `default_column_properties` and `column_properties` of `dictionary_enabled`,
+    /// `statistics_enabled`, `encoding` and `bloom_filter_properties` of
+    /// `set_bloom_filter_enabled`, `fpp`, `ndv`), plus `target_file_size`; nulls are unset. For
+    /// bindings whose host hands its settings over as JSON.
+    ///
+    /// ```
+    /// use deltalake::bindings::WriterOptions;
+    ///
+    /// let json = r#"{"compression": "ZSTD", "compression_level": 3,
+    ///   "column_properties": {"id": {"bloom_filter_properties": {"set_bloom_filter_enabled": true}}}}"#;
+    /// let options = WriterOptions::from_json(json).unwrap();
+    /// assert_eq!(options.compression.as_deref(), Some("ZSTD"));
+    /// assert!(options.columns["id"].bloom_filter.unwrap().enabled);
+    /// assert!(WriterOptions::from_json(r#"{"compresion": "ZSTD"}"#).is_err());
+    /// ```
+    pub fn from_json(json: &str) -> DeltaResult<Self> {
+        serde_json::from_str(json).map_err(|e| DeltaError::InvalidArgument(format!("writer properties: {e}")))
+    }
+
     /// The writer configuration these options describe.
     ///
     /// ```

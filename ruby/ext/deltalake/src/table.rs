@@ -247,11 +247,17 @@ impl RawDeltaTable {
 
     // ---- operations
 
-    fn delete(ruby: &Ruby, rb_self: &Self, predicate: Option<String>, commit: Option<String>) -> Result<Value, Error> {
+    fn delete(
+        ruby: &Ruby,
+        rb_self: &Self,
+        predicate: Option<String>,
+        writer: Option<String>,
+        commit: Option<String>,
+    ) -> Result<Value, Error> {
         let request = DeleteRequest {
             predicate,
+            writer: writer_options(writer)?,
             commit: commit_options(commit)?,
-            ..Default::default()
         };
         let table = rb_self.current();
         rb_self.operate(ruby, move || async move { request.execute(&table).await })
@@ -262,13 +268,14 @@ impl RawDeltaTable {
         rb_self: &Self,
         updates: Vec<(String, String)>,
         predicate: Option<String>,
+        writer: Option<String>,
         commit: Option<String>,
     ) -> Result<Value, Error> {
         let request = UpdateRequest {
             updates,
             predicate,
+            writer: writer_options(writer)?,
             commit: commit_options(commit)?,
-            ..Default::default()
         };
         let table = rb_self.current();
         rb_self.operate(ruby, move || async move { request.execute(&table).await })
@@ -284,6 +291,7 @@ impl RawDeltaTable {
         target_alias: Option<String>,
         clauses: Vec<RbMergeClause>,
         merge_schema: bool,
+        writer: Option<String>,
         commit: Option<String>,
     ) -> Result<Value, Error> {
         let clauses = clauses
@@ -303,8 +311,8 @@ impl RawDeltaTable {
             target_alias,
             merge_schema,
             clauses,
+            writer: writer_options(writer)?,
             commit: commit_options(commit)?,
-            ..Default::default()
         };
         let table = rb_self.current();
         let source = if source.respond_to("arrow_c_stream", false)? {
@@ -321,6 +329,7 @@ impl RawDeltaTable {
         rb_self.operate(ruby, move || async move { request.execute(&table, source).await })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn optimize(
         ruby: &Ruby,
         rb_self: &Self,
@@ -328,6 +337,7 @@ impl RawDeltaTable {
         partition_filter: Option<String>,
         target_size: Option<u64>,
         max_concurrent_tasks: Option<usize>,
+        writer: Option<String>,
         commit: Option<String>,
     ) -> Result<Value, Error> {
         let request = OptimizeRequest {
@@ -335,7 +345,7 @@ impl RawDeltaTable {
             partition_filter: partition_filter.map(Filter::Sql),
             target_size,
             max_concurrent_tasks,
-            writer: None,
+            writer: writer_options(writer)?,
             commit: commit_options(commit)?,
         };
         let table = rb_self.current();
@@ -448,7 +458,7 @@ fn write(
     schema_mode: Option<String>,
     partition_by: Option<Vec<String>>,
     predicate: Option<String>,
-    target_file_size: Option<usize>,
+    writer: Option<String>,
     name: Option<String>,
     description: Option<String>,
     configuration: Option<HashMap<String, String>>,
@@ -465,10 +475,7 @@ fn write(
         name,
         description,
         predicate,
-        writer: WriterOptions {
-            target_file_size,
-            ..WriterOptions::default()
-        },
+        writer: writer_options(writer)?.unwrap_or_default(),
         commit: commit_options(commit)?,
     };
     let raw = Obj::<RawDeltaTable>::try_convert(target).ok();
@@ -502,6 +509,12 @@ fn write(
         raw.replace(table);
     }
     Ok(version)
+}
+
+/// The core's writer options from the JSON the Ruby side makes of `WriterProperties` (and
+/// `target_file_size`).
+fn writer_options(json: Option<String>) -> Result<Option<WriterOptions>, Error> {
+    json.map(|j| WriterOptions::from_json(&j)).transpose().map_err(to_rb)
 }
 
 /// The core's commit options from the JSON the Ruby side makes of `CommitProperties`:
@@ -584,10 +597,10 @@ pub fn define(ruby: &Ruby, module: RModule) -> Result<(), Error> {
     class.define_method("transaction_version", method!(RawDeltaTable::transaction_version, 1))?;
     class.define_method("scan", method!(RawDeltaTable::scan, 2))?;
     class.define_method("load_cdf", method!(RawDeltaTable::load_cdf, 7))?;
-    class.define_method("delete", method!(RawDeltaTable::delete, 2))?;
-    class.define_method("update", method!(RawDeltaTable::update, 3))?;
-    class.define_method("merge", method!(RawDeltaTable::merge, 7))?;
-    class.define_method("optimize", method!(RawDeltaTable::optimize, 5))?;
+    class.define_method("delete", method!(RawDeltaTable::delete, 3))?;
+    class.define_method("update", method!(RawDeltaTable::update, 4))?;
+    class.define_method("merge", method!(RawDeltaTable::merge, 8))?;
+    class.define_method("optimize", method!(RawDeltaTable::optimize, 6))?;
     class.define_method("vacuum", method!(RawDeltaTable::vacuum, 5))?;
     class.define_method("restore", method!(RawDeltaTable::restore, 5))?;
     class.define_method("repair", method!(RawDeltaTable::repair, 2))?;
