@@ -461,30 +461,125 @@ fn sigterm_flushes_what_is_buffered() {
     assert_exactly(&f.table(), 900);
 }
 
-/// Throughput of one worker (not a pass/fail test): `KDI_BENCH_MESSAGES` 1 KB JSON messages,
-/// produced first, then ingested to the end. Run with
-/// `scripts/test-kafka.sh` started broker and `cargo test -p kafka-delta-ingest --test broker -- --ignored --nocapture bench`.
+/// How long after now the table holds `n` rows (20 s at most).
+fn visible_after(f: &Fixture, n: usize) -> Duration {
+    let since = std::time::Instant::now();
+    loop {
+        let done = std::path::Path::new(&f.table()).join("_delta_log").exists()
+            && rows(&f.table(), &HashMap::new()).len() == n;
+        if done || since.elapsed() > Duration::from_secs(20) {
+            return since.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// CPU seconds (user and system) of this process's children that have been waited for.
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command's closing parenthesis start at the third (state); cutime and
+    // cstime are the 16th and 17th, in clock ticks.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: f64 = fields[13].parse::<f64>().unwrap() + fields[14].parse::<f64>().unwrap();
+    let output = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+    let per_second: f64 = String::from_utf8(output.stdout).unwrap().trim().parse().unwrap();
+    ticks / per_second
+}
+
+/// The benchmark (not a pass/fail test): `KDI_BENCH_MESSAGES` 1 KB JSON messages produced first,
+/// then read three ways: only consumed (a bare consumer), only parsed (the daemon's JSON decoder
+/// into the table's schema, one thread), and ingested to the end by one worker, whose CPU time
+/// per message is measured too; then the end-to-end latency of a worker running with `-l 1`.
+/// Build with `--release` for real figures (see the README).
 #[test]
 #[ignore = "a benchmark: run it by name"]
 fn bench_one_worker() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
     let n: i64 = std::env::var("KDI_BENCH_MESSAGES").map_or(200_000, |v| v.parse().unwrap());
     let f = Fixture::new("bench");
     let pad = "x".repeat(860);
+    let messages: Vec<(i64, Vec<u8>)> = (0..n)
+        .map(|id| {
+            let mut v: serde_json::Value = serde_json::from_str(&good(id)).unwrap();
+            v["pad"] = pad.clone().into();
+            (id, v.to_string().into_bytes())
+        })
+        .collect();
+    let bytes: usize = messages.iter().map(|(_, m)| m.len()).sum();
     let started = std::time::Instant::now();
-    f.produce_raw((0..n).map(|id| {
-        let mut v: serde_json::Value = serde_json::from_str(&good(id)).unwrap();
-        v["pad"] = pad.clone().into();
-        (id, v.to_string().into_bytes())
-    }));
-    eprintln!("produced {n} messages in {:.1} s", started.elapsed().as_secs_f64());
+    f.produce_raw(messages.iter().cloned());
+    eprintln!(
+        "produced {n} messages of {} bytes on average in {:.1} s",
+        bytes / n as usize,
+        started.elapsed().as_secs_f64()
+    );
+
+    // Only consumed.
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", "g-bench-raw")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&f.topic]).unwrap();
+    let started = std::time::Instant::now();
+    let mut consumed = 0;
+    while consumed < n {
+        if let Some(m) = consumer.poll(Duration::from_secs(1)) {
+            m.unwrap();
+            consumed += 1;
+        }
+    }
+    let consume_rate = n as f64 / started.elapsed().as_secs_f64();
+
+    // Only parsed, into the table's schema, 5000 lines at a time.
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("amount", DataType::Float64, true),
+        Field::new(
+            "at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+    ]));
+    let started = std::time::Instant::now();
+    for chunk in messages.chunks(5000) {
+        let batch =
+            kafka_delta_ingest::decode::decode_json_lines(&schema, chunk.iter().map(|(_, m)| m.as_slice())).unwrap();
+        assert_eq!(batch.num_rows(), chunk.len());
+    }
+    let parse_rate = n as f64 / started.elapsed().as_secs_f64();
+
+    // Ingested by one worker.
+    let cpu_before = children_cpu_seconds();
     let started = std::time::Instant::now();
     f.ingest_to_end("g-bench", &["-m", "100000"]);
     let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "ingested {n} messages in {secs:.1} s: {:.0} messages/s",
-        n as f64 / secs
-    );
+    let cpu = children_cpu_seconds() - cpu_before;
     assert_eq!(rows(&f.table(), &HashMap::new()).len() as i64, n);
+    let rate = n as f64 / secs;
+    eprintln!("only consumed:  {consume_rate:>9.0} messages/s");
+    eprintln!("only parsed:    {parse_rate:>9.0} messages/s (one thread)");
+    eprintln!(
+        "ingested:       {rate:>9.0} messages/s ({:.2}x consumed-only), {:.1} µs CPU a message ({:.0} messages per CPU-second)",
+        rate / consume_rate,
+        cpu * 1e6 / n as f64,
+        n as f64 / cpu
+    );
+
+    // End-to-end latency: produced, then visible in the table, with -l 1.
+    let f = Fixture::new("bench-latency");
+    let mut worker = f.command("g-bench-latency", &["-l", "1"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    f.produce_raw(messages.iter().take(1000).cloned());
+    let latency = visible_after(&f, 1000);
+    kill(&mut worker);
+    eprintln!(
+        "latency:        {:.2} s from produced to visible, with an allowed latency of 1 s",
+        latency.as_secs_f64()
+    );
 }
 
 #[test]
@@ -504,15 +599,7 @@ fn flushes_by_latency_and_by_size() {
         .unwrap();
     std::thread::sleep(Duration::from_secs(3));
     f.produce(0..300);
-    let produced = std::time::Instant::now();
-    let seen = loop {
-        let done = std::path::Path::new(&f.table()).join("_delta_log").exists()
-            && rows(&f.table(), &HashMap::new()).len() == 300;
-        if done || produced.elapsed() > Duration::from_secs(20) {
-            break produced.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let seen = visible_after(&f, 300);
     let metrics = http_get(&addr);
     kill(&mut worker);
     assert_exactly(&f.table(), 300);
