@@ -1,11 +1,16 @@
 //! `QueryBuilder`: SQL over registered Delta tables, run by DataFusion.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use arrow::array::{RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use deltalake::DeltaError as CoreError;
 use deltalake::datafusion::DeltaSessionExt;
 use deltalake::datafusion::bridge::stream_from_datafusion;
+use deltalake::scan::RecordBatchStream;
+use futures::StreamExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -50,6 +55,49 @@ impl PyQueryBuilder {
             let stream = frame.execute_stream().await.map_err(CoreError::from)?;
             stream_from_datafusion(stream)
         })?;
+        let (schema, batches) = with_view_types(schema, batches);
         ArrowStream::from_async(schema, batches)
+    }
+}
+
+/// The results with strings and binaries as `Utf8View` and `BinaryView` (nested ones too), the
+/// types the reference package's DataFusion returns them in. The string data is shared, not copied.
+fn with_view_types(schema: SchemaRef, batches: RecordBatchStream) -> (SchemaRef, RecordBatchStream) {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_data_type(view_type(f.data_type())))
+        .collect();
+    let target = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    if target == schema {
+        return (schema, batches);
+    }
+    let out = target.clone();
+    let batches = batches
+        .map(move |batch| {
+            let batch = batch?;
+            let columns = (batch.columns().iter().zip(out.fields()))
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(RecordBatch::try_new_with_options(
+                out.clone(),
+                columns,
+                &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+            )?)
+        })
+        .boxed();
+    (target, batches)
+}
+
+/// `dt` with its string and binary types (at any depth) as view types.
+fn view_type(dt: &DataType) -> DataType {
+    let field = |f: &FieldRef| Arc::new(f.as_ref().clone().with_data_type(view_type(f.data_type())));
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 => DataType::Utf8View,
+        DataType::Binary | DataType::LargeBinary => DataType::BinaryView,
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        DataType::List(f) => DataType::List(field(f)),
+        DataType::LargeList(f) => DataType::LargeList(field(f)),
+        other => other.clone(),
     }
 }

@@ -50,6 +50,25 @@ def test_results_are_arro3_objects_as_in_the_reference(tmp_path: Path) -> None:
     assert pa.table(dt.get_add_actions()).num_rows == 1
 
 
+def test_strings_and_binaries_come_as_view_types_as_in_the_reference(tmp_path: Path) -> None:
+    data = pa.table({"id": [1, 2], "s": ["a", None], "b": [b"x", b"y"], "l": [["p"], ["q", "r"]]})
+    write_deltalake(tmp_path, data)
+    sql = "SELECT id, s, b, l, upper(s) AS u, 'lit' AS c FROM t ORDER BY id"
+    table = pa.table(QueryBuilder().register("t", DeltaTable(tmp_path)).execute(sql).read_all())
+    assert table.schema.types == [
+        pa.int64(),
+        pa.string_view(),
+        pa.binary_view(),
+        pa.list_(pa.field("element", pa.string_view())),
+        pa.string_view(),
+        pa.string_view(),
+    ]
+    assert table.to_pylist() == [
+        {"id": 1, "s": "a", "b": b"x", "l": ["p"], "u": "A", "c": "lit"},
+        {"id": 2, "s": None, "b": b"y", "l": ["q", "r"], "u": None, "c": "lit"},
+    ]
+
+
 def test_aggregates_honour_deletion_vectors_and_column_mapping(tables: Path) -> None:
     qb = (
         QueryBuilder()
