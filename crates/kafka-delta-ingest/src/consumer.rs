@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
@@ -16,7 +16,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Timestamp};
 use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::cli::{AutoOffsetReset, IngestOptions};
 use crate::decode::Message;
@@ -313,6 +313,7 @@ fn poll_loop(
     let mut paused = false;
     let mut at_end: HashSet<i32> = HashSet::new();
     let mut ended = false;
+    let mut last_end_check = Instant::now();
     while !stop.load(Ordering::SeqCst) && !failed.load(Ordering::SeqCst) {
         while let Ok(command) = commands.try_recv() {
             match command {
@@ -384,14 +385,51 @@ fn poll_loop(
         {
             at_end.remove(&p);
         }
-        if end && let Ok(assignment) = consumer.assignment() {
+        if end
+            && last_end_check.elapsed() >= Duration::from_millis(500)
+            && let Ok(assignment) = consumer.assignment()
+        {
+            last_end_check = Instant::now();
             let assigned: HashSet<i32> = assignment.elements().iter().map(|e| e.partition()).collect();
             if !assigned.is_empty() && assigned.is_subset(&at_end) {
-                info!("every partition is at its latest offset");
-                let _ = events.blocking_send(Event::End);
-                ended = true;
+                if others_done(consumer, topic, &assigned) {
+                    info!("every partition is at its latest offset");
+                    let _ = events.blocking_send(Event::End);
+                    ended = true;
+                } else {
+                    debug!("the assigned partitions are at their end; others of the group are not yet");
+                }
             }
         }
     }
     consumer.unsubscribe();
+}
+
+/// Whether every partition of `topic` outside `assigned` has been written to its end by the
+/// group: the table's stored offset has reached the partition's high watermark, or it is empty.
+/// A worker told to end at the latest offsets must not stop while partitions are still held by
+/// members that died: once their session times out, those come to it.
+fn others_done(consumer: &BaseConsumer<Context>, topic: &str, assigned: &HashSet<i32>) -> bool {
+    let timeout = Duration::from_secs(5);
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), timeout) else {
+        return false;
+    };
+    let Some(described) = metadata.topics().iter().find(|t| t.name() == topic) else {
+        return false;
+    };
+    let others: Vec<i32> = (described.partitions().iter().map(|p| p.id()))
+        .filter(|p| !assigned.contains(p))
+        .collect();
+    if others.is_empty() {
+        return true;
+    }
+    let Ok(stored) = (consumer.context().lookup)(&others) else {
+        return false;
+    };
+    others.iter().all(|p| {
+        let Ok((low, high)) = consumer.fetch_watermarks(topic, *p, timeout) else {
+            return false;
+        };
+        high <= low || stored.get(p).is_some_and(|last| last + 1 >= high)
+    })
 }

@@ -331,6 +331,42 @@ fn workers_killed_with_sigkill_lose_and_repeat_nothing() {
     kill_scenario("kill", 30_000, 6, "range");
 }
 
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn an_ending_worker_waits_for_the_partitions_of_a_member_that_died() {
+    // A holds every partition, buffering for 30 s; W joins with -e and gets a share; then A dies
+    // with its partitions unwritten. W must not stop at the end of its own share: once A's session
+    // times out, A's partitions come to W, and only when they are written may W end.
+    let f = Fixture::new("end-wait");
+    f.produce(0..300);
+    let group = "g-end-wait";
+    let session = ["-K", "session.timeout.ms=6000", "heartbeat.interval.ms=500"];
+    let mut a = f
+        .command(group, &[&["-l", "30"][..], &session].concat())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let mut w = f
+        .command(group, &[&["-e", "-l", "1"][..], &session].concat())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    kill(&mut a);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = w.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the ending worker never ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(status.success(), "{status}");
+    assert_exactly(&f.table(), 300);
+}
+
 /// The kill test, longer: `KDI_KILL_LOOPS` scenarios of 20 kills each, eager and
 /// cooperative-sticky rebalancing in turn (run by name).
 #[test]
