@@ -34,6 +34,9 @@ pub enum Event {
     Revoked(Vec<i32>, std_mpsc::Sender<()>),
     /// A partition was moved back (after a commit conflict): messages from now on follow the seek.
     Reset(i32),
+    /// The assigned partitions reached their latest offsets but others of the topic have not
+    /// (`-e`): commit what is buffered now, so that other workers waiting on it can end too.
+    CaughtUp,
     /// Every partition reached its latest offset (`-e`).
     End,
 }
@@ -314,6 +317,7 @@ fn poll_loop(
     let mut at_end: HashSet<i32> = HashSet::new();
     let mut ended = false;
     let mut last_end_check = Instant::now();
+    let mut caught_up = false;
     while !stop.load(Ordering::SeqCst) && !failed.load(Ordering::SeqCst) {
         while let Ok(command) = commands.try_recv() {
             match command {
@@ -362,6 +366,7 @@ fn poll_loop(
             None => {}
             Some(Ok(m)) => {
                 at_end.remove(&m.partition());
+                caught_up = false;
                 let message = Message {
                     meta: meta_of(topic, &m),
                     payload: m.payload().map(<[u8]>::to_vec),
@@ -396,8 +401,12 @@ fn poll_loop(
                     info!("every partition is at its latest offset");
                     let _ = events.blocking_send(Event::End);
                     ended = true;
-                } else {
-                    debug!("the assigned partitions are at their end; others of the group are not yet");
+                } else if !caught_up {
+                    debug!("the assigned partitions are at their end; others of the topic are not yet");
+                    caught_up = true;
+                    if events.blocking_send(Event::CaughtUp).is_err() {
+                        return;
+                    }
                 }
             }
         }

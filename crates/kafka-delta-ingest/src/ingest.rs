@@ -294,7 +294,8 @@ impl Writer {
                     part.resetting = false;
                 }
             }
-            Event::End => {}
+            Event::CaughtUp if self.count > 0 => self.flush().await?,
+            Event::CaughtUp | Event::End => {}
         }
         Ok(())
     }

@@ -367,6 +367,28 @@ fn an_ending_worker_waits_for_the_partitions_of_a_member_that_died() {
     assert_exactly(&f.table(), 300);
 }
 
+#[test]
+#[ignore = "needs a Kafka broker: scripts/test-kafka.sh"]
+fn ending_workers_sharing_the_topic_end_without_waiting_for_the_latency() {
+    // Each has its share at its end and waits for the other's share to be in the table: what they
+    // buffered is committed as soon as they are caught up, not after the allowed minute.
+    let f = Fixture::new("end-shared");
+    f.produce(0..300);
+    let started = std::time::Instant::now();
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| f.command("g-end-shared", &["-e", "-l", "60"]).spawn().unwrap())
+        .collect();
+    for w in &mut workers {
+        assert!(w.wait().unwrap().success());
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "ended after {:?}",
+        started.elapsed()
+    );
+    assert_exactly(&f.table(), 300);
+}
+
 /// The kill test, longer: `KDI_KILL_LOOPS` scenarios of 20 kills each, eager and
 /// cooperative-sticky rebalancing in turn (run by name).
 #[test]
