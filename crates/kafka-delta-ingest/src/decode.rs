@@ -206,6 +206,11 @@ impl Decoding {
                     .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?;
                 return Ok(Lines::One(value.to_string().into_bytes()));
             }
+            None if self.transformer.only_appends() && is_one_object(&payload) => {
+                // Kafka fields only: appended to the object's text (a later key wins, as setting
+                // it would), saving a parse into a value and a serialisation per message.
+                return Ok(Lines::One(self.transformer.append_fields(&payload, &m.meta)));
+            }
             None => vec![
                 serde_json::from_slice(&payload)
                     .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?,
@@ -228,6 +233,13 @@ impl Decoding {
         }
         Ok(Lines::Many(lines))
     }
+}
+
+/// Whether `payload` is one JSON object on one line.
+fn is_one_object(payload: &[u8]) -> bool {
+    payload.trim_ascii().first() == Some(&b'{')
+        && !payload.contains(&b'\n')
+        && serde_json::from_slice::<&serde_json::value::RawValue>(payload).is_ok()
 }
 
 /// The JSON lines of one message.

@@ -129,6 +129,38 @@ impl Transformer {
         self.steps.is_empty() && self.filter.is_none()
     }
 
+    /// Whether the transforms only set top-level properties to Kafka fields (no filter, no
+    /// JMESPath), which [`Transformer::append_fields`] can do on the message's text.
+    pub fn only_appends(&self) -> bool {
+        self.filter.is_none()
+            && !self.steps.is_empty()
+            && (self.steps.iter()).all(|(path, source)| path.len() == 1 && matches!(source, Source::Kafka(_)))
+    }
+
+    /// `object` (the text of one JSON object) with the Kafka fields of the transforms appended as
+    /// properties, in order; the JSON decoder keeps the last of repeated keys, so this is what
+    /// setting them on the value gives. Only when [`Transformer::only_appends`].
+    pub fn append_fields(&self, object: &[u8], meta: &MessageMeta) -> Vec<u8> {
+        let text = object.trim_ascii();
+        let body = &text[..text.len() - 1];
+        let mut out = Vec::with_capacity(text.len() + 32 * self.steps.len());
+        out.extend_from_slice(body);
+        let mut empty = body[1..].trim_ascii().is_empty();
+        for (path, source) in &self.steps {
+            let Source::Kafka(name) = source else { continue };
+            if !empty {
+                out.push(b',');
+            }
+            empty = false;
+            // Writing a string and a value into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, &path[0]);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut out, &meta.field(name).unwrap_or(Value::Null));
+        }
+        out.push(b'}');
+        out
+    }
+
     /// Apply the transforms in order (each sees the ones before); `Ok(None)` when the filter drops
     /// the message.
     pub fn apply(&self, mut value: Value, meta: &MessageMeta) -> Result<Option<Value>, String> {
@@ -293,6 +325,28 @@ mod tests {
         assert_eq!(out["millis"], "2020-09-13T12:26:40.250Z");
         assert_eq!(out["micro"], 1_600_000_000_250_000i64);
         assert_eq!(out["again"], "2021-03-04", "a transform sees the ones before it");
+    }
+
+    #[test]
+    fn appended_kafka_fields_equal_the_set_ones() {
+        let specs = [
+            "offset: kafka.offset",
+            "key: kafka.key",
+            "topic: kafka.topic",
+            "ts: kafka.timestamp",
+        ];
+        let t = transformer(&specs, None);
+        assert!(t.only_appends());
+        for text in [r#" {"a": [1, {"b": "}"}], "offset": "mine"} "#, "{}", "{ }"] {
+            let appended: Value = serde_json::from_slice(&t.append_fields(text.as_bytes(), &meta())).unwrap();
+            let set = t.apply(serde_json::from_str(text).unwrap(), &meta()).unwrap().unwrap();
+            // serde_json keeps the last of repeated keys too: the transform's value wins.
+            assert_eq!(appended, set, "{text}");
+        }
+        assert!(!transformer(&["a.b: kafka.offset"], None).only_appends());
+        assert!(!transformer(&["a: b"], None).only_appends());
+        assert!(!transformer(&["a: kafka.offset"], Some("a")).only_appends());
+        assert!(!transformer(&[], None).only_appends());
     }
 
     #[test]
