@@ -184,26 +184,27 @@ impl Decoding {
         let Some(raw) = &m.payload else {
             return Err(dead(None, None, "the message has no payload".into()));
         };
-        let payload = if self.gzip {
+        // Borrowed unless gunzipped: most paths read it and build a line of their own.
+        let payload: std::borrow::Cow<'_, [u8]> = if self.gzip {
             let mut out = Vec::with_capacity(raw.len() * 4);
             if let Err(e) = flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out) {
                 return Err(dead(Some(raw.clone()), None, format!("gzip: {e}")));
             }
-            out
+            out.into()
         } else {
-            raw.clone()
+            raw.as_slice().into()
         };
         let avro = self.format.avro_values(&payload);
         let from_avro = avro.is_some();
         let values = match avro {
-            Some(values) => values.map_err(|e| dead(Some(payload.clone()), None, e))?,
+            Some(values) => values.map_err(|e| dead(Some(payload.to_vec()), None, e))?,
             None if self.transformer.is_empty() => {
                 // Checked by the decoder itself; a newline inside would split the message in two rows.
                 if !payload.contains(&b'\n') {
-                    return Ok(Lines::One(payload));
+                    return Ok(Lines::One(payload.into_owned()));
                 }
                 let value: Value = serde_json::from_slice(&payload)
-                    .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?;
+                    .map_err(|e| dead(Some(payload.to_vec()), None, format!("malformed JSON: {e}")))?;
                 return Ok(Lines::One(value.to_string().into_bytes()));
             }
             None if self.transformer.only_appends() && is_one_object(&payload) => {
@@ -213,7 +214,7 @@ impl Decoding {
             }
             None => vec![
                 serde_json::from_slice(&payload)
-                    .map_err(|e| dead(Some(payload.clone()), None, format!("malformed JSON: {e}")))?,
+                    .map_err(|e| dead(Some(payload.to_vec()), None, format!("malformed JSON: {e}")))?,
             ],
         };
         let mut lines = Vec::with_capacity(values.len());
@@ -224,7 +225,7 @@ impl Decoding {
                 // A JSON message is kept as its text, an Avro one as its bytes.
                 Err(e) => {
                     let (bytes, json) = match from_avro {
-                        true => (Some(payload), None),
+                        true => (Some(payload.into_owned()), None),
                         false => (None, Some(String::from_utf8_lossy(&payload).into_owned())),
                     };
                     return Err(dead(bytes, json, format!("transform: {e}")));
