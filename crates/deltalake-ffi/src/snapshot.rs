@@ -9,7 +9,7 @@ use arrow::ffi_stream::FFI_ArrowArrayStream;
 use deltalake::scan::Scan;
 use deltalake::{DeltaResult, DeltaTable};
 
-use crate::args::{optional_string, write_out};
+use crate::args::{optional_string, optional_strings, write_out};
 use crate::error::{DeltaStatus, guard};
 use crate::handles::Registry;
 use crate::table::{DeltaTableHandle, execute_into, files_into, plan_scan, schema_into, table_of};
@@ -132,8 +132,9 @@ pub unsafe extern "C" fn delta_snapshot_scan(
         let table = snapshot_of(snapshot)?.table.clone();
         crate::args::check_out(out_scan, "out_scan")?;
         // SAFETY (these blocks): the caller's pointers are valid as documented.
-        let scan = unsafe { plan_scan(&table, columns, columns_len, predicate) }?;
+        let columns = unsafe { optional_strings(columns, columns_len, "columns") }?;
         let predicate = unsafe { optional_string(predicate, "predicate") }?;
+        let scan = plan_scan(&table, columns, predicate.as_deref())?;
         let handle = SCANS.insert(DeltaScanHandle { table, predicate, scan });
         unsafe { write_out(out_scan, handle, "out_scan") }
     })

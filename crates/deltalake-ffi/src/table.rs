@@ -330,30 +330,26 @@ pub unsafe extern "C" fn delta_table_scan(
 ) -> DeltaStatus {
     guard(|| {
         // SAFETY (these blocks): the caller's pointers are valid as documented.
-        let scan = unsafe { plan_scan(&table_of(table)?.current(), columns, columns_len, predicate) }?;
+        let columns = unsafe { optional_strings(columns, columns_len, "columns") }?;
+        let predicate = unsafe { optional_string(predicate, "predicate") }?;
+        let scan = plan_scan(&table_of(table)?.current(), columns, predicate.as_deref())?;
         unsafe { execute_into(&scan, out_stream) }
     })
 }
 
-/// Plan a scan of `table` with the C arguments of `delta_table_scan`.
-///
-/// # Safety
-/// As `delta_table_scan`.
-pub(crate) unsafe fn plan_scan(
+/// Plan a scan of `table` reading `columns` (all when `None`) of the rows matching the SQL
+/// `predicate`.
+pub(crate) fn plan_scan(
     table: &DeltaTable,
-    columns: *const *const c_char,
-    columns_len: usize,
-    predicate: *const c_char,
+    columns: Option<Vec<String>>,
+    predicate: Option<&str>,
 ) -> DeltaResult<Scan> {
-    // SAFETY (these blocks): the caller's pointers are valid as documented.
-    let columns = unsafe { optional_strings(columns, columns_len, "columns") }?;
-    let predicate = unsafe { optional_string(predicate, "predicate") }?;
     let mut builder = table.scan();
     if let Some(columns) = columns {
         builder = builder.with_columns(columns);
     }
     if let Some(sql) = predicate {
-        builder = builder.with_predicate(&sql);
+        builder = builder.with_predicate(sql);
     }
     builder.build()
 }

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::datum::{long, sized, take};
+use super::datum::{blocks, long, sized, take};
 use super::schema::Schema;
 
 const MAGIC: &[u8] = b"Obj\x01";
@@ -17,29 +17,20 @@ pub fn container_records(payload: &[u8]) -> Result<Vec<Value>, String> {
     }
     let (mut schema, mut codec) = (None, "null".to_string());
     // The metadata: a map of bytes, in blocks.
-    loop {
-        let mut count = long(&mut input)?;
-        if count == 0 {
-            break;
-        }
-        if count < 0 {
-            count = count.checked_neg().ok_or("a block count out of range")?;
-            long(&mut input)?;
-        }
-        for _ in 0..count {
-            let key = sized(&mut input)?;
-            let value = sized(&mut input)?;
-            match key {
-                b"avro.schema" => {
-                    schema = Some(Schema::parse(
-                        std::str::from_utf8(value).map_err(|_| "a schema that is not UTF-8")?,
-                    )?)
-                }
-                b"avro.codec" => codec = String::from_utf8_lossy(value).into_owned(),
-                _ => {}
+    blocks(&mut input, |input| {
+        let key = sized(input)?;
+        let value = sized(input)?;
+        match key {
+            b"avro.schema" => {
+                schema = Some(Schema::parse(
+                    std::str::from_utf8(value).map_err(|_| "a schema that is not UTF-8")?,
+                )?)
             }
+            b"avro.codec" => codec = String::from_utf8_lossy(value).into_owned(),
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     let schema = schema.ok_or("a container without avro.schema")?;
     let sync = take(&mut input, 16)?;
     let mut records = Vec::new();

@@ -151,7 +151,7 @@ pub(super) fn sized<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], String> {
 
 /// The items of an array or map: blocks of a count (negative when followed by a byte size), until
 /// a count of zero.
-fn blocks(input: &mut &[u8], mut item: impl FnMut(&mut &[u8]) -> Result<(), String>) -> Result<(), String> {
+pub(super) fn blocks(input: &mut &[u8], mut item: impl FnMut(&mut &[u8]) -> Result<(), String>) -> Result<(), String> {
     loop {
         let mut count = long(input)?;
         if count == 0 {
