@@ -1,6 +1,7 @@
 //! Memory bounded by design: MERGE, UPDATE and DELETE rewrite a file a batch at a time, so their
-//! peak memory does not grow with the size of the file they rewrite. Measured with a counting
-//! allocator (this test binary's own) on one-file tables of 1x and 4x the rows.
+//! peak memory does not grow with the size of the file they rewrite, and a partitioned write holds
+//! its memory budget however much it writes. Measured with a counting allocator (this test
+//! binary's own) on 1x and 4x the rows.
 
 #![allow(
     clippy::unwrap_used,
@@ -17,6 +18,7 @@ use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use deltalake::DeltaTable;
 use deltalake::operations::write::WriterConfig;
+use futures::StreamExt;
 use parquet::file::properties::WriterProperties;
 
 /// The system allocator, counting the bytes allocated now and the most at any time since the
@@ -155,13 +157,70 @@ async fn peaks(n: i64) -> [usize; 3] {
     out
 }
 
+/// Partitions of the partitioned write.
+const PARTITIONS: i64 = 16;
+
+/// The budget of the partitioned write's buffered data (`WriterConfig::max_buffered_bytes`).
+const WRITE_BUDGET: usize = 8 * 1024 * 1024;
+
+/// Peak bytes allocated by a write of `n` rows streamed from a generator into [`PARTITIONS`]
+/// partitions, every batch holding rows of every partition (so every file is open at once).
+async fn partitioned_write_peak(n: i64) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = with_part(&rows(0..1, 0.0)).schema();
+    let batches = futures::stream::iter((0..n).step_by(8192))
+        .map(move |first| Ok(with_part(&rows(first..(first + 8192).min(n), 0.0))))
+        .boxed();
+    let start = reset_peak();
+    let table = DeltaTable::write(dir.path().to_str().unwrap())
+        .with_stream(schema, batches)
+        .with_partition_columns(["part"])
+        .with_writer_config(WriterConfig {
+            target_file_size: usize::MAX,
+            properties: WriterProperties::builder().build(),
+            max_buffered_bytes: WRITE_BUDGET,
+        })
+        .await
+        .unwrap();
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+    assert_eq!(table.snapshot().files().len(), PARTITIONS as usize);
+    peak
+}
+
+/// `batch` with a `part` column: `id % PARTITIONS`.
+fn with_part(batch: &RecordBatch) -> RecordBatch {
+    let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    let part: Int64Array = ids.unary(|id| id % PARTITIONS);
+    let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new("part", DataType::Int64, false)));
+    let mut columns = batch.columns().to_vec();
+    columns.push(Arc::new(part));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+}
+
 /// One test, so that no other test allocates while one is measured.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rewrites_hold_batches_not_files() {
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    // Past its first 750k rows the write is in its steady state: every file open, every
+    // upload under way.
+    let small = partitioned_write_peak(750_000).await;
+    let large = partitioned_write_peak(2_250_000).await;
+    println!(
+        "partitioned write: peak {:.1} MiB (750k rows), {:.1} MiB (2.25M rows), budget {:.1} MiB",
+        mib(small),
+        mib(large),
+        mib(WRITE_BUDGET)
+    );
+    assert!(
+        (large as f64) < small as f64 * 1.5,
+        "partitioned write: peak memory grew with the data: {:.1} MiB for 750k rows, {:.1} MiB for 2.25M",
+        mib(small),
+        mib(large)
+    );
     let small = peaks(250_000).await;
     let large = peaks(1_000_000).await;
     for (name, (small, large)) in ["merge", "update", "delete"].iter().zip(small.iter().zip(large)) {
-        let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
         println!(
             "{name}: peak {:.1} MiB (250k rows), {:.1} MiB (1M rows)",
             mib(*small),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, make_array};
 use arrow::datatypes::{Schema, SchemaRef};
+use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use object_store::buffered::BufWriter;
 use parquet::arrow::ArrowSchemaConverter;
@@ -14,7 +15,7 @@ use parquet::basic::{Compression, Encoding, Type as PhysicalType};
 use parquet::file::properties::WriterProperties;
 use tracing::debug;
 
-use super::encoder::ParallelEncoder;
+use super::encoder::{MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, ParallelEncoder};
 use super::partition::{log_path, split_by_partition};
 use super::stats::{StatsCollector, StatsConfig};
 use crate::error::{DeltaError, DeltaResult};
@@ -27,6 +28,9 @@ pub const DEFAULT_TARGET_FILE_SIZE: usize = 100 * 1024 * 1024;
 
 /// Default bound on the encoded data held in memory across all open files: 256 MiB.
 pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+
+/// Bytes a data file on the local file system is written in.
+const LOCAL_PART_BYTES: usize = 512 * 1024;
 
 /// How data files are written.
 #[derive(Debug, Clone)]
@@ -174,6 +178,11 @@ impl DataWriter {
                 Some(file) => file,
                 None => self.start_file(&slice.directory, slice.values)?,
             };
+            // Each open file holds up to two chunks (one gathering, one encoding): a quarter of
+            // the budget goes to chunks, the rest to the row groups they encode into.
+            let chunk = self.config.max_buffered_bytes / (8 * (self.open.len() + 1));
+            file.encoder
+                .set_chunk_bytes(chunk.clamp(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES));
             file.stats.update(&slice.batch)?;
             file.encoder.write(&physical).await?;
             if file.encoder.estimated_size() >= self.config.target_file_size {
@@ -188,17 +197,17 @@ impl DataWriter {
 
     /// Flush the largest row groups in progress until they fit in the memory budget.
     async fn bound_memory(&mut self) -> DeltaResult<()> {
-        let mut buffered: usize = self.open.values().map(|f| f.encoder.in_progress_size()).sum();
+        let mut buffered: usize = self.open.values().map(|f| f.encoder.in_progress_memory()).sum();
         while buffered > self.config.max_buffered_bytes {
             let Some(file) = self
                 .open
                 .values_mut()
-                .max_by_key(|f| f.encoder.in_progress_size())
-                .filter(|f| f.encoder.in_progress_size() > 0)
+                .max_by_key(|f| f.encoder.in_progress_memory())
+                .filter(|f| f.encoder.in_progress_memory() > 0)
             else {
                 break;
             };
-            buffered -= file.encoder.in_progress_size();
+            buffered -= file.encoder.in_progress_memory();
             file.encoder.flush().await?;
         }
         Ok(())
@@ -208,10 +217,15 @@ impl DataWriter {
     pub async fn finish(mut self) -> DeltaResult<Vec<Add>> {
         let mut open: Vec<_> = self.open.drain().collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, file) in open {
-            let add = close(&self.store, file).await?;
-            self.done.push(add);
-        }
+        // Closing encodes each file's last row group: with many partitions open that is most of
+        // the work, so files close a few at a time to keep every core busy.
+        let at_once = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let store = &self.store;
+        let closed: Vec<Add> = futures::stream::iter(open.into_iter().map(|(_, file)| close(store, file)))
+            .buffered(at_once)
+            .try_collect()
+            .await?;
+        self.done.extend(closed);
         debug!(files = self.done.len(), "finished writing data files");
         Ok(self.done)
     }
@@ -252,7 +266,7 @@ impl DataWriter {
         );
         self.files_started += 1;
         let location = self.store.resolve_file(&log_path(&relative_path))?;
-        let sink = BufWriter::new(self.store.object_store().clone(), location);
+        let sink = self.sink(location);
         let encoder = ParallelEncoder::try_new(
             relative_path.clone(),
             sink,
@@ -266,6 +280,18 @@ impl DataWriter {
             stats,
             partition_values,
         })
+    }
+
+    /// The upload of a new file. Object stores buffer what a file's first part will hold (10 MiB)
+    /// and upload parts of that size, several at once: held for every open partition, those
+    /// buffers would outgrow the writer's budget. Local files need no large parts, so they are
+    /// written a MiB at a time; remote stores keep their part size (S3 refuses parts under 5 MiB).
+    fn sink(&self, location: object_store::path::Path) -> BufWriter {
+        let store = self.store.object_store().clone();
+        match self.store.root_url().scheme() {
+            "file" => BufWriter::with_capacity(store, location, LOCAL_PART_BYTES).with_max_concurrency(2),
+            _ => BufWriter::new(store, location),
+        }
     }
 
     /// Rename columns to physical names (same data, other field names and ids).

@@ -22,9 +22,12 @@ use tokio::io::AsyncWriteExt;
 use crate::cpu_pool;
 use crate::error::{DeltaError, DeltaResult};
 
-/// Rows are handed to the column encoders in chunks of about this many bytes of Arrow data, large
-/// enough that a task per column is cheap beside the work it does.
-const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+/// Rows are handed to the column encoders in chunks of at most this many bytes of Arrow data,
+/// large enough that a task per column is cheap beside the work it does.
+pub(super) const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+/// The smallest chunk a writer with many files open is given.
+pub(super) const MIN_CHUNK_BYTES: usize = 512 * 1024;
 
 /// The bytes of the file not yet sent to the object store.
 #[derive(Clone, Default)]
@@ -69,6 +72,8 @@ pub(super) struct ParallelEncoder {
     sink: BufWriter,
     max_rows: usize,
     max_bytes: usize,
+    /// Rows are encoded once this many bytes of them are gathered.
+    chunk_bytes: usize,
     /// The column writers of the row group in progress, encoding its latest chunk (`None`
     /// before the row group's first chunk).
     columns: Option<Vec<Encoding>>,
@@ -76,6 +81,9 @@ pub(super) struct ParallelEncoder {
     row_groups: usize,
     /// Encoded size of the row group in progress, as of the last chunk encoded.
     encoded: usize,
+    /// Memory its column writers hold, as of the last chunk encoded: the encoded pages and what
+    /// is not encoded yet (dictionaries and their keys).
+    held: usize,
     /// Arrow size of the chunk being encoded.
     encoding_bytes: usize,
     /// Rows gathered for the next chunk, and their Arrow size.
@@ -109,10 +117,12 @@ impl ParallelEncoder {
             sink,
             max_rows,
             max_bytes,
+            chunk_bytes: MAX_CHUNK_BYTES,
             columns: None,
             row_group_rows: 0,
             row_groups: 0,
             encoded: 0,
+            held: 0,
             encoding_bytes: 0,
             pending: Vec::new(),
             pending_bytes: 0,
@@ -135,7 +145,7 @@ impl ParallelEncoder {
             self.pending.push(head);
             if self.row_group_rows >= self.max_rows {
                 self.flush().await?;
-            } else if self.pending_bytes >= CHUNK_BYTES {
+            } else if self.pending_bytes >= self.chunk_bytes {
                 self.encode_pending().await?;
                 if self.encoded >= self.max_bytes {
                     self.flush().await?;
@@ -145,14 +155,22 @@ impl ParallelEncoder {
         Ok(())
     }
 
-    /// About how many bytes the row group in progress will take once written.
-    pub(super) fn in_progress_size(&self) -> usize {
-        self.encoded + self.encoding_bytes + self.pending_bytes
+    /// Encode rows once `bytes` of them are gathered (from the next rows on): a writer with many
+    /// files open gives each smaller chunks, as every file holds up to two.
+    pub(super) fn set_chunk_bytes(&mut self, bytes: usize) {
+        self.chunk_bytes = bytes.max(1);
+    }
+
+    /// About how much memory the row group in progress holds: its column writers' and its rows'
+    /// not encoded yet.
+    pub(super) fn in_progress_memory(&self) -> usize {
+        self.held + self.encoding_bytes + self.pending_bytes
     }
 
     /// About how many bytes the file will take with the row group in progress.
     pub(super) fn estimated_size(&self) -> usize {
-        self.uploaded + self.buffer.0.lock().map_or(0, |b| b.len()) + self.in_progress_size()
+        let in_progress = self.encoded + self.encoding_bytes + self.pending_bytes;
+        self.uploaded + self.buffer.0.lock().map_or(0, |b| b.len()) + in_progress
     }
 
     /// Finish the row group in progress and send it to the object store.
@@ -190,6 +208,7 @@ impl ParallelEncoder {
         self.row_group_rows = 0;
         self.row_groups += 1;
         self.encoded = 0;
+        self.held = 0;
         self.upload().await
     }
 
@@ -256,6 +275,7 @@ impl ParallelEncoder {
             writers.push(writer.map_err(|e| write_error(&self.path, e))?);
         }
         self.encoded = writers.iter().map(ArrowColumnWriter::get_estimated_total_bytes).sum();
+        self.held = writers.iter().map(ArrowColumnWriter::memory_size).sum();
         self.encoding_bytes = 0;
         Ok(writers)
     }
