@@ -163,6 +163,12 @@ fn judge(
         (Target::VsReference { memory, .. }, Metric::Peak) => {
             (format!("≤ {memory:.2}× delta-rs"), vs_reference.map(|v| v <= memory))
         }
+        (Target::FasterThanReferenceLeanerThanRaw { time, .. }, Metric::Time) => {
+            (format!("≤ {time:.2}× delta-rs"), vs_reference.map(|v| v <= time))
+        }
+        (Target::FasterThanReferenceLeanerThanRaw { memory, .. }, Metric::Peak) => {
+            (format!("≤ {memory:.2}× raw"), vs_raw.map(|v| v <= memory))
+        }
         (Target::Budget { seconds, .. }, Metric::Time) => {
             (format!("≤ {}", format_seconds(seconds)), ours.map(|v| v <= seconds))
         }

@@ -112,6 +112,14 @@ pub enum Target {
     },
     /// The latency at the last reported commit at most this many seconds.
     LastLatency(f64),
+    /// Our time at most this multiple of the reference's and our peak memory at most this
+    /// multiple of the raw limit's.
+    FasterThanReferenceLeanerThanRaw {
+        /// Time ratio to the reference.
+        time: f64,
+        /// Peak memory ratio to raw.
+        memory: f64,
+    },
     /// Our time and peak memory at most these.
     Budget {
         /// Seconds.
@@ -256,6 +264,21 @@ pub fn all(sizes: &Sizes) -> Vec<Scenario> {
             reference_raw: None,
             summary: Summary::Median,
             target: Target::VsReference { time: 0.8, memory: 0.7 },
+        },
+        Scenario {
+            name: "write-partitioned",
+            group: Group::Write,
+            title: format!(
+                "write {rows} rows into {} partitions (raw: the same rows unpartitioned)",
+                write::PARTITIONS
+            ),
+            needs: &[],
+            ours: Some(Implementation::Rust(write::write_partitioned_ours)),
+            raw: Some(Implementation::Rust(write::write_raw)),
+            reference: None,
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::None,
         },
         Scenario {
             name: "append",

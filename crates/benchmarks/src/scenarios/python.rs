@@ -106,6 +106,27 @@ pub fn scenarios(sizes: &Sizes) -> Vec<Scenario> {
             target: Target::None,
         },
         Scenario {
+            name: "py-partitioned-write",
+            group: Group::Python,
+            title: format!("python: write_deltalake of {rows} rows into 16 partitions"),
+            needs: &[Fixture::Dataset],
+            ours: Some(Implementation::Python(Script {
+                file: "partitioned_write.py",
+                args: |ctx| partitioned_write_args(ctx, "py-partitioned-write-ours", "delta"),
+            })),
+            raw: Some(Implementation::Python(Script {
+                file: "partitioned_write.py",
+                args: |ctx| partitioned_write_args(ctx, "py-partitioned-write-raw", "parquet"),
+            })),
+            reference: Some(Script {
+                file: "partitioned_write.py",
+                args: |ctx| partitioned_write_args(ctx, "py-partitioned-write-reference", "delta"),
+            }),
+            reference_raw: None,
+            summary: Summary::Median,
+            target: Target::FasterThanReferenceLeanerThanRaw { time: 0.8, memory: 1.0 },
+        },
+        Scenario {
             name: "py-merge",
             group: Group::Python,
             title: format!(
@@ -184,4 +205,10 @@ fn write_args(ctx: &Context, scratch: &str) -> Vec<String> {
         arg(ctx.scratch(scratch)),
         ctx.sizes.slow_runs.to_string(),
     ]
+}
+
+fn partitioned_write_args(ctx: &Context, scratch: &str, mode: &str) -> Vec<String> {
+    let mut args = write_args(ctx, scratch);
+    args.push(mode.to_string());
+    args
 }

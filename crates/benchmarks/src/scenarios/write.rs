@@ -6,7 +6,10 @@ use std::io::BufWriter;
 use std::path::Path;
 use std::time::Instant;
 
-use arrow::array::RecordBatch;
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
 use deltalake::DeltaTable;
 use deltalake::operations::write::WriterConfig;
 use deltalake::operations::write::{SaveMode, WriteBuilder};
@@ -41,6 +44,60 @@ pub fn write_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
             Ok(remove_dir(&dir)?)
         },
     )
+}
+
+/// Partitions of the partitioned write: `part` is `id % PARTITIONS`, so every batch holds rows of
+/// every partition (the hard case: every partition's file is open at once).
+pub const PARTITIONS: i64 = 16;
+
+/// Write the rows with a `part` column into a new table partitioned by it.
+pub fn write_partitioned_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
+    let rt = runtime()?;
+    let batches = input(ctx)?.iter().map(with_part).collect::<BenchResult<Vec<_>>>()?;
+    let dir = ctx.scratch("write-partitioned-ours");
+    let location = path_str(&dir)?;
+    time_runs(
+        ctx.sizes.slow_runs,
+        |_| {
+            remove_dir(&dir)?;
+            Ok(batches.clone())
+        },
+        |batches| {
+            Ok(rt.block_on(
+                DeltaTable::write(location)
+                    .with_batches(batches)
+                    .with_partition_columns(["part"])
+                    .execute(),
+            )?)
+        },
+        |table| {
+            let distinct: std::collections::BTreeSet<String> = table
+                .snapshot()
+                .files()
+                .iter()
+                .filter_map(|file| file.partition_values().get("part").copied().flatten().map(String::from))
+                .collect();
+            if table.version() != 0 || distinct.len() != PARTITIONS as usize {
+                return Err(format!("wrote version {} with {} partitions", table.version(), distinct.len()).into());
+            }
+            Ok(remove_dir(&dir)?)
+        },
+    )
+}
+
+/// `batch` with the `part` column appended.
+fn with_part(batch: &RecordBatch) -> BenchResult<RecordBatch> {
+    let ids = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or("the id column is not int64")?;
+    let part: Int64Array = ids.unary(|id| id % PARTITIONS);
+    let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new("part", DataType::Int64, true)));
+    let mut columns = batch.columns().to_vec();
+    columns.push(Arc::new(part));
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }
 
 /// Write the same batches to Parquet files with arrow-rs alone: the same writer properties,
