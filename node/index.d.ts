@@ -104,7 +104,7 @@ export interface ScanOptions extends Abortable {
   columns?: string[]
   /** Only the rows matching this SQL predicate (`year = 2021 AND value > 10`). */
   predicate?: string
-  /** Rows per batch at most (default 8192). */
+  /** Rows per batch at most (default 8192; 65,536 for `toArrowTable` and `toRows`). */
   batchSize?: number
   /** Row groups decoded at once at most (default twice the CPUs). */
   concurrency?: number

@@ -172,3 +172,15 @@ test('schema evolution: merge adds columns, a mismatch is refused', async () => 
   assert.equal(t.transactionVersion('other'), undefined)
   assert.equal((await t.history())[0].userMetadata, 'hi')
 })
+
+test('whole reads come in batches of 65,536 rows unless batchSize says otherwise', async () => {
+  const uri = path.join(tempDir(), 't')
+  const rows = 100_000
+  await writeDeltaLake(uri, arrow.tableFromArrays({ id: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i)) }))
+  const table = await DeltaTable.open(uri)
+  const lengths = async (options) => (await table.toArrowTable(options)).batches.map((b) => b.numRows)
+  assert.deepEqual(await lengths(), [65536, rows - 65536])
+  assert.deepEqual(await lengths({ batchSize: 40_000 }), [40_000, 40_000, 20_000])
+  // A streamed scan keeps the scan's default.
+  assert.equal((await table.scan().toArrowTable()).batches[0].numRows, 8192)
+})
