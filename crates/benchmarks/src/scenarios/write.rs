@@ -1,6 +1,7 @@
 //! Write scenarios: a bulk write against arrow-rs writing the same batches, and the latency of
 //! consecutive small appends.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
@@ -26,24 +27,7 @@ fn input(ctx: &Context) -> BenchResult<Vec<RecordBatch>> {
 
 /// Write the rows into a new table with our `WriteBuilder` (default writer configuration).
 pub fn write_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
-    let rt = runtime()?;
-    let batches = input(ctx)?;
-    let dir = ctx.scratch("write-ours");
-    let location = path_str(&dir)?;
-    time_runs(
-        ctx.sizes.slow_runs,
-        |_| {
-            remove_dir(&dir)?;
-            Ok(batches.clone())
-        },
-        |batches| Ok(rt.block_on(DeltaTable::write(location).with_batches(batches).execute())?),
-        |table| {
-            if table.version() != 0 || table.snapshot().files().is_empty() {
-                return Err(format!("wrote version {} with no file", table.version()).into());
-            }
-            Ok(remove_dir(&dir)?)
-        },
-    )
+    write_new_table(ctx, input(ctx)?, "write-ours", &[], 1)
 }
 
 /// Partitions of the partitioned write: `part` is `id % PARTITIONS`, so every batch holds rows of
@@ -52,9 +36,21 @@ pub const PARTITIONS: i64 = 16;
 
 /// Write the rows with a `part` column into a new table partitioned by it.
 pub fn write_partitioned_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
-    let rt = runtime()?;
     let batches = input(ctx)?.iter().map(with_part).collect::<BenchResult<Vec<_>>>()?;
-    let dir = ctx.scratch("write-partitioned-ours");
+    write_new_table(ctx, batches, "write-partitioned-ours", &["part"], PARTITIONS as usize)
+}
+
+/// Time writes of `batches` into a new table (in the scratch directory `scratch`) partitioned by
+/// `partition_columns`, each checked to commit version 0 with files in `partitions` partitions.
+fn write_new_table(
+    ctx: &Context,
+    batches: Vec<RecordBatch>,
+    scratch: &str,
+    partition_columns: &[&str],
+    partitions: usize,
+) -> BenchResult<Vec<f64>> {
+    let rt = runtime()?;
+    let dir = ctx.scratch(scratch);
     let location = path_str(&dir)?;
     time_runs(
         ctx.sizes.slow_runs,
@@ -66,19 +62,29 @@ pub fn write_partitioned_ours(ctx: &Context) -> BenchResult<Vec<f64>> {
             Ok(rt.block_on(
                 DeltaTable::write(location)
                     .with_batches(batches)
-                    .with_partition_columns(["part"])
+                    .with_partition_columns(partition_columns.iter().copied())
                     .execute(),
             )?)
         },
         |table| {
-            let distinct: std::collections::BTreeSet<String> = table
+            let written: BTreeSet<Vec<(String, Option<String>)>> = table
                 .snapshot()
                 .files()
                 .iter()
-                .filter_map(|file| file.partition_values().get("part").copied().flatten().map(String::from))
+                .map(|file| {
+                    let values = file.partition_values().into_iter();
+                    let mut values: Vec<_> = values.map(|(k, v)| (k.to_string(), v.map(String::from))).collect();
+                    values.sort();
+                    values
+                })
                 .collect();
-            if table.version() != 0 || distinct.len() != PARTITIONS as usize {
-                return Err(format!("wrote version {} with {} partitions", table.version(), distinct.len()).into());
+            if table.version() != 0 || written.len() != partitions {
+                return Err(format!(
+                    "wrote version {} with files in {} partitions, expected {partitions}",
+                    table.version(),
+                    written.len()
+                )
+                .into());
             }
             Ok(remove_dir(&dir)?)
         },
